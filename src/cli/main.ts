@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+/**
+ * The calltape command line. Flags override environment variables (see README, Configuration).
+ */
+import { Command, Option } from 'commander';
+import { ConfigError, type ConfigInput } from '../config.js';
+import { serveUntilSignalled } from './serve.js';
+
+const program = new Command();
+program.name('calltape').description('Record phone-call media streams to WAV files.');
+
+program
+  .command('serve')
+  .description('serve the stream endpoints and the answer URL (what `npm start` runs)')
+  .option('-p, --port <port>', 'port to listen on (env PORT, default 8080)')
+  .option('-H, --host <host>', 'interface to bind (env HOST, default 127.0.0.1)')
+  .option('-d, --data-dir <dir>', 'where recordings go (env CALLTAPE_DATA_DIR, default ./data)')
+  .option('--public-url <url>', 'public base URL for answer markup (env CALLTAPE_PUBLIC_URL)')
+  .addOption(new Option('--format <format>', 'file format (env CALLTAPE_FORMAT, default pcm16)').choices(['pcm16', 'mulaw']))
+  .addOption(new Option('--twiml-mode <mode>', 'answer mode (env CALLTAPE_TWIML_MODE, default start)').choices(['start', 'connect']))
+  .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env CALLTAPE_LOG_LEVEL, default info)')
+  .action(async (flags: Record<string, string | undefined>) => {
+    const options: ConfigInput = {
+      port: flags.port,
+      host: flags.host,
+      dataDir: flags.dataDir,
+      publicUrl: flags.publicUrl,
+      format: flags.format as ConfigInput['format'],
+      twimlMode: flags.twimlMode as ConfigInput['twimlMode'],
+      logLevel: flags.logLevel as ConfigInput['logLevel'],
+    };
+    await serveUntilSignalled(options);
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`calltape: ${err.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`calltape: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,80 @@
+/**
+ * `calltape serve`: the recorder behind an HTTP + WebSocket server, with signal handling.
+ */
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { ConfigInput } from '../config.js';
+import { buildApp } from '../http/app.js';
+import { createRecorder, type Recorder } from '../recording/recorder.js';
+import { PROVIDER_NAMES } from '../providers/registry.js';
+import { recordingsRoot } from '../storage/local.js';
+
+export interface RunningServer {
+  readonly app: FastifyInstance;
+  readonly recorder: Recorder;
+  /** Base URL the server listens on (http://host:port). */
+  readonly url: string;
+  /** Graceful stop: refuse new streams, finish open recordings, close sockets and the port. */
+  stop(): Promise<void>;
+}
+
+export async function startServer(options: ConfigInput = {}): Promise<RunningServer> {
+  const recorder = createRecorder(options);
+  const { config } = recorder;
+  const app = await buildApp(config, { recorder });
+  await app.listen({ host: config.host, port: config.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${hostForUrl}:${port}`;
+  const recordings = recordingsRoot(config.dataDir);
+  recorder.logger.info(
+    { url, streams: PROVIDER_NAMES.map((p) => `/streams/${p}`), answer: '/twiml', recordings, format: config.format },
+    `calltape listening on ${url} (streams: ${PROVIDER_NAMES.map((p) => `ws://${hostForUrl}:${port}/streams/${p}`).join(', ')}; answer URL: ${url}/twiml); recordings go to ${recordings}`,
+  );
+  let stopping: Promise<void> | undefined;
+  return {
+    app,
+    recorder,
+    url,
+    stop() {
+      stopping ??= (async () => {
+        await recorder.shutdown();
+        await app.close();
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** Runs until SIGTERM/SIGINT, then drains and exits 0 (1 if draining failed or timed out). */
+export async function serveUntilSignalled(options: ConfigInput): Promise<void> {
+  const server = await startServer(options);
+  const { logger, config } = server.recorder;
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) {
+      logger.warn({ signal }, 'second signal: exiting without waiting');
+      process.exit(1);
+    }
+    signalled = true;
+    logger.info({ signal, openStreams: server.recorder.activeCount }, 'shutting down: finishing open recordings');
+    // A last resort if something hangs past the drain timeout.
+    setTimeout(() => {
+      logger.error('shutdown did not complete in time');
+      process.exit(1);
+    }, config.shutdownTimeoutMs + 5000).unref();
+    server.stop().then(
+      () => {
+        logger.info({ dataDir: path.resolve(config.dataDir) }, 'shutdown complete');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}

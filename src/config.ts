@@ -1,0 +1,112 @@
+/**
+ * Configuration: one zod schema for environment variables, CLI flags and the library API.
+ * Precedence: explicit options (CLI flags, createRecorder arguments) > environment > defaults.
+ * Every option, its variable and its default are listed in the README; keep them in step.
+ */
+import { z } from 'zod';
+
+const bool = z.union([z.boolean(), z.stringbool()]);
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+export const configSchema = z.object({
+  /** Interface the server binds. Loopback by default: expose it deliberately. */
+  host: z.string().min(1).default('127.0.0.1'),
+  port: int(0, 65535).default(8080),
+  /** Root for recordings (and, later, the catalog). */
+  dataDir: z.string().min(1).default('./data'),
+  /** Public base URL (https://rec.example.com) used in answer markup instead of request headers. */
+  publicUrl: z.url({ protocol: /^(https?|wss?)$/ }).optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  /** pcm16: 16-bit PCM WAV (default). mulaw: WAV format 7, the wire bytes unchanged (mu-law streams only). */
+  format: z.enum(['pcm16', 'mulaw']).default('pcm16'),
+  recordInbound: bool.default(true),
+  recordOutbound: bool.default(true),
+  recordStereo: bool.default(true),
+  /** Byte order of L16 streams whose provider does not declare it; auto detects it from the audio. */
+  l16ByteOrder: z.enum(['auto', 'be', 'le']).default('auto'),
+
+  /** Largest WebSocket frame accepted; a bigger one closes the stream with 1009. */
+  maxPayloadBytes: int(1024, 16 * 1024 * 1024).default(64 * 1024),
+  /** Largest silence a timestamp jump may insert; frames further ahead are rejected. */
+  maxGapMs: int(0, 24 * 3600 * 1000).default(5 * 60 * 1000),
+  /** How late (behind the newest audio of the stream) a frame may arrive and still be placed. */
+  reorderWindowMs: int(0, 10_000).default(100),
+  /** Audio batched per write. */
+  writeBatchMs: int(20, 10_000).default(200),
+  /** A frame within this many ms of its track's end is placed right at the end (timestamp jitter). */
+  timestampToleranceMs: int(0, 100).default(2),
+  /** How often settled audio is written and WAV header sizes are patched, bounding crash loss. */
+  headerIntervalMs: int(100, 60_000).default(1000),
+  /** Media frames kept while waiting for a late `start`; more are rejected. */
+  preStartFrames: int(0, 10_000).default(50),
+
+  /** Answer markup: start = <Start><Stream> then continue; connect = <Connect><Stream>. */
+  twimlMode: z.enum(['start', 'connect']).default('start'),
+  /** Optional <Say> after <Start><Stream>. */
+  twimlSay: z.string().max(4000).optional(),
+  /** Optional number or SIP URI to <Dial> after <Start><Stream>; without it the call <Pause>s. */
+  twimlDial: z.string().max(500).optional(),
+  twimlPauseSeconds: int(1, 14_400).default(3600),
+
+  /** How long shutdown waits for open recordings to finish before exiting anyway. */
+  shutdownTimeoutMs: int(100, 600_000).default(10_000),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** Environment variable for each option. */
+export const ENV_NAMES: Readonly<Record<keyof Config, string>> = {
+  host: 'HOST',
+  port: 'PORT',
+  dataDir: 'CALLTAPE_DATA_DIR',
+  publicUrl: 'CALLTAPE_PUBLIC_URL',
+  logLevel: 'CALLTAPE_LOG_LEVEL',
+  format: 'CALLTAPE_FORMAT',
+  recordInbound: 'CALLTAPE_RECORD_INBOUND',
+  recordOutbound: 'CALLTAPE_RECORD_OUTBOUND',
+  recordStereo: 'CALLTAPE_RECORD_STEREO',
+  l16ByteOrder: 'CALLTAPE_L16_BYTE_ORDER',
+  maxPayloadBytes: 'CALLTAPE_MAX_PAYLOAD_BYTES',
+  maxGapMs: 'CALLTAPE_MAX_GAP_MS',
+  reorderWindowMs: 'CALLTAPE_REORDER_WINDOW_MS',
+  writeBatchMs: 'CALLTAPE_WRITE_BATCH_MS',
+  timestampToleranceMs: 'CALLTAPE_TIMESTAMP_TOLERANCE_MS',
+  headerIntervalMs: 'CALLTAPE_HEADER_INTERVAL_MS',
+  preStartFrames: 'CALLTAPE_PRE_START_FRAMES',
+  twimlMode: 'CALLTAPE_TWIML_MODE',
+  twimlSay: 'CALLTAPE_TWIML_SAY',
+  twimlDial: 'CALLTAPE_TWIML_DIAL',
+  twimlPauseSeconds: 'CALLTAPE_TWIML_PAUSE_SECONDS',
+  shutdownTimeoutMs: 'CALLTAPE_SHUTDOWN_TIMEOUT_MS',
+};
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Builds the config from explicit options over environment variables over defaults. */
+export function loadConfig(options: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const merged: Record<string, unknown> = {};
+  for (const [key, name] of Object.entries(ENV_NAMES)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') merged[key] = value;
+  }
+  for (const [key, value] of Object.entries(options)) {
+    if (value !== undefined) merged[key] = value;
+  }
+  const result = configSchema.safeParse(merged);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? '');
+      const source = key in options ? key : `${ENV_NAMES[key as keyof Config] ?? key}`;
+      return `${source}: ${issue.message}`;
+    });
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,81 @@
+/**
+ * The error registry. Every rejection calltape makes carries one of these stable codes, so
+ * logs, metrics and meta.json can be searched and alerted on without parsing messages.
+ * The README's error table is generated from the same list by hand: keep them in step.
+ */
+
+/** WebSocket close codes calltape uses (RFC 6455 section 7.4.1). */
+export const WS_CLOSE = {
+  normal: 1000,
+  goingAway: 1001,
+  unsupportedData: 1003,
+  policyViolation: 1008,
+  messageTooBig: 1009,
+  internalError: 1011,
+  tryAgainLater: 1013,
+} as const;
+
+interface ErrorSpec {
+  /** Short human text; the detail of a particular occurrence is added next to it. */
+  readonly message: string;
+  /** HTTP status when the error answers a request. */
+  readonly httpStatus: number;
+  /** WebSocket close code when the error ends a stream, if it does. */
+  readonly wsCloseCode?: number;
+}
+
+export const ERRORS = {
+  CALLTAPE_ERR_INVALID_JSON: { message: 'frame is not valid JSON', httpStatus: 400 },
+  CALLTAPE_ERR_BAD_SHAPE: { message: 'frame does not have the shape the protocol defines', httpStatus: 400 },
+  CALLTAPE_ERR_BAD_BASE64: { message: 'media payload is not valid base64', httpStatus: 400 },
+  CALLTAPE_ERR_BAD_PAYLOAD_LENGTH: { message: 'media payload length does not fit the stream format', httpStatus: 400 },
+  CALLTAPE_ERR_UNKNOWN_EVENT: { message: 'unknown event', httpStatus: 400 },
+  CALLTAPE_ERR_MEDIA_BEFORE_START: { message: 'media arrived before start and the pre-start buffer is full', httpStatus: 409 },
+  CALLTAPE_ERR_DUPLICATE_START: { message: 'a second start on the same stream', httpStatus: 409 },
+  CALLTAPE_ERR_AFTER_STOP: { message: 'frame arrived after stop', httpStatus: 409 },
+  CALLTAPE_ERR_UNKNOWN_TRACK: { message: 'media track is not one the stream declared', httpStatus: 400 },
+  CALLTAPE_ERR_STREAM_MISMATCH: { message: 'frame names a different stream than its start', httpStatus: 400 },
+  CALLTAPE_ERR_INVALID_ID: { message: 'call or stream id is not a valid id for this provider', httpStatus: 400, wsCloseCode: WS_CLOSE.policyViolation },
+  CALLTAPE_ERR_UNSUPPORTED_FORMAT: { message: 'media format is not supported', httpStatus: 415, wsCloseCode: WS_CLOSE.unsupportedData },
+  CALLTAPE_ERR_BINARY_FRAME: { message: 'binary frame on a text protocol', httpStatus: 400 },
+  CALLTAPE_ERR_FRAME_TOO_BIG: { message: 'frame exceeds maxPayload', httpStatus: 413, wsCloseCode: WS_CLOSE.messageTooBig },
+  CALLTAPE_ERR_LATE_AUDIO: { message: 'audio for a stretch of the timeline that is already written', httpStatus: 409 },
+  CALLTAPE_ERR_DUPLICATE_AUDIO: { message: 'audio overlapping audio already placed', httpStatus: 409 },
+  CALLTAPE_ERR_TIMESTAMP_JUMP: { message: 'media timestamp is further ahead of the stream than maxGapMs', httpStatus: 400 },
+  CALLTAPE_ERR_STREAM_EXISTS: { message: 'a recording for this stream id already exists', httpStatus: 409, wsCloseCode: WS_CLOSE.policyViolation },
+  CALLTAPE_ERR_WRITE_FAILED: { message: 'writing the recording failed', httpStatus: 500, wsCloseCode: WS_CLOSE.internalError },
+  CALLTAPE_ERR_SHUTTING_DOWN: { message: 'server is shutting down', httpStatus: 503, wsCloseCode: WS_CLOSE.goingAway },
+  CALLTAPE_ERR_BAD_HOST: { message: 'Host / X-Forwarded-Host is not a valid host[:port]', httpStatus: 400 },
+  CALLTAPE_ERR_BAD_REQUEST: { message: 'request is not valid', httpStatus: 400 },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/**
+ * A rejection is data, not an exception: the media path produces them per frame, and
+ * capturing a stack trace for each would cost more than handling the frame.
+ */
+export interface Rejection {
+  readonly code: ErrorCode;
+  readonly detail: string;
+}
+
+export function rejection(code: ErrorCode, detail: string): Rejection {
+  return { code, detail };
+}
+
+/** An exception with a stable code, for the paths that throw (config, HTTP, file I/O). */
+export class CalltapeError extends Error {
+  readonly code: ErrorCode;
+  readonly httpStatus: number;
+  readonly wsCloseCode: number | undefined;
+
+  constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown }) {
+    const spec: ErrorSpec = ERRORS[code];
+    super(detail ? `${spec.message}: ${detail}` : spec.message, options);
+    this.name = 'CalltapeError';
+    this.code = code;
+    this.httpStatus = spec.httpStatus;
+    this.wsCloseCode = spec.wsCloseCode;
+  }
+}

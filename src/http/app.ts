@@ -1,0 +1,44 @@
+/**
+ * buildApp: the HTTP + WebSocket server as a fastify instance, with no side effects at
+ * import and nothing listening until the caller says so (tests use it on port 0).
+ */
+import formbody from '@fastify/formbody';
+import websocket from '@fastify/websocket';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Config } from '../config.js';
+import { CalltapeError } from '../errors.js';
+import type { Recorder } from '../recording/recorder.js';
+import { streamRoutes } from './routes/streams.js';
+import { twimlRoutes } from './routes/twiml.js';
+
+export interface AppDeps {
+  readonly recorder: Recorder;
+}
+
+export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.recorder.logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    trustProxy: false,
+  });
+  app.setErrorHandler((err, request, reply) => {
+    if (err instanceof CalltapeError) {
+      request.log.warn({ code: err.code, url: request.url }, err.message);
+      return reply.code(err.httpStatus).send({ error: { code: err.code, message: err.message } });
+    }
+    const status = typeof (err as { statusCode?: unknown }).statusCode === 'number' ? (err as { statusCode: number }).statusCode : 500;
+    if (status >= 500) request.log.error({ err }, 'request failed');
+    return reply.code(status).send({
+      error: { code: status >= 500 ? 'CALLTAPE_ERR_INTERNAL' : 'CALLTAPE_ERR_BAD_REQUEST', message: status >= 500 ? 'internal error' : (err as Error).message },
+    });
+  });
+  await app.register(formbody);
+  await app.register(websocket, { options: { maxPayload: config.maxPayloadBytes } });
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  streamRoutes(app, deps.recorder);
+  twimlRoutes(app, config);
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: { code: 'CALLTAPE_ERR_NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0]}` } }),
+  );
+  return app;
+}

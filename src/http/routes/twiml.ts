@@ -1,0 +1,62 @@
+/**
+ * GET|POST /twiml: the answer URL to configure on a Twilio (or SignalWire) number. Returns
+ * TwiML that starts a stream to this server. Query options:
+ *   mode=start|connect       overrides CALLTAPE_TWIML_MODE
+ *   provider=twilio|signalwire  which stream route to point at (default: detected from the
+ *                            webhook's CallSid: SignalWire's are UUIDs)
+ *   param.<name>=<value>     added as <Parameter>, arriving in start.customParameters
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../../config.js';
+import { CalltapeError } from '../../errors.js';
+import { isUuid } from '../../providers/twilio/ids.js';
+import { buildTwiml, type TwimlMode } from '../../providers/twilio/answer.js';
+import { publicStreamBase } from '../public-url.js';
+
+const MAX_PARAMS = 20;
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+}
+
+export function twimlRoutes(app: FastifyInstance, config: Config): void {
+  app.route({
+    method: ['GET', 'POST'],
+    url: '/twiml',
+    handler: async (request, reply) => {
+      const query = asRecord(request.query);
+      const body = asRecord(request.body);
+      const mode = (query.mode ?? config.twimlMode) as string;
+      if (mode !== 'start' && mode !== 'connect') {
+        throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', 'mode must be start or connect');
+      }
+      const requested = query.provider as string | undefined;
+      if (requested !== undefined && requested !== 'twilio' && requested !== 'signalwire') {
+        throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', 'provider must be twilio or signalwire');
+      }
+      const callSid = body.CallSid ?? query.CallSid;
+      const provider = requested ?? (isUuid(callSid) ? 'signalwire' : 'twilio');
+      const params: Array<[string, string]> = [];
+      for (const [key, value] of Object.entries(query)) {
+        if (!key.startsWith('param.') || typeof value !== 'string') continue;
+        const name = key.slice('param.'.length);
+        // Twilio: name plus value must stay under 500 characters.
+        if (name.length === 0 || name.length + value.length >= 500) {
+          throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `parameter ${JSON.stringify(name.slice(0, 40))} is empty or too long`);
+        }
+        params.push([name, value]);
+      }
+      if (params.length > MAX_PARAMS) throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `at most ${MAX_PARAMS} parameters`);
+      const base = publicStreamBase(config.publicUrl, request.headers);
+      const xml = buildTwiml({
+        mode: mode as TwimlMode,
+        streamUrl: `${base}/streams/${provider}`,
+        params,
+        say: config.twimlSay,
+        dial: config.twimlDial,
+        pauseSeconds: config.twimlPauseSeconds,
+      });
+      return reply.type('text/xml; charset=utf-8').send(xml);
+    },
+  });
+}

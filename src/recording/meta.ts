@@ -1,0 +1,91 @@
+/**
+ * meta.json: everything known about a recording besides its audio, written beside the files
+ * when the recording ends (atomically: a reader never sees half a file).
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { ErrorCode } from '../errors.js';
+import type { MediaFormat, TrackName } from '../events.js';
+import type { WavFormat } from './wav-header.js';
+
+/** How a recording ended. */
+export type EndReason = 'stop' | 'closed' | 'shutdown' | 'failed';
+
+export interface TrackMeta {
+  /** File name in the recording directory, absent when the track was not written to its own file. */
+  file?: string;
+  /** Audio bytes in the file (after the header). */
+  bytes?: number;
+  durationMs: number;
+  framesReceived: number;
+  framesPlaced: number;
+  /** Frames dropped whole: duplicates, too late to place, or too far ahead. */
+  framesDropped: number;
+  /** Frames that partly overlapped audio already placed and were trimmed to the new part. */
+  framesTrimmed: number;
+  /** Silence inserted where this track had no audio (gaps, lost frames, padding to the end). */
+  gapFilledMs: number;
+}
+
+export interface StereoMeta {
+  file: string;
+  bytes: number;
+  durationMs: number;
+}
+
+export interface StreamEventMeta {
+  /** Position on the stream's clock (ms since stream start) when the event arrived. */
+  atMs: number;
+  receivedAt: string;
+}
+
+export interface DtmfMeta extends StreamEventMeta {
+  digit: string;
+  track?: string;
+  durationMs?: number;
+}
+
+export interface MarkMeta extends StreamEventMeta {
+  name: string;
+}
+
+export interface RecordingMeta {
+  version: 1;
+  provider: string;
+  callSid: string;
+  streamSid: string;
+  accountSid?: string;
+  status: 'complete' | 'failed';
+  /** Tracks the provider declared in `start`. */
+  tracks: TrackName[];
+  /** What came over the wire. */
+  mediaFormat: MediaFormat & { byteOrder?: 'be' | 'le' };
+  /** What the files hold. */
+  fileFormat: { format: WavFormat; sampleRate: number };
+  customParameters: Record<string, string>;
+  startedAt: string;
+  endedAt: string;
+  durationMs: number;
+  inbound?: TrackMeta;
+  outbound?: TrackMeta;
+  stereo?: StereoMeta;
+  dtmf: DtmfMeta[];
+  marks: MarkMeta[];
+  /** Rejected or dropped frames by error code. */
+  rejections: Partial<Record<ErrorCode, number>>;
+  endReason: EndReason;
+  /** WebSocket close code and reason when the socket closed (or was closed). */
+  closeCode?: number;
+  closeReason?: string;
+  /** Why the recording failed, when status is failed. */
+  error?: { code: ErrorCode; message: string };
+}
+
+export const META_FILE = 'meta.json';
+
+export async function writeMeta(dir: string, meta: RecordingMeta): Promise<void> {
+  const target = path.join(dir, META_FILE);
+  const temp = `${target}.${process.pid}.tmp`;
+  await fs.writeFile(temp, `${JSON.stringify(meta, null, 2)}\n`, { mode: 0o644 });
+  await fs.rename(temp, target);
+}

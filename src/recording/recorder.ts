@@ -1,0 +1,167 @@
+/**
+ * The recorder: owns the streams being recorded, the one periodic timer they share, the
+ * counters, and shutdown. The HTTP server and an embedding application use it the same way:
+ * open a stream per socket, hand it every frame and the close.
+ */
+import { EventEmitter } from 'node:events';
+import { pino, type Logger } from 'pino';
+import { loadConfig, type Config, type ConfigInput } from '../config.js';
+import { CalltapeError, type ErrorCode } from '../errors.js';
+import { PROVIDERS, isProviderName, type ProviderName } from '../providers/registry.js';
+import type { RecordingMeta } from './meta.js';
+import { StreamSession, type SessionContext, type TransportHooks } from './session.js';
+
+export interface RecorderOptions extends ConfigInput {
+  /** A pino logger to use (e.g. the embedding app's); default: a new one at config.logLevel. */
+  logger?: Logger;
+}
+
+/** A stream as the transport sees it. */
+export interface StreamHandle {
+  /** Hand over one WebSocket message (text as string or Buffer, or binary). */
+  frame(data: Buffer | string, isBinary: boolean): void;
+  /** The transport saw an error; the close that follows finishes the recording. */
+  transportError(err: Error & { code?: string }): void;
+  /** The socket closed: resolves with the recording's meta once its files are complete. */
+  closed(code: number, reason: string): Promise<RecordingMeta | undefined>;
+}
+
+export interface LiveStream {
+  provider: string;
+  callSid?: string;
+  streamSid?: string;
+  startedAt?: string;
+  durationMs: number;
+  dir?: string;
+}
+
+export interface RecorderStats {
+  activeStreams: number;
+  streamsStarted: number;
+  streamsFinished: number;
+  framesReceived: number;
+  rejections: Partial<Record<ErrorCode, number>>;
+}
+
+export interface RecorderEvents {
+  'recording.started': [LiveStream];
+  'recording.finished': [RecordingMeta];
+}
+
+export class Recorder extends EventEmitter<RecorderEvents> {
+  readonly config: Config;
+  readonly logger: Logger;
+  private readonly sessions = new Set<StreamSession>();
+  private readonly rejections: Partial<Record<ErrorCode, number>> = {};
+  private framesReceived = 0;
+  private streamsStarted = 0;
+  private streamsFinished = 0;
+  private nextId = 1;
+  private readonly timer: NodeJS.Timeout;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: RecorderOptions = {}) {
+    super();
+    const { logger, ...configInput } = options;
+    this.config = loadConfig(configInput);
+    this.logger = logger ?? pino({ level: this.config.logLevel });
+    // One timer for all streams (not one per call): writes settled audio, patches headers.
+    this.timer = setInterval(() => {
+      for (const session of this.sessions) session.tick();
+    }, this.config.headerIntervalMs);
+    this.timer.unref();
+  }
+
+  /** Opens a stream for a new socket speaking `provider`'s protocol. */
+  openStream(provider: ProviderName, hooks: TransportHooks = {}): StreamHandle {
+    if (!isProviderName(provider)) throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `unknown provider ${provider}`);
+    if (this.closing) throw new CalltapeError('CALLTAPE_ERR_SHUTTING_DOWN');
+    const session = new StreamSession(this.nextId++, this.contextFor(provider), hooks);
+    this.sessions.add(session);
+    return session;
+  }
+
+  /** True once shutdown() was called: transports should refuse new streams. */
+  get isShuttingDown(): boolean {
+    return this.closing !== undefined;
+  }
+
+  get activeCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Streams that have started recording and not yet finished. */
+  liveStreams(): LiveStream[] {
+    const live: LiveStream[] = [];
+    for (const session of this.sessions) if (session.isRecording) live.push(session.describe());
+    return live;
+  }
+
+  stats(): RecorderStats {
+    return {
+      activeStreams: this.sessions.size,
+      streamsStarted: this.streamsStarted,
+      streamsFinished: this.streamsFinished,
+      framesReceived: this.framesReceived,
+      rejections: { ...this.rejections },
+    };
+  }
+
+  /**
+   * Finishes every open recording (end reason `shutdown`) and stops the timer. New streams
+   * are refused from the moment it is called. Resolves when every file is complete, or
+   * after config.shutdownTimeoutMs at the latest.
+   */
+  shutdown(): Promise<void> {
+    this.closing ??= this.drain();
+    return this.closing;
+  }
+
+  private async drain(): Promise<void> {
+    const open = [...this.sessions];
+    if (open.length > 0) this.logger.info({ streams: open.length }, 'finishing open recordings');
+    let timedOut = false;
+    let timeout: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled(open.map((session) => session.finish('shutdown'))),
+      new Promise<void>((resolve) => {
+        timeout = setTimeout(() => {
+          timedOut = true;
+          resolve();
+        }, this.config.shutdownTimeoutMs);
+      }),
+    ]);
+    clearTimeout(timeout);
+    clearInterval(this.timer);
+    if (timedOut) this.logger.error({ streams: this.sessions.size }, 'shutdown timed out with recordings still finishing');
+  }
+
+  private contextFor(provider: ProviderName): SessionContext {
+    return {
+      config: this.config,
+      provider,
+      parser: PROVIDERS[provider](),
+      logger: this.logger,
+      countRejection: (code) => {
+        this.rejections[code] = (this.rejections[code] ?? 0) + 1;
+      },
+      countFrame: () => {
+        this.framesReceived++;
+      },
+      started: (session) => {
+        this.streamsStarted++;
+        this.emit('recording.started', session.describe());
+      },
+      finished: (session, meta) => {
+        this.sessions.delete(session);
+        this.streamsFinished++;
+        if (meta) this.emit('recording.finished', meta);
+      },
+    };
+  }
+}
+
+/** Creates a recorder: the engine behind `calltape serve`, embeddable in any WebSocket server. */
+export function createRecorder(options: RecorderOptions = {}): Recorder {
+  return new Recorder(options);
+}

@@ -1,0 +1,509 @@
+/**
+ * One stream being recorded: takes the transport's frames, runs them through the provider's
+ * parser, and drives the timeline and files. All state of a call lives here; nothing about
+ * one stream is visible to another.
+ *
+ * Life: awaiting-start -> recording -> finishing -> finished. Media that arrives before
+ * `start` is held (bounded) and replayed once the format is known. Every way a stream can
+ * end (stop, socket close or error, shutdown, a failed write) goes through finish(), which
+ * writes the rest of the audio, the final headers and meta.json exactly once.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { decodeG711, MULAW_TO_LINEAR } from '../codec/g711.js';
+import { decodeL16, detectL16ByteOrder, type ByteOrder } from '../codec/l16.js';
+import type { Config } from '../config.js';
+import { CalltapeError, ERRORS, WS_CLOSE, type ErrorCode, type Rejection } from '../errors.js';
+import {
+  isRejection,
+  type AudioEvent,
+  type FrameParser,
+  type StartEvent,
+  type StreamEvent,
+  type TrackName,
+} from '../events.js';
+import { recordingDir } from '../storage/local.js';
+import { writeMeta, type DtmfMeta, type EndReason, type MarkMeta, type RecordingMeta, type TrackMeta } from './meta.js';
+import { PlaceOutcome, Timeline, type SampleDecoder } from './timeline.js';
+import { WavFileWriter } from './wav-file.js';
+import type { WavFormat } from './wav-header.js';
+
+/** What the session needs from the recorder that owns it. */
+export interface SessionContext {
+  readonly config: Config;
+  readonly provider: string;
+  readonly parser: FrameParser;
+  readonly logger: Logger;
+  countRejection(code: ErrorCode): void;
+  countFrame(): void;
+  started(session: StreamSession): void;
+  finished(session: StreamSession, meta: RecordingMeta | undefined): void;
+}
+
+/** What the session needs from the transport carrying the stream. */
+export interface TransportHooks {
+  /** Close the socket (the session decided the stream is over or must be refused). */
+  close?(code: number, reason: string): void;
+}
+
+type State = 'awaiting-start' | 'recording' | 'finishing' | 'finished';
+
+/** Rejections of one code logged per stream before the rest are only counted. */
+const LOGGED_REJECTIONS_PER_CODE = 5;
+/** dtmf and mark entries kept per stream; more are counted, not stored. */
+const MAX_EVENTS_KEPT = 10_000;
+
+interface TrackCounters {
+  received: number;
+  placed: number;
+  dropped: number;
+  trimmed: number;
+}
+
+const TRACK_INDEX: Record<TrackName, 0 | 1> = { inbound: 0, outbound: 1 };
+
+export class StreamSession {
+  readonly id: number;
+  private state: State = 'awaiting-start';
+  private readonly ctx: SessionContext;
+  private readonly hooks: TransportHooks;
+  private log: Logger;
+  private readonly preStart: AudioEvent[] = [];
+  /** Base64 payloads decode into this, so a frame costs no allocation. */
+  private readonly scratch: Buffer;
+
+  private start: StartEvent | undefined;
+  private startedAt: Date | undefined;
+  private dir: string | undefined;
+  private timeline: Timeline | undefined;
+  private fileFormat: WavFormat = 'pcm16';
+  private writers: { inbound?: WavFileWriter; outbound?: WavFileWriter; stereo?: WavFileWriter } = {};
+  private decode: SampleDecoder = () => undefined;
+  private wireBytesPerSample = 1;
+  private samplesPerMs = 8;
+  private l16Order: ByteOrder | undefined;
+  private readonly declared: [boolean, boolean] = [false, false];
+  private readonly counters: [TrackCounters, TrackCounters] = [
+    { received: 0, placed: 0, dropped: 0, trimmed: 0 },
+    { received: 0, placed: 0, dropped: 0, trimmed: 0 },
+  ];
+  private readonly rejections: Partial<Record<ErrorCode, number>> = {};
+  private readonly dtmf: DtmfMeta[] = [];
+  private readonly marks: MarkMeta[] = [];
+  private failure: { code: ErrorCode; message: string } | undefined;
+  private closeInfo: { code?: number; reason?: string } = {};
+  private finishing: Promise<RecordingMeta | undefined> | undefined;
+
+  constructor(id: number, ctx: SessionContext, hooks: TransportHooks) {
+    this.id = id;
+    this.ctx = ctx;
+    this.hooks = hooks;
+    this.log = ctx.logger.child({ provider: ctx.provider, session: id });
+    this.scratch = Buffer.allocUnsafe(Math.ceil(ctx.config.maxPayloadBytes * 0.75) + 3);
+  }
+
+  get streamSid(): string | undefined {
+    return this.start?.streamId;
+  }
+
+  get callSid(): string | undefined {
+    return this.start?.callId;
+  }
+
+  get isRecording(): boolean {
+    return this.state === 'recording';
+  }
+
+  /** A summary of the live stream, for the live view and logs. */
+  describe(): { provider: string; callSid?: string; streamSid?: string; startedAt?: string; durationMs: number; dir?: string } {
+    return {
+      provider: this.ctx.provider,
+      ...(this.start ? { callSid: this.start.callId, streamSid: this.start.streamId } : {}),
+      ...(this.startedAt ? { startedAt: this.startedAt.toISOString() } : {}),
+      durationMs: this.timeline ? this.samplesToMs(this.timeline.lengthSamples) : 0,
+      ...(this.dir ? { dir: this.dir } : {}),
+    };
+  }
+
+  /** One WebSocket message. */
+  frame(data: Buffer | string, isBinary: boolean): void {
+    this.ctx.countFrame();
+    const result = isBinary
+      ? this.ctx.parser.parseBinary(typeof data === 'string' ? Buffer.from(data) : data)
+      : this.ctx.parser.parseText(typeof data === 'string' ? data : data.toString('utf8'));
+    if (isRejection(result)) {
+      this.reject(result);
+      return;
+    }
+    this.dispatch(result);
+  }
+
+  /** The transport reported an error (e.g. a frame over maxPayload); close follows. */
+  transportError(err: Error & { code?: string }): void {
+    if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+      this.reject({ code: 'CALLTAPE_ERR_FRAME_TOO_BIG', detail: `limit is ${this.ctx.config.maxPayloadBytes} bytes` });
+      this.closeInfo = { code: WS_CLOSE.messageTooBig, reason: 'CALLTAPE_ERR_FRAME_TOO_BIG' };
+    } else {
+      this.log.warn({ err }, 'stream transport error');
+      this.closeInfo = { reason: err.code ?? err.message };
+    }
+  }
+
+  /** The socket closed: finish with what was received. */
+  closed(code: number, reason: string): Promise<RecordingMeta | undefined> {
+    if (this.closeInfo.code === undefined) this.closeInfo = { code, reason: this.closeInfo.reason ?? reason };
+    return this.finish('closed');
+  }
+
+  /** Writes settled audio and patches headers; the recorder calls it on its periodic tick. */
+  tick(): void {
+    if (this.state !== 'recording' || !this.timeline) return;
+    this.timeline.flushSettled();
+    this.writers.inbound?.patchHeader();
+    this.writers.outbound?.patchHeader();
+    this.writers.stereo?.patchHeader();
+  }
+
+  /** Ends the recording (idempotent): writes the rest, final headers and meta.json. */
+  finish(reason: EndReason): Promise<RecordingMeta | undefined> {
+    this.finishing ??= this.doFinish(reason);
+    return this.finishing;
+  }
+
+  private dispatch(event: StreamEvent): void {
+    switch (event.type) {
+      case 'audio':
+        this.onAudio(event);
+        return;
+      case 'start':
+        this.onStart(event);
+        return;
+      case 'dtmf':
+        this.keep(this.dtmf, {
+          digit: event.digit,
+          ...(event.track ? { track: event.track } : {}),
+          ...(event.durationMs !== undefined ? { durationMs: event.durationMs } : {}),
+          ...this.stamp(),
+        });
+        return;
+      case 'mark':
+        this.keep(this.marks, { name: event.name, ...this.stamp() });
+        return;
+      case 'stop':
+        if (this.state === 'awaiting-start' || this.state === 'recording') void this.finish('stop');
+        else this.reject({ code: 'CALLTAPE_ERR_AFTER_STOP', detail: 'second stop' });
+        return;
+      case 'connected':
+        this.log.debug({ protocol: event.protocol, version: event.version }, 'stream connected');
+        return;
+    }
+  }
+
+  private onStart(event: StartEvent): void {
+    if (this.state !== 'awaiting-start') {
+      this.reject({ code: 'CALLTAPE_ERR_DUPLICATE_START', detail: `stream already ${this.state === 'recording' ? 'started' : 'ended'}` });
+      return;
+    }
+    const { config } = this.ctx;
+    const startedAt = new Date();
+    let dir: string;
+    try {
+      dir = recordingDir(config.dataDir, startedAt, event.streamId);
+    } catch (err) {
+      this.refuse(err instanceof CalltapeError ? err.code : 'CALLTAPE_ERR_INVALID_ID', String(err));
+      return;
+    }
+    this.start = event;
+    this.startedAt = startedAt;
+    this.dir = dir;
+    this.log = this.log.child({ callSid: event.callId, streamSid: event.streamId });
+    this.state = 'recording';
+    this.setUpDecoding(event);
+    for (const track of event.tracks) this.declared[TRACK_INDEX[track]] = true;
+
+    const hasBoth = this.declared[0] && this.declared[1];
+    const wantStereo = config.recordStereo && hasBoth;
+    const layout = { format: this.fileFormat, sampleRate: event.format.sampleRate };
+    const onFailure = (writer: WavFileWriter, err: NodeJS.ErrnoException) => this.onWriteFailure(writer, err);
+    const writerFor = (name: string, channels: number) =>
+      new WavFileWriter(path.join(dir, `${name}.wav`), { ...layout, channels }, onFailure);
+    if (this.declared[0] && config.recordInbound) this.writers.inbound = writerFor('inbound', 1);
+    if (this.declared[1] && config.recordOutbound) this.writers.outbound = writerFor('outbound', 1);
+    if (wantStereo) this.writers.stereo = writerFor('stereo', 2);
+
+    const rate = event.format.sampleRate;
+    const ms = (value: number) => Math.max(1, Math.round((value * rate) / 1000));
+    const reorderSamples = Math.round((config.reorderWindowMs * rate) / 1000);
+    const flushSamples = ms(config.writeBatchMs);
+    const keepInbound = this.declared[0] && (config.recordInbound || wantStereo);
+    const keepOutbound = this.declared[1] && (config.recordOutbound || wantStereo);
+    this.timeline = new Timeline({
+      format: this.fileFormat,
+      // Room for a batch, the reorder window, and a frame of any usual size on top.
+      capacitySamples: flushSamples + reorderSamples + ms(100),
+      flushSamples,
+      reorderSamples,
+      snapSamples: Math.round((config.timestampToleranceMs * rate) / 1000),
+      maxGapSamples: Math.round((config.maxGapMs * rate) / 1000),
+      tracks: [
+        keepInbound ? { mono: this.writers.inbound } : undefined,
+        keepOutbound ? { mono: this.writers.outbound } : undefined,
+      ],
+      stereo: this.writers.stereo,
+    });
+
+    const files = Object.values(this.writers);
+    if (files.length === 0) this.log.warn('configuration records none of the declared tracks');
+    fs.mkdir(dir, { recursive: true }, (err) => {
+      if (err) {
+        this.onWriteFailure(undefined, err);
+        return;
+      }
+      for (const writer of files) writer.open();
+    });
+    this.log.info(
+      { tracks: event.tracks, format: event.format, fileFormat: this.fileFormat, dir },
+      'recording started',
+    );
+    this.ctx.started(this);
+
+    const held = this.preStart.splice(0);
+    for (const audio of held) this.onAudio(audio);
+  }
+
+  private setUpDecoding(event: StartEvent): void {
+    const { encoding, sampleRate } = event.format;
+    this.samplesPerMs = sampleRate / 1000;
+    if (encoding === 'mulaw' && this.ctx.config.format === 'mulaw') {
+      this.fileFormat = 'mulaw';
+      this.wireBytesPerSample = 1;
+      this.decode = copyCodes;
+      return;
+    }
+    this.fileFormat = 'pcm16';
+    if (encoding === 'mulaw') {
+      this.wireBytesPerSample = 1;
+      this.decode = decodeMulaw;
+      return;
+    }
+    this.wireBytesPerSample = 2;
+    const forced = this.ctx.config.l16ByteOrder;
+    this.l16Order = encoding === 'l16be' ? 'be' : encoding === 'l16le' ? 'le' : forced === 'auto' ? undefined : forced;
+    // Until the order is known (auto, and only silence so far), frames read either way alike.
+    this.decode = (src, offset, count, dst, index) =>
+      decodeL16(this.l16Order ?? 'be', src, offset, count, dst as Int16Array, index);
+  }
+
+  private onAudio(event: AudioEvent): void {
+    if (this.state === 'awaiting-start') {
+      if (this.preStart.length < this.ctx.config.preStartFrames) this.preStart.push(event);
+      else this.reject({ code: 'CALLTAPE_ERR_MEDIA_BEFORE_START', detail: `more than ${this.ctx.config.preStartFrames} frames before start` });
+      return;
+    }
+    if (this.state !== 'recording') {
+      this.reject({ code: 'CALLTAPE_ERR_AFTER_STOP', detail: 'media after the recording ended' });
+      return;
+    }
+    if (event.streamId !== undefined && event.streamId !== this.start!.streamId) {
+      this.reject({ code: 'CALLTAPE_ERR_STREAM_MISMATCH', detail: 'media.streamSid differs from start' });
+      return;
+    }
+    const track = TRACK_INDEX[event.track];
+    if (!this.declared[track]) {
+      this.reject({ code: 'CALLTAPE_ERR_UNKNOWN_TRACK', detail: `${event.track} was not declared in start.tracks` });
+      return;
+    }
+    const counters = this.counters[track];
+    counters.received++;
+    const timeline = this.timeline!;
+    if (!timeline.keeps(track)) return;
+
+    let src: Uint8Array;
+    let byteLength: number;
+    if (typeof event.payload === 'string') {
+      src = this.scratch;
+      byteLength = this.scratch.write(event.payload, 0, 'base64');
+    } else {
+      src = event.payload;
+      byteLength = src.length;
+    }
+    if (byteLength === 0 || byteLength % this.wireBytesPerSample !== 0) {
+      counters.dropped++;
+      this.reject({ code: 'CALLTAPE_ERR_BAD_PAYLOAD_LENGTH', detail: `${byteLength} bytes is not whole ${this.wireBytesPerSample}-byte samples` });
+      return;
+    }
+    if (this.wireBytesPerSample === 2 && this.l16Order === undefined) {
+      this.l16Order = detectL16ByteOrder(src, 0, byteLength);
+      if (this.l16Order) this.log.info({ byteOrder: this.l16Order }, 'detected L16 byte order');
+    }
+    const startSample = event.timestampMs === undefined ? undefined : Math.round(event.timestampMs * this.samplesPerMs);
+    const outcome = timeline.place(
+      track,
+      startSample,
+      src,
+      0,
+      byteLength / this.wireBytesPerSample,
+      this.wireBytesPerSample,
+      this.decode,
+    );
+    switch (outcome) {
+      case PlaceOutcome.Placed:
+        counters.placed++;
+        return;
+      case PlaceOutcome.Trimmed:
+        counters.placed++;
+        counters.trimmed++;
+        return;
+      case PlaceOutcome.Duplicate:
+        counters.dropped++;
+        this.reject({ code: 'CALLTAPE_ERR_DUPLICATE_AUDIO', detail: `${event.track} at ${event.timestampMs} ms` }, 'debug');
+        return;
+      case PlaceOutcome.Late:
+        counters.dropped++;
+        this.reject({ code: 'CALLTAPE_ERR_LATE_AUDIO', detail: `${event.track} at ${event.timestampMs} ms` }, 'debug');
+        return;
+      case PlaceOutcome.TooFarAhead:
+        counters.dropped++;
+        this.reject({
+          code: 'CALLTAPE_ERR_TIMESTAMP_JUMP',
+          detail: `${event.track} at ${event.timestampMs} ms, stream is at ${this.samplesToMs(timeline.lengthSamples)} ms`,
+        });
+        return;
+    }
+  }
+
+  private stamp(): { atMs: number; receivedAt: string } {
+    return {
+      atMs: this.timeline ? this.samplesToMs(this.timeline.lengthSamples) : 0,
+      receivedAt: new Date().toISOString(),
+    };
+  }
+
+  private keep<T>(list: T[], entry: T): void {
+    if (list.length < MAX_EVENTS_KEPT) list.push(entry);
+    else this.reject({ code: 'CALLTAPE_ERR_BAD_REQUEST', detail: `more than ${MAX_EVENTS_KEPT} dtmf/mark events` }, 'debug');
+  }
+
+  private reject(rejection: Rejection, level: 'warn' | 'debug' = 'warn'): void {
+    const seen = (this.rejections[rejection.code] ?? 0) + 1;
+    this.rejections[rejection.code] = seen;
+    this.ctx.countRejection(rejection.code);
+    if (seen <= LOGGED_REJECTIONS_PER_CODE) {
+      this.log[level](
+        { code: rejection.code, occurrence: seen },
+        `${ERRORS[rejection.code].message}: ${rejection.detail}${seen === LOGGED_REJECTIONS_PER_CODE ? ' (further occurrences are only counted)' : ''}`,
+      );
+    }
+  }
+
+  /** A start that cannot be recorded: nothing is written and the socket is closed. */
+  private refuse(code: ErrorCode, detail: string): void {
+    this.reject({ code, detail });
+    this.hooks.close?.(ERRORS[code].httpStatus === 415 ? WS_CLOSE.unsupportedData : WS_CLOSE.policyViolation, code);
+  }
+
+  private onWriteFailure(writer: WavFileWriter | undefined, err: NodeJS.ErrnoException): void {
+    if (this.failure) return;
+    const code: ErrorCode = err.code === 'EEXIST' ? 'CALLTAPE_ERR_STREAM_EXISTS' : 'CALLTAPE_ERR_WRITE_FAILED';
+    this.failure = { code, message: `${writer ? path.basename(writer.path) : 'recording directory'}: ${err.message}` };
+    this.ctx.countRejection(code);
+    this.log.error({ err, code }, 'recording failed; closing the stream');
+    void this.finish('failed');
+    this.hooks.close?.(code === 'CALLTAPE_ERR_STREAM_EXISTS' ? WS_CLOSE.policyViolation : WS_CLOSE.internalError, code);
+  }
+
+  private async doFinish(reason: EndReason): Promise<RecordingMeta | undefined> {
+    const wasRecording = this.state === 'recording';
+    this.state = 'finishing';
+    const endedAt = new Date();
+    if (!wasRecording || !this.start || !this.timeline || !this.dir) {
+      for (let i = 0; i < this.preStart.length; i++) {
+        this.reject({ code: 'CALLTAPE_ERR_MEDIA_BEFORE_START', detail: 'stream ended before start' }, 'debug');
+      }
+      if (this.preStart.length > 0 || reason !== 'closed') {
+        this.log.warn({ reason, heldFrames: this.preStart.length }, 'stream ended without a start; nothing recorded');
+      }
+      this.preStart.length = 0;
+      this.state = 'finished';
+      this.ctx.finished(this, undefined);
+      return undefined;
+    }
+    const finishedAt = process.hrtime.bigint();
+    this.timeline.finish();
+    const writers = Object.values(this.writers);
+    await Promise.allSettled(writers.map((writer) => writer.close()));
+    const meta = this.buildMeta(reason, endedAt);
+    try {
+      await writeMeta(this.dir, meta);
+    } catch (err) {
+      this.log.error({ err }, 'could not write meta.json');
+    }
+    this.state = 'finished';
+    const finalizeMs = Number(process.hrtime.bigint() - finishedAt) / 1e6;
+    this.log.info(
+      { reason, status: meta.status, durationMs: meta.durationMs, finalizeMs, rejections: meta.rejections },
+      'recording finished',
+    );
+    this.ctx.finished(this, meta);
+    return meta;
+  }
+
+  private buildMeta(reason: EndReason, endedAt: Date): RecordingMeta {
+    const start = this.start!;
+    const timeline = this.timeline!;
+    const length = timeline.lengthSamples;
+    const trackMeta = (index: 0 | 1, writer: WavFileWriter | undefined): TrackMeta => {
+      const stats = timeline.trackStats(index);
+      const counters = this.counters[index];
+      return {
+        ...(writer ? { file: path.basename(writer.path), bytes: writer.bytesOnDisk } : {}),
+        durationMs: this.samplesToMs(length),
+        framesReceived: counters.received,
+        framesPlaced: counters.placed,
+        framesDropped: counters.dropped,
+        framesTrimmed: counters.trimmed,
+        gapFilledMs: this.samplesToMs(length - (stats?.placedSamples ?? 0)),
+      };
+    };
+    const stereo = this.writers.stereo;
+    return {
+      version: 1,
+      provider: this.ctx.provider,
+      callSid: start.callId,
+      streamSid: start.streamId,
+      ...(start.accountId ? { accountSid: start.accountId } : {}),
+      status: this.failure ? 'failed' : 'complete',
+      tracks: [...start.tracks],
+      mediaFormat: { ...start.format, ...(this.l16Order && this.wireBytesPerSample === 2 ? { byteOrder: this.l16Order } : {}) },
+      fileFormat: { format: this.fileFormat, sampleRate: start.format.sampleRate },
+      customParameters: { ...start.params },
+      startedAt: this.startedAt!.toISOString(),
+      endedAt: endedAt.toISOString(),
+      durationMs: this.samplesToMs(length),
+      ...(this.declared[0] ? { inbound: trackMeta(0, this.writers.inbound) } : {}),
+      ...(this.declared[1] ? { outbound: trackMeta(1, this.writers.outbound) } : {}),
+      ...(stereo ? { stereo: { file: path.basename(stereo.path), bytes: stereo.bytesOnDisk, durationMs: this.samplesToMs(length) } } : {}),
+      dtmf: this.dtmf,
+      marks: this.marks,
+      rejections: { ...this.rejections },
+      endReason: this.failure ? 'failed' : reason,
+      ...(this.closeInfo.code !== undefined ? { closeCode: this.closeInfo.code } : {}),
+      ...(this.closeInfo.reason ? { closeReason: this.closeInfo.reason } : {}),
+      ...(this.failure ? { error: this.failure } : {}),
+    };
+  }
+
+  private samplesToMs(samples: number): number {
+    return Math.round(samples / this.samplesPerMs);
+  }
+}
+
+const decodeMulaw: SampleDecoder = (src, offset, count, dst, index) =>
+  decodeG711(MULAW_TO_LINEAR, src, offset, count, dst as Int16Array, index);
+
+/** mu-law in, mu-law out: the wire bytes go to the file unchanged. */
+const copyCodes: SampleDecoder = (src, offset, count, dst, index) => {
+  for (let i = 0; i < count; i++) dst[index + i] = src[offset + i]!;
+};
+

@@ -1,0 +1,351 @@
+/**
+ * The per-stream timeline: places each track's audio at the sample its timestamp names,
+ * fills gaps with silence, drops what is already there, and hands the files fixed-size
+ * batches in order.
+ *
+ * All tracks share one window [windowStart, windowStart + capacity) of the stream's clock.
+ * Audio lands in the window; once the furthest audio of any track is `flush + reorder`
+ * samples past windowStart, everything up to `reorder` samples behind it goes to the files
+ * (every track and the stereo mix cut at the same sample, so they cannot drift apart), and
+ * the window slides. The `reorder` tail that is held back lets a frame that arrives late, or
+ * a track that runs a little behind the other, still fill its place instead of being lost.
+ * Memory is the window and nothing else, however long the call.
+ */
+import { MULAW_SILENCE } from '../codec/g711.js';
+import type { WavFormat } from './wav-header.js';
+
+/** Where a timeline's batches go; WavFileWriter is one. Chunks are never modified afterwards. */
+export interface AudioSink {
+  append(chunk: Buffer): void;
+}
+
+/**
+ * Decodes `count` samples of wire audio into the track's sample array (Int16Array for
+ * pcm16 output, Uint8Array of codes for mu-law output). Chosen once per stream.
+ */
+export type SampleDecoder = (
+  src: Uint8Array,
+  srcOffset: number,
+  count: number,
+  dst: Int16Array | Uint8Array,
+  dstIndex: number,
+) => void;
+
+/** What became of a frame; ordered by severity, so the worst of a frame's pieces wins. */
+export const PlaceOutcome = {
+  Placed: 0,
+  /** Part of the frame overlapped audio already placed; only the new part was kept. */
+  Trimmed: 1,
+  /** Everything in the frame was already placed (a duplicate). */
+  Duplicate: 2,
+  /** The frame's stretch of the timeline was already written to the files. */
+  Late: 3,
+  /** The timestamp is further ahead of the stream than maxGap allows; dropped. */
+  TooFarAhead: 4,
+} as const;
+export type PlaceOutcome = (typeof PlaceOutcome)[keyof typeof PlaceOutcome];
+
+export interface TimelineOptions {
+  readonly format: WavFormat;
+  /** Window length; a frame longer than this is placed in pieces. */
+  readonly capacitySamples: number;
+  /** Batch size: how much settled audio accumulates before a write. */
+  readonly flushSamples: number;
+  /** How far behind the newest audio a frame may still arrive and be placed. */
+  readonly reorderSamples: number;
+  /** A frame starting within this many samples of its track's end is placed right at it. */
+  readonly snapSamples: number;
+  /** Largest silence a timestamp jump may create. */
+  readonly maxGapSamples: number;
+  /** One entry per track (index 0 inbound, 1 outbound); undefined = track not kept. */
+  readonly tracks: readonly [TrackSinks | undefined, TrackSinks | undefined];
+  /** Stereo file, left = track 0, right = track 1; needs both tracks kept. */
+  readonly stereo: AudioSink | undefined;
+}
+
+export interface TrackSinks {
+  /** The track's own file, or undefined when only the stereo file wants the track. */
+  readonly mono: AudioSink | undefined;
+}
+
+/** What the timeline knows about one track, for meta.json. */
+export interface TrackStats {
+  placedSamples: number;
+  lateSamples: number;
+  duplicateSamples: number;
+}
+
+const SILENCE_CHUNK_SAMPLES = 32_768;
+// Shared read-only silence: long gaps are written as references to these, never copied.
+const SILENCE_PCM16 = Buffer.alloc(SILENCE_CHUNK_SAMPLES * 2);
+const SILENCE_MULAW = Buffer.alloc(SILENCE_CHUNK_SAMPLES, MULAW_SILENCE);
+
+class TrackWindow {
+  readonly bytes: Buffer;
+  readonly samples: Int16Array | Uint8Array;
+  /** 1 where the sample in the window holds received audio. */
+  readonly covered: Uint8Array;
+  /** Absolute sample index just past the furthest audio placed on this track. */
+  head = 0;
+  readonly stats: TrackStats = { placedSamples: 0, lateSamples: 0, duplicateSamples: 0 };
+
+  constructor(
+    readonly sinks: TrackSinks,
+    capacity: number,
+    format: WavFormat,
+  ) {
+    if (format === 'pcm16') {
+      this.bytes = Buffer.alloc(capacity * 2);
+      this.samples = new Int16Array(this.bytes.buffer, this.bytes.byteOffset, capacity);
+    } else {
+      this.bytes = Buffer.alloc(capacity, MULAW_SILENCE);
+      this.samples = new Uint8Array(this.bytes.buffer, this.bytes.byteOffset, capacity);
+    }
+    this.covered = new Uint8Array(capacity);
+  }
+}
+
+export class Timeline {
+  private readonly opts: TimelineOptions;
+  private readonly bytesPerSample: number;
+  private readonly silenceByte: number;
+  private readonly silence: Buffer;
+  private readonly windows: readonly [TrackWindow | undefined, TrackWindow | undefined];
+  /** Decoded copy of a frame for the overlap path, where only part of it is kept. */
+  private readonly scratchBytes: Buffer;
+  private readonly scratch: Int16Array | Uint8Array;
+  private readonly pieceSamples: number;
+  /** Absolute sample index of the window's first sample = samples already handed to files. */
+  private windowStart = 0;
+  /** Absolute sample index just past the furthest audio of any track. */
+  private streamHead = 0;
+  /**
+   * Held-back tail actually used: at least the longest frame seen, because with interleaved
+   * tracks the other track's frame for the same instant arrives after this one.
+   */
+  private reorder: number;
+
+  constructor(opts: TimelineOptions) {
+    if (opts.flushSamples + opts.reorderSamples > opts.capacitySamples) {
+      throw new RangeError('timeline capacity must hold a batch plus the reorder window');
+    }
+    this.opts = opts;
+    this.bytesPerSample = opts.format === 'pcm16' ? 2 : 1;
+    this.silenceByte = opts.format === 'pcm16' ? 0 : MULAW_SILENCE;
+    this.silence = opts.format === 'pcm16' ? SILENCE_PCM16 : SILENCE_MULAW;
+    const [first, second] = opts.tracks;
+    this.windows = [
+      first && new TrackWindow(first, opts.capacitySamples, opts.format),
+      second && new TrackWindow(second, opts.capacitySamples, opts.format),
+    ];
+    this.reorder = opts.reorderSamples;
+    this.pieceSamples = Math.max(1, opts.capacitySamples - opts.flushSamples);
+    if (opts.format === 'pcm16') {
+      this.scratchBytes = Buffer.alloc(this.pieceSamples * 2);
+      this.scratch = new Int16Array(this.scratchBytes.buffer, this.scratchBytes.byteOffset, this.pieceSamples);
+    } else {
+      this.scratchBytes = Buffer.alloc(this.pieceSamples);
+      this.scratch = new Uint8Array(this.scratchBytes.buffer, this.scratchBytes.byteOffset, this.pieceSamples);
+    }
+  }
+
+  /** Whether the timeline keeps this track (otherwise its audio is not needed). */
+  keeps(track: 0 | 1): boolean {
+    return this.windows[track] !== undefined;
+  }
+
+  /** Samples from the stream's start to the end of its furthest audio. */
+  get lengthSamples(): number {
+    return this.streamHead;
+  }
+
+  /** Samples handed to the files so far. */
+  get writtenSamples(): number {
+    return this.windowStart;
+  }
+
+  trackStats(track: 0 | 1): TrackStats | undefined {
+    return this.windows[track]?.stats;
+  }
+
+  /**
+   * Places `count` samples of wire audio for `track` starting at absolute sample `start`
+   * (undefined: right after the track's last audio). The decoder turns wire bytes into
+   * samples; it is called with the window or scratch arrays, never allocating.
+   */
+  place(
+    track: 0 | 1,
+    start: number | undefined,
+    src: Uint8Array,
+    srcOffset: number,
+    count: number,
+    bytesPerWireSample: number,
+    decode: SampleDecoder,
+  ): PlaceOutcome {
+    const win = this.windows[track];
+    if (!win || count <= 0) return PlaceOutcome.Placed;
+    let at = start === undefined || Math.abs(start - win.head) <= this.opts.snapSamples ? win.head : start;
+    if (at > this.streamHead + this.opts.maxGapSamples) return PlaceOutcome.TooFarAhead;
+
+    if (count > this.reorder) this.reorder = Math.min(count, this.opts.capacitySamples - this.opts.flushSamples);
+    let outcome: PlaceOutcome = PlaceOutcome.Placed;
+    let offset = srcOffset;
+    let remaining = count;
+    while (remaining > 0) {
+      const n = remaining < this.pieceSamples ? remaining : this.pieceSamples;
+      const pieceOutcome = this.placePiece(win, at, src, offset, n, bytesPerWireSample, decode);
+      if (pieceOutcome > outcome) outcome = pieceOutcome;
+      at += n;
+      offset += n * bytesPerWireSample;
+      remaining -= n;
+    }
+    return outcome;
+  }
+
+  /** Writes audio that is older than the reorder window (the periodic tick calls this). */
+  flushSettled(): void {
+    this.flushTo(this.streamHead - this.reorder);
+  }
+
+  /**
+   * Writes everything, padding every track with silence up to the end of the furthest one,
+   * so all files of a stream have the same length. Idempotent.
+   */
+  finish(): void {
+    this.flushTo(this.streamHead);
+  }
+
+  private placePiece(
+    win: TrackWindow,
+    start: number,
+    src: Uint8Array,
+    srcOffset: number,
+    count: number,
+    bytesPerWireSample: number,
+    decode: SampleDecoder,
+  ): PlaceOutcome {
+    let at = start;
+    let n = count;
+    let offset = srcOffset;
+    const capacity = this.opts.capacitySamples;
+    if (at + n > this.windowStart + capacity) this.flushTo(at + n - capacity);
+    if (at < this.windowStart) {
+      const lateCount = Math.min(n, this.windowStart - at);
+      win.stats.lateSamples += lateCount;
+      if (lateCount === n) return PlaceOutcome.Late;
+      offset += lateCount * bytesPerWireSample;
+      at += lateCount;
+      n -= lateCount;
+    }
+    const index = at - this.windowStart;
+    let outcome: PlaceOutcome = PlaceOutcome.Placed;
+    if (at >= win.head) {
+      // The common case: audio at or past the track's end, where nothing is placed yet.
+      decode(src, offset, n, win.samples, index);
+      win.covered.fill(1, index, index + n);
+      win.stats.placedSamples += n;
+      win.head = at + n;
+    } else {
+      outcome = this.placeOverlapping(win, index, src, offset, n, decode);
+      if (at + n > win.head) win.head = at + n;
+    }
+    if (win.head > this.streamHead) {
+      this.streamHead = win.head;
+      if (this.streamHead - this.windowStart >= this.opts.flushSamples + this.reorder) this.flushSettled();
+    }
+    return outcome;
+  }
+
+  private placeOverlapping(
+    win: TrackWindow,
+    index: number,
+    src: Uint8Array,
+    offset: number,
+    n: number,
+    decode: SampleDecoder,
+  ): PlaceOutcome {
+    decode(src, offset, n, this.scratch, 0);
+    let kept = 0;
+    for (let i = 0; i < n; i++) {
+      if (win.covered[index + i] === 0) {
+        win.samples[index + i] = this.scratch[i]!;
+        win.covered[index + i] = 1;
+        kept++;
+      }
+    }
+    win.stats.placedSamples += kept;
+    win.stats.duplicateSamples += n - kept;
+    if (kept === 0) return PlaceOutcome.Duplicate;
+    return kept === n ? PlaceOutcome.Placed : PlaceOutcome.Trimmed;
+  }
+
+  /** Hands samples [windowStart, target) to the files and slides the window to `target`. */
+  private flushTo(target: number): void {
+    const total = target - this.windowStart;
+    if (total <= 0) return;
+    const capacity = this.opts.capacitySamples;
+    const fromWindow = total < capacity ? total : capacity;
+    this.emitWindow(fromWindow);
+    if (total > fromWindow) this.emitSilence(total - fromWindow);
+    this.slide(fromWindow);
+    this.windowStart = target;
+  }
+
+  private emitWindow(count: number): void {
+    const bps = this.bytesPerSample;
+    const [left, right] = this.windows;
+    for (const win of this.windows) {
+      if (!win?.sinks.mono) continue;
+      const chunk = Buffer.allocUnsafe(count * bps);
+      win.bytes.copy(chunk, 0, 0, count * bps);
+      win.sinks.mono.append(chunk);
+    }
+    const stereo = this.opts.stereo;
+    if (stereo && left && right) {
+      const chunk = Buffer.allocUnsafe(count * bps * 2);
+      const out: Int16Array | Uint8Array =
+        bps === 2 ? new Int16Array(chunk.buffer, chunk.byteOffset, count * 2) : chunk;
+      const l = left.samples;
+      const r = right.samples;
+      for (let i = 0, j = 0; i < count; i++, j += 2) {
+        out[j] = l[i]!;
+        out[j + 1] = r[i]!;
+      }
+      stereo.append(chunk);
+    }
+  }
+
+  private emitSilence(count: number): void {
+    const sinks: AudioSink[] = [];
+    for (const win of this.windows) if (win?.sinks.mono) sinks.push(win.sinks.mono);
+    const stereoCount = this.opts.stereo && this.windows[0] && this.windows[1] ? count * 2 : 0;
+    for (const sink of sinks) this.appendSilence(sink, count);
+    if (stereoCount > 0) this.appendSilence(this.opts.stereo!, stereoCount);
+  }
+
+  private appendSilence(sink: AudioSink, samples: number): void {
+    let left = samples;
+    while (left > 0) {
+      const n = left < SILENCE_CHUNK_SAMPLES ? left : SILENCE_CHUNK_SAMPLES;
+      sink.append(this.silence.subarray(0, n * this.bytesPerSample));
+      left -= n;
+    }
+  }
+
+  private slide(count: number): void {
+    const capacity = this.opts.capacitySamples;
+    const bps = this.bytesPerSample;
+    for (const win of this.windows) {
+      if (!win) continue;
+      if (count >= capacity) {
+        win.bytes.fill(this.silenceByte);
+        win.covered.fill(0);
+      } else {
+        win.bytes.copyWithin(0, count * bps, capacity * bps);
+        win.bytes.fill(this.silenceByte, (capacity - count) * bps);
+        win.covered.copyWithin(0, count, capacity);
+        win.covered.fill(0, capacity - count);
+      }
+    }
+  }
+}

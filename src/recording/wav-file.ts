@@ -1,0 +1,206 @@
+/**
+ * A streaming WAV file: audio is appended in batches while the call runs, and the header's
+ * sizes are patched on request (periodically, so a crash leaves a playable file) and at close.
+ *
+ * All file operations run one at a time through a small queue: appends that pile up while a
+ * write is in flight go out together as one positional writev, the header patch always
+ * describes exactly the audio that reached the file before it, and nothing is a promise
+ * until close (the media path calls append() per flush and must stay cheap).
+ */
+import fs from 'node:fs';
+import { buildWavHeader, headerSize, MAX_WAV_DATA_BYTES, type WavLayout } from './wav-header.js';
+
+export class WavFileWriter {
+  readonly path: string;
+  readonly layout: WavLayout;
+  /** Set once a file operation failed; the file takes no more audio after that. */
+  error: NodeJS.ErrnoException | undefined;
+
+  private readonly dataOffset: number;
+  private readonly onFailure: (writer: WavFileWriter, err: NodeJS.ErrnoException) => void;
+  private fd: number | undefined;
+  private busy = false;
+  private headerWritten = false;
+  private headerDirty = false;
+  private closeRequested = false;
+  private closeWaiters: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private inFlight: Buffer[] = [];
+  private inFlightBytes = 0;
+  /** Audio bytes accepted by append(), written or not. */
+  private appendedBytes = 0;
+  /** Audio bytes the kernel has taken. */
+  private writtenBytes = 0;
+  /** Audio bytes the header on disk (or in flight) describes. */
+  private headerBytes = 0;
+
+  constructor(path: string, layout: WavLayout, onFailure: (writer: WavFileWriter, err: NodeJS.ErrnoException) => void) {
+    this.path = path;
+    this.layout = layout;
+    this.dataOffset = headerSize(layout.format);
+    this.onFailure = onFailure;
+  }
+
+  /** Audio bytes in the file once every queued write has landed. */
+  get bytes(): number {
+    return this.appendedBytes;
+  }
+
+  /** Audio bytes the kernel has taken so far. */
+  get bytesOnDisk(): number {
+    return this.writtenBytes;
+  }
+
+  /** Bytes waiting in memory for the disk; the session watches it to bound memory. */
+  get backlogBytes(): number {
+    return this.pendingBytes + this.inFlightBytes;
+  }
+
+  /** Creates the file ('wx': an existing recording is never overwritten) and starts writing. */
+  open(): void {
+    fs.open(this.path, 'wx', 0o644, this.afterOpen);
+  }
+
+  /** Queues audio; `chunk` must not be modified afterwards (the writer keeps it until written). */
+  append(chunk: Buffer): void {
+    if (this.error || this.closeRequested) return;
+    if (this.appendedBytes + chunk.length > MAX_WAV_DATA_BYTES) {
+      this.fail(Object.assign(new Error(`WAV size limit reached in ${this.path}`), { code: 'EFBIG' }));
+      return;
+    }
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    this.appendedBytes += chunk.length;
+    this.pump();
+  }
+
+  /** Rewrites the header's sizes to cover the audio written so far. */
+  patchHeader(): void {
+    if (this.error || this.closeRequested || this.headerBytes === this.appendedBytes) return;
+    this.headerDirty = true;
+    this.pump();
+  }
+
+  /** Writes what is queued, patches the header, closes. Rejects if any write failed. */
+  close(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.closeWaiters.push({ resolve, reject });
+      if (!this.closeRequested) {
+        this.closeRequested = true;
+        this.headerDirty = true;
+      }
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (this.busy || this.fd === undefined) {
+      if (this.fd === undefined && this.error && this.closeRequested) this.settleClose();
+      return;
+    }
+    const fd = this.fd;
+    if (this.error) {
+      this.busy = true;
+      fs.close(fd, this.afterClose);
+      return;
+    }
+    // Periodic patches go ahead of queued audio (they describe what is already on disk, and
+    // must not starve under load); the final patch waits until all audio has landed.
+    const finalPatchDue = this.closeRequested && this.headerDirty && this.pendingBytes === 0;
+    if (!this.headerWritten || (this.headerDirty && !this.closeRequested) || finalPatchDue) {
+      this.busy = true;
+      this.headerWritten = true;
+      this.headerDirty = false;
+      this.headerBytes = this.writtenBytes;
+      fs.write(fd, buildWavHeader(this.layout, this.writtenBytes), 0, this.dataOffset, 0, this.afterHeader);
+      return;
+    }
+    if (this.pendingBytes > 0) {
+      this.busy = true;
+      const batch = this.pending;
+      this.pending = this.inFlight;
+      this.inFlight = batch;
+      this.inFlightBytes = this.pendingBytes;
+      this.pendingBytes = 0;
+      fs.writev(fd, batch, this.dataOffset + this.writtenBytes, this.afterData);
+      return;
+    }
+    if (this.closeRequested) {
+      this.busy = true;
+      fs.close(fd, this.afterClose);
+    }
+  }
+
+  private readonly afterOpen = (err: NodeJS.ErrnoException | null, fd: number): void => {
+    if (err) {
+      this.fail(err);
+      if (this.closeRequested) this.settleClose();
+      return;
+    }
+    this.fd = fd;
+    this.pump();
+  };
+
+  private readonly afterHeader = (err: NodeJS.ErrnoException | null): void => {
+    this.busy = false;
+    if (err) this.fail(err);
+    this.pump();
+  };
+
+  private readonly afterData = (err: NodeJS.ErrnoException | null, written: number): void => {
+    this.busy = false;
+    if (err) {
+      this.fail(err);
+    } else if (written < this.inFlightBytes) {
+      // A short write (the disk filling up, typically): put the unwritten tail back in front.
+      this.writtenBytes += written;
+      this.requeueTail(written);
+    } else {
+      this.writtenBytes += written;
+    }
+    this.inFlight.length = 0;
+    this.inFlightBytes = 0;
+    this.pump();
+  };
+
+  private readonly afterClose = (err: NodeJS.ErrnoException | null): void => {
+    this.busy = false;
+    this.fd = undefined;
+    if (err && !this.error) this.fail(err);
+    this.settleClose();
+  };
+
+  private requeueTail(written: number): void {
+    const tail: Buffer[] = [];
+    let skip = written;
+    for (const chunk of this.inFlight) {
+      if (skip >= chunk.length) {
+        skip -= chunk.length;
+        continue;
+      }
+      tail.push(skip > 0 ? chunk.subarray(skip) : chunk);
+      skip = 0;
+    }
+    const rest = this.inFlightBytes - written;
+    this.pending = tail.concat(this.pending);
+    this.pendingBytes += rest;
+  }
+
+  private fail(err: NodeJS.ErrnoException): void {
+    if (this.error) return;
+    this.error = err;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.onFailure(this, err);
+  }
+
+  private settleClose(): void {
+    const waiters = this.closeWaiters;
+    this.closeWaiters = [];
+    for (const waiter of waiters) {
+      if (this.error) waiter.reject(this.error);
+      else waiter.resolve();
+    }
+  }
+}
