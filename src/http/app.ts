@@ -18,7 +18,6 @@ export interface AppDeps {
 export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.recorder.logger as FastifyBaseLogger,
-    disableRequestLogging: true,
     trustProxy: false,
   });
   app.setErrorHandler((err, request, reply) => {

@@ -167,7 +167,11 @@ export class StreamSession {
 
   /** Ends the recording (idempotent): writes the rest, final headers and meta.json. */
   finish(reason: EndReason): Promise<RecordingMeta | undefined> {
-    this.finishing ??= this.doFinish(reason);
+    this.finishing ??= this.doFinish(reason).then((meta) => {
+      // Draining: the files are complete, so the provider may go (1001 = going away).
+      if (reason === 'shutdown') this.hooks.close?.(WS_CLOSE.goingAway, 'CALLTAPE_ERR_SHUTTING_DOWN');
+      return meta;
+    });
     return this.finishing;
   }
 

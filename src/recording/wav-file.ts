@@ -34,6 +34,7 @@ export class WavFileWriter {
   private writtenBytes = 0;
   /** Audio bytes the header on disk (or in flight) describes. */
   private headerBytes = 0;
+  private batchesSincePatch = 0;
 
   constructor(path: string, layout: WavLayout, onFailure: (writer: WavFileWriter, err: NodeJS.ErrnoException) => void) {
     this.path = path;
@@ -105,19 +106,23 @@ export class WavFileWriter {
       fs.close(fd, this.afterClose);
       return;
     }
-    // Periodic patches go ahead of queued audio (they describe what is already on disk, and
-    // must not starve under load); the final patch waits until all audio has landed.
-    const finalPatchDue = this.closeRequested && this.headerDirty && this.pendingBytes === 0;
-    if (!this.headerWritten || (this.headerDirty && !this.closeRequested) || finalPatchDue) {
+    // A patch normally follows the queued audio, so it describes it; under a steady stream of
+    // appends it goes ahead after a few batches rather than waiting forever.
+    const patchDue =
+      this.headerDirty && (this.pendingBytes === 0 || (!this.closeRequested && this.batchesSincePatch >= 4));
+    if (!this.headerWritten || patchDue) {
       this.busy = true;
+      // The very first header (sizes 0) does not settle a patch that was asked for.
+      if (this.headerWritten) this.headerDirty = false;
       this.headerWritten = true;
-      this.headerDirty = false;
       this.headerBytes = this.writtenBytes;
+      this.batchesSincePatch = 0;
       fs.write(fd, buildWavHeader(this.layout, this.writtenBytes), 0, this.dataOffset, 0, this.afterHeader);
       return;
     }
     if (this.pendingBytes > 0) {
       this.busy = true;
+      this.batchesSincePatch++;
       const batch = this.pending;
       this.pending = this.inFlight;
       this.inFlight = batch;

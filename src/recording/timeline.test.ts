@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import { PlaceOutcome, Timeline, type AudioSink, type SampleDecoder } from './timeline.js';
+
+/** Collects what a file would receive. */
+class MemorySink implements AudioSink {
+  chunks: Buffer[] = [];
+  append(chunk: Buffer): void {
+    this.chunks.push(Buffer.from(chunk));
+  }
+  samples(): number[] {
+    const all = Buffer.concat(this.chunks);
+    return Array.from({ length: all.length / 2 }, (_, i) => all.readInt16LE(i * 2));
+  }
+}
+
+/** Wire bytes are the sample values themselves (1 byte each), so positions are visible. */
+const identity: SampleDecoder = (src, offset, count, dst, index) => {
+  for (let i = 0; i < count; i++) dst[index + i] = src[offset + i]!;
+};
+
+function setup(overrides: Partial<{ reorder: number; maxGap: number; snap: number; capacity: number; flush: number }> = {}) {
+  const inbound = new MemorySink();
+  const outbound = new MemorySink();
+  const stereo = new MemorySink();
+  const timeline = new Timeline({
+    format: 'pcm16',
+    capacitySamples: overrides.capacity ?? 64,
+    flushSamples: overrides.flush ?? 16,
+    reorderSamples: overrides.reorder ?? 8,
+    snapSamples: overrides.snap ?? 0,
+    maxGapSamples: overrides.maxGap ?? 1000,
+    tracks: [{ mono: inbound }, { mono: outbound }],
+    stereo,
+  });
+  const place = (track: 0 | 1, start: number | undefined, values: number[]) =>
+    timeline.place(track, start, Uint8Array.from(values), 0, values.length, 1, identity);
+  return { timeline, inbound, outbound, stereo, place };
+}
+
+const run = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
+
+describe('Timeline', () => {
+  it('writes contiguous audio unchanged and pads the shorter track at the end', () => {
+    const { timeline, inbound, outbound, stereo, place } = setup();
+    place(1, 0, [9, 9]);
+    for (let t = 0; t < 100; t += 4) place(0, t, run(t + 1, 4).map((v) => v % 256));
+    timeline.finish();
+    expect(inbound.samples()).toEqual(run(1, 100).map((v) => v % 256));
+    expect(outbound.samples()).toEqual([9, 9, ...new Array(98).fill(0)]);
+    expect(stereo.samples().length).toBe(200);
+    expect(stereo.samples().slice(0, 6)).toEqual([1, 9, 2, 9, 3, 0]);
+  });
+
+  it('fills gaps with silence, including gaps longer than the window', () => {
+    const { timeline, inbound, place } = setup();
+    place(0, 0, [1, 2]);
+    place(0, 10, [3]);
+    place(0, 500, [4]);
+    timeline.finish();
+    const expected = new Array(501).fill(0);
+    expected[0] = 1;
+    expected[1] = 2;
+    expected[10] = 3;
+    expected[500] = 4;
+    expect(inbound.samples()).toEqual(expected);
+    expect(timeline.trackStats(0)?.placedSamples).toBe(4);
+  });
+
+  it('drops exact duplicates and keeps only the new part of an overlap', () => {
+    const { timeline, inbound, place } = setup();
+    expect(place(0, 0, [1, 2, 3, 4])).toBe(PlaceOutcome.Placed);
+    expect(place(0, 0, [7, 7, 7, 7])).toBe(PlaceOutcome.Duplicate);
+    expect(place(0, 2, [8, 8, 5, 6])).toBe(PlaceOutcome.Trimmed);
+    timeline.finish();
+    expect(inbound.samples()).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(timeline.trackStats(0)).toEqual({ placedSamples: 6, lateSamples: 0, duplicateSamples: 6 });
+  });
+
+  it('places a frame that arrives out of order inside the reorder window', () => {
+    const { timeline, inbound, place } = setup({ reorder: 8 });
+    place(0, 0, [1, 1]);
+    place(0, 4, [3, 3]);
+    expect(place(0, 2, [2, 2])).toBe(PlaceOutcome.Placed);
+    timeline.finish();
+    expect(inbound.samples()).toEqual([1, 1, 2, 2, 3, 3]);
+  });
+
+  it('drops a frame whose stretch was already written, and says so', () => {
+    const { timeline, inbound, place } = setup({ reorder: 4, flush: 8 });
+    for (let t = 0; t < 40; t += 4) place(0, t, [5, 5, 5, 5]);
+    expect(timeline.writtenSamples).toBeGreaterThan(4);
+    expect(place(0, 0, [1, 1, 1, 1])).toBe(PlaceOutcome.Late);
+    timeline.finish();
+    expect(inbound.samples()).toEqual(new Array(40).fill(5));
+    expect(timeline.trackStats(0)?.lateSamples).toBe(4);
+  });
+
+  it('rejects a timestamp further ahead than maxGap without writing any silence', () => {
+    const { timeline, inbound, place } = setup({ maxGap: 100 });
+    place(0, 0, [1]);
+    expect(place(0, 102, [2])).toBe(PlaceOutcome.TooFarAhead);
+    expect(place(0, 101, [3])).toBe(PlaceOutcome.Placed);
+    timeline.finish();
+    expect(inbound.samples().length).toBe(102);
+  });
+
+  it('snaps a frame within the tolerance onto its track end (timestamp jitter)', () => {
+    const { timeline, inbound, place } = setup({ snap: 2 });
+    place(0, 0, [1, 1, 1, 1]);
+    place(0, 6, [2, 2, 2, 2]); // 2 samples late by its timestamp: placed right after
+    place(0, 6, [3, 3, 3, 3]); // 2 samples early: also right after
+    timeline.finish();
+    expect(inbound.samples()).toEqual([1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3]);
+  });
+
+  it('places frames longer than the window in pieces', () => {
+    const { timeline, inbound, place } = setup({ capacity: 32, flush: 8, reorder: 4 });
+    const long = run(0, 200).map((v) => v % 256);
+    place(0, 0, long);
+    timeline.finish();
+    expect(inbound.samples()).toEqual(long);
+  });
+
+  it('keeps memory to the window: batches are flushed as the stream advances', () => {
+    const { timeline, inbound, place } = setup({ capacity: 64, flush: 16, reorder: 8 });
+    for (let t = 0; t < 10_000; t += 4) place(0, t, [1, 2, 3, 4]);
+    expect(10_000 - timeline.writtenSamples).toBeLessThanOrEqual(64);
+    expect(inbound.chunks.every((c) => c.length <= 64 * 2)).toBe(true);
+  });
+
+  it('appends frames without timestamps after the track end', () => {
+    const { timeline, inbound, place } = setup();
+    place(0, undefined, [1, 2]);
+    place(0, undefined, [3]);
+    timeline.finish();
+    expect(inbound.samples()).toEqual([1, 2, 3]);
+  });
+});

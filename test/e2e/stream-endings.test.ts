@@ -1,0 +1,134 @@
+/**
+ * Every way a stream ends leaves finished files and a meta.json saying how: stop, a socket
+ * that closes without stop, a frame over the size limit, and SIGTERM to a real process.
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ffmpegDecode } from '../helpers/ffmpeg.js';
+import { SPEECH_IN_PCM, SPEECH_IN_ULAW, SPEECH_OUT_ULAW, rotated } from '../helpers/fixtures.js';
+import { findRecordingDir, firstDifference, padPcm, readMeta, tempDataDir } from '../helpers/recordings.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { interleave, mediaFrames, newTwilioCall, TwilioFrameWriter } from '../helpers/twilio-frames.js';
+import { openSocket, sendAll, whenClosed } from '../helpers/ws-client.js';
+import { ffmpegDecodeG711 } from '../helpers/ffmpeg.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer({ maxPayloadBytes: 4096 });
+});
+afterAll(async () => {
+  await server.stop();
+});
+
+describe('a stream that ends without stop', () => {
+  it('is finalized on socket close, with meta.json saying closed', async () => {
+    const call = newTwilioCall();
+    const writer = new TwilioFrameWriter(call);
+    const frames = mediaFrames('inbound', SPEECH_IN_ULAW).slice(0, 150);
+    const ws = await openSocket(server.wsUrl());
+    const done = server.finished(1);
+    await sendAll(ws, [writer.connected(), writer.start({ tracks: ['inbound'] }), ...frames.map((f) => writer.media(f))]);
+    ws.terminate(); // no stop, no close handshake: the provider's connection just drops
+    const [meta] = await done;
+    expect(meta).toMatchObject({ status: 'complete', endReason: 'closed', closeCode: 1006, durationMs: 3000 });
+    const dir = findRecordingDir(server.dataDir, call.streamSid);
+    expect(firstDifference(ffmpegDecode(path.join(dir, 'inbound.wav')).pcm, SPEECH_IN_PCM.subarray(0, 150 * 320))).toBe(-1);
+    expect(readMeta(dir).endReason).toBe('closed');
+  });
+
+  it('closes with 1009 on a frame over maxPayload and keeps the audio received before it', async () => {
+    const call = newTwilioCall();
+    const writer = new TwilioFrameWriter(call);
+    const frames = mediaFrames('inbound', SPEECH_IN_ULAW).slice(0, 50);
+    const ws = await openSocket(server.wsUrl());
+    const closed = whenClosed(ws);
+    const done = server.finished(1);
+    await sendAll(ws, [writer.connected(), writer.start({ tracks: ['inbound'] }), ...frames.map((f) => writer.media(f))]);
+    ws.send(writer.media({ track: 'inbound', timestampMs: 1000, payload: Buffer.alloc(8000, 0x7f) }));
+    expect((await closed).code).toBe(1009);
+    const [meta] = await done;
+    expect(meta).toMatchObject({ endReason: 'closed', closeCode: 1009, closeReason: 'CALLTAPE_ERR_FRAME_TOO_BIG', rejections: { CALLTAPE_ERR_FRAME_TOO_BIG: 1 } });
+    const dir = findRecordingDir(server.dataDir, call.streamSid);
+    expect(firstDifference(ffmpegDecode(path.join(dir, 'inbound.wav')).pcm, SPEECH_IN_PCM.subarray(0, 50 * 320))).toBe(-1);
+  });
+
+  it('holds media that arrives before start and records it once start comes', async () => {
+    const call = newTwilioCall();
+    const writer = new TwilioFrameWriter(call);
+    const frames = mediaFrames('inbound', SPEECH_IN_ULAW);
+    const media = frames.map((f) => writer.media(f));
+    const done = server.finished(1);
+    const ws = await openSocket(server.wsUrl());
+    await sendAll(ws, [writer.connected(), ...media.slice(0, 5), writer.start({ tracks: ['inbound'] }), ...media.slice(5), writer.stop()]);
+    const [meta] = await done;
+    ws.close();
+    expect(meta!.rejections).toEqual({});
+    const dir = findRecordingDir(server.dataDir, call.streamSid);
+    expect(firstDifference(ffmpegDecode(path.join(dir, 'inbound.wav')).pcm, SPEECH_IN_PCM)).toBe(-1);
+  });
+
+  it('records nothing and says why when a start names an unusable stream id', async () => {
+    const ws = await openSocket(server.wsUrl());
+    const before = server.recorder.stats().rejections.CALLTAPE_ERR_INVALID_ID ?? 0;
+    const closed = whenClosed(ws);
+    await sendAll(ws, [JSON.stringify({ event: 'start', start: { streamSid: '../../etc/passwd', callSid: 'CA1', tracks: ['inbound'], mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 } } })]);
+    ws.close();
+    await closed;
+    expect(server.recorder.stats().rejections.CALLTAPE_ERR_INVALID_ID).toBe(before + 1);
+  });
+});
+
+describe('SIGTERM', () => {
+  it('finishes all 10 live calls of a real calltape process and exits 0', async () => {
+    const dataDir = tempDataDir();
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli/main.js'), 'serve', '--port', '0', '--data-dir', dataDir], {
+      env: { ...process.env, CALLTAPE_LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const lines = readline.createInterface({ input: child.stdout! });
+    const logs: Array<Record<string, unknown>> = [];
+    const url = await new Promise<string>((resolve, reject) => {
+      lines.on('line', (line) => {
+        const entry = JSON.parse(line) as Record<string, unknown>;
+        logs.push(entry);
+        if (typeof entry.url === 'string') resolve(entry.url);
+      });
+      child.on('exit', () => reject(new Error('server exited before listening')));
+    });
+    expect(logs.find((l) => l.url === url)!.msg).toMatch(/^calltape listening on http:\/\/127\.0\.0\.1:\d+ .*recordings go to /);
+
+    const calls = await Promise.all(
+      Array.from({ length: 10 }, async (_, i) => {
+        const call = newTwilioCall();
+        const writer = new TwilioFrameWriter(call);
+        const inbound = rotated(SPEECH_IN_ULAW, i * 800);
+        const outbound = rotated(SPEECH_OUT_ULAW, i * 1200);
+        // Two seconds of each track, and the call still going when the signal comes.
+        const frames = interleave(mediaFrames('inbound', inbound), mediaFrames('outbound', outbound)).filter((f) => f.timestampMs < 2000);
+        const ws = await openSocket(`${url.replace('http', 'ws')}/streams/twilio`);
+        const closed = whenClosed(ws);
+        await sendAll(ws, [writer.connected(), writer.start(), ...frames.map((f) => writer.media(f))]);
+        return { call, inbound, outbound, ws, closed };
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 300)); // let the server take in what was sent
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    for (const c of calls) {
+      expect((await c.closed).code).toBe(1001);
+      const dir = findRecordingDir(dataDir, c.call.streamSid);
+      const meta = readMeta(dir);
+      expect(meta).toMatchObject({ status: 'complete', endReason: 'shutdown', durationMs: 2000 });
+      const expected = padPcm(ffmpegDecodeG711(c.outbound.subarray(0, 16000), 'mulaw'), 16000);
+      expect(firstDifference(ffmpegDecode(path.join(dir, 'outbound.wav')).pcm, expected)).toBe(-1);
+      expect(ffmpegDecode(path.join(dir, 'stereo.wav')).pcm.length).toBe(16000 * 4);
+    }
+    expect(logs.some((l) => l.msg === 'shutdown complete')).toBe(true);
+  });
+});
