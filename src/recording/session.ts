@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import { decodeG711, MULAW_TO_LINEAR } from '../codec/g711.js';
 import { decodeL16, detectL16ByteOrder, type ByteOrder } from '../codec/l16.js';
 import type { Config } from '../config.js';
-import { CalltapeError, ERRORS, WS_CLOSE, type ErrorCode, type Rejection } from '../errors.js';
+import { ERRORS, WS_CLOSE, type ErrorCode, type Rejection } from '../errors.js';
 import {
   isRejection,
   type AudioEvent,
@@ -134,6 +134,10 @@ export class StreamSession {
       : this.ctx.parser.parseText(typeof data === 'string' ? data : data.toString('utf8'));
     if (isRejection(result)) {
       this.reject(result);
+      // A start that cannot be used (bad ids, a format calltape cannot decode) ends the
+      // stream: nothing could be recorded from it. Once recording, nothing closes it.
+      const closeCode = (ERRORS[result.code] as { wsCloseCode?: number }).wsCloseCode;
+      if (closeCode !== undefined && this.state === 'awaiting-start') this.hooks.close?.(closeCode, result.code);
       return;
     }
     this.dispatch(result);
@@ -215,7 +219,8 @@ export class StreamSession {
     try {
       dir = recordingDir(config.dataDir, startedAt, event.streamId);
     } catch (err) {
-      this.refuse(err instanceof CalltapeError ? err.code : 'CALLTAPE_ERR_INVALID_ID', String(err));
+      this.reject({ code: 'CALLTAPE_ERR_INVALID_ID', detail: err instanceof Error ? err.message : String(err) });
+      this.hooks.close?.(WS_CLOSE.policyViolation, 'CALLTAPE_ERR_INVALID_ID');
       return;
     }
     this.start = event;
@@ -399,12 +404,6 @@ export class StreamSession {
         `${ERRORS[rejection.code].message}: ${rejection.detail}${seen === LOGGED_REJECTIONS_PER_CODE ? ' (further occurrences are only counted)' : ''}`,
       );
     }
-  }
-
-  /** A start that cannot be recorded: nothing is written and the socket is closed. */
-  private refuse(code: ErrorCode, detail: string): void {
-    this.reject({ code, detail });
-    this.hooks.close?.(ERRORS[code].httpStatus === 415 ? WS_CLOSE.unsupportedData : WS_CLOSE.policyViolation, code);
   }
 
   private onWriteFailure(writer: WavFileWriter | undefined, err: NodeJS.ErrnoException): void {

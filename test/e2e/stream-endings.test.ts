@@ -3,6 +3,7 @@
  * that closes without stop, a frame over the size limit, and SIGTERM to a real process.
  */
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -77,9 +78,9 @@ describe('a stream that ends without stop', () => {
     const before = server.recorder.stats().rejections.CALLTAPE_ERR_INVALID_ID ?? 0;
     const closed = whenClosed(ws);
     await sendAll(ws, [JSON.stringify({ event: 'start', start: { streamSid: '../../etc/passwd', callSid: 'CA1', tracks: ['inbound'], mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 } } })]);
-    ws.close();
-    await closed;
+    expect(await closed).toEqual({ code: 1008, reason: 'CALLTAPE_ERR_INVALID_ID' });
     expect(server.recorder.stats().rejections.CALLTAPE_ERR_INVALID_ID).toBe(before + 1);
+    expect(fs.readdirSync(path.join(server.dataDir, 'recordings'), { recursive: true }).some((p) => String(p).includes('passwd'))).toBe(false);
   });
 });
 
