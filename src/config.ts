@@ -16,6 +16,8 @@ export const configSchema = z.object({
   dataDir: z.string().min(1).default('./data'),
   /** Public base URL (https://rec.example.com) used in answer markup instead of request headers. */
   publicUrl: z.url({ protocol: /^(https?|wss?)$/ }).optional(),
+  /** postgres://… for a PostgreSQL catalog; unset = SQLite file <dataDir>/calltape.db. */
+  databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   /** pcm16: 16-bit PCM WAV (default). mulaw: WAV format 7, the wire bytes unchanged (mu-law streams only). */
@@ -62,6 +64,7 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = {
   port: 'PORT',
   dataDir: 'CALLTAPE_DATA_DIR',
   publicUrl: 'CALLTAPE_PUBLIC_URL',
+  databaseUrl: 'DATABASE_URL',
   logLevel: 'CALLTAPE_LOG_LEVEL',
   format: 'CALLTAPE_FORMAT',
   recordInbound: 'CALLTAPE_RECORD_INBOUND',

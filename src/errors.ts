@@ -47,6 +47,9 @@ export const ERRORS = {
   CALLTAPE_ERR_SHUTTING_DOWN: { message: 'server is shutting down', httpStatus: 503, wsCloseCode: WS_CLOSE.goingAway },
   CALLTAPE_ERR_BAD_HOST: { message: 'Host / X-Forwarded-Host is not a valid host[:port]', httpStatus: 400 },
   CALLTAPE_ERR_BAD_REQUEST: { message: 'request is not valid', httpStatus: 400 },
+  CALLTAPE_ERR_NOT_FOUND: { message: 'not found', httpStatus: 404 },
+  CALLTAPE_ERR_RECORDING_IN_PROGRESS: { message: 'the recording is still in progress', httpStatus: 409 },
+  CALLTAPE_ERR_RANGE_NOT_SATISFIABLE: { message: 'requested range not satisfiable', httpStatus: 416 },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

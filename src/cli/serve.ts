@@ -4,6 +4,8 @@
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { ConfigInput } from '../config.js';
+import { Catalog } from '../catalog/catalog.js';
+import { openCatalogDb } from '../catalog/db.js';
 import { buildApp } from '../http/app.js';
 import { createRecorder, type Recorder } from '../recording/recorder.js';
 import { PROVIDER_NAMES } from '../providers/registry.js';
@@ -12,6 +14,7 @@ import { recordingsRoot } from '../storage/local.js';
 export interface RunningServer {
   readonly app: FastifyInstance;
   readonly recorder: Recorder;
+  readonly catalog: Catalog;
   /** Base URL the server listens on (http://host:port). */
   readonly url: string;
   /** Graceful stop: refuse new streams, finish open recordings, close sockets and the port. */
@@ -21,7 +24,10 @@ export interface RunningServer {
 export async function startServer(options: ConfigInput = {}): Promise<RunningServer> {
   const recorder = createRecorder(options);
   const { config } = recorder;
-  const app = await buildApp(config, { recorder });
+  const catalogDb = await openCatalogDb(config);
+  const catalog = new Catalog(catalogDb, config.dataDir, recorder.logger);
+  catalog.attach(recorder);
+  const app = await buildApp(config, { recorder, catalog });
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -29,18 +35,21 @@ export async function startServer(options: ConfigInput = {}): Promise<RunningSer
   const url = `http://${hostForUrl}:${port}`;
   const recordings = recordingsRoot(config.dataDir);
   recorder.logger.info(
-    { url, streams: PROVIDER_NAMES.map((p) => `/streams/${p}`), answer: '/twiml', recordings, format: config.format },
+    { url, streams: PROVIDER_NAMES.map((p) => `/streams/${p}`), answer: '/twiml', recordings, format: config.format, catalog: catalogDb.dialect },
     `calltape listening on ${url} (streams: ${PROVIDER_NAMES.map((p) => `ws://${hostForUrl}:${port}/streams/${p}`).join(', ')}; answer URL: ${url}/twiml); recordings go to ${recordings}`,
   );
   let stopping: Promise<void> | undefined;
   return {
     app,
     recorder,
+    catalog,
     url,
     stop() {
       stopping ??= (async () => {
         await recorder.shutdown();
+        await catalog.settled();
         await app.close();
+        await catalogDb.close();
       })();
       return stopping;
     },

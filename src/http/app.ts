@@ -7,12 +7,17 @@ import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import { CalltapeError } from '../errors.js';
+import type { Catalog } from '../catalog/catalog.js';
 import type { Recorder } from '../recording/recorder.js';
+import { liveRoutes } from './routes/live.js';
+import { recordingRoutes } from './routes/recordings.js';
 import { streamRoutes } from './routes/streams.js';
 import { twimlRoutes } from './routes/twiml.js';
 
 export interface AppDeps {
   readonly recorder: Recorder;
+  /** Without a catalog (an embedding that only records) the /api routes are not served. */
+  readonly catalog?: Catalog | undefined;
 }
 
 export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
@@ -23,11 +28,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   app.setErrorHandler((err, request, reply) => {
     if (err instanceof CalltapeError) {
       request.log.warn({ code: err.code, url: request.url }, err.message);
-      return reply.code(err.httpStatus).send({ error: { code: err.code, message: err.message } });
+      return reply.code(err.httpStatus).type('application/json; charset=utf-8').send({ error: { code: err.code, message: err.message } });
     }
     const status = typeof (err as { statusCode?: unknown }).statusCode === 'number' ? (err as { statusCode: number }).statusCode : 500;
     if (status >= 500) request.log.error({ err }, 'request failed');
-    return reply.code(status).send({
+    return reply.code(status).type('application/json; charset=utf-8').send({
       error: { code: status >= 500 ? 'CALLTAPE_ERR_INTERNAL' : 'CALLTAPE_ERR_BAD_REQUEST', message: status >= 500 ? 'internal error' : (err as Error).message },
     });
   });
@@ -36,6 +41,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   app.get('/healthz', async () => ({ status: 'ok' }));
   streamRoutes(app, deps.recorder);
   twimlRoutes(app, config);
+  if (deps.catalog) {
+    recordingRoutes(app, deps.catalog);
+    liveRoutes(app, deps.recorder, deps.catalog);
+  }
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ error: { code: 'CALLTAPE_ERR_NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0]}` } }),
   );

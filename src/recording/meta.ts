@@ -23,6 +23,8 @@ export interface TrackMeta {
   framesDropped: number;
   /** Frames that partly overlapped audio already placed and were trimmed to the new part. */
   framesTrimmed: number;
+  /** Frames left out while recording was paused with behavior skip. */
+  framesSkipped: number;
   /** Silence inserted where this track had no audio (gaps, lost frames, padding to the end). */
   gapFilledMs: number;
 }
@@ -49,6 +51,13 @@ export interface MarkMeta extends StreamEventMeta {
   name: string;
 }
 
+export interface PauseMeta extends StreamEventMeta {
+  /** Stream time the recording resumed (or the stream ended). */
+  endMs: number;
+  /** silence: audio replaced by silence, files keep the call's length; skip: span left out. */
+  behavior: 'silence' | 'skip';
+}
+
 export interface RecordingMeta {
   version: 1;
   provider: string;
@@ -71,6 +80,8 @@ export interface RecordingMeta {
   stereo?: StereoMeta;
   dtmf: DtmfMeta[];
   marks: MarkMeta[];
+  /** Spans where recording was paused (e.g. while a card number was read out). */
+  pauses: PauseMeta[];
   /** Rejected or dropped frames by error code. */
   rejections: Partial<Record<ErrorCode, number>>;
   endReason: EndReason;

@@ -9,7 +9,7 @@ import { loadConfig, type Config, type ConfigInput } from '../config.js';
 import { CalltapeError, type ErrorCode } from '../errors.js';
 import { PROVIDERS, isProviderName, type ProviderName } from '../providers/registry.js';
 import type { RecordingMeta } from './meta.js';
-import { StreamSession, type SessionContext, type TransportHooks } from './session.js';
+import { StreamSession, type PauseBehavior, type RecordingStarted, type SessionContext, type TransportHooks } from './session.js';
 
 export interface RecorderOptions extends ConfigInput {
   /** A pino logger to use (e.g. the embedding app's); default: a new one at config.logLevel. */
@@ -32,6 +32,8 @@ export interface LiveStream {
   streamSid?: string;
   startedAt?: string;
   durationMs: number;
+  framesReceived: number;
+  paused: PauseBehavior | null;
   dir?: string;
 }
 
@@ -44,7 +46,7 @@ export interface RecorderStats {
 }
 
 export interface RecorderEvents {
-  'recording.started': [LiveStream];
+  'recording.started': [RecordingStarted];
   'recording.finished': [RecordingMeta];
 }
 
@@ -95,6 +97,20 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     const live: LiveStream[] = [];
     for (const session of this.sessions) if (session.isRecording) live.push(session.describe());
     return live;
+  }
+
+  /** Pauses the live recording of `streamSid`; false if no such stream is recording. */
+  pause(streamSid: string, behavior: PauseBehavior = 'silence'): boolean {
+    return this.findLive(streamSid)?.pause(behavior) ?? false;
+  }
+
+  resume(streamSid: string): boolean {
+    return this.findLive(streamSid)?.resume() ?? false;
+  }
+
+  private findLive(streamSid: string): StreamSession | undefined {
+    for (const session of this.sessions) if (session.isRecording && session.streamSid === streamSid) return session;
+    return undefined;
   }
 
   stats(): RecorderStats {
@@ -150,7 +166,8 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       },
       started: (session) => {
         this.streamsStarted++;
-        this.emit('recording.started', session.describe());
+        const info = session.startInfo();
+        if (info) this.emit('recording.started', info);
       },
       finished: (session, meta) => {
         this.sessions.delete(session);

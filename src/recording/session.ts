@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { decodeG711, MULAW_TO_LINEAR } from '../codec/g711.js';
+import { decodeG711, MULAW_SILENCE, MULAW_TO_LINEAR } from '../codec/g711.js';
 import { decodeL16, detectL16ByteOrder, type ByteOrder } from '../codec/l16.js';
 import type { Config } from '../config.js';
 import { ERRORS, WS_CLOSE, type ErrorCode, type Rejection } from '../errors.js';
@@ -24,7 +24,15 @@ import {
   type TrackName,
 } from '../events.js';
 import { recordingDir } from '../storage/local.js';
-import { writeMeta, type DtmfMeta, type EndReason, type MarkMeta, type RecordingMeta, type TrackMeta } from './meta.js';
+import {
+  writeMeta,
+  type DtmfMeta,
+  type EndReason,
+  type MarkMeta,
+  type PauseMeta,
+  type RecordingMeta,
+  type TrackMeta,
+} from './meta.js';
 import { PlaceOutcome, Timeline, type SampleDecoder } from './timeline.js';
 import { WavFileWriter } from './wav-file.js';
 import type { WavFormat } from './wav-header.js';
@@ -49,6 +57,23 @@ export interface TransportHooks {
 
 type State = 'awaiting-start' | 'recording' | 'finishing' | 'finished';
 
+/** As Twilio's PauseBehavior: silence keeps the call's length, skip leaves the span out. */
+export type PauseBehavior = 'silence' | 'skip';
+
+/** What the catalog needs to know when a recording starts. */
+export interface RecordingStarted {
+  provider: string;
+  callSid: string;
+  streamSid: string;
+  accountSid?: string | undefined;
+  tracks: TrackName[];
+  format: WavFormat;
+  sampleRate: number;
+  customParameters: Record<string, string>;
+  startedAt: Date;
+  dir: string;
+}
+
 /** Rejections of one code logged per stream before the rest are only counted. */
 const LOGGED_REJECTIONS_PER_CODE = 5;
 /** dtmf and mark entries kept per stream; more are counted, not stored. */
@@ -56,6 +81,8 @@ const MAX_EVENTS_KEPT = 10_000;
 
 interface TrackCounters {
   received: number;
+  /** Frames left out by a skip-pause (by request, so not counted as dropped). */
+  skipped: number;
   placed: number;
   dropped: number;
   trimmed: number;
@@ -85,12 +112,19 @@ export class StreamSession {
   private l16Order: ByteOrder | undefined;
   private readonly declared: [boolean, boolean] = [false, false];
   private readonly counters: [TrackCounters, TrackCounters] = [
-    { received: 0, placed: 0, dropped: 0, trimmed: 0 },
-    { received: 0, placed: 0, dropped: 0, trimmed: 0 },
+    { received: 0, skipped: 0, placed: 0, dropped: 0, trimmed: 0 },
+    { received: 0, skipped: 0, placed: 0, dropped: 0, trimmed: 0 },
   ];
   private readonly rejections: Partial<Record<ErrorCode, number>> = {};
   private readonly dtmf: DtmfMeta[] = [];
   private readonly marks: MarkMeta[] = [];
+  private readonly pauses: PauseMeta[] = [];
+  /** The open pause, from `startSample` on the input clock. */
+  private paused: { behavior: PauseBehavior; startSample: number; receivedAt: string } | undefined;
+  /** Samples left out by skip-pauses: later audio moves up by this much. */
+  private skipOffset = 0;
+  /** End of the furthest frame received, on the provider's clock (pauses do not stop it). */
+  private clockHead = 0;
   private failure: { code: ErrorCode; message: string } | undefined;
   private closeInfo: { code?: number; reason?: string } = {};
   private finishing: Promise<RecordingMeta | undefined> | undefined;
@@ -116,14 +150,75 @@ export class StreamSession {
   }
 
   /** A summary of the live stream, for the live view and logs. */
-  describe(): { provider: string; callSid?: string; streamSid?: string; startedAt?: string; durationMs: number; dir?: string } {
+  describe(): { provider: string; callSid?: string; streamSid?: string; startedAt?: string; durationMs: number; framesReceived: number; paused: PauseBehavior | null; dir?: string } {
     return {
       provider: this.ctx.provider,
+      framesReceived: this.counters[0].received + this.counters[1].received,
+      paused: this.paused?.behavior ?? null,
       ...(this.start ? { callSid: this.start.callId, streamSid: this.start.streamId } : {}),
       ...(this.startedAt ? { startedAt: this.startedAt.toISOString() } : {}),
       durationMs: this.timeline ? this.samplesToMs(this.timeline.lengthSamples) : 0,
       ...(this.dir ? { dir: this.dir } : {}),
     };
+  }
+
+  /** The recording's identity and format, once started. */
+  startInfo(): RecordingStarted | undefined {
+    const start = this.start;
+    if (!start || !this.startedAt || !this.dir) return undefined;
+    return {
+      provider: this.ctx.provider,
+      callSid: start.callId,
+      streamSid: start.streamId,
+      accountSid: start.accountId,
+      tracks: [...start.tracks],
+      format: this.fileFormat,
+      sampleRate: start.format.sampleRate,
+      customParameters: { ...start.params },
+      startedAt: this.startedAt,
+      dir: this.dir,
+    };
+  }
+
+  /**
+   * Stops keeping audio from the current point of the call on, until resume(): `silence`
+   * writes silence in its place, `skip` leaves it out of the files. Idempotent.
+   */
+  pause(behavior: PauseBehavior): boolean {
+    if (this.state !== 'recording') return false;
+    this.paused ??= { behavior, startSample: this.clockHead, receivedAt: new Date().toISOString() };
+    this.log.info({ behavior: this.paused.behavior, atMs: this.samplesToMs(this.clockHead) }, 'recording paused');
+    return true;
+  }
+
+  resume(): boolean {
+    if (this.state !== 'recording') return false;
+    this.closePause();
+    return true;
+  }
+
+  private closePause(): void {
+    const open = this.paused;
+    if (!open) return;
+    this.paused = undefined;
+    const endSample = Math.max(this.clockHead, open.startSample);
+    if (open.behavior === 'skip') this.skipOffset += endSample - open.startSample;
+    this.keep(this.pauses, {
+      behavior: open.behavior,
+      atMs: this.samplesToMs(open.startSample),
+      endMs: this.samplesToMs(endSample),
+      receivedAt: open.receivedAt,
+    });
+    this.log.info({ behavior: open.behavior, endMs: this.samplesToMs(endSample) }, 'recording resumed');
+  }
+
+  /** The pause behavior that applies to audio starting at `sample` (input clock), if any. */
+  private pauseAt(sample: number): PauseBehavior | undefined {
+    if (this.paused && sample >= this.paused.startSample) return this.paused.behavior;
+    for (const pause of this.pauses) {
+      if (sample >= pause.atMs * this.samplesPerMs && sample < pause.endMs * this.samplesPerMs) return pause.behavior;
+    }
+    return undefined;
   }
 
   /** One WebSocket message. */
@@ -346,15 +441,27 @@ export class StreamSession {
       this.l16Order = detectL16ByteOrder(src, 0, byteLength);
       if (this.l16Order) this.log.info({ byteOrder: this.l16Order }, 'detected L16 byte order');
     }
+    const count = byteLength / this.wireBytesPerSample;
     const startSample = event.timestampMs === undefined ? undefined : Math.round(event.timestampMs * this.samplesPerMs);
+    const inputStart = startSample ?? this.clockHead;
+    if (inputStart + count > this.clockHead) this.clockHead = inputStart + count;
+    let decode = this.decode;
+    if (this.paused || this.pauses.length > 0) {
+      const behavior = this.pauseAt(inputStart);
+      if (behavior === 'skip') {
+        counters.skipped++;
+        return;
+      }
+      if (behavior === 'silence') decode = this.fileFormat === 'mulaw' ? writeMulawSilence : writePcmSilence;
+    }
     const outcome = timeline.place(
       track,
-      startSample,
+      startSample === undefined ? undefined : startSample - this.skipOffset,
       src,
       0,
-      byteLength / this.wireBytesPerSample,
+      count,
       this.wireBytesPerSample,
-      this.decode,
+      decode,
     );
     switch (outcome) {
       case PlaceOutcome.Placed:
@@ -433,6 +540,7 @@ export class StreamSession {
       return undefined;
     }
     const finishedAt = process.hrtime.bigint();
+    this.closePause();
     this.timeline.finish();
     const writers = Object.values(this.writers);
     await Promise.allSettled(writers.map((writer) => writer.close()));
@@ -466,6 +574,7 @@ export class StreamSession {
         framesPlaced: counters.placed,
         framesDropped: counters.dropped,
         framesTrimmed: counters.trimmed,
+        framesSkipped: counters.skipped,
         gapFilledMs: this.samplesToMs(length - (stats?.placedSamples ?? 0)),
       };
     };
@@ -489,6 +598,7 @@ export class StreamSession {
       ...(stereo ? { stereo: { file: path.basename(stereo.path), bytes: stereo.bytesOnDisk, durationMs: this.samplesToMs(length) } } : {}),
       dtmf: this.dtmf,
       marks: this.marks,
+      pauses: this.pauses,
       rejections: { ...this.rejections },
       endReason: this.failure ? 'failed' : reason,
       ...(this.closeInfo.code !== undefined ? { closeCode: this.closeInfo.code } : {}),
@@ -510,3 +620,10 @@ const copyCodes: SampleDecoder = (src, offset, count, dst, index) => {
   for (let i = 0; i < count; i++) dst[index + i] = src[offset + i]!;
 };
 
+/** Paused with behavior silence: the frame's span is kept, its audio is not. */
+const writePcmSilence: SampleDecoder = (_src, _offset, count, dst, index) => {
+  dst.fill(0, index, index + count);
+};
+const writeMulawSilence: SampleDecoder = (_src, _offset, count, dst, index) => {
+  dst.fill(MULAW_SILENCE, index, index + count);
+};

@@ -1,0 +1,114 @@
+/**
+ * Keeps the catalog in step with the recorder: a row in status `recording` when a stream
+ * starts, its outcome, files and events when it finishes. Database work runs off the media
+ * path (on the recorder's events), one chain per recording so a finish never overtakes its
+ * own start.
+ */
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { RecordingMeta } from '../recording/meta.js';
+import type { Recorder } from '../recording/recorder.js';
+import type { RecordingStarted } from '../recording/session.js';
+import { recordingsRoot } from '../storage/local.js';
+import type { CatalogDb } from './db.js';
+import { RecordingsRepo, type Recording } from './recordings.js';
+
+export interface CatalogEvents {
+  'recording.started': [Recording];
+  'recording.finished': [Recording];
+}
+
+export class Catalog extends EventEmitter<CatalogEvents> {
+  readonly repo: RecordingsRepo;
+  private readonly ids = new Map<string, Promise<string | undefined>>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(
+    readonly db: CatalogDb,
+    private readonly dataDir: string,
+    private readonly logger: Logger,
+  ) {
+    super();
+    this.repo = new RecordingsRepo(db.db);
+  }
+
+  /** Subscribes to a recorder's start and finish events. */
+  attach(recorder: Recorder): void {
+    recorder.on('recording.started', (info) => this.onStarted(info));
+    recorder.on('recording.finished', (meta) => this.onFinished(meta));
+  }
+
+  /** Resolves when every catalog write started so far has finished. */
+  async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Absolute path of a file of a recording, checked to lie inside the recordings root. */
+  filePath(recording: Recording, file: string): string {
+    const root = recordingsRoot(this.dataDir);
+    const full = path.resolve(this.dataDir, recording.location, file);
+    if (!full.startsWith(root + path.sep)) throw new Error(`recording location escapes the data dir: ${recording.location}`);
+    return full;
+  }
+
+  /** Deletes a finished recording's files and rows. */
+  async delete(recording: Recording): Promise<void> {
+    const dir = path.dirname(this.filePath(recording, 'meta.json'));
+    await fs.rm(dir, { recursive: true, force: true });
+    await this.repo.remove(recording.id);
+  }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work)).catch(() => undefined);
+    return work;
+  }
+
+  private onStarted(info: RecordingStarted): void {
+    const created = this.track(
+      this.repo
+        .create({
+          provider: info.provider,
+          callSid: info.callSid,
+          streamSid: info.streamSid,
+          accountSid: info.accountSid,
+          tracks: info.tracks,
+          format: info.format,
+          sampleRate: info.sampleRate,
+          customParameters: info.customParameters,
+          startedAt: info.startedAt,
+          location: path.relative(path.resolve(this.dataDir), info.dir),
+        })
+        .then(async (id) => {
+          const row = await this.repo.get(id);
+          if (row) this.emit('recording.started', row);
+          return id;
+        })
+        .catch((err: unknown) => {
+          this.logger.error({ err, streamSid: info.streamSid }, 'catalog: could not record the start of a recording');
+          return undefined;
+        }),
+    );
+    this.ids.set(info.streamSid, created);
+  }
+
+  private onFinished(meta: RecordingMeta): void {
+    const created = this.ids.get(meta.streamSid);
+    this.ids.delete(meta.streamSid);
+    if (!created) return;
+    void this.track(
+      created
+        .then(async (id) => {
+          if (!id) return;
+          await this.repo.finish(id, meta);
+          const row = await this.repo.get(id);
+          if (row) this.emit('recording.finished', row);
+        })
+        .catch((err: unknown) => {
+          this.logger.error({ err, streamSid: meta.streamSid }, 'catalog: could not record the end of a recording');
+        }),
+    );
+  }
+}

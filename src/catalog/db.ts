@@ -1,0 +1,50 @@
+/**
+ * Opens the catalog: SQLite (a file in the data dir) by default, PostgreSQL when
+ * DATABASE_URL is set, and brings its schema up to date.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import { migrationProvider } from './migrations.js';
+import type { CatalogDatabase } from './schema.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface CatalogDb {
+  readonly db: Kysely<CatalogDatabase>;
+  readonly dialect: Dialect;
+  close(): Promise<void>;
+}
+
+const PG_INT8 = 20;
+
+export async function openCatalogDb(opts: { dataDir: string; databaseUrl?: string | undefined }): Promise<CatalogDb> {
+  let db: Kysely<CatalogDatabase>;
+  let dialect: Dialect;
+  if (opts.databaseUrl) {
+    dialect = 'postgres';
+    const pool = new pg.Pool({
+      connectionString: opts.databaseUrl,
+      max: 10,
+      // bigint columns hold epoch ms and durations: well inside a double's exact range.
+      types: { getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === PG_INT8 ? Number : pg.types.getTypeParser(oid, format as 'text')) } as pg.CustomTypesConfig,
+    });
+    db = new Kysely<CatalogDatabase>({ dialect: new PostgresDialect({ pool }) });
+  } else {
+    dialect = 'sqlite';
+    fs.mkdirSync(opts.dataDir, { recursive: true });
+    const file = new Database(path.join(opts.dataDir, 'calltape.db'));
+    file.pragma('journal_mode = WAL');
+    file.pragma('foreign_keys = ON');
+    file.pragma('busy_timeout = 5000');
+    db = new Kysely<CatalogDatabase>({ dialect: new SqliteDialect({ database: file }) });
+  }
+  const { error } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
+  if (error) {
+    await db.destroy();
+    throw error instanceof Error ? error : new Error(String(error));
+  }
+  return { db, dialect, close: () => db.destroy() };
+}

@@ -1,0 +1,64 @@
+/**
+ * Migrations, one list for both dialects, run at start-up. Append only: a released
+ * migration is never edited.
+ */
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+
+const migrations: Record<string, Migration> = {
+  '001_recordings': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('recordings')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('provider', 'text', (c) => c.notNull())
+        .addColumn('call_sid', 'text', (c) => c.notNull())
+        .addColumn('stream_sid', 'text', (c) => c.notNull().unique())
+        .addColumn('account_sid', 'text')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('tracks', 'text', (c) => c.notNull())
+        .addColumn('format', 'text', (c) => c.notNull())
+        .addColumn('sample_rate', 'integer', (c) => c.notNull())
+        .addColumn('custom_parameters', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'bigint', (c) => c.notNull())
+        .addColumn('ended_at', 'bigint')
+        .addColumn('duration_ms', 'bigint')
+        .addColumn('end_reason', 'text')
+        .addColumn('error', 'text')
+        .addColumn('location', 'text', (c) => c.notNull())
+        .addColumn('files', 'text', (c) => c.notNull().defaultTo('[]'))
+        .addColumn('rejections', 'text', (c) => c.notNull().defaultTo('{}'))
+        .execute();
+      await db.schema.createIndex('recordings_started_idx').on('recordings').columns(['started_at', 'id']).execute();
+      await db.schema.createIndex('recordings_call_idx').on('recordings').column('call_sid').execute();
+      await db.schema.createIndex('recordings_status_idx').on('recordings').column('status').execute();
+      await db.schema
+        .createTable('recording_params')
+        .addColumn('recording_id', 'text', (c) => c.notNull().references('recordings.id').onDelete('cascade'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('recording_params_pk', ['recording_id', 'name'])
+        .execute();
+      await db.schema.createIndex('recording_params_lookup_idx').on('recording_params').columns(['name', 'value']).execute();
+      await db.schema
+        .createTable('recording_events')
+        .addColumn('recording_id', 'text', (c) => c.notNull().references('recordings.id').onDelete('cascade'))
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('at_ms', 'bigint', (c) => c.notNull())
+        .addColumn('end_ms', 'bigint')
+        .addColumn('data', 'text', (c) => c.notNull())
+        .addColumn('received_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('recording_events_pk', ['recording_id', 'seq'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('recording_events').execute();
+      await db.schema.dropTable('recording_params').execute();
+      await db.schema.dropTable('recordings').execute();
+    },
+  },
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => migrations,
+};

@@ -1,0 +1,272 @@
+/**
+ * The recordings repository: the only code that reads or writes the recordings tables.
+ * Same queries on SQLite and PostgreSQL.
+ */
+import crypto from 'node:crypto';
+import type { Kysely, Selectable } from 'kysely';
+import type { RecordingMeta } from '../recording/meta.js';
+import type { CatalogDatabase, RecordingStatus, RecordingsTable } from './schema.js';
+
+export interface RecordingStart {
+  provider: string;
+  callSid: string;
+  streamSid: string;
+  accountSid?: string | undefined;
+  tracks: readonly string[];
+  format: string;
+  sampleRate: number;
+  customParameters: Readonly<Record<string, string>>;
+  startedAt: Date;
+  /** Directory relative to the data dir. */
+  location: string;
+}
+
+export interface RecordingFile {
+  name: 'inbound' | 'outbound' | 'stereo';
+  file: string;
+  bytes: number;
+  durationMs: number;
+}
+
+export interface RecordingEvent {
+  kind: 'dtmf' | 'mark' | 'pause';
+  atMs: number;
+  endMs?: number;
+  receivedAt: string;
+  [field: string]: unknown;
+}
+
+export interface Recording {
+  id: string;
+  provider: string;
+  callSid: string;
+  streamSid: string;
+  accountSid: string | null;
+  status: RecordingStatus;
+  declaredTracks: string[];
+  format: string;
+  sampleRate: number;
+  customParameters: Record<string, string>;
+  startedAt: string;
+  endedAt: string | null;
+  durationMs: number | null;
+  endReason: string | null;
+  error: string | null;
+  location: string;
+  files: RecordingFile[];
+  rejections: Record<string, number>;
+}
+
+export interface RecordingFilter {
+  callSid?: string;
+  streamSid?: string;
+  provider?: string;
+  status?: RecordingStatus;
+  /** started_at bounds, epoch ms, inclusive. */
+  fromMs?: number;
+  toMs?: number;
+  minDurationMs?: number;
+  params?: Record<string, string>;
+  limit: number;
+  cursor?: string;
+}
+
+export class InvalidCursorError extends Error {}
+
+function encodeCursor(row: { started_at: number; id: string }): string {
+  return Buffer.from(`${row.started_at}:${row.id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { startedAt: number; id: string } {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const at = text.indexOf(':');
+  const startedAt = Number(text.slice(0, at));
+  const id = text.slice(at + 1);
+  if (at <= 0 || !Number.isSafeInteger(startedAt) || id.length === 0) throw new InvalidCursorError('invalid cursor');
+  return { startedAt, id };
+}
+
+function toRecording(row: Selectable<RecordingsTable>): Recording {
+  return {
+    id: row.id,
+    provider: row.provider,
+    callSid: row.call_sid,
+    streamSid: row.stream_sid,
+    accountSid: row.account_sid,
+    status: row.status,
+    declaredTracks: JSON.parse(row.tracks) as string[],
+    format: row.format,
+    sampleRate: Number(row.sample_rate),
+    customParameters: JSON.parse(row.custom_parameters) as Record<string, string>,
+    startedAt: new Date(Number(row.started_at)).toISOString(),
+    endedAt: row.ended_at === null ? null : new Date(Number(row.ended_at)).toISOString(),
+    durationMs: row.duration_ms === null ? null : Number(row.duration_ms),
+    endReason: row.end_reason,
+    error: row.error,
+    location: row.location,
+    files: JSON.parse(row.files) as RecordingFile[],
+    rejections: JSON.parse(row.rejections) as Record<string, number>,
+  };
+}
+
+/** The files of a finished recording, from its meta.json. */
+export function filesOf(meta: RecordingMeta): RecordingFile[] {
+  const files: RecordingFile[] = [];
+  for (const name of ['inbound', 'outbound'] as const) {
+    const track = meta[name];
+    if (track?.file) files.push({ name, file: track.file, bytes: track.bytes ?? 0, durationMs: track.durationMs });
+  }
+  if (meta.stereo) files.push({ name: 'stereo', file: meta.stereo.file, bytes: meta.stereo.bytes, durationMs: meta.stereo.durationMs });
+  return files;
+}
+
+export class RecordingsRepo {
+  constructor(private readonly db: Kysely<CatalogDatabase>) {}
+
+  /** A row in status `recording`, created when the stream starts. Returns its id. */
+  async create(start: RecordingStart): Promise<string> {
+    const id = crypto.randomUUID();
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('recordings')
+        .values({
+          id,
+          provider: start.provider,
+          call_sid: start.callSid,
+          stream_sid: start.streamSid,
+          account_sid: start.accountSid ?? null,
+          status: 'recording',
+          tracks: JSON.stringify(start.tracks),
+          format: start.format,
+          sample_rate: start.sampleRate,
+          custom_parameters: JSON.stringify(start.customParameters),
+          started_at: start.startedAt.getTime(),
+          ended_at: null,
+          duration_ms: null,
+          end_reason: null,
+          error: null,
+          location: start.location,
+          files: '[]',
+          rejections: '{}',
+        })
+        .execute();
+      const params = Object.entries(start.customParameters).map(([name, value]) => ({ recording_id: id, name, value }));
+      if (params.length > 0) await trx.insertInto('recording_params').values(params).execute();
+    });
+    return id;
+  }
+
+  /** Records how a recording ended, its files and its events. */
+  async finish(id: string, meta: RecordingMeta, status: RecordingStatus = meta.status): Promise<void> {
+    const events: Array<{ kind: 'dtmf' | 'mark' | 'pause'; at_ms: number; end_ms: number | null; data: string; received_at: number }> = [
+      ...meta.dtmf.map(({ atMs, receivedAt, ...rest }) => ({ kind: 'dtmf' as const, at_ms: atMs, end_ms: null, data: JSON.stringify(rest), received_at: Date.parse(receivedAt) })),
+      ...meta.marks.map(({ atMs, receivedAt, ...rest }) => ({ kind: 'mark' as const, at_ms: atMs, end_ms: null, data: JSON.stringify(rest), received_at: Date.parse(receivedAt) })),
+      ...(meta.pauses ?? []).map(({ atMs, endMs, receivedAt, ...rest }) => ({ kind: 'pause' as const, at_ms: atMs, end_ms: endMs, data: JSON.stringify(rest), received_at: Date.parse(receivedAt) })),
+    ].sort((a, b) => a.at_ms - b.at_ms || a.received_at - b.received_at);
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('recordings')
+        .set({
+          status,
+          ended_at: Date.parse(meta.endedAt),
+          duration_ms: meta.durationMs,
+          end_reason: meta.endReason,
+          error: meta.error ? `${meta.error.code}: ${meta.error.message}` : null,
+          files: JSON.stringify(filesOf(meta)),
+          rejections: JSON.stringify(meta.rejections),
+        })
+        .where('id', '=', id)
+        .execute();
+      await trx.deleteFrom('recording_events').where('recording_id', '=', id).execute();
+      if (events.length > 0) {
+        // Chunked: one statement per few hundred events keeps under both dialects' parameter limits.
+        for (let i = 0; i < events.length; i += 500) {
+          await trx
+            .insertInto('recording_events')
+            .values(events.slice(i, i + 500).map((e, j) => ({ recording_id: id, seq: i + j, ...e })))
+            .execute();
+        }
+      }
+    });
+  }
+
+  async get(id: string): Promise<Recording | undefined> {
+    const row = await this.db.selectFrom('recordings').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toRecording(row);
+  }
+
+  async getByStreamSid(streamSid: string): Promise<Recording | undefined> {
+    const row = await this.db.selectFrom('recordings').selectAll().where('stream_sid', '=', streamSid).executeTakeFirst();
+    return row && toRecording(row);
+  }
+
+  async events(id: string): Promise<RecordingEvent[]> {
+    const rows = await this.db.selectFrom('recording_events').selectAll().where('recording_id', '=', id).orderBy('at_ms').orderBy('seq').execute();
+    return rows.map((row) => ({
+      kind: row.kind,
+      atMs: Number(row.at_ms),
+      ...(row.end_ms !== null ? { endMs: Number(row.end_ms) } : {}),
+      ...(JSON.parse(row.data) as Record<string, unknown>),
+      receivedAt: new Date(Number(row.received_at)).toISOString(),
+    }));
+  }
+
+  /** Newest first, keyset-paginated on (started_at, id). */
+  async list(filter: RecordingFilter): Promise<{ items: Recording[]; nextCursor: string | null }> {
+    let query = this.db.selectFrom('recordings').selectAll();
+    if (filter.callSid) query = query.where('call_sid', '=', filter.callSid);
+    if (filter.streamSid) query = query.where('stream_sid', '=', filter.streamSid);
+    if (filter.provider) query = query.where('provider', '=', filter.provider);
+    if (filter.status) query = query.where('status', '=', filter.status);
+    if (filter.fromMs !== undefined) query = query.where('started_at', '>=', filter.fromMs);
+    if (filter.toMs !== undefined) query = query.where('started_at', '<=', filter.toMs);
+    if (filter.minDurationMs !== undefined) query = query.where('duration_ms', '>=', filter.minDurationMs);
+    for (const [name, value] of Object.entries(filter.params ?? {})) {
+      query = query.where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom('recording_params')
+            .select('recording_params.recording_id')
+            .whereRef('recording_params.recording_id', '=', 'recordings.id')
+            .where('recording_params.name', '=', name)
+            .where('recording_params.value', '=', value),
+        ),
+      );
+    }
+    if (filter.cursor) {
+      const { startedAt, id } = decodeCursor(filter.cursor);
+      query = query.where(({ or, and, eb }) =>
+        or([eb('started_at', '<', startedAt), and([eb('started_at', '=', startedAt), eb('id', '<', id)])]),
+      );
+    }
+    const rows = await query.orderBy('started_at', 'desc').orderBy('id', 'desc').limit(filter.limit + 1).execute();
+    const page = rows.slice(0, filter.limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map(toRecording),
+      nextCursor: rows.length > filter.limit && last ? encodeCursor({ started_at: Number(last.started_at), id: last.id }) : null,
+    };
+  }
+
+  /** Removes the rows of a recording (its files are the caller's to delete). */
+  async remove(id: string): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('recording_events').where('recording_id', '=', id).execute();
+      await trx.deleteFrom('recording_params').where('recording_id', '=', id).execute();
+      const result = await trx.deleteFrom('recordings').where('id', '=', id).executeTakeFirst();
+      return Number(result.numDeletedRows) > 0;
+    });
+  }
+
+  /** Finished recordings that started before `beforeMs`, oldest first. */
+  async finishedBefore(beforeMs: number, limit: number): Promise<Recording[]> {
+    const rows = await this.db
+      .selectFrom('recordings')
+      .selectAll()
+      .where('started_at', '<', beforeMs)
+      .where('status', '!=', 'recording')
+      .orderBy('started_at')
+      .limit(limit)
+      .execute();
+    return rows.map(toRecording);
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * The catalog's tables as kysely sees them. Times are epoch milliseconds (bigint) and
+ * structured values JSON text, so one schema and one set of queries serve SQLite and
+ * PostgreSQL alike.
+ */
+import type { Generated } from 'kysely';
+
+export type RecordingStatus = 'recording' | 'complete' | 'recovered' | 'failed';
+
+export interface RecordingsTable {
+  id: string;
+  provider: string;
+  call_sid: string;
+  stream_sid: string;
+  account_sid: string | null;
+  status: RecordingStatus;
+  /** JSON: the tracks the provider declared, e.g. ["inbound","outbound"]. */
+  tracks: string;
+  format: string;
+  sample_rate: number;
+  /** JSON object of start.customParameters. */
+  custom_parameters: string;
+  started_at: number;
+  ended_at: number | null;
+  duration_ms: number | null;
+  end_reason: string | null;
+  error: string | null;
+  /** Recording directory relative to the data dir. */
+  location: string;
+  /** JSON: [{name, file, bytes, durationMs}] once finished. */
+  files: string;
+  /** JSON: rejection counts by code. */
+  rejections: string;
+}
+
+/** start.customParameters, one row each, so `param.<key>=<value>` filters use an index. */
+export interface RecordingParamsTable {
+  recording_id: string;
+  name: string;
+  value: string;
+}
+
+export interface RecordingEventsTable {
+  recording_id: string;
+  /** Order of arrival within the recording. */
+  seq: number;
+  kind: 'dtmf' | 'mark' | 'pause';
+  /** Stream time (ms since the stream started). */
+  at_ms: number;
+  /** Pauses: stream time the pause ended. */
+  end_ms: number | null;
+  /** JSON with the event's own fields (digit, name, behavior…). */
+  data: string;
+  received_at: number;
+}
+
+export interface CatalogDatabase {
+  recordings: RecordingsTable;
+  recording_params: RecordingParamsTable;
+  recording_events: RecordingEventsTable;
+}
+
+export type { Generated };

@@ -1,0 +1,161 @@
+/**
+ * /api/recordings: list, fetch, stream audio (with HTTP Range), delete. The JSON names are a
+ * contract other tools are written against; see the README.
+ */
+import fs from 'node:fs';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import rangeParser from 'range-parser';
+import type { Catalog } from '../../catalog/catalog.js';
+import { InvalidCursorError, type Recording, type RecordingFilter } from '../../catalog/recordings.js';
+import type { RecordingStatus } from '../../catalog/schema.js';
+import { CalltapeError } from '../../errors.js';
+
+const STATUSES: readonly RecordingStatus[] = ['recording', 'complete', 'recovered', 'failed'];
+const TRACK_PARAM = /^(inbound|outbound|stereo)(\.wav)?$/;
+
+/** The public shape of a recording. */
+export function recordingJson(recording: Recording, baseUrl = '') {
+  return {
+    id: recording.id,
+    provider: recording.provider,
+    callSid: recording.callSid,
+    streamSid: recording.streamSid,
+    accountSid: recording.accountSid,
+    status: recording.status,
+    startedAt: recording.startedAt,
+    endedAt: recording.endedAt,
+    durationMs: recording.durationMs,
+    format: recording.format,
+    sampleRate: recording.sampleRate,
+    customParameters: recording.customParameters,
+    tracks: recording.files.map((f) => ({
+      name: f.name,
+      bytes: f.bytes,
+      durationMs: f.durationMs,
+      url: `${baseUrl}/api/recordings/${recording.id}/audio/${f.name}.wav`,
+    })),
+    endReason: recording.endReason,
+    error: recording.error,
+  };
+}
+
+function timeParam(name: string, value: string): number {
+  const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+  if (!Number.isSafeInteger(ms)) throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `${name} must be an ISO 8601 time or epoch milliseconds`);
+  return ms;
+}
+
+function intParam(name: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `${name} must be an integer from ${min} to ${max}`);
+  return n;
+}
+
+export function parseListQuery(query: Record<string, unknown>): RecordingFilter {
+  const filter: RecordingFilter = { limit: 50 };
+  const params: Record<string, string> = {};
+  for (const [key, raw] of Object.entries(query)) {
+    if (typeof raw !== 'string') throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `${key} given more than once`);
+    if (key.startsWith('param.') && key.length > 6) {
+      params[key.slice(6)] = raw;
+      continue;
+    }
+    switch (key) {
+      case 'callSid':
+      case 'streamSid':
+      case 'provider':
+        filter[key] = raw;
+        break;
+      case 'status':
+        if (!STATUSES.includes(raw as RecordingStatus)) throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `status must be one of ${STATUSES.join(', ')}`);
+        filter.status = raw as RecordingStatus;
+        break;
+      case 'from':
+        filter.fromMs = timeParam(key, raw);
+        break;
+      case 'to':
+        filter.toMs = timeParam(key, raw);
+        break;
+      case 'minDurationMs':
+        filter.minDurationMs = intParam(key, raw, 0, Number.MAX_SAFE_INTEGER);
+        break;
+      case 'limit':
+        filter.limit = intParam(key, raw, 1, 500);
+        break;
+      case 'cursor':
+        filter.cursor = raw;
+        break;
+      default:
+        throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `unknown query parameter ${JSON.stringify(key)}`);
+    }
+  }
+  if (Object.keys(params).length > 0) filter.params = params;
+  return filter;
+}
+
+export function recordingRoutes(app: FastifyInstance, catalog: Catalog): void {
+  const find = async (id: string): Promise<Recording> => {
+    const recording = await catalog.repo.get(id);
+    if (!recording) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', `no recording ${JSON.stringify(id.slice(0, 64))}`);
+    return recording;
+  };
+
+  app.get('/api/recordings', async (request) => {
+    const filter = parseListQuery(request.query as Record<string, unknown>);
+    try {
+      const page = await catalog.repo.list(filter);
+      return { items: page.items.map((r) => recordingJson(r)), nextCursor: page.nextCursor };
+    } catch (err) {
+      if (err instanceof InvalidCursorError) throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', 'invalid cursor');
+      throw err;
+    }
+  });
+
+  app.get<{ Params: { id: string } }>('/api/recordings/:id', async (request) => {
+    const recording = await find(request.params.id);
+    return { ...recordingJson(recording), events: await catalog.repo.events(recording.id) };
+  });
+
+  app.get<{ Params: { id: string; track: string } }>('/api/recordings/:id/audio/:track', async (request, reply) => {
+    const match = TRACK_PARAM.exec(request.params.track);
+    if (!match) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', 'track must be inbound, outbound or stereo');
+    const recording = await find(request.params.id);
+    const file = recording.files.find((f) => f.name === match[1]) ?? (recording.status === 'recording' ? { file: `${match[1]}.wav` } : undefined);
+    if (!file) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', `recording has no ${match[1]} track`);
+    const full = catalog.filePath(recording, file.file);
+    let size: number;
+    try {
+      size = (await fs.promises.stat(full)).size;
+    } catch {
+      throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', `${match[1]} audio is not on disk`);
+    }
+    return sendFileRange(reply, full, size, request.headers.range);
+  });
+
+  app.delete<{ Params: { id: string } }>('/api/recordings/:id', async (request, reply) => {
+    const recording = await find(request.params.id);
+    if (recording.status === 'recording') throw new CalltapeError('CALLTAPE_ERR_RECORDING_IN_PROGRESS', 'stop the call first');
+    await catalog.delete(recording);
+    return reply.code(204).send();
+  });
+}
+
+/** Serves a file whole (200) or one byte range of it (206), per RFC 9110 section 14. */
+function sendFileRange(reply: FastifyReply, file: string, size: number, rangeHeader: string | undefined): FastifyReply {
+  reply.header('Accept-Ranges', 'bytes').type('audio/wav');
+  if (rangeHeader) {
+    const ranges = rangeParser(size, rangeHeader, { combine: true });
+    if (ranges === -1) {
+      reply.header('Content-Range', `bytes */${size}`);
+      throw new CalltapeError('CALLTAPE_ERR_RANGE_NOT_SATISFIABLE', rangeHeader.slice(0, 64));
+    }
+    // A malformed header, another unit, or several ranges: answer with the whole file.
+    if (ranges !== -2 && ranges.type === 'bytes' && ranges.length === 1) {
+      const { start, end } = ranges[0]!;
+      reply.code(206).header('Content-Range', `bytes ${start}-${end}/${size}`).header('Content-Length', end - start + 1);
+      return reply.send(fs.createReadStream(file, { start, end }));
+    }
+  }
+  reply.header('Content-Length', size);
+  return reply.send(size === 0 ? '' : fs.createReadStream(file));
+}
