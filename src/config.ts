@@ -51,6 +51,21 @@ export const configSchema = z.object({
   twimlDial: z.string().max(500).optional(),
   twimlPauseSeconds: int(1, 14_400).default(3600),
 
+  /** Where completion webhooks go (all recordings). */
+  webhookUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /** HMAC-SHA256 key for X-Calltape-Signature; without it webhooks go unsigned (a warning is logged). */
+  webhookSecret: z.string().min(1).optional(),
+  /** Host patterns (comma-separated; `*.example.com`, `host:port`) a stream's statusCallback parameter may name. */
+  webhookAllow: z.string().optional(),
+  /** Give up on a delivery this long after the event. */
+  webhookMaxAgeMs: int(1000, 30 * 24 * 3600 * 1000).default(24 * 3600 * 1000),
+  /** First retry delay; doubles per attempt (with jitter) up to webhookRetryMaxMs. */
+  webhookRetryBaseMs: int(10, 3600 * 1000).default(2000),
+  webhookRetryMaxMs: int(10, 24 * 3600 * 1000).default(10 * 60 * 1000),
+  webhookTimeoutMs: int(100, 120_000).default(10_000),
+  /** How often the outbox looks for due deliveries (new events are sent at once). */
+  webhookPollMs: int(10, 60_000).default(1000),
+
   /** How long shutdown waits for open recordings to finish before exiting anyway. */
   shutdownTimeoutMs: int(100, 600_000).default(10_000),
 });
@@ -82,6 +97,14 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = {
   twimlSay: 'CALLTAPE_TWIML_SAY',
   twimlDial: 'CALLTAPE_TWIML_DIAL',
   twimlPauseSeconds: 'CALLTAPE_TWIML_PAUSE_SECONDS',
+  webhookUrl: 'CALLTAPE_WEBHOOK_URL',
+  webhookSecret: 'CALLTAPE_WEBHOOK_SECRET',
+  webhookAllow: 'CALLTAPE_WEBHOOK_ALLOW',
+  webhookMaxAgeMs: 'CALLTAPE_WEBHOOK_MAX_AGE_MS',
+  webhookRetryBaseMs: 'CALLTAPE_WEBHOOK_RETRY_BASE_MS',
+  webhookRetryMaxMs: 'CALLTAPE_WEBHOOK_RETRY_MAX_MS',
+  webhookTimeoutMs: 'CALLTAPE_WEBHOOK_TIMEOUT_MS',
+  webhookPollMs: 'CALLTAPE_WEBHOOK_POLL_MS',
   shutdownTimeoutMs: 'CALLTAPE_SHUTDOWN_TIMEOUT_MS',
 };
 

@@ -47,6 +47,7 @@ export const ERRORS = {
   CALLTAPE_ERR_SHUTTING_DOWN: { message: 'server is shutting down', httpStatus: 503, wsCloseCode: WS_CLOSE.goingAway },
   CALLTAPE_ERR_BAD_HOST: { message: 'Host / X-Forwarded-Host is not a valid host[:port]', httpStatus: 400 },
   CALLTAPE_ERR_BAD_REQUEST: { message: 'request is not valid', httpStatus: 400 },
+  CALLTAPE_ERR_WEBHOOK_NOT_ALLOWED: { message: 'statusCallback URL is not on CALLTAPE_WEBHOOK_ALLOW', httpStatus: 403 },
   CALLTAPE_ERR_NOT_FOUND: { message: 'not found', httpStatus: 404 },
   CALLTAPE_ERR_RECORDING_IN_PROGRESS: { message: 'the recording is still in progress', httpStatus: 409 },
   CALLTAPE_ERR_RANGE_NOT_SATISFIABLE: { message: 'requested range not satisfiable', httpStatus: 416 },

@@ -12,6 +12,7 @@ import type { RecordingMeta } from '../recording/meta.js';
 import type { Recorder } from '../recording/recorder.js';
 import type { RecordingStarted } from '../recording/session.js';
 import { recordingsRoot } from '../storage/local.js';
+import type { WebhookNotifier } from '../webhooks/notifier.js';
 import type { CatalogDb } from './db.js';
 import { RecordingsRepo, type Recording } from './recordings.js';
 
@@ -29,6 +30,7 @@ export class Catalog extends EventEmitter<CatalogEvents> {
     readonly db: CatalogDb,
     private readonly dataDir: string,
     private readonly logger: Logger,
+    private readonly notifier?: WebhookNotifier,
   ) {
     super();
     this.repo = new RecordingsRepo(db.db);
@@ -102,7 +104,10 @@ export class Catalog extends EventEmitter<CatalogEvents> {
       created
         .then(async (id) => {
           if (!id) return;
-          await this.repo.finish(id, meta);
+          let queued = 0;
+          const notifier = this.notifier;
+          await this.repo.finish(id, meta, notifier ? { then: async (trx, recording) => void (queued = await notifier.enqueue(trx, recording)) } : {});
+          if (queued > 0) notifier?.outbox.nudge();
           const row = await this.repo.get(id);
           if (row) this.emit('recording.finished', row);
         })

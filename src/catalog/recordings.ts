@@ -3,7 +3,7 @@
  * Same queries on SQLite and PostgreSQL.
  */
 import crypto from 'node:crypto';
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { RecordingMeta } from '../recording/meta.js';
 import type { CatalogDatabase, RecordingStatus, RecordingsTable } from './schema.js';
 
@@ -156,8 +156,17 @@ export class RecordingsRepo {
     return id;
   }
 
-  /** Records how a recording ended, its files and its events. */
-  async finish(id: string, meta: RecordingMeta, status: RecordingStatus = meta.status): Promise<void> {
+  /**
+   * Records how a recording ended, its files and its events. `then` runs in the same
+   * transaction with the updated recording (the webhook outbox enqueues there, so a finished
+   * recording and its notification are stored together or not at all).
+   */
+  async finish(
+    id: string,
+    meta: RecordingMeta,
+    options: { status?: RecordingStatus; then?: (trx: Transaction<CatalogDatabase>, recording: Recording) => Promise<void> } = {},
+  ): Promise<void> {
+    const status = options.status ?? meta.status;
     const events: Array<{ kind: 'dtmf' | 'mark' | 'pause'; at_ms: number; end_ms: number | null; data: string; received_at: number }> = [
       ...meta.dtmf.map(({ atMs, receivedAt, ...rest }) => ({ kind: 'dtmf' as const, at_ms: atMs, end_ms: null, data: JSON.stringify(rest), received_at: Date.parse(receivedAt) })),
       ...meta.marks.map(({ atMs, receivedAt, ...rest }) => ({ kind: 'mark' as const, at_ms: atMs, end_ms: null, data: JSON.stringify(rest), received_at: Date.parse(receivedAt) })),
@@ -186,6 +195,10 @@ export class RecordingsRepo {
             .values(events.slice(i, i + 500).map((e, j) => ({ recording_id: id, seq: i + j, ...e })))
             .execute();
         }
+      }
+      if (options.then) {
+        const row = await trx.selectFrom('recordings').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+        await options.then(trx, toRecording(row));
       }
     });
   }

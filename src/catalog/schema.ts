@@ -54,7 +54,28 @@ export interface RecordingEventsTable {
   received_at: number;
 }
 
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+/** The webhook outbox: one row per (event, target URL), retried until delivered or given up. */
+export interface WebhookDeliveriesTable {
+  id: string;
+  recording_id: string;
+  event: string;
+  url: string;
+  body: string;
+  status: DeliveryStatus;
+  attempts: number;
+  created_at: number;
+  next_attempt_at: number;
+  /** Lease: a node that claimed the row owns it until then. */
+  locked_until: number | null;
+  last_status: number | null;
+  last_error: string | null;
+  delivered_at: number | null;
+}
+
 export interface CatalogDatabase {
+  webhook_deliveries: WebhookDeliveriesTable;
   recordings: RecordingsTable;
   recording_params: RecordingParamsTable;
   recording_events: RecordingEventsTable;

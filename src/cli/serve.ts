@@ -7,6 +7,8 @@ import type { ConfigInput } from '../config.js';
 import { Catalog } from '../catalog/catalog.js';
 import { openCatalogDb } from '../catalog/db.js';
 import { buildApp } from '../http/app.js';
+import { WebhookNotifier } from '../webhooks/notifier.js';
+import { WebhookOutbox } from '../webhooks/outbox.js';
 import { createRecorder, type Recorder } from '../recording/recorder.js';
 import { PROVIDER_NAMES } from '../providers/registry.js';
 import { recordingsRoot } from '../storage/local.js';
@@ -15,6 +17,7 @@ export interface RunningServer {
   readonly app: FastifyInstance;
   readonly recorder: Recorder;
   readonly catalog: Catalog;
+  readonly outbox: WebhookOutbox;
   /** Base URL the server listens on (http://host:port). */
   readonly url: string;
   /** Graceful stop: refuse new streams, finish open recordings, close sockets and the port. */
@@ -25,8 +28,21 @@ export async function startServer(options: ConfigInput = {}): Promise<RunningSer
   const recorder = createRecorder(options);
   const { config } = recorder;
   const catalogDb = await openCatalogDb(config);
-  const catalog = new Catalog(catalogDb, config.dataDir, recorder.logger);
+  const outbox = new WebhookOutbox({
+    db: catalogDb.db,
+    dialect: catalogDb.dialect,
+    logger: recorder.logger,
+    secret: config.webhookSecret,
+    retryBaseMs: config.webhookRetryBaseMs,
+    retryMaxMs: config.webhookRetryMaxMs,
+    maxAgeMs: config.webhookMaxAgeMs,
+    timeoutMs: config.webhookTimeoutMs,
+    pollMs: config.webhookPollMs,
+  });
+  const catalog = new Catalog(catalogDb, config.dataDir, recorder.logger, new WebhookNotifier(config, outbox, recorder.logger));
   catalog.attach(recorder);
+  // Deliveries left pending by an earlier run go out now.
+  outbox.start();
   const app = await buildApp(config, { recorder, catalog });
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
@@ -43,11 +59,15 @@ export async function startServer(options: ConfigInput = {}): Promise<RunningSer
     app,
     recorder,
     catalog,
+    outbox,
     url,
     stop() {
       stopping ??= (async () => {
         await recorder.shutdown();
         await catalog.settled();
+        // Give the last recordings' webhooks a moment; what is left stays pending in the outbox.
+        await outbox.flush(Math.min(5000, config.shutdownTimeoutMs));
+        await outbox.stop();
         await app.close();
         await catalogDb.close();
       })();

@@ -9,7 +9,7 @@ import type { Recording } from '../../catalog/recordings.js';
 import { CalltapeError } from '../../errors.js';
 import type { Recorder } from '../../recording/recorder.js';
 import type { PauseBehavior } from '../../recording/session.js';
-import { recordingJson } from './recordings.js';
+import { recordingJson } from '../../catalog/recording-json.js';
 
 /** A comment line every so often keeps proxies from closing an idle event stream. */
 const SSE_HEARTBEAT_MS = 15_000;

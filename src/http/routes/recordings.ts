@@ -7,37 +7,12 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import rangeParser from 'range-parser';
 import type { Catalog } from '../../catalog/catalog.js';
 import { InvalidCursorError, type Recording, type RecordingFilter } from '../../catalog/recordings.js';
+import { recordingJson } from '../../catalog/recording-json.js';
 import type { RecordingStatus } from '../../catalog/schema.js';
 import { CalltapeError } from '../../errors.js';
 
 const STATUSES: readonly RecordingStatus[] = ['recording', 'complete', 'recovered', 'failed'];
 const TRACK_PARAM = /^(inbound|outbound|stereo)(\.wav)?$/;
-
-/** The public shape of a recording. */
-export function recordingJson(recording: Recording, baseUrl = '') {
-  return {
-    id: recording.id,
-    provider: recording.provider,
-    callSid: recording.callSid,
-    streamSid: recording.streamSid,
-    accountSid: recording.accountSid,
-    status: recording.status,
-    startedAt: recording.startedAt,
-    endedAt: recording.endedAt,
-    durationMs: recording.durationMs,
-    format: recording.format,
-    sampleRate: recording.sampleRate,
-    customParameters: recording.customParameters,
-    tracks: recording.files.map((f) => ({
-      name: f.name,
-      bytes: f.bytes,
-      durationMs: f.durationMs,
-      url: `${baseUrl}/api/recordings/${recording.id}/audio/${f.name}.wav`,
-    })),
-    endReason: recording.endReason,
-    error: recording.error,
-  };
-}
 
 function timeParam(name: string, value: string): number {
   const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);

@@ -1,0 +1,33 @@
+/**
+ * The public JSON shape of a recording, shared by the REST API and the completion webhooks.
+ * Its names are a contract (see the README).
+ */
+import type { Recording } from './recordings.js';
+
+/** The public shape of a recording. */
+/** `baseUrl` makes the track URLs absolute (webhooks); the API answers with paths. */
+export function recordingJson(recording: Recording, baseUrl = '') {
+  return {
+    id: recording.id,
+    provider: recording.provider,
+    callSid: recording.callSid,
+    streamSid: recording.streamSid,
+    accountSid: recording.accountSid,
+    status: recording.status,
+    startedAt: recording.startedAt,
+    endedAt: recording.endedAt,
+    durationMs: recording.durationMs,
+    format: recording.format,
+    sampleRate: recording.sampleRate,
+    customParameters: recording.customParameters,
+    tracks: recording.files.map((f) => ({
+      name: f.name,
+      bytes: f.bytes,
+      durationMs: f.durationMs,
+      url: `${baseUrl}/api/recordings/${recording.id}/audio/${f.name}.wav`,
+    })),
+    endReason: recording.endReason,
+    error: recording.error,
+  };
+}
+

@@ -1,0 +1,56 @@
+/**
+ * Decides where a finished recording is announced and stores those deliveries in the
+ * outbox: the configured CALLTAPE_WEBHOOK_URL, and a stream's own `statusCallback`
+ * <Parameter> when its host is on the allow-list.
+ */
+import type { Transaction } from 'kysely';
+import type { Logger } from 'pino';
+import { recordingJson } from '../catalog/recording-json.js';
+import type { Recording } from '../catalog/recordings.js';
+import type { CatalogDatabase } from '../catalog/schema.js';
+import type { Config } from '../config.js';
+import { allowedCallbackUrl, parseAllowList } from './allow.js';
+import type { WebhookOutbox } from './outbox.js';
+
+export const STATUS_CALLBACK_PARAM = 'statusCallback';
+
+export class WebhookNotifier {
+  private readonly allow: string[];
+  private readonly publicBase: string;
+
+  constructor(
+    private readonly config: Config,
+    readonly outbox: WebhookOutbox,
+    private readonly logger: Logger,
+  ) {
+    this.allow = parseAllowList(config.webhookAllow);
+    this.publicBase = config.publicUrl ? config.publicUrl.replace(/^ws/, 'http').replace(/\/+$/, '') : '';
+  }
+
+  targets(recording: Recording): string[] {
+    const urls = new Set<string>();
+    if (this.config.webhookUrl) urls.add(this.config.webhookUrl);
+    const requested = recording.customParameters[STATUS_CALLBACK_PARAM];
+    if (requested) {
+      const allowed = allowedCallbackUrl(requested, this.allow);
+      if (allowed) urls.add(allowed);
+      else {
+        this.logger.warn(
+          { code: 'CALLTAPE_ERR_WEBHOOK_NOT_ALLOWED', callSid: recording.callSid, streamSid: recording.streamSid, url: requested.slice(0, 200) },
+          'statusCallback URL is not on CALLTAPE_WEBHOOK_ALLOW; not sent',
+        );
+      }
+    }
+    return [...urls];
+  }
+
+  /** Runs inside the transaction that finishes the recording. */
+  async enqueue(trx: Transaction<CatalogDatabase>, recording: Recording): Promise<number> {
+    const targets = this.targets(recording);
+    if (targets.length === 0) return 0;
+    const event = `recording.${recording.status}`;
+    const body = JSON.stringify({ event, recording: recordingJson(recording, this.publicBase) });
+    for (const url of targets) await this.outbox.enqueue(trx, { recordingId: recording.id, event, url, body });
+    return targets.length;
+  }
+}

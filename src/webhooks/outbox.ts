@@ -1,0 +1,258 @@
+/**
+ * The webhook outbox. Events are rows in webhook_deliveries, written in the same transaction
+ * as the recording they describe; a drainer claims due rows, POSTs them signed, and retries
+ * network errors, 408, 429 and 5xx with exponential backoff and jitter until a configured
+ * horizon, after which the delivery is marked failed. Rows survive restarts.
+ *
+ * Several calltape nodes may drain one PostgreSQL outbox: a claim is an UPDATE of rows
+ * selected FOR UPDATE SKIP LOCKED that sets a lease (locked_until), so two nodes never hold
+ * the same row, and a node that dies mid-delivery only delays it until the lease runs out.
+ */
+import crypto from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Logger } from 'pino';
+import type { Dialect } from '../catalog/db.js';
+import type { CatalogDatabase, WebhookDeliveriesTable } from '../catalog/schema.js';
+import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from './sign.js';
+
+export type Delivery = Selectable<WebhookDeliveriesTable>;
+
+export interface OutboxOptions {
+  readonly db: Kysely<CatalogDatabase>;
+  readonly dialect: Dialect;
+  readonly logger: Logger;
+  readonly secret?: string | undefined;
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+  readonly maxAgeMs: number;
+  readonly timeoutMs: number;
+  readonly pollMs: number;
+  /** Deliveries claimed (and sent concurrently) per round. */
+  readonly batchSize?: number;
+}
+
+export interface OutboxEvents {
+  delivered: [Delivery];
+  retry: [Delivery, string];
+  failed: [Delivery, string];
+}
+
+export interface OutboxStats {
+  delivered: number;
+  retried: number;
+  failed: number;
+}
+
+const USER_AGENT = 'calltape-webhooks/1';
+
+function isRetryable(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
+
+export class WebhookOutbox extends EventEmitter<OutboxEvents> {
+  private readonly opts: OutboxOptions;
+  private readonly batchSize: number;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = true;
+  private readonly counts: OutboxStats = { delivered: 0, retried: 0, failed: 0 };
+
+  constructor(opts: OutboxOptions) {
+    super();
+    this.opts = opts;
+    this.batchSize = opts.batchSize ?? 10;
+    if (!opts.secret) opts.logger.warn('CALLTAPE_WEBHOOK_SECRET is not set: webhooks are sent unsigned');
+  }
+
+  stats(): OutboxStats {
+    return { ...this.counts };
+  }
+
+  /** Stores a delivery (inside the caller's transaction when given one). */
+  async enqueue(
+    trx: Kysely<CatalogDatabase> | Transaction<CatalogDatabase>,
+    delivery: { recordingId: string; event: string; url: string; body: string },
+  ): Promise<void> {
+    const now = Date.now();
+    await trx
+      .insertInto('webhook_deliveries')
+      .values({
+        id: crypto.randomUUID(),
+        recording_id: delivery.recordingId,
+        event: delivery.event,
+        url: delivery.url,
+        body: delivery.body,
+        status: 'pending',
+        attempts: 0,
+        created_at: now,
+        next_attempt_at: now,
+        locked_until: null,
+        last_status: null,
+        last_error: null,
+        delivered_at: null,
+      })
+      .execute();
+  }
+
+  /** Starts draining: now, then every pollMs, and whenever nudged. */
+  start(): void {
+    this.stopped = false;
+    this.nudge();
+  }
+
+  /** Looks for due deliveries now (after an enqueue, say) instead of at the next poll. */
+  nudge(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.running = this.round().finally(() => {
+      this.running = undefined;
+      if (this.stopped) return;
+      if (this.again) {
+        this.again = false;
+        this.nudge();
+      } else {
+        this.timer = setTimeout(() => this.nudge(), this.opts.pollMs);
+        this.timer.unref();
+      }
+    });
+  }
+
+  /** Stops polling and waits for deliveries in flight. Pending rows stay for the next start. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** Delivers everything due right now (used at shutdown), within `timeoutMs`. */
+  async flush(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    await this.running;
+    while (Date.now() < deadline) {
+      const claimed = await this.deliverBatch();
+      if (claimed === 0) return;
+    }
+  }
+
+  private async round(): Promise<void> {
+    try {
+      while (!this.stopped && (await this.deliverBatch()) === this.batchSize) {
+        // A full batch: there may be more due.
+      }
+    } catch (err) {
+      this.opts.logger.error({ err }, 'webhook outbox: claiming deliveries failed');
+    }
+  }
+
+  /** Claims up to batchSize due rows and delivers them; returns how many it claimed. */
+  private async deliverBatch(): Promise<number> {
+    const claimed = await this.claim();
+    await Promise.all(claimed.map((delivery) => this.deliver(delivery)));
+    return claimed.length;
+  }
+
+  private async claim(): Promise<Delivery[]> {
+    const { db, dialect, timeoutMs } = this.opts;
+    const now = Date.now();
+    return db
+      .updateTable('webhook_deliveries')
+      .set((eb) => ({ locked_until: now + timeoutMs * 2 + 1000, attempts: eb('attempts', '+', 1) }))
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('webhook_deliveries')
+          .select('id')
+          .where('status', '=', 'pending')
+          .where('next_attempt_at', '<=', now)
+          .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', now)]))
+          .orderBy('next_attempt_at')
+          .limit(this.batchSize)
+          .$if(dialect === 'postgres', (q) => q.forUpdate().skipLocked()),
+      )
+      .returningAll()
+      .execute();
+  }
+
+  private async deliver(delivery: Delivery): Promise<void> {
+    const timestamp = Math.floor(Date.now() / 1000);
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'user-agent': USER_AGENT,
+      'x-calltape-event': delivery.event,
+      'x-calltape-delivery': delivery.id,
+      [TIMESTAMP_HEADER]: String(timestamp),
+    };
+    if (this.opts.secret) headers[SIGNATURE_HEADER] = signWebhook(this.opts.secret, timestamp, delivery.body);
+    let status: number | undefined;
+    let problem: string | undefined;
+    let retryAfterMs = 0;
+    try {
+      const res = await fetch(delivery.url, {
+        method: 'POST',
+        headers,
+        body: delivery.body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.opts.timeoutMs),
+      });
+      status = res.status;
+      const retryAfter = Number(res.headers.get('retry-after'));
+      if (Number.isFinite(retryAfter) && retryAfter > 0) retryAfterMs = retryAfter * 1000;
+      await res.body?.cancel();
+      if (status >= 200 && status < 300) {
+        await this.markDelivered(delivery, status);
+        return;
+      }
+      problem = `HTTP ${status}`;
+    } catch (err) {
+      problem = err instanceof Error ? `${err.name}: ${(err as Error & { cause?: { code?: string } }).cause?.code ?? err.message}` : String(err);
+    }
+    const retryable = status === undefined || isRetryable(status);
+    const now = Date.now();
+    if (!retryable || now - Number(delivery.created_at) >= this.opts.maxAgeMs) {
+      await this.markFailed(delivery, status, retryable ? `gave up after ${delivery.attempts} attempts: ${problem}` : problem!);
+      return;
+    }
+    const exponential = Math.min(this.opts.retryMaxMs, this.opts.retryBaseMs * 2 ** Math.min(30, Number(delivery.attempts) - 1));
+    // Equal jitter: at least half the backoff, so retries spread out but never bunch at zero.
+    const delay = Math.max(exponential / 2 + Math.random() * (exponential / 2), retryAfterMs);
+    await this.opts.db
+      .updateTable('webhook_deliveries')
+      .set({ next_attempt_at: Math.round(now + delay), locked_until: null, last_status: status ?? null, last_error: problem ?? null })
+      .where('id', '=', delivery.id)
+      .execute();
+    this.counts.retried++;
+    this.opts.logger.warn({ delivery: delivery.id, url: delivery.url, attempt: delivery.attempts, problem, retryInMs: Math.round(delay) }, 'webhook delivery failed; will retry');
+    this.emit('retry', delivery, problem!);
+    // Poll sooner than usual if the retry is due before the next poll.
+    if (delay < this.opts.pollMs && !this.stopped) setTimeout(() => this.nudge(), delay).unref();
+  }
+
+  private async markDelivered(delivery: Delivery, status: number): Promise<void> {
+    await this.opts.db
+      .updateTable('webhook_deliveries')
+      .set({ status: 'delivered', delivered_at: Date.now(), locked_until: null, last_status: status, last_error: null })
+      .where('id', '=', delivery.id)
+      .execute();
+    this.counts.delivered++;
+    this.opts.logger.info({ delivery: delivery.id, url: delivery.url, attempts: delivery.attempts, status }, 'webhook delivered');
+    this.emit('delivered', delivery);
+  }
+
+  private async markFailed(delivery: Delivery, status: number | undefined, reason: string): Promise<void> {
+    await this.opts.db
+      .updateTable('webhook_deliveries')
+      .set({ status: 'failed', locked_until: null, last_status: status ?? null, last_error: reason })
+      .where('id', '=', delivery.id)
+      .execute();
+    this.counts.failed++;
+    this.opts.logger.error({ delivery: delivery.id, url: delivery.url, attempts: delivery.attempts, reason }, 'webhook delivery failed for good');
+    this.emit('failed', delivery, reason);
+  }
+}

@@ -1,0 +1,39 @@
+/** A real HTTP server that records the webhooks it receives and answers as scripted. */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface Received {
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  answeredWith: number;
+}
+
+export interface Receiver {
+  url: string;
+  port: number;
+  received: Received[];
+  close(): Promise<void>;
+}
+
+/** `answers` are used in order, then 200 forever; `delayMs` holds each answer back. */
+export async function startReceiver(opts: { answers?: number[]; port?: number; delayMs?: number } = {}): Promise<Receiver> {
+  const answers = [...(opts.answers ?? [])];
+  const received: Received[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const status = answers.shift() ?? 200;
+      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), answeredWith: status });
+      setTimeout(() => res.writeHead(status, { 'content-type': 'text/plain' }).end(String(status)), opts.delayMs ?? 0);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/hooks/calltape`,
+    port,
+    received,
+    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}
