@@ -66,6 +66,11 @@ export const configSchema = z.object({
   /** How often the outbox looks for due deliveries (new events are sent at once). */
   webhookPollMs: int(10, 60_000).default(1000),
 
+  /** Delete recordings (files and rows) older than this many days; unset keeps them forever. */
+  retentionDays: z.coerce.number().positive().max(36500).optional(),
+  /** How often the retention job runs. */
+  retentionIntervalMs: int(1000, 7 * 24 * 3600 * 1000).default(3600 * 1000),
+
   /** How long shutdown waits for open recordings to finish before exiting anyway. */
   shutdownTimeoutMs: int(100, 600_000).default(10_000),
 });
@@ -105,6 +110,8 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = {
   webhookRetryMaxMs: 'CALLTAPE_WEBHOOK_RETRY_MAX_MS',
   webhookTimeoutMs: 'CALLTAPE_WEBHOOK_TIMEOUT_MS',
   webhookPollMs: 'CALLTAPE_WEBHOOK_POLL_MS',
+  retentionDays: 'CALLTAPE_RETENTION_DAYS',
+  retentionIntervalMs: 'CALLTAPE_RETENTION_INTERVAL_MS',
   shutdownTimeoutMs: 'CALLTAPE_SHUTDOWN_TIMEOUT_MS',
 };
 

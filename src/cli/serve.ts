@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ConfigInput } from '../config.js';
 import { Catalog } from '../catalog/catalog.js';
 import { openCatalogDb } from '../catalog/db.js';
+import { RetentionJob } from '../catalog/retention.js';
 import { buildApp } from '../http/app.js';
 import { WebhookNotifier } from '../webhooks/notifier.js';
 import { WebhookOutbox } from '../webhooks/outbox.js';
@@ -18,6 +19,8 @@ export interface RunningServer {
   readonly recorder: Recorder;
   readonly catalog: Catalog;
   readonly outbox: WebhookOutbox;
+  /** Present when CALLTAPE_RETENTION_DAYS is set. */
+  readonly retention: RetentionJob | undefined;
   /** Base URL the server listens on (http://host:port). */
   readonly url: string;
   /** Graceful stop: refuse new streams, finish open recordings, close sockets and the port. */
@@ -43,6 +46,9 @@ export async function startServer(options: ConfigInput = {}): Promise<RunningSer
   catalog.attach(recorder);
   // Deliveries left pending by an earlier run go out now.
   outbox.start();
+  const retention =
+    config.retentionDays === undefined ? undefined : new RetentionJob(catalog, config.retentionDays, config.retentionIntervalMs, recorder.logger);
+  retention?.start();
   const app = await buildApp(config, { recorder, catalog });
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
@@ -60,9 +66,11 @@ export async function startServer(options: ConfigInput = {}): Promise<RunningSer
     recorder,
     catalog,
     outbox,
+    retention,
     url,
     stop() {
       stopping ??= (async () => {
+        await retention?.stop();
         await recorder.shutdown();
         await catalog.settled();
         // Give the last recordings' webhooks a moment; what is left stays pending in the outbox.
