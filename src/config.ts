@@ -3,6 +3,7 @@
  * Precedence: explicit options (CLI flags, createRecorder arguments) > environment > defaults.
  * Every option, its variable and its default are listed in the README; keep them in step.
  */
+import os from 'node:os';
 import { z } from 'zod';
 
 const bool = z.union([z.boolean(), z.stringbool()]);
@@ -42,6 +43,13 @@ export const configSchema = z.object({
   headerIntervalMs: int(100, 60_000).default(1000),
   /** Media frames kept while waiting for a late `start`; more are rejected. */
   preStartFrames: int(0, 10_000).default(50),
+
+  /** Streams recorded at once; more upgrades are answered 503. Default: 1000 per CPU core. */
+  maxStreams: int(1, 1_000_000).default(1000 * Math.max(1, os.availableParallelism())),
+  /** A stream with no frame for this long is finished (endReason idle) and closed. */
+  idleTimeoutMs: int(1000, 24 * 3600 * 1000).default(30_000),
+  /** A recording is finished (endReason max-duration) once it is this long, by call time or wall time. */
+  maxDurationMs: int(1000, 7 * 24 * 3600 * 1000).default(4 * 3600 * 1000),
 
   /** Answer markup: start = <Start><Stream> then continue; connect = <Connect><Stream>. */
   twimlMode: z.enum(['start', 'connect']).default('start'),
@@ -98,6 +106,9 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = {
   timestampToleranceMs: 'CALLTAPE_TIMESTAMP_TOLERANCE_MS',
   headerIntervalMs: 'CALLTAPE_HEADER_INTERVAL_MS',
   preStartFrames: 'CALLTAPE_PRE_START_FRAMES',
+  maxStreams: 'CALLTAPE_MAX_STREAMS',
+  idleTimeoutMs: 'CALLTAPE_IDLE_TIMEOUT_MS',
+  maxDurationMs: 'CALLTAPE_MAX_DURATION_MS',
   twimlMode: 'CALLTAPE_TWIML_MODE',
   twimlSay: 'CALLTAPE_TWIML_SAY',
   twimlDial: 'CALLTAPE_TWIML_DIAL',

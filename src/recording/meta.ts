@@ -9,7 +9,7 @@ import type { MediaFormat, TrackName } from '../events.js';
 import type { WavFormat } from './wav-header.js';
 
 /** How a recording ended. */
-export type EndReason = 'stop' | 'closed' | 'shutdown' | 'failed';
+export type EndReason = 'stop' | 'closed' | 'shutdown' | 'failed' | 'idle' | 'max-duration';
 
 export interface TrackMeta {
   /** File name in the recording directory, absent when the track was not written to its own file. */

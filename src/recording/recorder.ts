@@ -152,15 +152,18 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     if (timedOut) this.logger.error({ streams: this.sessions.size }, 'shutdown timed out with recordings still finishing');
   }
 
+  /** Counts a rejection made outside a stream (e.g. an upgrade refused). */
+  countRejection(code: ErrorCode): void {
+    this.rejections[code] = (this.rejections[code] ?? 0) + 1;
+  }
+
   private contextFor(provider: ProviderName): SessionContext {
     return {
       config: this.config,
       provider,
       parser: PROVIDERS[provider](),
       logger: this.logger,
-      countRejection: (code) => {
-        this.rejections[code] = (this.rejections[code] ?? 0) + 1;
-      },
+      countRejection: (code) => this.countRejection(code),
       countFrame: () => {
         this.framesReceived++;
       },

@@ -128,6 +128,11 @@ export class StreamSession {
   private failure: { code: ErrorCode; message: string } | undefined;
   private closeInfo: { code?: number; reason?: string } = {};
   private finishing: Promise<RecordingMeta | undefined> | undefined;
+  /** Frames of any kind, and the count at the last tick: idleness costs nothing per frame. */
+  private framesSeen = 0;
+  private framesAtLastTick = -1;
+  private idleSinceMs = Date.now();
+  private readonly openedAtMs = Date.now();
 
   constructor(id: number, ctx: SessionContext, hooks: TransportHooks) {
     this.id = id;
@@ -224,6 +229,7 @@ export class StreamSession {
   /** One WebSocket message. */
   frame(data: Buffer | string, isBinary: boolean): void {
     this.ctx.countFrame();
+    this.framesSeen++;
     const result = isBinary
       ? this.ctx.parser.parseBinary(typeof data === 'string' ? Buffer.from(data) : data)
       : this.ctx.parser.parseText(typeof data === 'string' ? data : data.toString('utf8'));
@@ -256,12 +262,32 @@ export class StreamSession {
   }
 
   /** Writes settled audio and patches headers; the recorder calls it on its periodic tick. */
-  tick(): void {
+  tick(now = Date.now()): void {
+    if (this.state === 'finishing' || this.state === 'finished') return;
+    const { idleTimeoutMs, maxDurationMs } = this.ctx.config;
+    if (this.framesSeen !== this.framesAtLastTick) {
+      this.framesAtLastTick = this.framesSeen;
+      this.idleSinceMs = now;
+    } else if (now - this.idleSinceMs >= idleTimeoutMs) {
+      this.end('idle', 'CALLTAPE_ERR_IDLE_TIMEOUT');
+      return;
+    }
     if (this.state !== 'recording' || !this.timeline) return;
+    if (now - this.openedAtMs >= maxDurationMs || this.samplesToMs(this.timeline.lengthSamples) >= maxDurationMs) {
+      this.end('max-duration', 'CALLTAPE_ERR_MAX_DURATION');
+      return;
+    }
     this.timeline.flushSettled();
     this.writers.inbound?.patchHeader();
     this.writers.outbound?.patchHeader();
     this.writers.stereo?.patchHeader();
+  }
+
+  /** A limit ended the stream: finish the recording, then tell the provider why. */
+  private end(reason: EndReason, code: 'CALLTAPE_ERR_IDLE_TIMEOUT' | 'CALLTAPE_ERR_MAX_DURATION'): void {
+    this.log.warn({ code }, ERRORS[code].message);
+    this.closeInfo = { code: ERRORS[code].wsCloseCode, reason: code };
+    void this.finish(reason).then(() => this.hooks.close?.(ERRORS[code].wsCloseCode, code));
   }
 
   /** Ends the recording (idempotent): writes the rest, final headers and meta.json. */

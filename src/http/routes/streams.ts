@@ -14,9 +14,16 @@ export function streamRoutes(app: FastifyInstance, recorder: Recorder): void {
       {
         websocket: true,
         // Refuse before the upgrade while draining: the provider sees a plain 503.
-        preValidation: async (_request, reply) => {
-          if (recorder.isShuttingDown) {
-            await reply.code(503).send({ error: { code: 'CALLTAPE_ERR_SHUTTING_DOWN', message: ERRORS.CALLTAPE_ERR_SHUTTING_DOWN.message } });
+        preValidation: async (request, reply) => {
+          const refusal = recorder.isShuttingDown
+            ? 'CALLTAPE_ERR_SHUTTING_DOWN'
+            : recorder.activeCount >= recorder.config.maxStreams
+              ? 'CALLTAPE_ERR_TOO_MANY_STREAMS'
+              : undefined;
+          if (refusal) {
+            recorder.countRejection(refusal);
+            request.log.warn({ code: refusal }, ERRORS[refusal].message);
+            await reply.code(503).header('Retry-After', '1').send({ error: { code: refusal, message: ERRORS[refusal].message } });
           }
         },
       },
