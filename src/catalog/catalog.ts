@@ -8,7 +8,8 @@ import { EventEmitter } from 'node:events';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { RecordingMeta } from '../recording/meta.js';
+import { META_FILE, type RecordingMeta } from '../recording/meta.js';
+import { findUnfinished, readMetaFile, recoverRecording } from '../recording/recover.js';
 import type { Recorder } from '../recording/recorder.js';
 import type { RecordingStarted } from '../recording/session.js';
 import { recordingsRoot } from '../storage/local.js';
@@ -102,18 +103,67 @@ export class Catalog extends EventEmitter<CatalogEvents> {
     if (!created) return;
     void this.track(
       created
-        .then(async (id) => {
-          if (!id) return;
-          let queued = 0;
-          const notifier = this.notifier;
-          await this.repo.finish(id, meta, notifier ? { then: async (trx, recording) => void (queued = await notifier.enqueue(trx, recording)) } : {});
-          if (queued > 0) notifier?.outbox.nudge();
-          const row = await this.repo.get(id);
-          if (row) this.emit('recording.finished', row);
-        })
+        .then((id) => (id ? this.complete(id, meta) : undefined))
         .catch((err: unknown) => {
           this.logger.error({ err, streamSid: meta.streamSid }, 'catalog: could not record the end of a recording');
         }),
     );
+  }
+
+  /** Stores a recording's outcome and queues its webhooks, in one transaction. */
+  private async complete(id: string, meta: RecordingMeta): Promise<void> {
+    let queued = 0;
+    const notifier = this.notifier;
+    await this.repo.finish(id, meta, notifier ? { then: async (trx, recording) => void (queued = await notifier.enqueue(trx, recording)) } : {});
+    if (queued > 0) notifier?.outbox.nudge();
+    const row = await this.repo.get(id);
+    if (row) this.emit('recording.finished', row);
+  }
+
+  /**
+   * Start-up repair after a crash: every recording the catalog or the disk still shows as
+   * `recording` gets its files repaired, status `recovered`, and its webhook. Recordings
+   * started on disk but missing from the catalog are added.
+   */
+  async recover(lookBackMs: number): Promise<{ recovered: number; failed: number }> {
+    const dirs = new Set(await findUnfinished(recordingsRoot(this.dataDir), lookBackMs));
+    const open = await this.repo.list({ status: 'recording', limit: 500 });
+    for (const row of open.items) dirs.add(path.dirname(this.filePath(row, META_FILE)));
+    let recovered = 0;
+    let failed = 0;
+    for (const dir of dirs) {
+      try {
+        const meta = (await recoverRecording(dir)) ?? (await readMetaFile(dir));
+        const row = open.items.find((r) => path.resolve(this.dataDir, r.location) === dir);
+        if (!meta) {
+          // The process died before any of the recording reached the disk.
+          if (row) await this.repo.fail(row.id, 'CALLTAPE_ERR_WRITE_FAILED: process ended before the recording was written');
+          failed++;
+          continue;
+        }
+        const id =
+          row?.id ??
+          (await this.repo.getByStreamSid(meta.streamSid))?.id ??
+          (await this.repo.create({
+            provider: meta.provider,
+            callSid: meta.callSid,
+            streamSid: meta.streamSid,
+            accountSid: meta.accountSid,
+            tracks: meta.tracks,
+            format: meta.fileFormat.format,
+            sampleRate: meta.fileFormat.sampleRate,
+            customParameters: meta.customParameters,
+            startedAt: new Date(meta.startedAt),
+            location: path.relative(path.resolve(this.dataDir), dir),
+          }));
+        await this.complete(id, meta);
+        recovered++;
+      } catch (err) {
+        failed++;
+        this.logger.error({ err, dir }, 'recovery: could not repair a recording');
+      }
+    }
+    if (dirs.size > 0) this.logger.info({ recovered, failed }, 'recovered recordings interrupted by a crash');
+    return { recovered, failed };
   }
 }

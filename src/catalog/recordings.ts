@@ -167,6 +167,7 @@ export class RecordingsRepo {
     options: { status?: RecordingStatus; then?: (trx: Transaction<CatalogDatabase>, recording: Recording) => Promise<void> } = {},
   ): Promise<void> {
     const status = options.status ?? meta.status;
+    if (status === 'recording') throw new Error('finish() needs a final status');
     const events: Array<{ kind: 'dtmf' | 'mark' | 'pause'; at_ms: number; end_ms: number | null; data: string; received_at: number }> = [
       ...meta.dtmf.map(({ atMs, receivedAt, ...rest }) => ({ kind: 'dtmf' as const, at_ms: atMs, end_ms: null, data: JSON.stringify(rest), received_at: Date.parse(receivedAt) })),
       ...meta.marks.map(({ atMs, receivedAt, ...rest }) => ({ kind: 'mark' as const, at_ms: atMs, end_ms: null, data: JSON.stringify(rest), received_at: Date.parse(receivedAt) })),
@@ -179,7 +180,7 @@ export class RecordingsRepo {
           status,
           ended_at: Date.parse(meta.endedAt),
           duration_ms: meta.durationMs,
-          end_reason: meta.endReason,
+          end_reason: meta.endReason ?? null,
           error: meta.error ? `${meta.error.code}: ${meta.error.message}` : null,
           files: JSON.stringify(filesOf(meta)),
           rejections: JSON.stringify(meta.rejections),
@@ -201,6 +202,11 @@ export class RecordingsRepo {
         await options.then(trx, toRecording(row));
       }
     });
+  }
+
+  /** Marks a recording failed without files (nothing of it reached the disk). */
+  async fail(id: string, error: string): Promise<void> {
+    await this.db.updateTable('recordings').set({ status: 'failed', error, ended_at: Date.now(), duration_ms: 0, end_reason: 'crashed' }).where('id', '=', id).execute();
   }
 
   async get(id: string): Promise<Recording | undefined> {

@@ -44,6 +44,8 @@ export async function startServer(options: ConfigInput = {}): Promise<RunningSer
   });
   const catalog = new Catalog(catalogDb, config.dataDir, recorder.logger, new WebhookNotifier(config, outbox, recorder.logger));
   catalog.attach(recorder);
+  // A recording the last run left open (kill -9, power loss) is repaired before new calls come.
+  await catalog.recover(config.maxDurationMs + 24 * 3600 * 1000);
   // Deliveries left pending by an earlier run go out now.
   outbox.start();
   const retention =

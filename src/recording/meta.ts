@@ -9,7 +9,8 @@ import type { MediaFormat, TrackName } from '../events.js';
 import type { WavFormat } from './wav-header.js';
 
 /** How a recording ended. */
-export type EndReason = 'stop' | 'closed' | 'shutdown' | 'failed' | 'idle' | 'max-duration';
+/** `crashed`: the process died while recording; start-up recovery repaired the files. */
+export type EndReason = 'stop' | 'closed' | 'shutdown' | 'failed' | 'idle' | 'max-duration' | 'crashed';
 
 export interface TrackMeta {
   /** File name in the recording directory, absent when the track was not written to its own file. */
@@ -64,7 +65,8 @@ export interface RecordingMeta {
   callSid: string;
   streamSid: string;
   accountSid?: string;
-  status: 'complete' | 'failed';
+  /** `recording` only in the meta.json written when the stream starts (recovery reads it). */
+  status: 'recording' | 'complete' | 'failed' | 'recovered';
   /** Tracks the provider declared in `start`. */
   tracks: TrackName[];
   /** What came over the wire. */
@@ -84,7 +86,8 @@ export interface RecordingMeta {
   pauses: PauseMeta[];
   /** Rejected or dropped frames by error code. */
   rejections: Partial<Record<ErrorCode, number>>;
-  endReason: EndReason;
+  /** Absent while recording. */
+  endReason?: EndReason;
   /** WebSocket close code and reason when the socket closed (or was closed). */
   closeCode?: number;
   closeReason?: string;

@@ -128,6 +128,8 @@ export class StreamSession {
   private failure: { code: ErrorCode; message: string } | undefined;
   private closeInfo: { code?: number; reason?: string } = {};
   private finishing: Promise<RecordingMeta | undefined> | undefined;
+  /** The meta.json written at start (status recording), so a crash leaves the ids on disk. */
+  private initialMeta: Promise<void> | undefined;
   /** Frames of any kind, and the count at the last tick: idleness costs nothing per frame. */
   private framesSeen = 0;
   private framesAtLastTick = -1;
@@ -391,6 +393,11 @@ export class StreamSession {
         return;
       }
       for (const writer of files) writer.open();
+      if (this.state !== 'recording') return; // already finishing: the final meta.json follows
+      const { endReason: _none, ...meta } = this.buildMeta('stop', startedAt);
+      this.initialMeta = writeMeta(dir, { ...meta, status: 'recording', endedAt: startedAt.toISOString() }).catch((error: unknown) => {
+        this.log.warn({ err: error }, 'could not write the initial meta.json');
+      });
     });
     this.log.info(
       { tracks: event.tracks, format: event.format, fileFormat: this.fileFormat, dir },
@@ -571,6 +578,7 @@ export class StreamSession {
     const writers = Object.values(this.writers);
     await Promise.allSettled(writers.map((writer) => writer.close()));
     const meta = this.buildMeta(reason, endedAt);
+    await this.initialMeta;
     try {
       await writeMeta(this.dir, meta);
     } catch (err) {

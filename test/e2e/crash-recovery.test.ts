@@ -1,0 +1,83 @@
+/**
+ * Fault injection: a real calltape process recording 20 live calls is killed with SIGKILL.
+ * On restart every recording is repaired, marked recovered, announced by webhook, and holds
+ * what was sent up to at most the flush interval before the kill.
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { ffmpegDecode, ffmpegDecodeG711 } from '../helpers/ffmpeg.js';
+import { rotated, SPEECH_IN_ULAW, SPEECH_OUT_ULAW } from '../helpers/fixtures.js';
+import { startReceiver } from '../helpers/receiver.js';
+import { findRecordingDir, firstDifference, readMeta, tempDataDir, waitFor } from '../helpers/recordings.js';
+import { startTestServer } from '../helpers/server.js';
+import { interleave, mediaFrames, newTwilioCall, TwilioFrameWriter } from '../helpers/twilio-frames.js';
+import { openSocket, sendAll } from '../helpers/ws-client.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const FLUSH_INTERVAL_MS = 1000; // CALLTAPE_HEADER_INTERVAL_MS default
+const SENT_MS = 3000;
+
+describe('crash recovery', () => {
+  it('recovers all 20 calls of a process killed with SIGKILL', async () => {
+    const dataDir = tempDataDir();
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli/main.js'), 'serve', '--port', '0', '--data-dir', dataDir], {
+      env: { ...process.env, CALLTAPE_LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    const url = await new Promise<string>((resolve) => {
+      readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+        const entry = JSON.parse(line) as { url?: string };
+        if (entry.url) resolve(entry.url);
+      });
+    });
+    const calls = await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => {
+        const call = newTwilioCall();
+        const writer = new TwilioFrameWriter(call);
+        const inbound = rotated(SPEECH_IN_ULAW, i * 701);
+        const outbound = rotated(SPEECH_OUT_ULAW, i * 907);
+        const frames = interleave(mediaFrames('inbound', inbound), mediaFrames('outbound', outbound)).filter((f) => f.timestampMs < SENT_MS);
+        const ws = await openSocket(`${url.replace('http', 'ws')}/streams/twilio`);
+        ws.on('error', () => undefined);
+        await sendAll(ws, [writer.connected(), writer.start(), ...frames.map((f) => writer.media(f))]);
+        return { call, inbound, outbound };
+      }),
+    );
+    // Everything is sent; let one periodic flush pass, then pull the plug.
+    await new Promise((r) => setTimeout(r, FLUSH_INTERVAL_MS + 500));
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    for (const c of calls) expect(readMeta(findRecordingDir(dataDir, c.call.streamSid)).status).toBe('recording');
+
+    const receiver = await startReceiver();
+    const server = await startTestServer({ dataDir, webhookUrl: receiver.url, webhookPollMs: 50 });
+    try {
+      for (const c of calls) {
+        const recording = await server.catalog.repo.getByStreamSid(c.call.streamSid);
+        expect(recording).toMatchObject({ status: 'recovered', endReason: 'crashed' });
+        const dir = findRecordingDir(dataDir, c.call.streamSid);
+        const meta = readMeta(dir);
+        expect(meta.status).toBe('recovered');
+        // At most the flush interval is lost; everything kept is exactly what was sent.
+        expect(meta.durationMs).toBeGreaterThanOrEqual(SENT_MS - FLUSH_INTERVAL_MS);
+        expect(meta.durationMs).toBeLessThanOrEqual(SENT_MS);
+        const samples = meta.durationMs * 8;
+        const inbound = ffmpegDecode(path.join(dir, 'inbound.wav'));
+        expect(inbound.pcm.length).toBe(samples * 2);
+        expect(firstDifference(inbound.pcm, ffmpegDecodeG711(c.inbound.subarray(0, samples), 'mulaw'))).toBe(-1);
+        const outbound = ffmpegDecode(path.join(dir, 'outbound.wav'));
+        expect(firstDifference(outbound.pcm, ffmpegDecodeG711(c.outbound.subarray(0, samples), 'mulaw'))).toBe(-1);
+        expect(ffmpegDecode(path.join(dir, 'stereo.wav')).pcm.length).toBe(samples * 4);
+      }
+      await waitFor(() => receiver.received.length === 20, 10_000, '20 recovery webhooks');
+      expect(new Set(receiver.received.map((r) => JSON.parse(r.body).event))).toEqual(new Set(['recording.recovered']));
+    } finally {
+      await server.stop();
+      await receiver.close();
+    }
+  });
+});
