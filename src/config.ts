@@ -51,6 +51,15 @@ export const configSchema = z.object({
   /** A recording is finished (endReason max-duration) once it is this long, by call time or wall time. */
   maxDurationMs: int(1000, 7 * 24 * 3600 * 1000).default(4 * 3600 * 1000),
 
+  /** Twilio auth token: when set, /twiml and /streams/twilio upgrades must carry a valid X-Twilio-Signature. */
+  twilioAuthToken: z.string().min(1).optional(),
+  /** When set, /twiml adds a per-call <Parameter name="token"> (HMAC of the CallSid) that every start must carry. */
+  streamTokenSecret: z.string().min(16).optional(),
+  /** When set, /streams/signalwire upgrades need `Authorization: Bearer <this>` (SignalWire's authBearerToken). */
+  signalwireBearerToken: z.string().min(1).optional(),
+  /** Comma-separated bearer tokens for /api; unset = /api answers loopback clients only. */
+  apiToken: z.string().min(1).optional(),
+
   /** Answer markup: start = <Start><Stream> then continue; connect = <Connect><Stream>. */
   twimlMode: z.enum(['start', 'connect']).default('start'),
   /** Optional <Say> after <Start><Stream>. */
@@ -109,6 +118,10 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = {
   maxStreams: 'CALLTAPE_MAX_STREAMS',
   idleTimeoutMs: 'CALLTAPE_IDLE_TIMEOUT_MS',
   maxDurationMs: 'CALLTAPE_MAX_DURATION_MS',
+  twilioAuthToken: 'TWILIO_AUTH_TOKEN',
+  streamTokenSecret: 'CALLTAPE_STREAM_TOKEN_SECRET',
+  signalwireBearerToken: 'CALLTAPE_SIGNALWIRE_BEARER_TOKEN',
+  apiToken: 'CALLTAPE_API_TOKEN',
   twimlMode: 'CALLTAPE_TWIML_MODE',
   twimlSay: 'CALLTAPE_TWIML_SAY',
   twimlDial: 'CALLTAPE_TWIML_DIAL',

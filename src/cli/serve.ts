@@ -62,6 +62,12 @@ export async function startServer(options: ConfigInput = {}): Promise<RunningSer
     { url, streams: PROVIDER_NAMES.map((p) => `/streams/${p}`), answer: '/twiml', recordings, format: config.format, catalog: catalogDb.dialect },
     `calltape listening on ${url} (streams: ${PROVIDER_NAMES.map((p) => `ws://${hostForUrl}:${port}/streams/${p}`).join(', ')}; answer URL: ${url}/twiml); recordings go to ${recordings}`,
   );
+  if (!config.apiToken) {
+    recorder.logger.warn('CALLTAPE_API_TOKEN is not set: the /api routes answer loopback clients only');
+  }
+  if (!config.twilioAuthToken && !config.streamTokenSecret) {
+    recorder.logger.warn('neither TWILIO_AUTH_TOKEN nor CALLTAPE_STREAM_TOKEN_SECRET is set: any client that reaches /streams/twilio can record');
+  }
   let stopping: Promise<void> | undefined;
   return {
     app,

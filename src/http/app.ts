@@ -9,6 +9,7 @@ import type { Config } from '../config.js';
 import { CalltapeError } from '../errors.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { Recorder } from '../recording/recorder.js';
+import { checkApiClient } from './auth.js';
 import { liveRoutes } from './routes/live.js';
 import { recordingRoutes } from './routes/recordings.js';
 import { streamRoutes } from './routes/streams.js';
@@ -36,10 +37,23 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       error: { code: status >= 500 ? 'CALLTAPE_ERR_INTERNAL' : 'CALLTAPE_ERR_BAD_REQUEST', message: status >= 500 ? 'internal error' : (err as Error).message },
     });
   });
+  // JSON bodies keep their raw text: Twilio's JSON-body signature hashes the exact bytes.
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    (request as typeof request & { rawBody?: string }).rawBody = body as string;
+    if ((body as string).length === 0) return done(null, undefined);
+    try {
+      done(null, JSON.parse(body as string));
+    } catch {
+      done(new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', 'body is not valid JSON'), undefined);
+    }
+  });
+  app.addHook('onRequest', async (request) => {
+    if (request.url.startsWith('/api/') || request.url === '/api') checkApiClient(config, request);
+  });
   await app.register(formbody);
   await app.register(websocket, { options: { maxPayload: config.maxPayloadBytes } });
   app.get('/healthz', async () => ({ status: 'ok' }));
-  streamRoutes(app, deps.recorder);
+  streamRoutes(app, deps.recorder, config);
   twimlRoutes(app, config);
   if (deps.catalog) {
     recordingRoutes(app, deps.catalog);

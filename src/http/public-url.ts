@@ -25,15 +25,30 @@ function firstHeader(value: string | string[] | undefined): string | undefined {
 }
 
 /**
- * `wss://host[:port][/prefix]` for the request: the public URL's host and path prefix if
- * configured, else the forwarded or direct host with its port kept as sent.
+ * `<scheme>://host[:port][/prefix]` as the provider addressed this server: the public URL's
+ * host and path prefix if configured, else the forwarded or direct host (port kept as
+ * sent). `scheme` forces one (stream URLs are always wss); otherwise it is the public URL's,
+ * else X-Forwarded-Proto, else the connection's own.
  */
-export function publicStreamBase(publicUrl: string | undefined, headers: Record<string, string | string[] | undefined>): string {
+export function publicBase(
+  publicUrl: string | undefined,
+  headers: Record<string, string | string[] | undefined>,
+  scheme?: 'wss',
+  connectionProtocol = 'http',
+): string {
   if (publicUrl) {
     const url = new URL(publicUrl);
-    return `wss://${url.host}${url.pathname.replace(/\/+$/, '')}`;
+    const own = url.protocol === 'wss:' || url.protocol === 'https:' ? 'https' : 'http';
+    return `${scheme ?? own}://${url.host}${url.pathname.replace(/\/+$/, '')}`;
   }
   const host = firstHeader(headers['x-forwarded-host']) ?? firstHeader(headers.host);
   if (!host) throw new CalltapeError('CALLTAPE_ERR_BAD_HOST', 'no Host header');
-  return `wss://${validHost(host)}`;
+  const forwardedProto = firstHeader(headers['x-forwarded-proto']);
+  const proto = scheme ?? (forwardedProto === 'https' || forwardedProto === 'http' ? forwardedProto : connectionProtocol);
+  return `${proto}://${validHost(host)}`;
+}
+
+/** `wss://host[:port][/prefix]`: where the provider should open the stream. */
+export function publicStreamBase(publicUrl: string | undefined, headers: Record<string, string | string[] | undefined>): string {
+  return publicBase(publicUrl, headers, 'wss');
 }

@@ -13,6 +13,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { decodeG711, MULAW_SILENCE, MULAW_TO_LINEAR } from '../codec/g711.js';
 import { decodeL16, detectL16ByteOrder, type ByteOrder } from '../codec/l16.js';
+import { isValidStreamToken, STREAM_TOKEN_PARAM } from '../auth/stream-token.js';
 import type { Config } from '../config.js';
 import { ERRORS, WS_CLOSE, type ErrorCode, type Rejection } from '../errors.js';
 import {
@@ -337,6 +338,16 @@ export class StreamSession {
       return;
     }
     const { config } = this.ctx;
+    if (config.streamTokenSecret) {
+      if (!isValidStreamToken(config.streamTokenSecret, event.callId, event.params[STREAM_TOKEN_PARAM])) {
+        this.reject({ code: 'CALLTAPE_ERR_BAD_STREAM_TOKEN', detail: `start for ${event.callId}` });
+        this.hooks.close?.(WS_CLOSE.policyViolation, 'CALLTAPE_ERR_BAD_STREAM_TOKEN');
+        return;
+      }
+      // The token is a credential: it is checked, not stored with the recording.
+      const { [STREAM_TOKEN_PARAM]: _token, ...params } = event.params;
+      event = { ...event, params };
+    }
     const startedAt = new Date();
     let dir: string;
     try {

@@ -6,8 +6,8 @@ export interface Closed {
   reason: string;
 }
 
-export async function openSocket(url: string, protocols?: string[]): Promise<WebSocket> {
-  const ws = new WebSocket(url, protocols);
+export async function openSocket(url: string, options: { protocols?: string[]; headers?: Record<string, string> } = {}): Promise<WebSocket> {
+  const ws = new WebSocket(url, options.protocols ?? [], { headers: options.headers ?? {} });
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
     ws.once('error', reject);

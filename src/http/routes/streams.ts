@@ -5,9 +5,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { Recorder } from '../../recording/recorder.js';
 import { PROVIDER_NAMES } from '../../providers/registry.js';
-import { ERRORS } from '../../errors.js';
+import type { Config } from '../../config.js';
+import { CalltapeError, ERRORS, type ErrorCode } from '../../errors.js';
+import { checkStreamUpgrade } from '../auth.js';
 
-export function streamRoutes(app: FastifyInstance, recorder: Recorder): void {
+export function streamRoutes(app: FastifyInstance, recorder: Recorder, config: Config): void {
   for (const provider of PROVIDER_NAMES) {
     app.get(
       `/streams/${provider}`,
@@ -15,15 +17,26 @@ export function streamRoutes(app: FastifyInstance, recorder: Recorder): void {
         websocket: true,
         // Refuse before the upgrade while draining: the provider sees a plain 503.
         preValidation: async (request, reply) => {
-          const refusal = recorder.isShuttingDown
+          let refusal: ErrorCode | undefined = recorder.isShuttingDown
             ? 'CALLTAPE_ERR_SHUTTING_DOWN'
             : recorder.activeCount >= recorder.config.maxStreams
               ? 'CALLTAPE_ERR_TOO_MANY_STREAMS'
               : undefined;
+          let detail: string = refusal ? ERRORS[refusal].message : '';
+          if (!refusal) {
+            try {
+              checkStreamUpgrade(config, provider, request);
+            } catch (err) {
+              if (!(err instanceof CalltapeError)) throw err;
+              refusal = err.code;
+              detail = err.message;
+            }
+          }
           if (refusal) {
             recorder.countRejection(refusal);
-            request.log.warn({ code: refusal }, ERRORS[refusal].message);
-            await reply.code(503).header('Retry-After', '1').send({ error: { code: refusal, message: ERRORS[refusal].message } });
+            request.log.warn({ code: refusal, provider }, detail);
+            if (ERRORS[refusal].httpStatus === 503) reply.header('Retry-After', '1');
+            await reply.code(ERRORS[refusal].httpStatus).send({ error: { code: refusal, message: detail } });
           }
         },
       },

@@ -11,6 +11,8 @@ import type { Config } from '../../config.js';
 import { CalltapeError } from '../../errors.js';
 import { isUuid } from '../../providers/twilio/ids.js';
 import { buildTwiml, type TwimlMode } from '../../providers/twilio/answer.js';
+import { STREAM_TOKEN_PARAM, streamToken } from '../../auth/stream-token.js';
+import { checkTwilioWebhook } from '../auth.js';
 import { publicStreamBase } from '../public-url.js';
 
 const MAX_PARAMS = 20;
@@ -24,6 +26,7 @@ export function twimlRoutes(app: FastifyInstance, config: Config): void {
     method: ['GET', 'POST'],
     url: '/twiml',
     handler: async (request, reply) => {
+      checkTwilioWebhook(config, request);
       const query = asRecord(request.query);
       const body = asRecord(request.body);
       const mode = (query.mode ?? config.twimlMode) as string;
@@ -45,6 +48,15 @@ export function twimlRoutes(app: FastifyInstance, config: Config): void {
           throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `parameter ${JSON.stringify(name.slice(0, 40))} is empty or too long`);
         }
         params.push([name, value]);
+      }
+      if (params.some(([name]) => name === STREAM_TOKEN_PARAM)) {
+        throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `parameter name "${STREAM_TOKEN_PARAM}" is reserved`);
+      }
+      if (config.streamTokenSecret) {
+        if (typeof callSid !== 'string' || callSid.length === 0) {
+          throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', 'CallSid is needed to issue the stream token');
+        }
+        params.push([STREAM_TOKEN_PARAM, streamToken(config.streamTokenSecret, callSid)]);
       }
       if (params.length > MAX_PARAMS) throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `at most ${MAX_PARAMS} parameters`);
       const base = publicStreamBase(config.publicUrl, request.headers);

@@ -1,0 +1,19 @@
+/**
+ * The per-call stream token: /twiml puts HMAC-SHA256(secret, CallSid) in a <Parameter>, and
+ * a stream's `start` must carry it. It works for any provider and needs no proxy-correct
+ * URL, so it backs up (or stands in for) the provider's own request signing.
+ */
+import crypto from 'node:crypto';
+
+export const STREAM_TOKEN_PARAM = 'token';
+
+export function streamToken(secret: string, callSid: string): string {
+  return crypto.createHmac('sha256', secret).update(callSid, 'utf8').digest('base64url');
+}
+
+export function isValidStreamToken(secret: string, callSid: string, token: string | undefined): boolean {
+  if (!token) return false;
+  const expected = Buffer.from(streamToken(secret, callSid));
+  const given = Buffer.from(token);
+  return expected.length === given.length && crypto.timingSafeEqual(expected, given);
+}
