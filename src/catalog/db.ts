@@ -20,7 +20,12 @@ export interface CatalogDb {
 
 const PG_INT8 = 20;
 
-export async function openCatalogDb(opts: { dataDir: string; databaseUrl?: string | undefined }): Promise<CatalogDb> {
+export async function openCatalogDb(opts: {
+  dataDir: string;
+  databaseUrl?: string | undefined;
+  /** Errors of idle PostgreSQL connections (server restart, admin shutdown); the pool replaces them. */
+  onConnectionError?: (err: Error) => void;
+}): Promise<CatalogDb> {
   let db: Kysely<CatalogDatabase>;
   let dialect: Dialect;
   if (opts.databaseUrl) {
@@ -31,6 +36,8 @@ export async function openCatalogDb(opts: { dataDir: string; databaseUrl?: strin
       // bigint columns hold epoch ms and durations: well inside a double's exact range.
       types: { getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === PG_INT8 ? Number : pg.types.getTypeParser(oid, format as 'text')) } as pg.CustomTypesConfig,
     });
+    // Without a listener, an idle connection dropped by the server would crash the process.
+    pool.on('error', (err) => opts.onConnectionError?.(err));
     db = new Kysely<CatalogDatabase>({ dialect: new PostgresDialect({ pool }) });
   } else {
     dialect = 'sqlite';

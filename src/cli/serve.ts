@@ -30,7 +30,10 @@ export interface RunningServer {
 export async function startServer(options: ConfigInput = {}): Promise<RunningServer> {
   const recorder = createRecorder(options);
   const { config } = recorder;
-  const catalogDb = await openCatalogDb(config);
+  const catalogDb = await openCatalogDb({
+    ...config,
+    onConnectionError: (err) => recorder.logger.warn({ err }, 'catalog: a database connection was dropped; it will be replaced'),
+  });
   const outbox = new WebhookOutbox({
     db: catalogDb.db,
     dialect: catalogDb.dialect,
