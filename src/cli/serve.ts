@@ -54,7 +54,7 @@ export async function startServer(options: ConfigInput = {}): Promise<RunningSer
   const retention =
     config.retentionDays === undefined ? undefined : new RetentionJob(catalog, config.retentionDays, config.retentionIntervalMs, recorder.logger);
   retention?.start();
-  const app = await buildApp(config, { recorder, catalog });
+  const app = await buildApp(config, { recorder, catalog, outbox });
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

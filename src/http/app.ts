@@ -10,6 +10,8 @@ import { CalltapeError } from '../errors.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { Recorder } from '../recording/recorder.js';
 import { checkApiClient } from './auth.js';
+import type { WebhookOutbox } from '../webhooks/outbox.js';
+import { healthRoutes } from './routes/health.js';
 import { liveRoutes } from './routes/live.js';
 import { recordingRoutes } from './routes/recordings.js';
 import { streamRoutes } from './routes/streams.js';
@@ -19,6 +21,7 @@ export interface AppDeps {
   readonly recorder: Recorder;
   /** Without a catalog (an embedding that only records) the /api routes are not served. */
   readonly catalog?: Catalog | undefined;
+  readonly outbox?: WebhookOutbox | undefined;
 }
 
 export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
@@ -52,7 +55,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   });
   await app.register(formbody);
   await app.register(websocket, { options: { maxPayload: config.maxPayloadBytes } });
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  healthRoutes(app, config, deps.recorder, deps.catalog, deps.outbox);
   streamRoutes(app, deps.recorder, config);
   twimlRoutes(app, config);
   if (deps.catalog) {

@@ -42,12 +42,15 @@ export interface RecorderStats {
   streamsStarted: number;
   streamsFinished: number;
   framesReceived: number;
+  bytesWritten: number;
   rejections: Partial<Record<ErrorCode, number>>;
 }
 
 export interface RecorderEvents {
   'recording.started': [RecordingStarted];
   'recording.finished': [RecordingMeta];
+  /** Milliseconds from the end of a stream to its files and meta.json being complete. */
+  'recording.finalized': [number];
 }
 
 export class Recorder extends EventEmitter<RecorderEvents> {
@@ -56,6 +59,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
   private readonly sessions = new Set<StreamSession>();
   private readonly rejections: Partial<Record<ErrorCode, number>> = {};
   private framesReceived = 0;
+  private bytesWritten = 0;
   private streamsStarted = 0;
   private streamsFinished = 0;
   private nextId = 1;
@@ -119,6 +123,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       streamsStarted: this.streamsStarted,
       streamsFinished: this.streamsFinished,
       framesReceived: this.framesReceived,
+      bytesWritten: this.bytesWritten,
       rejections: { ...this.rejections },
     };
   }
@@ -172,10 +177,14 @@ export class Recorder extends EventEmitter<RecorderEvents> {
         const info = session.startInfo();
         if (info) this.emit('recording.started', info);
       },
-      finished: (session, meta) => {
+      finished: (session, meta, finalizeMs) => {
         this.sessions.delete(session);
         this.streamsFinished++;
         if (meta) this.emit('recording.finished', meta);
+        if (finalizeMs !== undefined) this.emit('recording.finalized', finalizeMs);
+      },
+      countBytesWritten: (bytes) => {
+        this.bytesWritten += bytes;
       },
     };
   }

@@ -47,7 +47,10 @@ export interface SessionContext {
   countRejection(code: ErrorCode): void;
   countFrame(): void;
   started(session: StreamSession): void;
-  finished(session: StreamSession, meta: RecordingMeta | undefined): void;
+  /** `finalizeMs`: from the end of the stream to files and meta.json complete. */
+  finished(session: StreamSession, meta: RecordingMeta | undefined, finalizeMs?: number): void;
+  /** Audio bytes that reached a file (per batch written, not per frame). */
+  countBytesWritten(bytes: number): void;
 }
 
 /** What the session needs from the transport carrying the stream. */
@@ -369,8 +372,9 @@ export class StreamSession {
     const wantStereo = config.recordStereo && hasBoth;
     const layout = { format: this.fileFormat, sampleRate: event.format.sampleRate };
     const onFailure = (writer: WavFileWriter, err: NodeJS.ErrnoException) => this.onWriteFailure(writer, err);
+    const onWritten = (bytes: number) => this.ctx.countBytesWritten(bytes);
     const writerFor = (name: string, channels: number) =>
-      new WavFileWriter(path.join(dir, `${name}.wav`), { ...layout, channels }, onFailure);
+      new WavFileWriter(path.join(dir, `${name}.wav`), { ...layout, channels }, onFailure, onWritten);
     if (this.declared[0] && config.recordInbound) this.writers.inbound = writerFor('inbound', 1);
     if (this.declared[1] && config.recordOutbound) this.writers.outbound = writerFor('outbound', 1);
     if (wantStereo) this.writers.stereo = writerFor('stereo', 2);
@@ -601,7 +605,7 @@ export class StreamSession {
       { reason, status: meta.status, durationMs: meta.durationMs, finalizeMs, rejections: meta.rejections },
       'recording finished',
     );
-    this.ctx.finished(this, meta);
+    this.ctx.finished(this, meta, finalizeMs);
     return meta;
   }
 

@@ -36,11 +36,19 @@ export class WavFileWriter {
   private headerBytes = 0;
   private batchesSincePatch = 0;
 
-  constructor(path: string, layout: WavLayout, onFailure: (writer: WavFileWriter, err: NodeJS.ErrnoException) => void) {
+  private readonly onWritten: ((bytes: number) => void) | undefined;
+
+  constructor(
+    path: string,
+    layout: WavLayout,
+    onFailure: (writer: WavFileWriter, err: NodeJS.ErrnoException) => void,
+    onWritten?: (bytes: number) => void,
+  ) {
     this.path = path;
     this.layout = layout;
     this.dataOffset = headerSize(layout.format);
     this.onFailure = onFailure;
+    this.onWritten = onWritten;
   }
 
   /** Audio bytes in the file once every queued write has landed. */
@@ -157,12 +165,11 @@ export class WavFileWriter {
     this.busy = false;
     if (err) {
       this.fail(err);
-    } else if (written < this.inFlightBytes) {
-      // A short write (the disk filling up, typically): put the unwritten tail back in front.
-      this.writtenBytes += written;
-      this.requeueTail(written);
     } else {
       this.writtenBytes += written;
+      this.onWritten?.(written);
+      // A short write (the disk filling up, typically): put the unwritten tail back in front.
+      if (written < this.inFlightBytes) this.requeueTail(written);
     }
     this.inFlight.length = 0;
     this.inFlightBytes = 0;

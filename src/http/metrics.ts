@@ -1,0 +1,79 @@
+/**
+ * Prometheus metrics (/metrics). Counters are read from the recorder's and outbox's own
+ * tallies at scrape time, so the media path pays nothing for them; only the finalize
+ * latency histogram is observed as recordings end.
+ */
+import client from 'prom-client';
+import type { Recorder } from '../recording/recorder.js';
+import type { WebhookOutbox } from '../webhooks/outbox.js';
+
+/** Sets a counter to an absolute total kept elsewhere. */
+function setTotal(counter: client.Counter<string>, value: number, labels?: Record<string, string>): void {
+  if (labels) {
+    counter.remove(labels);
+    counter.inc(labels, value);
+  } else {
+    counter.reset();
+    counter.inc(value);
+  }
+}
+
+export function createMetrics(recorder: Recorder, outbox?: WebhookOutbox): client.Registry {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry, prefix: 'calltape_' });
+  new client.Gauge({
+    name: 'calltape_active_streams',
+    help: 'Streams open now (recording or awaiting start).',
+    registers: [registry],
+    collect() {
+      this.set(recorder.activeCount);
+    },
+  });
+  new client.Counter({
+    name: 'calltape_frames_received_total',
+    help: 'WebSocket frames received on stream endpoints.',
+    registers: [registry],
+    collect() {
+      setTotal(this, recorder.stats().framesReceived);
+    },
+  });
+  new client.Counter({
+    name: 'calltape_bytes_written_total',
+    help: 'Audio bytes written to recording files.',
+    registers: [registry],
+    collect() {
+      setTotal(this, recorder.stats().bytesWritten);
+    },
+  });
+  new client.Counter({
+    name: 'calltape_rejections_total',
+    help: 'Rejected or dropped frames and refused requests, by error code.',
+    labelNames: ['code'],
+    registers: [registry],
+    collect() {
+      for (const [code, n] of Object.entries(recorder.stats().rejections)) setTotal(this, n ?? 0, { code });
+    },
+  });
+  const finalize = new client.Histogram({
+    name: 'calltape_finalize_seconds',
+    help: 'From the end of a stream to its files and meta.json being complete.',
+    buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  recorder.on('recording.finalized', (ms) => finalize.observe(ms / 1000));
+  if (outbox) {
+    new client.Counter({
+      name: 'calltape_webhook_deliveries_total',
+      help: 'Webhook delivery attempts by outcome (delivered, retried, failed).',
+      labelNames: ['outcome'],
+      registers: [registry],
+      collect() {
+        const stats = outbox.stats();
+        setTotal(this, stats.delivered, { outcome: 'delivered' });
+        setTotal(this, stats.retried, { outcome: 'retried' });
+        setTotal(this, stats.failed, { outcome: 'failed' });
+      },
+    });
+  }
+  return registry;
+}

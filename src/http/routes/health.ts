@@ -1,0 +1,45 @@
+/**
+ * /healthz: the process answers. /readyz: it can do its job (the data dir is writable and the
+ * catalog answers). /metrics: Prometheus text, behind the same access rule as /api.
+ */
+import fs from 'node:fs/promises';
+import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
+import type { Catalog } from '../../catalog/catalog.js';
+import type { Config } from '../../config.js';
+import type { Recorder } from '../../recording/recorder.js';
+import type { WebhookOutbox } from '../../webhooks/outbox.js';
+import { checkApiClient } from '../auth.js';
+import { createMetrics } from '../metrics.js';
+
+async function check(probe: () => Promise<unknown>): Promise<string> {
+  try {
+    await probe();
+    return 'ok';
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
+export function healthRoutes(app: FastifyInstance, config: Config, recorder: Recorder, catalog?: Catalog, outbox?: WebhookOutbox): void {
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (_request, reply) => {
+    const checks: Record<string, string> = {
+      dataDir: await check(async () => {
+        await fs.mkdir(config.dataDir, { recursive: true });
+        await fs.access(config.dataDir, fs.constants.W_OK);
+      }),
+      ...(catalog ? { catalog: await check(() => sql`select 1`.execute(catalog.db.db)) } : {}),
+      ...(recorder.isShuttingDown ? { accepting: 'shutting down' } : {}),
+    };
+    const ready = Object.values(checks).every((v) => v === 'ok');
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', checks });
+  });
+
+  const registry = createMetrics(recorder, outbox);
+  app.get('/metrics', async (request, reply) => {
+    checkApiClient(config, request);
+    return reply.type(registry.contentType).send(await registry.metrics());
+  });
+}
