@@ -21,7 +21,7 @@ describe('health and metrics', () => {
     try {
       expect(await (await fetch(`${server.url}/healthz`)).json()).toEqual({ status: 'ok' });
       const ready = await fetch(`${server.url}/readyz`);
-      expect([ready.status, (await ready.json()).checks]).toEqual([200, { dataDir: 'ok', catalog: 'ok' }]);
+      expect([ready.status, ((await ready.json()) as { checks: unknown }).checks]).toEqual([200, { dataDir: 'ok', catalog: 'ok' }]);
 
       const call = newTwilioCall();
       const writer = new TwilioFrameWriter(call);
@@ -47,7 +47,7 @@ describe('health and metrics', () => {
       fs.writeFileSync(server.dataDir, 'not a directory');
       const notReady = await fetch(`${server.url}/readyz`);
       expect(notReady.status).toBe(503);
-      expect((await notReady.json()).checks.dataDir).not.toBe('ok');
+      expect(((await notReady.json()) as { checks: { dataDir: string } }).checks.dataDir).not.toBe('ok');
     } finally {
       await server.stop();
       await receiver.close();
