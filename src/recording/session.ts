@@ -132,6 +132,8 @@ export class StreamSession {
   private failure: { code: ErrorCode; message: string } | undefined;
   private closeInfo: { code?: number; reason?: string } = {};
   private finishing: Promise<RecordingMeta | undefined> | undefined;
+  /** Set once this stream created its directory; only then does it write anything there. */
+  private ownsDir = false;
   /** The meta.json written at start (status recording), so a crash leaves the ids on disk. */
   private initialMeta: Promise<void> | undefined;
   /** Frames of any kind, and the count at the last tick: idleness costs nothing per frame. */
@@ -402,16 +404,23 @@ export class StreamSession {
 
     const files = Object.values(this.writers);
     if (files.length === 0) this.log.warn('configuration records none of the declared tracks');
-    fs.mkdir(dir, { recursive: true }, (err) => {
-      if (err) {
-        this.onWriteFailure(undefined, err);
-        return;
-      }
-      for (const writer of files) writer.open();
-      if (this.state !== 'recording') return; // already finishing: the final meta.json follows
-      const { endReason: _none, ...meta } = this.buildMeta('stop', startedAt);
-      this.initialMeta = writeMeta(dir, { ...meta, status: 'recording', endedAt: startedAt.toISOString() }).catch((error: unknown) => {
-        this.log.warn({ err: error }, 'could not write the initial meta.json');
+    // The stream's directory is created exclusively: if it exists, another stream with this
+    // id was recorded there, and nothing of this one may be written over it.
+    const claimFailed = (err: NodeJS.ErrnoException) => {
+      for (const writer of files) writer.abandon(err);
+      this.onWriteFailure(undefined, err);
+    };
+    fs.mkdir(path.dirname(dir), { recursive: true }, (parentErr) => {
+      if (parentErr) return claimFailed(parentErr);
+      fs.mkdir(dir, (err) => {
+        if (err) return claimFailed(err);
+        this.ownsDir = true;
+        for (const writer of files) writer.open();
+        if (this.state !== 'recording') return; // already finishing: the final meta.json follows
+        const { endReason: _none, ...meta } = this.buildMeta('stop', startedAt);
+        this.initialMeta = writeMeta(dir, { ...meta, status: 'recording', endedAt: startedAt.toISOString() }).catch((error: unknown) => {
+          this.log.warn({ err: error }, 'could not write the initial meta.json');
+        });
       });
     });
     this.log.info(
@@ -594,10 +603,12 @@ export class StreamSession {
     await Promise.allSettled(writers.map((writer) => writer.close()));
     const meta = this.buildMeta(reason, endedAt);
     await this.initialMeta;
-    try {
-      await writeMeta(this.dir, meta);
-    } catch (err) {
-      this.log.error({ err }, 'could not write meta.json');
+    if (this.ownsDir) {
+      try {
+        await writeMeta(this.dir, meta);
+      } catch (err) {
+        this.log.error({ err }, 'could not write meta.json');
+      }
     }
     this.state = 'finished';
     const finalizeMs = Number(process.hrtime.bigint() - finishedAt) / 1e6;

@@ -71,6 +71,12 @@ export class WavFileWriter {
     fs.open(this.path, 'wx', 0o644, this.afterOpen);
   }
 
+  /** The file will not be created (its directory could not be claimed): fail and settle. */
+  abandon(err: NodeJS.ErrnoException): void {
+    this.fail(err);
+    this.pump();
+  }
+
   /** Queues audio; `chunk` must not be modified afterwards (the writer keeps it until written). */
   append(chunk: Buffer): void {
     if (this.error || this.closeRequested) return;
