@@ -133,8 +133,15 @@ export class Catalog extends EventEmitter<CatalogEvents> {
     let failed = 0;
     for (const dir of dirs) {
       try {
-        const meta = (await recoverRecording(dir)) ?? (await readMetaFile(dir));
         const row = open.items.find((r) => path.resolve(this.dataDir, r.location) === dir);
+        if (!row) {
+          // meta.json says recording but the catalog already has the outcome (e.g. the disk
+          // was full when the final meta.json was due): the catalog is right.
+          const onDisk = await readMetaFile(dir);
+          const known = onDisk && (await this.repo.getByStreamSid(onDisk.streamSid));
+          if (known && known.status !== 'recording') continue;
+        }
+        const meta = (await recoverRecording(dir)) ?? (await readMetaFile(dir));
         if (!meta) {
           // The process died before any of the recording reached the disk.
           if (row) await this.repo.fail(row.id, 'CALLTAPE_ERR_WRITE_FAILED: process ended before the recording was written');

@@ -1,0 +1,62 @@
+/**
+ * Disk full (ENOSPC) during a call: that recording is marked failed with the reason, its
+ * socket is closed (1011), the process keeps serving, and finished files are untouched.
+ * Recordings go to a small tmpfs mounted for the test (needs root, as on CI).
+ */
+import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SPEECH_IN_ULAW, SPEECH_OUT_ULAW } from '../helpers/fixtures.js';
+import { findRecordingDir, tempDataDir } from '../helpers/recordings.js';
+import { startTestServer } from '../helpers/server.js';
+import { interleave, mediaFrames, newTwilioCall, TwilioFrameWriter } from '../helpers/twilio-frames.js';
+import { openSocket, sendAll, streamSession, whenClosed } from '../helpers/ws-client.js';
+
+const canMount = process.getuid?.() === 0;
+
+const hashes = (dir: string) =>
+  Object.fromEntries(fs.readdirSync(dir).map((f) => [f, crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, f))).digest('hex')]));
+
+describe('disk full', () => {
+  it.skipIf(!canMount)('fails only the recording that hit ENOSPC and keeps serving', async () => {
+    const dataDir = tempDataDir();
+    const recordings = path.join(dataDir, 'recordings');
+    fs.mkdirSync(recordings);
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=160k', 'tmpfs', recordings]);
+    expect(mounted.status).toBe(0);
+    const server = await startTestServer({ dataDir });
+    try {
+      const first = newTwilioCall();
+      let done = server.finished(1);
+      await streamSession(server.wsUrl(), new TwilioFrameWriter(first).session(mediaFrames('inbound', SPEECH_IN_ULAW.subarray(0, 8000)), { tracks: ['inbound'] }));
+      expect((await done)[0]!.status).toBe('complete');
+      const firstDir = findRecordingDir(dataDir, first.streamSid);
+      const before = hashes(firstDir);
+
+      const big = newTwilioCall();
+      const writer = new TwilioFrameWriter(big);
+      const ws = await openSocket(server.wsUrl());
+      const closed = whenClosed(ws);
+      done = server.finished(1);
+      const frames = interleave(mediaFrames('inbound', SPEECH_IN_ULAW), mediaFrames('outbound', SPEECH_OUT_ULAW)).map((f) => writer.media(f));
+      await sendAll(ws, [writer.connected(), writer.start(), ...frames]).catch(() => undefined);
+      const [meta] = await done;
+      expect(meta).toMatchObject({ status: 'failed', endReason: 'failed', error: { code: 'CALLTAPE_ERR_WRITE_FAILED' } });
+      expect(meta!.error!.message).toContain('ENOSPC');
+      expect((await closed).code).toBe(1011);
+      await server.catalog.settled();
+      expect(await server.catalog.repo.getByStreamSid(big.streamSid)).toMatchObject({ status: 'failed' });
+      expect(server.recorder.stats().rejections.CALLTAPE_ERR_WRITE_FAILED).toBe(1);
+
+      expect(hashes(firstDir)).toEqual(before);
+      expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+      const ready = (await (await fetch(`${server.url}/readyz`)).json()) as { status: string };
+      expect(ready.status).toBe('ready');
+    } finally {
+      await server.stop();
+      spawnSync('umount', [recordings]);
+    }
+  });
+});
