@@ -65,6 +65,9 @@ export async function startServer(options: ConfigInput = {}): Promise<RunningSer
     { url, streams: PROVIDER_NAMES.map((p) => `/streams/${p}`), answer: '/twiml', recordings, format: config.format, catalog: catalogDb.dialect },
     `calltape listening on ${url} (streams: ${PROVIDER_NAMES.map((p) => `ws://${hostForUrl}:${port}/streams/${p}`).join(', ')}; answer URL: ${url}/twiml); recordings go to ${recordings}`,
   );
+  if ((config.webhookUrl || config.webhookAllow) && !config.webhookSecret) {
+    recorder.logger.warn('CALLTAPE_WEBHOOK_SECRET is not set: webhooks are sent unsigned');
+  }
   if (!config.apiToken) {
     recorder.logger.warn('CALLTAPE_API_TOKEN is not set: the /api routes answer loopback clients only');
   }

@@ -63,7 +63,6 @@ export class WebhookOutbox extends EventEmitter<OutboxEvents> {
     super();
     this.opts = opts;
     this.batchSize = opts.batchSize ?? 10;
-    if (!opts.secret) opts.logger.warn('CALLTAPE_WEBHOOK_SECRET is not set: webhooks are sent unsigned');
   }
 
   stats(): OutboxStats {
