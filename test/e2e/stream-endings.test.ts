@@ -8,7 +8,9 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openCatalogDb } from '../../src/catalog/db.js';
 import { ffmpegDecode } from '../helpers/ffmpeg.js';
+import { startReceiver } from '../helpers/receiver.js';
 import { SPEECH_IN_PCM, SPEECH_IN_ULAW, SPEECH_OUT_ULAW, rotated } from '../helpers/fixtures.js';
 import { findRecordingDir, firstDifference, padPcm, readMeta, tempDataDir } from '../helpers/recordings.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -85,10 +87,12 @@ describe('a stream that ends without stop', () => {
 });
 
 describe('SIGTERM', () => {
-  it('finishes all 10 live calls of a real calltape process and exits 0', async () => {
+  it('finishes all 10 live calls of a real calltape process, sends or keeps their webhooks, and exits 0', async () => {
     const dataDir = tempDataDir();
+    // Half the webhooks fail: those must stay pending in the outbox, the rest get delivered.
+    const receiver = await startReceiver({ answers: [503, 503, 503, 503, 503] });
     const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli/main.js'), 'serve', '--port', '0', '--data-dir', dataDir], {
-      env: { ...process.env, CALLTAPE_LOG_LEVEL: 'info' },
+      env: { ...process.env, CALLTAPE_LOG_LEVEL: 'info', CALLTAPE_WEBHOOK_URL: receiver.url, CALLTAPE_WEBHOOK_RETRY_BASE_MS: '60000' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -131,5 +135,15 @@ describe('SIGTERM', () => {
       expect(ffmpegDecode(path.join(dir, 'stereo.wav')).pcm.length).toBe(16000 * 4);
     }
     expect(logs.some((l) => l.msg === 'shutdown complete')).toBe(true);
+    // Outbox drained or persisted: every recording's webhook was delivered or is still pending.
+    const catalog = await openCatalogDb({ dataDir });
+    const rows = await catalog.db.selectFrom('webhook_deliveries').select(['status', 'body']).execute();
+    await catalog.close();
+    await receiver.close();
+    expect(rows).toHaveLength(10);
+    const delivered = receiver.received.filter((r) => r.answeredWith === 200).length;
+    expect(rows.filter((r) => r.status === 'delivered')).toHaveLength(delivered);
+    expect(rows.filter((r) => r.status === 'pending')).toHaveLength(10 - delivered);
+    expect(delivered).toBe(5);
   });
 });
