@@ -3,37 +3,25 @@
  * On restart every recording is repaired, marked recovered, announced by webhook, and holds
  * what was sent up to at most the flush interval before the kill.
  */
-import { spawn } from 'node:child_process';
 import path from 'node:path';
-import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ffmpegDecode, ffmpegDecodeG711 } from '../helpers/ffmpeg.js';
 import { rotated, SPEECH_IN_ULAW, SPEECH_OUT_ULAW } from '../helpers/fixtures.js';
+import { spawnCalltape } from '../helpers/process.js';
 import { startReceiver } from '../helpers/receiver.js';
 import { findRecordingDir, firstDifference, readMeta, tempDataDir, waitFor } from '../helpers/recordings.js';
 import { startTestServer } from '../helpers/server.js';
 import { interleave, mediaFrames, newTwilioCall, TwilioFrameWriter } from '../helpers/twilio-frames.js';
 import { openSocket, sendAll } from '../helpers/ws-client.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const FLUSH_INTERVAL_MS = 1000; // CALLTAPE_HEADER_INTERVAL_MS default
 const SENT_MS = 3000;
 
 describe('crash recovery', () => {
   it('recovers all 20 calls of a process killed with SIGKILL', async () => {
     const dataDir = tempDataDir();
-    const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli/main.js'), 'serve', '--port', '0', '--data-dir', dataDir], {
-      env: { ...process.env, CALLTAPE_LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
-    const url = await new Promise<string>((resolve) => {
-      readline.createInterface({ input: child.stdout! }).on('line', (line) => {
-        const entry = JSON.parse(line) as { url?: string };
-        if (entry.url) resolve(entry.url);
-      });
-    });
+    const server = spawnCalltape(dataDir);
+    const url = await server.url;
     const calls = await Promise.all(
       Array.from({ length: 20 }, async (_, i) => {
         const call = newTwilioCall();
@@ -49,15 +37,15 @@ describe('crash recovery', () => {
     );
     // Everything is sent; let one periodic flush pass, then pull the plug.
     await new Promise((r) => setTimeout(r, FLUSH_INTERVAL_MS + 500));
-    child.kill('SIGKILL');
-    expect(await exited).toBe('SIGKILL');
+    server.child.kill('SIGKILL');
+    expect((await server.exited).signal).toBe('SIGKILL');
     for (const c of calls) expect(readMeta(findRecordingDir(dataDir, c.call.streamSid)).status).toBe('recording');
 
     const receiver = await startReceiver();
-    const server = await startTestServer({ dataDir, webhookUrl: receiver.url, webhookPollMs: 50 });
+    const restarted = await startTestServer({ dataDir, webhookUrl: receiver.url, webhookPollMs: 50 });
     try {
       for (const c of calls) {
-        const recording = await server.catalog.repo.getByStreamSid(c.call.streamSid);
+        const recording = await restarted.catalog.repo.getByStreamSid(c.call.streamSid);
         expect(recording).toMatchObject({ status: 'recovered', endReason: 'crashed' });
         const dir = findRecordingDir(dataDir, c.call.streamSid);
         const meta = readMeta(dir);
@@ -76,7 +64,7 @@ describe('crash recovery', () => {
       await waitFor(() => receiver.received.length === 20, 10_000, '20 recovery webhooks');
       expect(new Set(receiver.received.map((r) => JSON.parse(r.body).event))).toEqual(new Set(['recording.recovered']));
     } finally {
-      await server.stop();
+      await restarted.stop();
       await receiver.close();
     }
   });

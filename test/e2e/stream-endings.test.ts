@@ -2,14 +2,12 @@
  * Every way a stream ends leaves finished files and a meta.json saying how: stop, a socket
  * that closes without stop, a frame over the size limit, and SIGTERM to a real process.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCatalogDb } from '../../src/catalog/db.js';
 import { ffmpegDecode } from '../helpers/ffmpeg.js';
+import { spawnCalltape } from '../helpers/process.js';
 import { startReceiver } from '../helpers/receiver.js';
 import { SPEECH_IN_PCM, SPEECH_IN_ULAW, SPEECH_OUT_ULAW, rotated } from '../helpers/fixtures.js';
 import { findRecordingDir, firstDifference, padPcm, readMeta, tempDataDir } from '../helpers/recordings.js';
@@ -17,8 +15,6 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 import { interleave, mediaFrames, newTwilioCall, TwilioFrameWriter } from '../helpers/twilio-frames.js';
 import { openSocket, sendAll, whenClosed } from '../helpers/ws-client.js';
 import { ffmpegDecodeG711 } from '../helpers/ffmpeg.js';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 let server: TestServer;
 beforeAll(async () => {
@@ -91,21 +87,9 @@ describe('SIGTERM', () => {
     const dataDir = tempDataDir();
     // Half the webhooks fail: those must stay pending in the outbox, the rest get delivered.
     const receiver = await startReceiver({ answers: [503, 503, 503, 503, 503] });
-    const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli/main.js'), 'serve', '--port', '0', '--data-dir', dataDir], {
-      env: { ...process.env, CALLTAPE_LOG_LEVEL: 'info', CALLTAPE_WEBHOOK_URL: receiver.url, CALLTAPE_WEBHOOK_RETRY_BASE_MS: '60000' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const lines = readline.createInterface({ input: child.stdout! });
-    const logs: Array<Record<string, unknown>> = [];
-    const url = await new Promise<string>((resolve, reject) => {
-      lines.on('line', (line) => {
-        const entry = JSON.parse(line) as Record<string, unknown>;
-        logs.push(entry);
-        if (typeof entry.url === 'string') resolve(entry.url);
-      });
-      child.on('exit', () => reject(new Error('server exited before listening')));
-    });
+    const server = spawnCalltape(dataDir, { CALLTAPE_WEBHOOK_URL: receiver.url, CALLTAPE_WEBHOOK_RETRY_BASE_MS: '60000' });
+    const url = await server.url;
+    const logs = server.logs;
     expect(logs.find((l) => l.url === url)!.msg).toMatch(/^calltape listening on http:\/\/127\.0\.0\.1:\d+ .*recordings go to /);
 
     const calls = await Promise.all(
@@ -123,8 +107,8 @@ describe('SIGTERM', () => {
       }),
     );
     await new Promise((r) => setTimeout(r, 300)); // let the server take in what was sent
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    server.child.kill('SIGTERM');
+    expect((await server.exited).code).toBe(0);
     for (const c of calls) {
       expect((await c.closed).code).toBe(1001);
       const dir = findRecordingDir(dataDir, c.call.streamSid);

@@ -2,10 +2,6 @@
  * Completion webhooks, end to end: a real receiver, real retries, a restart with a delivery
  * pending, and two real calltape processes draining one PostgreSQL outbox.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCatalogDb } from '../../src/catalog/db.js';
@@ -13,13 +9,13 @@ import { WebhookOutbox } from '../../src/webhooks/outbox.js';
 import { verifyWebhook } from '../../src/webhooks/sign.js';
 import { SPEECH_IN_ULAW } from '../helpers/fixtures.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { spawnCalltape } from '../helpers/process.js';
 import { startReceiver } from '../helpers/receiver.js';
 import { tempDataDir, waitFor } from '../helpers/recordings.js';
 import { startTestServer } from '../helpers/server.js';
 import { mediaFrames, newTwilioCall, TwilioFrameWriter } from '../helpers/twilio-frames.js';
 import { streamSession } from '../helpers/ws-client.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SECRET = 'whsec_test_0123456789';
 const FAST_RETRIES = { webhookSecret: SECRET, webhookRetryBaseMs: 20, webhookRetryMaxMs: 200, webhookPollMs: 50 };
 
@@ -116,19 +112,8 @@ describe('two calltape processes on one PostgreSQL', () => {
     await postgres?.stop();
   });
 
-  function startNode(databaseUrl: string): { child: ChildProcess; listening: Promise<void> } {
-    const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli/main.js'), 'serve', '--port', '0', '--data-dir', tempDataDir()], {
-      env: { ...process.env, DATABASE_URL: databaseUrl, CALLTAPE_LOG_LEVEL: 'info', CALLTAPE_WEBHOOK_SECRET: SECRET, CALLTAPE_WEBHOOK_POLL_MS: '20' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const listening = new Promise<void>((resolve, reject) => {
-      readline.createInterface({ input: child.stdout! }).on('line', (line) => {
-        if (line.includes('calltape listening on')) resolve();
-      });
-      child.on('exit', (code) => reject(new Error(`calltape exited with ${code}`)));
-    });
-    return { child, listening };
-  }
+  const startNode = (databaseUrl: string) =>
+    spawnCalltape(tempDataDir(), { DATABASE_URL: databaseUrl, CALLTAPE_WEBHOOK_SECRET: SECRET, CALLTAPE_WEBHOOK_POLL_MS: '20' });
 
   it('delivers each of 100 events exactly once', async () => {
     const databaseUrl = await postgres.newDatabase();
@@ -140,7 +125,7 @@ describe('two calltape processes on one PostgreSQL', () => {
     }
     const nodes = [startNode(databaseUrl), startNode(databaseUrl)];
     try {
-      await Promise.all(nodes.map((n) => n.listening));
+      await Promise.all(nodes.map((n) => n.url));
       await waitFor(() => receiver.received.length >= 100, 30_000, '100 deliveries');
       await new Promise((r) => setTimeout(r, 500)); // a duplicate would arrive in this time
       const ids = receiver.received.map((r) => r.headers['x-calltape-delivery']);
@@ -151,7 +136,7 @@ describe('two calltape processes on one PostgreSQL', () => {
       expect(delivered).toHaveLength(100);
     } finally {
       for (const n of nodes) n.child.kill('SIGTERM');
-      await Promise.all(nodes.map((n) => new Promise((resolve) => (n.child.exitCode !== null ? resolve(null) : n.child.on('exit', resolve)))));
+      await Promise.all(nodes.map((n) => n.exited));
       await catalog.close();
       await receiver.close();
     }

@@ -1,0 +1,38 @@
+/** A real `calltape serve` process (the built dist/), on 127.0.0.1 and a free port. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface CalltapeProcess {
+  child: ChildProcess;
+  /** http://127.0.0.1:<port>, once listening. */
+  url: Promise<string>;
+  /** Every JSON log line so far. */
+  logs: Array<Record<string, unknown>>;
+  /** Resolves with the exit code and signal. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export function spawnCalltape(dataDir: string, env: Record<string, string> = {}): CalltapeProcess {
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli/main.js'), 'serve', '--port', '0', '--data-dir', dataDir], {
+    env: { ...process.env, CALLTAPE_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const logs: Array<Record<string, unknown>> = [];
+  const url = new Promise<string>((resolve, reject) => {
+    readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      logs.push(entry);
+      if (typeof entry.url === 'string' && String(entry.msg).startsWith('calltape listening on')) resolve(entry.url);
+    });
+    void exited.then(({ code }) => reject(new Error(`calltape exited (${code}) before listening`)));
+  });
+  url.catch(() => undefined);
+  return { child, url, logs, exited };
+}
