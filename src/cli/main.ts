@@ -5,6 +5,7 @@
 import { Command, Option } from 'commander';
 import { ConfigError, type ConfigInput } from '../config.js';
 import { serveUntilSignalled } from './serve.js';
+import { runSimulateCommand, type SimulateFlags } from './simulate.js';
 
 const program = new Command();
 program.name('calltape').description('Record phone-call media streams to WAV files.');
@@ -32,8 +33,27 @@ program
     await serveUntilSignalled(options);
   });
 
+program
+  .command('simulate')
+  .description('open N concurrent Twilio-protocol calls against a stream URL (smoke and load test)')
+  .option('-u, --url <url>', 'stream endpoint', 'ws://127.0.0.1:8080/streams/twilio')
+  .option('-n, --calls <n>', 'concurrent calls', '1')
+  .option('-d, --duration <seconds>', 'length of each call', '10')
+  .option('--inbound <file>', 'caller audio: raw mu-law, mu-law WAV or 8 kHz PCM16 WAV (default: built-in speech)')
+  .option('--outbound <file>', 'audio played to the caller (default: built-in speech)')
+  .option('--one-track', 'stream the inbound track only')
+  .option('--fast', 'send as fast as the socket takes it instead of in real time')
+  .option('--ramp <ms>', 'spread call starts over this long (realtime)')
+  .option('--twilio-auth-token <token>', 'sign the upgrade with X-Twilio-Signature (env TWILIO_AUTH_TOKEN)')
+  .option('--stream-token-secret <secret>', 'send the per-call token parameter (env CALLTAPE_STREAM_TOKEN_SECRET)')
+  .option('--param <name=value...>', 'custom <Parameter>s for start')
+  .option('--json', 'print the summary as JSON')
+  .action(async (flags: SimulateFlags) => {
+    process.exitCode = await runSimulateCommand(flags);
+  });
+
 program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof ConfigError) {
+  if (err instanceof ConfigError || (err instanceof Error && err.message.startsWith('--'))) {
     process.stderr.write(`calltape: ${err.message}\n`);
     process.exit(2);
   }

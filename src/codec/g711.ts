@@ -46,3 +46,19 @@ export function decodeG711(
 ): void {
   for (let i = 0; i < count; i++) dst[dstIndex + i] = table[src[srcOffset + i]!]!;
 }
+
+const MULAW_BIAS = 0x84;
+const MULAW_CLIP = 32635;
+
+/** 16-bit linear sample -> mu-law code (G.711; used to turn PCM input into wire frames). */
+export function encodeMulaw(sample: number): number {
+  let pcm = sample;
+  const sign = pcm < 0 ? 0x80 : 0;
+  if (sign) pcm = -pcm;
+  if (pcm > MULAW_CLIP) pcm = MULAW_CLIP;
+  pcm += MULAW_BIAS;
+  let exponent = 7;
+  for (let mask = 0x4000; (pcm & mask) === 0 && exponent > 0; mask >>= 1) exponent--;
+  const mantissa = (pcm >> (exponent + 3)) & 0x0f;
+  return ~(sign | (exponent << 4) | mantissa) & 0xff;
+}

@@ -1,0 +1,73 @@
+/**
+ * `calltape simulate`: the command-line face of src/simulate (see there). Prints a progress
+ * line on a terminal, then a summary (or JSON with --json); exits 1 if any call failed.
+ */
+import { builtinSpeech, loadMulaw } from '../simulate/audio.js';
+import { simulate, type SimulateSummary } from '../simulate/simulate.js';
+
+export interface SimulateFlags {
+  url: string;
+  calls: string;
+  duration: string;
+  inbound?: string;
+  outbound?: string;
+  oneTrack?: boolean;
+  fast?: boolean;
+  ramp?: string;
+  twilioAuthToken?: string;
+  streamTokenSecret?: string;
+  param?: string[];
+  json?: boolean;
+}
+
+function positive(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number`);
+  return n;
+}
+
+export function formatSummary(s: SimulateSummary): string {
+  const lines = [
+    `calls: ${s.ok} ok, ${s.failed} failed (of ${s.calls})`,
+    `frames sent: ${s.framesSent} in ${(s.wallMs / 1000).toFixed(1)} s`,
+    s.lagMs ? `sender lag behind schedule: p50 ${s.lagMs.p50} ms, p99 ${s.lagMs.p99} ms, max ${s.lagMs.max} ms` : 'sender lag: n/a (fast mode)',
+  ];
+  for (const r of s.results.filter((x) => !x.ok).slice(0, 10)) lines.push(`  failed ${r.callSid}: ${r.error ?? `closed ${r.closeCode}`}`);
+  return lines.join('\n');
+}
+
+export async function runSimulateCommand(flags: SimulateFlags): Promise<number> {
+  const params: Record<string, string> = {};
+  for (const pair of flags.param ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new Error(`--param expects name=value, got ${JSON.stringify(pair)}`);
+    params[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  const inbound = flags.inbound ? loadMulaw(flags.inbound) : builtinSpeech('inbound');
+  const outbound = flags.oneTrack ? undefined : flags.outbound ? loadMulaw(flags.outbound) : builtinSpeech('outbound');
+  const tty = process.stderr.isTTY && !flags.json;
+  let lastDraw = 0;
+  const summary = await simulate({
+    url: flags.url,
+    calls: Math.round(positive('calls', flags.calls)),
+    durationMs: Math.round(positive('duration', flags.duration) * 1000),
+    inbound,
+    outbound,
+    realtime: !flags.fast,
+    ...(flags.ramp ? { rampMs: Number(flags.ramp) } : {}),
+    twilioAuthToken: flags.twilioAuthToken ?? process.env.TWILIO_AUTH_TOKEN,
+    streamTokenSecret: flags.streamTokenSecret ?? process.env.CALLTAPE_STREAM_TOKEN_SECRET,
+    customParameters: params,
+    onProgress: (p) => {
+      const now = Date.now();
+      if (!tty || now - lastDraw < 200) return;
+      lastDraw = now;
+      const width = 30;
+      const filled = Math.round((p.callsDone / p.calls) * width);
+      process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.callsDone}/${p.calls} calls, ${p.framesSent} frames`);
+    },
+  });
+  if (tty) process.stderr.write('\n');
+  process.stdout.write(flags.json ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary)}\n`);
+  return summary.failed === 0 ? 0 : 1;
+}

@@ -1,0 +1,275 @@
+/**
+ * `calltape simulate`: N concurrent Twilio-protocol calls against a stream URL, each track
+ * streamed from a clip looped to the call's length, both tracks interleaved by timestamp, then
+ * `stop`. Realtime pacing runs every call off one shared timer (not a timer per call), and
+ * frames are built from pre-encoded pieces (no JSON.stringify per frame), so one generator
+ * can keep a thousand calls on schedule. Used by users to check a deployment without a
+ * phone, and by the benchmark.
+ */
+import crypto from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import WebSocket from 'ws';
+import { streamToken, STREAM_TOKEN_PARAM } from '../auth/stream-token.js';
+import { twilioSignature } from '../providers/twilio/auth.js';
+
+export interface SimulateOptions {
+  /** ws:// or wss:// URL of a Twilio stream endpoint, e.g. ws://127.0.0.1:8080/streams/twilio. */
+  url: string;
+  calls: number;
+  durationMs: number;
+  /** 8 kHz mu-law clips, looped to the duration; no outbound = a one-track (inbound) call. */
+  inbound: Buffer;
+  outbound?: Buffer | undefined;
+  /** true: 20 ms frames in real time; false: as fast as the socket takes them. */
+  realtime: boolean;
+  /** Spread call starts over this long (realtime), so frames do not all fall on one tick. */
+  rampMs?: number;
+  twilioAuthToken?: string | undefined;
+  streamTokenSecret?: string | undefined;
+  customParameters?: Record<string, string>;
+  onProgress?: (progress: SimulateProgress) => void;
+}
+
+export interface SimulateProgress {
+  callsDone: number;
+  calls: number;
+  framesSent: number;
+}
+
+export interface SimulatedCall {
+  callSid: string;
+  streamSid: string;
+  ok: boolean;
+  closeCode?: number;
+  error?: string;
+}
+
+export interface SimulateSummary {
+  calls: number;
+  ok: number;
+  failed: number;
+  framesSent: number;
+  wallMs: number;
+  /** How far behind schedule frames were sent (realtime only). */
+  lagMs: { p50: number; p99: number; max: number } | null;
+  results: SimulatedCall[];
+}
+
+const FRAME_MS = 20;
+const FRAME_BYTES = 160;
+const TICK_MS = 5;
+/** Lag histogram: 0.1 ms buckets up to 10 s. */
+const LAG_BUCKETS = 100_000;
+
+function hex(): string {
+  return crypto.randomBytes(16).toString('hex');
+}
+
+/** Base64 payload of every 20 ms frame of a clip, computed once and shared by all calls. */
+function framePayloads(clip: Buffer): string[] {
+  const payloads: string[] = [];
+  for (let offset = 0; offset < clip.length; offset += FRAME_BYTES) {
+    let frame = clip.subarray(offset, offset + FRAME_BYTES);
+    if (frame.length < FRAME_BYTES) frame = Buffer.concat([frame, clip.subarray(0, FRAME_BYTES - frame.length)]);
+    payloads.push(frame.toString('base64'));
+  }
+  return payloads;
+}
+
+class LagHistogram {
+  private readonly counts = new Uint32Array(LAG_BUCKETS + 1);
+  private total = 0;
+  private maxMs = 0;
+  record(ms: number): void {
+    const bucket = Math.min(LAG_BUCKETS, Math.max(0, Math.round(ms * 10)));
+    this.counts[bucket]!++;
+    this.total++;
+    if (ms > this.maxMs) this.maxMs = ms;
+  }
+  quantile(q: number): number {
+    const target = Math.ceil(this.total * q);
+    let seen = 0;
+    for (let i = 0; i <= LAG_BUCKETS; i++) {
+      seen += this.counts[i]!;
+      if (seen >= target) return i / 10;
+    }
+    return this.maxMs;
+  }
+  summary(): { p50: number; p99: number; max: number } | null {
+    if (this.total === 0) return null;
+    return { p50: this.quantile(0.5), p99: this.quantile(0.99), max: Math.round(this.maxMs * 10) / 10 };
+  }
+}
+
+class Call {
+  readonly callSid = `CA${hex()}`;
+  readonly streamSid = `MZ${hex()}`;
+  readonly accountSid = `AC${hex()}`;
+  ws: WebSocket | undefined;
+  next = 0;
+  sequence = 0;
+  startAt = 0;
+  open = false;
+  finished = false;
+  result: SimulatedCall;
+  private readonly prefix: string;
+
+  constructor(private readonly sim: Simulation) {
+    this.result = { callSid: this.callSid, streamSid: this.streamSid, ok: false };
+    this.prefix = `{"event":"media","streamSid":"${this.streamSid}","sequenceNumber":"`;
+  }
+
+  media(track: 'inbound' | 'outbound', index: number, payload: string): string {
+    // Exactly Twilio's media message, assembled from fixed pieces.
+    return `${this.prefix}${++this.sequence}","media":{"track":"${track}","chunk":"${index + 1}","timestamp":"${index * FRAME_MS}","payload":"${payload}"}}`;
+  }
+
+  header(): string[] {
+    const params: Record<string, string> = { ...this.sim.opts.customParameters };
+    if (this.sim.opts.streamTokenSecret) params[STREAM_TOKEN_PARAM] = streamToken(this.sim.opts.streamTokenSecret, this.callSid);
+    return [
+      JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }),
+      JSON.stringify({
+        event: 'start',
+        sequenceNumber: String(++this.sequence),
+        start: {
+          accountSid: this.accountSid,
+          streamSid: this.streamSid,
+          callSid: this.callSid,
+          tracks: this.sim.outboundPayloads ? ['inbound', 'outbound'] : ['inbound'],
+          mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
+          customParameters: params,
+        },
+        streamSid: this.streamSid,
+      }),
+    ];
+  }
+
+  /** Sends frame `index` of every track. */
+  sendFrame(index: number): void {
+    const { inboundPayloads, outboundPayloads } = this.sim;
+    this.ws!.send(this.media('inbound', index, inboundPayloads[index % inboundPayloads.length]!));
+    if (outboundPayloads) this.ws!.send(this.media('outbound', index, outboundPayloads[index % outboundPayloads.length]!));
+    this.sim.framesSent += outboundPayloads ? 2 : 1;
+  }
+
+  stop(): void {
+    this.ws!.send(JSON.stringify({ event: 'stop', sequenceNumber: String(++this.sequence), stop: { accountSid: this.accountSid, callSid: this.callSid }, streamSid: this.streamSid }));
+    this.ws!.close(1000, 'call ended');
+  }
+}
+
+class Simulation {
+  readonly inboundPayloads: string[];
+  readonly outboundPayloads: string[] | undefined;
+  readonly frames: number;
+  readonly lag = new LagHistogram();
+  framesSent = 0;
+  callsDone = 0;
+
+  constructor(readonly opts: SimulateOptions) {
+    this.inboundPayloads = framePayloads(opts.inbound);
+    this.outboundPayloads = opts.outbound ? framePayloads(opts.outbound) : undefined;
+    this.frames = Math.max(1, Math.round(opts.durationMs / FRAME_MS));
+  }
+
+  headers(): Record<string, string> {
+    if (!this.opts.twilioAuthToken) return {};
+    // Twilio signs the wss:// URL of the stream; a local ws:// URL is checked as wss:// too.
+    const signed = this.opts.url.replace(/^ws:/, 'wss:').split('?')[0]!;
+    return { 'X-Twilio-Signature': twilioSignature(this.opts.twilioAuthToken, signed, Object.fromEntries(new URL(this.opts.url).searchParams)) };
+  }
+
+  connect(call: Call): Promise<void> {
+    return new Promise((resolve) => {
+      const ws = new WebSocket(this.opts.url, { headers: this.headers(), perMessageDeflate: false });
+      call.ws = ws;
+      const done = (ok: boolean, extra: Partial<SimulatedCall>) => {
+        if (call.finished) return;
+        call.finished = true;
+        call.result = { ...call.result, ok, ...extra };
+        this.callsDone++;
+        resolve();
+      };
+      ws.on('open', () => {
+        for (const text of call.header()) ws.send(text);
+        call.open = true;
+      });
+      ws.on('unexpected-response', (_req, res) => done(false, { error: `upgrade refused: HTTP ${res.statusCode}` }));
+      ws.on('error', (err) => done(false, { error: err.message }));
+      ws.on('close', (code, reason) => {
+        const sentAll = call.next >= this.frames;
+        done(sentAll && (code === 1000 || code === 1005), { closeCode: code, ...(sentAll ? {} : { error: `closed by the server: ${code} ${reason.toString()}` }) });
+      });
+    });
+  }
+
+  async runRealtime(calls: Call[]): Promise<void> {
+    const t0 = performance.now() + 50;
+    const ramp = this.opts.rampMs ?? Math.min(1000, calls.length);
+    calls.forEach((call, i) => {
+      call.startAt = t0 + (calls.length > 1 ? (ramp * i) / calls.length : 0);
+    });
+    const finished = Promise.all(calls.map((call) => this.connect(call)));
+    let active = calls.length;
+    await new Promise<void>((resolve) => {
+      const tick = () => {
+        const now = performance.now();
+        for (const call of calls) {
+          if (!call.open || call.finished || call.next >= this.frames) continue;
+          while (call.next < this.frames) {
+            const due = call.startAt + call.next * FRAME_MS;
+            if (due > now) break;
+            this.lag.record(now - due);
+            call.sendFrame(call.next++);
+          }
+          if (call.next >= this.frames) {
+            call.stop();
+            active--;
+          }
+        }
+        this.opts.onProgress?.({ callsDone: this.callsDone, calls: calls.length, framesSent: this.framesSent });
+        if (active <= 0 || this.callsDone >= calls.length) resolve();
+        else setTimeout(tick, TICK_MS);
+      };
+      setTimeout(tick, TICK_MS);
+      void finished.then(() => resolve());
+    });
+    await finished;
+  }
+
+  async runFast(calls: Call[]): Promise<void> {
+    const finished = Promise.all(calls.map((call) => this.connect(call)));
+    const pump = async (call: Call) => {
+      while (!call.open && !call.finished) await new Promise((r) => setTimeout(r, 2));
+      while (!call.finished && call.next < this.frames) {
+        call.sendFrame(call.next++);
+        // Respect the socket: never pile more than 1 MiB into one client's buffer.
+        if (call.ws!.bufferedAmount > 1 << 20 || call.next % 50 === 0) await new Promise((r) => setImmediate(r));
+      }
+      if (!call.finished) call.stop();
+      this.opts.onProgress?.({ callsDone: this.callsDone, calls: calls.length, framesSent: this.framesSent });
+    };
+    await Promise.all(calls.map(pump));
+    await finished;
+  }
+}
+
+export async function simulate(opts: SimulateOptions): Promise<SimulateSummary> {
+  const sim = new Simulation(opts);
+  const calls = Array.from({ length: opts.calls }, () => new Call(sim));
+  const started = performance.now();
+  if (opts.realtime) await sim.runRealtime(calls);
+  else await sim.runFast(calls);
+  const results = calls.map((c) => c.result);
+  const ok = results.filter((r) => r.ok).length;
+  return {
+    calls: calls.length,
+    ok,
+    failed: calls.length - ok,
+    framesSent: sim.framesSent,
+    wallMs: Math.round(performance.now() - started),
+    lagMs: opts.realtime ? sim.lag.summary() : null,
+    results,
+  };
+}
