@@ -28,6 +28,8 @@ export interface SimulateOptions {
   streamTokenSecret?: string | undefined;
   customParameters?: Record<string, string>;
   onProgress?: (progress: SimulateProgress) => void;
+  /** Called as each call's `stop` is sent (the benchmark times finalize from here). */
+  onStopSent?: (streamSid: string, atMs: number) => void;
 }
 
 export interface SimulateProgress {
@@ -154,6 +156,7 @@ class Call {
   }
 
   stop(): void {
+    this.sim.opts.onStopSent?.(this.streamSid, performance.now());
     this.ws!.send(JSON.stringify({ event: 'stop', sequenceNumber: String(++this.sequence), stop: { accountSid: this.accountSid, callSid: this.callSid }, streamSid: this.streamSid }));
     this.ws!.close(1000, 'call ended');
   }
