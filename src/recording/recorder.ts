@@ -64,6 +64,8 @@ export class Recorder extends EventEmitter<RecorderEvents> {
   private streamsFinished = 0;
   private nextId = 1;
   private readonly timer: NodeJS.Timeout;
+  /** Base64 decode space for every stream's frames (see SessionContext.scratch). */
+  private readonly scratch: Buffer;
   private closing: Promise<void> | undefined;
 
   constructor(options: RecorderOptions = {}) {
@@ -71,6 +73,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     const { logger, ...configInput } = options;
     this.config = loadConfig(configInput);
     this.logger = logger ?? pino({ level: this.config.logLevel });
+    this.scratch = Buffer.allocUnsafe(Math.ceil(this.config.maxPayloadBytes * 0.75) + 3);
     // One timer for all streams (not one per call): writes settled audio, patches headers.
     this.timer = setInterval(() => {
       for (const session of this.sessions) session.tick();
@@ -168,6 +171,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       provider,
       parser: PROVIDERS[provider](),
       logger: this.logger,
+      scratch: this.scratch,
       countRejection: (code) => this.countRejection(code),
       countFrame: () => {
         this.framesReceived++;

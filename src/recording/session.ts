@@ -44,6 +44,11 @@ export interface SessionContext {
   readonly provider: string;
   readonly parser: FrameParser;
   readonly logger: Logger;
+  /**
+   * Where base64 payloads are decoded. Shared by all streams of a recorder: a frame is
+   * decoded and placed in one synchronous step, so no two streams ever use it at once.
+   */
+  readonly scratch: Buffer;
   countRejection(code: ErrorCode): void;
   countFrame(): void;
   started(session: StreamSession): void;
@@ -101,8 +106,6 @@ export class StreamSession {
   private readonly hooks: TransportHooks;
   private log: Logger;
   private readonly preStart: AudioEvent[] = [];
-  /** Base64 payloads decode into this, so a frame costs no allocation. */
-  private readonly scratch: Buffer;
 
   private start: StartEvent | undefined;
   private startedAt: Date | undefined;
@@ -147,7 +150,6 @@ export class StreamSession {
     this.ctx = ctx;
     this.hooks = hooks;
     this.log = ctx.logger.child({ provider: ctx.provider, session: id });
-    this.scratch = Buffer.allocUnsafe(Math.ceil(ctx.config.maxPayloadBytes * 0.75) + 3);
   }
 
   get streamSid(): string | undefined {
@@ -483,8 +485,8 @@ export class StreamSession {
     let src: Uint8Array;
     let byteLength: number;
     if (typeof event.payload === 'string') {
-      src = this.scratch;
-      byteLength = this.scratch.write(event.payload, 0, 'base64');
+      src = this.ctx.scratch;
+      byteLength = this.ctx.scratch.write(event.payload, 0, 'base64');
     } else {
       src = event.payload;
       byteLength = src.length;
