@@ -4,6 +4,7 @@
  * URL, so it backs up (or stands in for) the provider's own request signing.
  */
 import crypto from 'node:crypto';
+import { constantTimeEqual } from './constant-time.js';
 
 export const STREAM_TOKEN_PARAM = 'token';
 
@@ -12,8 +13,5 @@ export function streamToken(secret: string, callSid: string): string {
 }
 
 export function isValidStreamToken(secret: string, callSid: string, token: string | undefined): boolean {
-  if (!token) return false;
-  const expected = Buffer.from(streamToken(secret, callSid));
-  const given = Buffer.from(token);
-  return expected.length === given.length && crypto.timingSafeEqual(expected, given);
+  return token !== undefined && constantTimeEqual(streamToken(secret, callSid), token);
 }

@@ -4,18 +4,12 @@
  * (CALLTAPE_API_TOKEN bearer tokens, or loopback only when none is configured). Failures
  * answer before any socket opens: 401 when credentials are missing, 403 when wrong.
  */
-import crypto from 'node:crypto';
+import { constantTimeEqual } from '../auth/constant-time.js';
 import type { FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import { CalltapeError } from '../errors.js';
 import { isValidTwilioSignature, isValidTwilioSignatureWithBody, type SignedParams } from '../providers/twilio/auth.js';
 import { publicBase } from './public-url.js';
-
-function sameText(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && crypto.timingSafeEqual(x, y);
-}
 
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
@@ -66,7 +60,7 @@ export function checkStreamUpgrade(config: Config, provider: string, request: Fa
   if (provider === 'signalwire' && config.signalwireBearerToken) {
     const given = bearer(request);
     if (!given) throw new CalltapeError('CALLTAPE_ERR_UNAUTHENTICATED', 'Authorization: Bearer missing on the upgrade');
-    if (!sameText(given, config.signalwireBearerToken)) throw new CalltapeError('CALLTAPE_ERR_FORBIDDEN', 'bearer token does not match');
+    if (!constantTimeEqual(given, config.signalwireBearerToken)) throw new CalltapeError('CALLTAPE_ERR_FORBIDDEN', 'bearer token does not match');
   }
 }
 
@@ -81,5 +75,5 @@ export function checkApiClient(config: Config, request: FastifyRequest): void {
   const given = bearer(request) ?? (request.url.startsWith('/api/events') ? new URL(request.url, 'http://x').searchParams.get('token') ?? undefined : undefined);
   if (!given) throw new CalltapeError('CALLTAPE_ERR_UNAUTHENTICATED', 'Authorization: Bearer <CALLTAPE_API_TOKEN> missing');
   const tokens = config.apiToken.split(',').map((t) => t.trim()).filter(Boolean);
-  if (!tokens.some((t) => sameText(t, given))) throw new CalltapeError('CALLTAPE_ERR_FORBIDDEN', 'API token not valid');
+  if (!tokens.some((t) => constantTimeEqual(t, given))) throw new CalltapeError('CALLTAPE_ERR_FORBIDDEN', 'API token not valid');
 }

@@ -4,6 +4,7 @@
  * old timestamp). The README shows the receiver's side.
  */
 import crypto from 'node:crypto';
+import { constantTimeEqual } from '../auth/constant-time.js';
 
 export const SIGNATURE_HEADER = 'x-calltape-signature';
 export const TIMESTAMP_HEADER = 'x-calltape-timestamp';
@@ -17,7 +18,5 @@ export function signWebhook(secret: string, timestamp: number, body: string): st
 export function verifyWebhook(secret: string, timestamp: string | number, body: string, signature: string, toleranceSeconds = 300, nowSeconds = Math.floor(Date.now() / 1000)): boolean {
   const ts = Number(timestamp);
   if (!Number.isInteger(ts) || Math.abs(nowSeconds - ts) > toleranceSeconds) return false;
-  const expected = Buffer.from(signWebhook(secret, ts, body));
-  const given = Buffer.from(signature);
-  return expected.length === given.length && crypto.timingSafeEqual(expected, given);
+  return constantTimeEqual(signWebhook(secret, ts, body), signature);
 }

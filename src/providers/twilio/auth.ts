@@ -8,6 +8,7 @@
  */
 import crypto from 'node:crypto';
 import querystring from 'node:querystring';
+import { constantTimeEqual } from '../../auth/constant-time.js';
 
 export type SignedParams = Readonly<Record<string, string | readonly string[] | undefined>>;
 
@@ -42,12 +43,6 @@ function candidateUrls(url: string): string[] {
   return [...new Set([withoutPort.toString(), withPort, legacy(withoutPort.toString()), legacy(withPort)])];
 }
 
-function sameText(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && crypto.timingSafeEqual(x, y);
-}
-
 /** True if `signature` (X-Twilio-Signature) signs `url` + `params` under `authToken`. */
 export function isValidTwilioSignature(authToken: string, signature: string | undefined, url: string, params: SignedParams = {}): boolean {
   if (!signature) return false;
@@ -57,7 +52,7 @@ export function isValidTwilioSignature(authToken: string, signature: string | un
   } catch {
     return false;
   }
-  return urls.some((candidate) => sameText(signature, twilioSignature(authToken, candidate, params)));
+  return urls.some((candidate) => constantTimeEqual(signature, twilioSignature(authToken, candidate, params)));
 }
 
 /**
@@ -72,5 +67,5 @@ export function isValidTwilioSignatureWithBody(authToken: string, signature: str
     return false;
   }
   const expected = crypto.createHash('sha256').update(rawBody, 'utf8').digest('hex');
-  return isValidTwilioSignature(authToken, signature, url, {}) && sameText(hash, expected);
+  return isValidTwilioSignature(authToken, signature, url, {}) && constantTimeEqual(hash, expected);
 }
