@@ -127,13 +127,19 @@ export class Catalog extends EventEmitter<CatalogEvents> {
    */
   async recover(lookBackMs: number): Promise<{ recovered: number; failed: number }> {
     const dirs = new Set(await findUnfinished(recordingsRoot(this.dataDir), lookBackMs));
-    const open = await this.repo.list({ status: 'recording', limit: 500 });
-    for (const row of open.items) dirs.add(path.dirname(this.filePath(row, META_FILE)));
+    const open: Recording[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.repo.list({ status: 'recording', limit: 500, ...(cursor ? { cursor } : {}) });
+      open.push(...page.items);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    for (const row of open) dirs.add(path.dirname(this.filePath(row, META_FILE)));
     let recovered = 0;
     let failed = 0;
     for (const dir of dirs) {
       try {
-        const row = open.items.find((r) => path.resolve(this.dataDir, r.location) === dir);
+        const row = open.find((r) => path.resolve(this.dataDir, r.location) === dir);
         if (!row) {
           // meta.json says recording but the catalog already has the outcome (e.g. the disk
           // was full when the final meta.json was due): the catalog is right.

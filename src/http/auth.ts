@@ -52,7 +52,7 @@ export function checkStreamUpgrade(config: Config, provider: string, request: Fa
     if (!signature) throw new CalltapeError('CALLTAPE_ERR_UNAUTHENTICATED', 'X-Twilio-Signature missing on the upgrade');
     const full = new URL(publicRequestUrl(config, request, true));
     const params = Object.fromEntries(full.searchParams);
-    const url = `${full.origin.replace(/^https?/, 'wss')}${full.pathname}`;
+    const url = `${full.origin}${full.pathname}`; // wss://host[:port]/path, query as params
     if (!isValidTwilioSignature(config.twilioAuthToken, signature, url, params)) {
       throw new CalltapeError('CALLTAPE_ERR_FORBIDDEN', 'X-Twilio-Signature does not match the stream URL');
     }

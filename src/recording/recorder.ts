@@ -9,7 +9,16 @@ import { loadConfig, type Config, type ConfigInput } from '../config.js';
 import { CalltapeError, type ErrorCode } from '../errors.js';
 import { PROVIDERS, isProviderName, type ProviderName } from '../providers/registry.js';
 import type { RecordingMeta } from './meta.js';
-import { StreamSession, type PauseBehavior, type RecordingStarted, type SessionContext, type TransportHooks } from './session.js';
+import {
+  StreamSession,
+  type LiveStream,
+  type PauseBehavior,
+  type RecordingStarted,
+  type SessionContext,
+  type TransportHooks,
+} from './session.js';
+
+export type { LiveStream };
 
 export interface RecorderOptions extends ConfigInput {
   /** A pino logger to use (e.g. the embedding app's); default: a new one at config.logLevel. */
@@ -26,16 +35,6 @@ export interface StreamHandle {
   closed(code: number, reason: string): Promise<RecordingMeta | undefined>;
 }
 
-export interface LiveStream {
-  provider: string;
-  callSid?: string;
-  streamSid?: string;
-  startedAt?: string;
-  durationMs: number;
-  framesReceived: number;
-  paused: PauseBehavior | null;
-  dir?: string;
-}
 
 export interface RecorderStats {
   activeStreams: number;

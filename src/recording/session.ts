@@ -69,6 +69,18 @@ type State = 'awaiting-start' | 'recording' | 'finishing' | 'finished';
 /** As Twilio's PauseBehavior: silence keeps the call's length, skip leaves the span out. */
 export type PauseBehavior = 'silence' | 'skip';
 
+/** A stream as the live view shows it. */
+export interface LiveStream {
+  provider: string;
+  callSid?: string;
+  streamSid?: string;
+  startedAt?: string;
+  durationMs: number;
+  framesReceived: number;
+  paused: PauseBehavior | null;
+  dir?: string;
+}
+
 /** What the catalog needs to know when a recording starts. */
 export interface RecordingStarted {
   provider: string;
@@ -165,7 +177,7 @@ export class StreamSession {
   }
 
   /** A summary of the live stream, for the live view and logs. */
-  describe(): { provider: string; callSid?: string; streamSid?: string; startedAt?: string; durationMs: number; framesReceived: number; paused: PauseBehavior | null; dir?: string } {
+  describe(): LiveStream {
     return {
       provider: this.ctx.provider,
       framesReceived: this.counters[0].received + this.counters[1].received,

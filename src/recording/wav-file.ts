@@ -51,19 +51,9 @@ export class WavFileWriter {
     this.onWritten = onWritten;
   }
 
-  /** Audio bytes in the file once every queued write has landed. */
-  get bytes(): number {
-    return this.appendedBytes;
-  }
-
   /** Audio bytes the kernel has taken so far. */
   get bytesOnDisk(): number {
     return this.writtenBytes;
-  }
-
-  /** Bytes waiting in memory for the disk; the session watches it to bound memory. */
-  get backlogBytes(): number {
-    return this.pendingBytes + this.inFlightBytes;
   }
 
   /** Creates the file ('wx': an existing recording is never overwritten) and starts writing. */
