@@ -84,10 +84,9 @@ export class Catalog extends EventEmitter<CatalogEvents> {
           startedAt: info.startedAt,
           location: path.relative(path.resolve(this.dataDir), info.dir),
         })
-        .then(async (id) => {
-          const row = await this.repo.get(id);
-          if (row) this.emit('recording.started', row);
-          return id;
+        .then((recording) => {
+          this.emit('recording.started', recording);
+          return recording.id;
         })
         .catch((err: unknown) => {
           this.logger.error({ err, streamSid: info.streamSid }, 'catalog: could not record the start of a recording');
@@ -114,10 +113,13 @@ export class Catalog extends EventEmitter<CatalogEvents> {
   private async complete(id: string, meta: RecordingMeta): Promise<void> {
     let queued = 0;
     const notifier = this.notifier;
-    await this.repo.finish(id, meta, notifier ? { then: async (trx, recording) => void (queued = await notifier.enqueue(trx, recording)) } : {});
+    const recording = await this.repo.finish(
+      id,
+      meta,
+      notifier ? { then: async (trx, finished) => void (queued = await notifier.enqueue(trx, finished)) } : {},
+    );
     if (queued > 0) notifier?.outbox.nudge();
-    const row = await this.repo.get(id);
-    if (row) this.emit('recording.finished', row);
+    this.emit('recording.finished', recording);
   }
 
   /**
@@ -157,7 +159,8 @@ export class Catalog extends EventEmitter<CatalogEvents> {
         const id =
           row?.id ??
           (await this.repo.getByStreamSid(meta.streamSid))?.id ??
-          (await this.repo.create({
+          (
+            await this.repo.create({
             provider: meta.provider,
             callSid: meta.callSid,
             streamSid: meta.streamSid,
@@ -168,7 +171,8 @@ export class Catalog extends EventEmitter<CatalogEvents> {
             customParameters: meta.customParameters,
             startedAt: new Date(meta.startedAt),
             location: path.relative(path.resolve(this.dataDir), dir),
-          }));
+          })
+          ).id;
         await this.complete(id, meta);
         recovered++;
       } catch (err) {

@@ -123,41 +123,40 @@ export function filesOf(meta: RecordingMeta): RecordingFile[] {
 export class RecordingsRepo {
   constructor(private readonly db: Kysely<CatalogDatabase>) {}
 
-  /** A row in status `recording`, created when the stream starts. Returns its id. */
-  async create(start: RecordingStart): Promise<string> {
+  /** A row in status `recording`, created when the stream starts. */
+  async create(start: RecordingStart): Promise<Recording> {
     const id = crypto.randomUUID();
+    const row: Selectable<RecordingsTable> = {
+      id,
+      provider: start.provider,
+      call_sid: start.callSid,
+      stream_sid: start.streamSid,
+      account_sid: start.accountSid ?? null,
+      status: 'recording',
+      tracks: JSON.stringify(start.tracks),
+      format: start.format,
+      sample_rate: start.sampleRate,
+      custom_parameters: JSON.stringify(start.customParameters),
+      started_at: start.startedAt.getTime(),
+      ended_at: null,
+      duration_ms: null,
+      end_reason: null,
+      error: null,
+      location: start.location,
+      files: '[]',
+      rejections: '{}',
+    };
     await this.db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('recordings')
-        .values({
-          id,
-          provider: start.provider,
-          call_sid: start.callSid,
-          stream_sid: start.streamSid,
-          account_sid: start.accountSid ?? null,
-          status: 'recording',
-          tracks: JSON.stringify(start.tracks),
-          format: start.format,
-          sample_rate: start.sampleRate,
-          custom_parameters: JSON.stringify(start.customParameters),
-          started_at: start.startedAt.getTime(),
-          ended_at: null,
-          duration_ms: null,
-          end_reason: null,
-          error: null,
-          location: start.location,
-          files: '[]',
-          rejections: '{}',
-        })
-        .execute();
+      await trx.insertInto('recordings').values(row).execute();
       const params = Object.entries(start.customParameters).map(([name, value]) => ({ recording_id: id, name, value }));
       if (params.length > 0) await trx.insertInto('recording_params').values(params).execute();
     });
-    return id;
+    return toRecording(row);
   }
 
   /**
-   * Records how a recording ended, its files and its events. `then` runs in the same
+   * Records how a recording ended, its files and its events, and returns the recording as
+   * stored. `then` runs in the same
    * transaction with the updated recording (the webhook outbox enqueues there, so a finished
    * recording and its notification are stored together or not at all).
    */
@@ -165,7 +164,7 @@ export class RecordingsRepo {
     id: string,
     meta: RecordingMeta,
     options: { status?: RecordingStatus; then?: (trx: Transaction<CatalogDatabase>, recording: Recording) => Promise<void> } = {},
-  ): Promise<void> {
+  ): Promise<Recording> {
     const status = options.status ?? meta.status;
     if (status === 'recording') throw new Error('finish() needs a final status');
     const events: Array<{ kind: 'dtmf' | 'mark' | 'pause'; at_ms: number; end_ms: number | null; data: string; received_at: number }> = [
@@ -173,7 +172,7 @@ export class RecordingsRepo {
       ...meta.marks.map(({ atMs, receivedAt, ...rest }) => ({ kind: 'mark' as const, at_ms: atMs, end_ms: null, data: JSON.stringify(rest), received_at: Date.parse(receivedAt) })),
       ...(meta.pauses ?? []).map(({ atMs, endMs, receivedAt, ...rest }) => ({ kind: 'pause' as const, at_ms: atMs, end_ms: endMs, data: JSON.stringify(rest), received_at: Date.parse(receivedAt) })),
     ].sort((a, b) => a.at_ms - b.at_ms || a.received_at - b.received_at);
-    await this.db.transaction().execute(async (trx) => {
+    return this.db.transaction().execute(async (trx) => {
       await trx
         .updateTable('recordings')
         .set({
@@ -197,10 +196,9 @@ export class RecordingsRepo {
             .execute();
         }
       }
-      if (options.then) {
-        const row = await trx.selectFrom('recordings').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-        await options.then(trx, toRecording(row));
-      }
+      const recording = toRecording(await trx.selectFrom('recordings').selectAll().where('id', '=', id).executeTakeFirstOrThrow());
+      await options.then?.(trx, recording);
+      return recording;
     });
   }
 

@@ -61,7 +61,8 @@ export function catalogApiSuite(dialect: 'sqlite' | 'postgres', databaseUrl: () 
         for (let i = 0; i < 7; i++) {
           const call = newTwilioCall();
           ids.push(
-            await repo.create({
+            (
+              await repo.create({
               provider: i % 2 ? 'signalwire' : 'twilio',
               callSid: call.callSid,
               streamSid: call.streamSid,
@@ -72,7 +73,8 @@ export function catalogApiSuite(dialect: 'sqlite' | 'postgres', databaseUrl: () 
               customParameters: { team: i < 4 ? 'red' : 'blue', n: String(i) },
               startedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)),
               location: `recordings/2026/01/01/${call.streamSid}`,
-            }),
+              })
+            ).id,
           );
         }
         const first = (await repo.get(ids[0]!))!;
