@@ -3,7 +3,6 @@
  * stream gets its rejection (code counted, close code or HTTP status where it ends), the
  * healthy call's files stay sample-exact, and a finished recording is never touched.
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type WebSocket from 'ws';
@@ -11,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorCode } from '../../src/errors.js';
 import { ffmpegDecode } from '../helpers/ffmpeg.js';
 import { SPEECH_IN_PCM, SPEECH_IN_ULAW, SPEECH_OUT_PCM, SPEECH_OUT_ULAW } from '../helpers/fixtures.js';
-import { findRecordingDir, firstDifference, interleaveStereo, padPcm, waitFor } from '../helpers/recordings.js';
+import { fileHashes, findRecordingDir, firstDifference, interleaveStereo, padPcm, waitFor } from '../helpers/recordings.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { interleave, mediaFrames, newTwilioCall, TwilioFrameWriter } from '../helpers/twilio-frames.js';
 import { openSocket, sendAll, streamSession, whenClosed, type Closed } from '../helpers/ws-client.js';
@@ -19,10 +18,8 @@ import { openSocket, sendAll, streamSession, whenClosed, type Closed } from '../
 let server: TestServer;
 let healthy: { ws: WebSocket; writer: TwilioFrameWriter; streamSid: string; frames: string[]; sent: number };
 let finishedDir: string;
+let finishedStreamSid: string;
 let finishedHashes: Record<string, string>;
-
-const hashes = (dir: string) =>
-  Object.fromEntries(fs.readdirSync(dir).map((f) => [f, crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, f))).digest('hex')]));
 
 /** Sends the next stretch of the healthy call, so it is live while each bad stream runs. */
 async function advanceHealthy(count = 20): Promise<void> {
@@ -59,7 +56,7 @@ beforeAll(async () => {
   await streamSession(server.wsUrl(), new TwilioFrameWriter(done).session(mediaFrames('inbound', SPEECH_IN_ULAW.subarray(0, 4000)), { tracks: ['inbound'] }));
   await firstFinished;
   finishedDir = findRecordingDir(server.dataDir, done.streamSid);
-  finishedHashes = hashes(finishedDir);
+  finishedHashes = fileHashes(finishedDir);
 
   const call = newTwilioCall();
   const writer = new TwilioFrameWriter(call);
@@ -68,7 +65,7 @@ beforeAll(async () => {
   await sendAll(ws, [writer.connected(), writer.start()]);
   healthy = { ws, writer, streamSid: call.streamSid, frames, sent: 0 };
   await advanceHealthy();
-  (globalThis as { finishedStreamSid?: string }).finishedStreamSid = done.streamSid;
+  finishedStreamSid = done.streamSid;
 });
 
 afterAll(async () => {
@@ -161,8 +158,7 @@ describe('bad input beside a healthy call', () => {
   });
 
   it('a start for a stream that already has a finished recording leaves it untouched', async () => {
-    const streamSid = (globalThis as { finishedStreamSid?: string }).finishedStreamSid!;
-    const writer = new TwilioFrameWriter({ ...newTwilioCall(), streamSid });
+    const writer = new TwilioFrameWriter({ ...newTwilioCall(), streamSid: finishedStreamSid });
     const closed = await badStream([writer.start({ tracks: ['inbound'] }), media(writer)], 'CALLTAPE_ERR_STREAM_EXISTS', { expectClose: 1008 });
     expect(closed?.code).toBe(1008);
   });
@@ -175,7 +171,7 @@ describe('bad input beside a healthy call', () => {
     const samples = Math.max(SPEECH_IN_PCM.length, SPEECH_OUT_PCM.length) / 2;
     const dir = findRecordingDir(server.dataDir, healthy.streamSid);
     expect(firstDifference(ffmpegDecode(path.join(dir, 'stereo.wav')).pcm, interleaveStereo(padPcm(SPEECH_IN_PCM, samples), padPcm(SPEECH_OUT_PCM, samples)))).toBe(-1);
-    expect(hashes(finishedDir)).toEqual(finishedHashes);
+    expect(fileHashes(finishedDir)).toEqual(finishedHashes);
     healthy.ws.close();
   });
 });

@@ -6,13 +6,11 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ffmpegDecode, ffmpegDecodeG711 } from '../helpers/ffmpeg.js';
-import { rotated, SPEECH_IN_ULAW, SPEECH_OUT_ULAW } from '../helpers/fixtures.js';
+import { openLiveCalls } from '../helpers/live-calls.js';
 import { spawnCalltape } from '../helpers/process.js';
 import { startReceiver } from '../helpers/receiver.js';
 import { findRecordingDir, firstDifference, readMeta, tempDataDir, waitFor } from '../helpers/recordings.js';
 import { startTestServer } from '../helpers/server.js';
-import { interleave, mediaFrames, newTwilioCall, TwilioFrameWriter } from '../helpers/twilio-frames.js';
-import { openSocket, sendAll } from '../helpers/ws-client.js';
 
 const FLUSH_INTERVAL_MS = 1000; // CALLTAPE_HEADER_INTERVAL_MS default
 const SENT_MS = 3000;
@@ -22,19 +20,7 @@ describe('crash recovery', () => {
     const dataDir = tempDataDir();
     const server = spawnCalltape(dataDir);
     const url = await server.url;
-    const calls = await Promise.all(
-      Array.from({ length: 20 }, async (_, i) => {
-        const call = newTwilioCall();
-        const writer = new TwilioFrameWriter(call);
-        const inbound = rotated(SPEECH_IN_ULAW, i * 701);
-        const outbound = rotated(SPEECH_OUT_ULAW, i * 907);
-        const frames = interleave(mediaFrames('inbound', inbound), mediaFrames('outbound', outbound)).filter((f) => f.timestampMs < SENT_MS);
-        const ws = await openSocket(`${url.replace('http', 'ws')}/streams/twilio`);
-        ws.on('error', () => undefined);
-        await sendAll(ws, [writer.connected(), writer.start(), ...frames.map((f) => writer.media(f))]);
-        return { call, inbound, outbound };
-      }),
-    );
+    const calls = await openLiveCalls(`${url.replace('http', 'ws')}/streams/twilio`, 20, SENT_MS);
     // Everything is sent; let one periodic flush pass, then pull the plug.
     await new Promise((r) => setTimeout(r, FLUSH_INTERVAL_MS + 500));
     server.child.kill('SIGKILL');

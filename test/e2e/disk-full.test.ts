@@ -4,20 +4,16 @@
  * Recordings go to a small tmpfs mounted for the test (needs root, as on CI).
  */
 import { spawnSync } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SPEECH_IN_ULAW, SPEECH_OUT_ULAW } from '../helpers/fixtures.js';
-import { findRecordingDir, tempDataDir } from '../helpers/recordings.js';
+import { fileHashes, findRecordingDir, tempDataDir } from '../helpers/recordings.js';
 import { startTestServer } from '../helpers/server.js';
 import { interleave, mediaFrames, newTwilioCall, TwilioFrameWriter } from '../helpers/twilio-frames.js';
 import { openSocket, sendAll, streamSession, whenClosed } from '../helpers/ws-client.js';
 
 const canMount = process.getuid?.() === 0;
-
-const hashes = (dir: string) =>
-  Object.fromEntries(fs.readdirSync(dir).map((f) => [f, crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, f))).digest('hex')]));
 
 describe('disk full', () => {
   it.skipIf(!canMount)('fails only the recording that hit ENOSPC and keeps serving', async () => {
@@ -33,7 +29,7 @@ describe('disk full', () => {
       await streamSession(server.wsUrl(), new TwilioFrameWriter(first).session(mediaFrames('inbound', SPEECH_IN_ULAW.subarray(0, 8000)), { tracks: ['inbound'] }));
       expect((await done)[0]!.status).toBe('complete');
       const firstDir = findRecordingDir(dataDir, first.streamSid);
-      const before = hashes(firstDir);
+      const before = fileHashes(firstDir);
 
       const big = newTwilioCall();
       const writer = new TwilioFrameWriter(big);
@@ -50,7 +46,7 @@ describe('disk full', () => {
       expect(await server.catalog.repo.getByStreamSid(big.streamSid)).toMatchObject({ status: 'failed' });
       expect(server.recorder.stats().rejections.CALLTAPE_ERR_WRITE_FAILED).toBe(1);
 
-      expect(hashes(firstDir)).toEqual(before);
+      expect(fileHashes(firstDir)).toEqual(before);
       expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
       const ready = (await (await fetch(`${server.url}/readyz`)).json()) as { status: string };
       expect(ready.status).toBe('ready');

@@ -14,15 +14,21 @@ afterEach(async () => {
   server = undefined;
 });
 
+/** An inbound-only call that sends `frames` 20 ms frames and then neither stops nor closes. */
+async function inboundCallLeftOpen(target: TestServer, frames: number) {
+  const call = newTwilioCall();
+  const writer = new TwilioFrameWriter(call);
+  const ws = await openSocket(target.wsUrl());
+  const closed = whenClosed(ws);
+  const done = target.finished(1);
+  await sendAll(ws, [writer.connected(), writer.start({ tracks: ['inbound'] }), ...mediaFrames('inbound', SPEECH_IN_ULAW).slice(0, frames).map((f) => writer.media(f))]);
+  return { call, closed, done };
+}
+
 describe('limits', () => {
   it('finishes and closes a stream that goes quiet for idleTimeoutMs', async () => {
     server = await startTestServer({ idleTimeoutMs: 1000, headerIntervalMs: 100 });
-    const call = newTwilioCall();
-    const writer = new TwilioFrameWriter(call);
-    const ws = await openSocket(server.wsUrl());
-    const closed = whenClosed(ws);
-    const done = server.finished(1);
-    await sendAll(ws, [writer.connected(), writer.start({ tracks: ['inbound'] }), ...mediaFrames('inbound', SPEECH_IN_ULAW).slice(0, 50).map((f) => writer.media(f))]);
+    const { call, closed, done } = await inboundCallLeftOpen(server, 50);
     const [meta] = await done;
     expect(meta).toMatchObject({ endReason: 'idle', closeReason: 'CALLTAPE_ERR_IDLE_TIMEOUT', durationMs: 1000 });
     expect(await closed).toEqual({ code: 1000, reason: 'CALLTAPE_ERR_IDLE_TIMEOUT' });
@@ -32,12 +38,7 @@ describe('limits', () => {
 
   it('finishes a recording at maxDurationMs of call time', async () => {
     server = await startTestServer({ maxDurationMs: 2000, headerIntervalMs: 100 });
-    const call = newTwilioCall();
-    const writer = new TwilioFrameWriter(call);
-    const ws = await openSocket(server.wsUrl());
-    const closed = whenClosed(ws);
-    const done = server.finished(1);
-    await sendAll(ws, [writer.connected(), writer.start({ tracks: ['inbound'] }), ...mediaFrames('inbound', SPEECH_IN_ULAW).slice(0, 150).map((f) => writer.media(f))]);
+    const { closed, done } = await inboundCallLeftOpen(server, 150);
     const [meta] = await done;
     expect(meta).toMatchObject({ endReason: 'max-duration', closeReason: 'CALLTAPE_ERR_MAX_DURATION' });
     expect(meta!.durationMs).toBeGreaterThanOrEqual(2000);

@@ -7,12 +7,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCatalogDb } from '../../src/catalog/db.js';
 import { ffmpegDecode } from '../helpers/ffmpeg.js';
+import { openLiveCalls } from '../helpers/live-calls.js';
 import { spawnCalltape } from '../helpers/process.js';
 import { startReceiver } from '../helpers/receiver.js';
-import { SPEECH_IN_PCM, SPEECH_IN_ULAW, SPEECH_OUT_ULAW, rotated } from '../helpers/fixtures.js';
+import { SPEECH_IN_PCM, SPEECH_IN_ULAW } from '../helpers/fixtures.js';
 import { findRecordingDir, firstDifference, padPcm, readMeta, tempDataDir } from '../helpers/recordings.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { interleave, mediaFrames, newTwilioCall, TwilioFrameWriter } from '../helpers/twilio-frames.js';
+import { mediaFrames, newTwilioCall, TwilioFrameWriter } from '../helpers/twilio-frames.js';
 import { openSocket, sendAll, whenClosed } from '../helpers/ws-client.js';
 import { ffmpegDecodeG711 } from '../helpers/ffmpeg.js';
 
@@ -92,20 +93,8 @@ describe('SIGTERM', () => {
     const logs = server.logs;
     expect(logs.find((l) => l.url === url)!.msg).toMatch(/^calltape listening on http:\/\/127\.0\.0\.1:\d+ .*recordings go to /);
 
-    const calls = await Promise.all(
-      Array.from({ length: 10 }, async (_, i) => {
-        const call = newTwilioCall();
-        const writer = new TwilioFrameWriter(call);
-        const inbound = rotated(SPEECH_IN_ULAW, i * 800);
-        const outbound = rotated(SPEECH_OUT_ULAW, i * 1200);
-        // Two seconds of each track, and the call still going when the signal comes.
-        const frames = interleave(mediaFrames('inbound', inbound), mediaFrames('outbound', outbound)).filter((f) => f.timestampMs < 2000);
-        const ws = await openSocket(`${url.replace('http', 'ws')}/streams/twilio`);
-        const closed = whenClosed(ws);
-        await sendAll(ws, [writer.connected(), writer.start(), ...frames.map((f) => writer.media(f))]);
-        return { call, inbound, outbound, ws, closed };
-      }),
-    );
+    // Two seconds of each track, and the calls still going when the signal comes.
+    const calls = await openLiveCalls(`${url.replace('http', 'ws')}/streams/twilio`, 10, 2000);
     await new Promise((r) => setTimeout(r, 300)); // let the server take in what was sent
     server.child.kill('SIGTERM');
     expect((await server.exited).code).toBe(0);

@@ -1,4 +1,5 @@
 /** Finding and checking what calltape wrote. */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +21,11 @@ export function findRecordingDir(dataDir: string, streamSid: string): string {
     }
   }
   throw new Error(`no recording directory for ${streamSid} under ${root}`);
+}
+
+/** sha256 of every file in a directory: to prove files were not touched. */
+export function fileHashes(dir: string): Record<string, string> {
+  return Object.fromEntries(fs.readdirSync(dir).map((f) => [f, crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, f))).digest('hex')]));
 }
 
 export function readMeta(dir: string): RecordingMeta {
