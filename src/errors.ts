@@ -33,6 +33,7 @@ export const ERRORS = {
   CALLTAPE_ERR_MEDIA_BEFORE_START: { message: 'media arrived before start and the pre-start buffer is full', httpStatus: 409 },
   CALLTAPE_ERR_DUPLICATE_START: { message: 'a second start on the same stream', httpStatus: 409 },
   CALLTAPE_ERR_AFTER_STOP: { message: 'frame arrived after stop', httpStatus: 409 },
+  CALLTAPE_ERR_TOO_MANY_EVENTS: { message: 'more dtmf/mark/pause events than a recording keeps', httpStatus: 400 },
   CALLTAPE_ERR_UNKNOWN_TRACK: { message: 'media track is not one the stream declared', httpStatus: 400 },
   CALLTAPE_ERR_STREAM_MISMATCH: { message: 'frame names a different stream than its start', httpStatus: 400 },
   CALLTAPE_ERR_INVALID_ID: { message: 'call or stream id is not a valid id for this provider', httpStatus: 400, wsCloseCode: WS_CLOSE.policyViolation },

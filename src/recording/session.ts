@@ -569,7 +569,7 @@ export class StreamSession {
 
   private keep<T>(list: T[], entry: T): void {
     if (list.length < MAX_EVENTS_KEPT) list.push(entry);
-    else this.reject({ code: 'CALLTAPE_ERR_BAD_REQUEST', detail: `more than ${MAX_EVENTS_KEPT} dtmf/mark events` }, 'debug');
+    else this.reject({ code: 'CALLTAPE_ERR_TOO_MANY_EVENTS', detail: `more than ${MAX_EVENTS_KEPT} of one kind` }, 'debug');
   }
 
   private reject(rejection: Rejection, level: 'warn' | 'debug' = 'warn'): void {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ffmpegDecode } from '../helpers/ffmpeg.js';
 import { SPEECH_IN_PCM, SPEECH_IN_ULAW } from '../helpers/fixtures.js';
-import { findRecordingDir, firstDifference } from '../helpers/recordings.js';
+import { findRecordingDir, firstDifference, waitFor } from '../helpers/recordings.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { mediaFrames, newTwilioCall, TwilioFrameWriter } from '../helpers/twilio-frames.js';
 import { openSocket, sendAll, whenClosed } from '../helpers/ws-client.js';
@@ -54,7 +54,7 @@ describe('limits', () => {
     const closed = whenClosed(a);
     a.close();
     await closed;
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => server!.recorder.activeCount < 2, 5000, 'the closed stream to finish');
     const c = await openSocket(server.wsUrl());
     c.close();
     b.close();
