@@ -39,6 +39,15 @@ export const configSchema = z.object({
   writeBatchMs: int(20, 10_000).default(200),
   /** A frame within this many ms of its track's end is placed right at the end (timestamp jitter). */
   timestampToleranceMs: int(0, 100).default(2),
+  /**
+   * Protocols without timestamps: how long a frame waits for the frames after it before its
+   * place is decided, and the smallest gap in arrival that is filled with silence (shorter
+   * ones, and stalls followed by a burst, are not gaps). See recording/arrival-clock.ts.
+   */
+  arrivalWindowMs: int(20, 5_000).default(200),
+  arrivalMinGapMs: int(20, 60_000).default(100),
+  /** Bot audio the application may queue ahead of the call (tee, see recording/tee.ts). */
+  teeMaxQueuedMs: int(1_000, 3_600_000).default(300_000),
   /** How often settled audio is written and WAV header sizes are patched, bounding crash loss. */
   headerIntervalMs: int(100, 60_000).default(1000),
   /** Media frames kept while waiting for a late `start`; more are rejected. */
@@ -113,6 +122,9 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = {
   reorderWindowMs: 'CALLTAPE_REORDER_WINDOW_MS',
   writeBatchMs: 'CALLTAPE_WRITE_BATCH_MS',
   timestampToleranceMs: 'CALLTAPE_TIMESTAMP_TOLERANCE_MS',
+  arrivalWindowMs: 'CALLTAPE_ARRIVAL_WINDOW_MS',
+  arrivalMinGapMs: 'CALLTAPE_ARRIVAL_MIN_GAP_MS',
+  teeMaxQueuedMs: 'CALLTAPE_TEE_MAX_QUEUED_MS',
   headerIntervalMs: 'CALLTAPE_HEADER_INTERVAL_MS',
   preStartFrames: 'CALLTAPE_PRE_START_FRAMES',
   maxStreams: 'CALLTAPE_MAX_STREAMS',

@@ -11,7 +11,7 @@ export const TRACK_NAMES: readonly TrackName[] = ['inbound', 'outbound'];
  * Wire encodings calltape can decode. `l16` without a byte order means the provider did not
  * say which; the session then detects it from the audio (see codec/l16.ts).
  */
-export type WireEncoding = 'mulaw' | 'l16' | 'l16be' | 'l16le';
+export type WireEncoding = 'mulaw' | 'alaw' | 'l16' | 'l16be' | 'l16le' | 'g722' | 'opus';
 
 export interface MediaFormat {
   readonly encoding: WireEncoding;
@@ -34,12 +34,22 @@ export interface StartEvent {
   readonly tracks: readonly TrackName[];
   readonly format: MediaFormat;
   readonly params: Readonly<Record<string, string>>;
+  /** Set by a parser that found out which provider it speaks (/streams/auto). */
+  readonly provider?: string;
+  /**
+   * What one-channel audio holds when the provider cannot split the parties: `mixed` = both
+   * parties in one channel (recorded as the inbound track). Absent: the track is one party.
+   */
+  readonly mix?: 'mixed';
 }
 
 export interface AudioEvent {
   readonly type: 'audio';
   readonly track: TrackName;
-  /** Milliseconds since the stream started, one time base for every track; absent = append. */
+  /**
+   * Milliseconds since the stream started, one time base for every track. Absent for
+   * protocols without timestamps: the session then places audio by arrival (arrival-clock.ts).
+   */
   readonly timestampMs: number | undefined;
   /** Base64 text (decoded straight into the session's scratch buffer) or raw bytes. */
   readonly payload: string | Uint8Array;
@@ -68,12 +78,32 @@ export type StreamEvent = ConnectedEvent | StartEvent | AudioEvent | DtmfEvent |
 /** What a provider parser returns for one frame: an event, or a rejection to count. */
 export type ParseResult = StreamEvent | Rejection;
 
+/**
+ * Most frames yield one result; a few yield several (a binary protocol's first audio frame
+ * also starts the stream, a stereo frame carries both tracks, auto-detection replays the
+ * frames it held).
+ */
+export type ParseOutput = ParseResult | readonly ParseResult[];
+
 export function isRejection(result: ParseResult): result is Rejection {
   return 'code' in result;
 }
 
-/** A provider's parser: pure, one frame in, one result out, no I/O, never throws. */
+/**
+ * A provider's parser, one per stream: frames in, results out, no I/O, never throws. It may
+ * keep state between frames (binary protocols learn the format from their first frame).
+ */
 export interface FrameParser {
-  parseText(text: string): ParseResult;
-  parseBinary(data: Uint8Array): ParseResult;
+  parseText(text: string): ParseOutput;
+  parseBinary(data: Uint8Array): ParseOutput;
+}
+
+/** What the WebSocket handshake told about the stream, for parsers that need it. */
+export interface ConnectionInfo {
+  /** The subprotocol the server agreed to, if any. */
+  readonly subprotocol?: string | undefined;
+  /** Query parameters of the stream URL. */
+  readonly query?: URLSearchParams | undefined;
+  /** Request headers (lower-case names). */
+  readonly headers?: Readonly<Record<string, string | string[] | undefined>> | undefined;
 }
