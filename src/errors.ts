@@ -38,6 +38,9 @@ export const ERRORS = {
   CALLTAPE_ERR_STREAM_MISMATCH: { message: 'frame names a different stream than its start', httpStatus: 400 },
   CALLTAPE_ERR_INVALID_ID: { message: 'call or stream id is not a valid id for this provider', httpStatus: 400, wsCloseCode: WS_CLOSE.policyViolation },
   CALLTAPE_ERR_UNSUPPORTED_FORMAT: { message: 'media format is not supported', httpStatus: 415, wsCloseCode: WS_CLOSE.unsupportedData },
+  CALLTAPE_ERR_DECODE_FAILED: { message: 'media payload could not be decoded with the stream codec', httpStatus: 400 },
+  CALLTAPE_ERR_TEE_QUEUE_FULL: { message: 'the application queued more bot audio than teeMaxQueuedMs', httpStatus: 413 },
+  CALLTAPE_ERR_UNKNOWN_PROVIDER: { message: 'the first frames match no provider protocol', httpStatus: 400, wsCloseCode: WS_CLOSE.unsupportedData },
   CALLTAPE_ERR_BINARY_FRAME: { message: 'binary frame on a text protocol', httpStatus: 400 },
   CALLTAPE_ERR_FRAME_TOO_BIG: { message: 'frame exceeds maxPayload', httpStatus: 413, wsCloseCode: WS_CLOSE.messageTooBig },
   CALLTAPE_ERR_LATE_AUDIO: { message: 'audio for a stretch of the timeline that is already written', httpStatus: 409 },
@@ -72,8 +75,20 @@ export interface Rejection {
   readonly detail: string;
 }
 
+class RejectionValue implements Rejection {
+  constructor(
+    readonly code: ErrorCode,
+    readonly detail: string,
+  ) {}
+}
+
 export function rejection(code: ErrorCode, detail: string): Rejection {
-  return { code, detail };
+  return new RejectionValue(code, detail);
+}
+
+/** True for what rejection() made: tells a rejection from a parsed value of any shape. */
+export function isRejected(value: unknown): value is Rejection {
+  return value instanceof RejectionValue;
 }
 
 /** An exception with a stable code, for the paths that throw (config, HTTP, file I/O). */

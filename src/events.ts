@@ -73,7 +73,14 @@ export interface StopEvent {
   readonly type: 'stop';
 }
 
-export type StreamEvent = ConnectedEvent | StartEvent | AudioEvent | DtmfEvent | MarkEvent | StopEvent;
+/** Something the provider reported (e.g. Telnyx's `error` event): logged and kept in meta.json. */
+export interface NoticeEvent {
+  readonly type: 'notice';
+  readonly level: 'debug' | 'warn';
+  readonly message: string;
+}
+
+export type StreamEvent = ConnectedEvent | StartEvent | AudioEvent | DtmfEvent | MarkEvent | StopEvent | NoticeEvent;
 
 /** What a provider parser returns for one frame: an event, or a rejection to count. */
 export type ParseResult = StreamEvent | Rejection;

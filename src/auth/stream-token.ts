@@ -8,10 +8,12 @@ import { constantTimeEqual } from './constant-time.js';
 
 export const STREAM_TOKEN_PARAM = 'token';
 
-export function streamToken(secret: string, callSid: string): string {
-  return crypto.createHmac('sha256', secret).update(callSid, 'utf8').digest('base64url');
+/** base64url by default; hex where a provider allows only letters and digits (Plivo's extraHeaders). */
+export function streamToken(secret: string, callSid: string, encoding: 'base64url' | 'hex' = 'base64url'): string {
+  return crypto.createHmac('sha256', secret).update(callSid, 'utf8').digest(encoding);
 }
 
 export function isValidStreamToken(secret: string, callSid: string, token: string | undefined): boolean {
-  return token !== undefined && constantTimeEqual(streamToken(secret, callSid), token);
+  if (token === undefined) return false;
+  return constantTimeEqual(streamToken(secret, callSid, token.length === 64 ? 'hex' : 'base64url'), token);
 }

@@ -50,6 +50,13 @@ export interface DtmfMeta extends StreamEventMeta {
 
 export interface MarkMeta extends StreamEventMeta {
   name: string;
+  /** `app`: a mark the application sent with its bot audio (tee); atMs is where it plays. */
+  source?: 'app';
+}
+
+/** Something the provider reported during the stream (Telnyx `error` events). */
+export interface NoticeMeta extends StreamEventMeta {
+  message: string;
 }
 
 export interface PauseMeta extends StreamEventMeta {
@@ -67,8 +74,14 @@ export interface RecordingMeta {
   accountSid?: string;
   /** `recording` only in the meta.json written when the stream starts (recovery reads it). */
   status: 'recording' | 'complete' | 'failed' | 'recovered';
-  /** Tracks the provider declared in `start`. */
+  /** Tracks the files hold: those the provider declared in `start`, plus outbound from the tee. */
   tracks: TrackName[];
+  /** `mixed`: the provider sent both parties in one channel, recorded as the inbound track. */
+  mix?: 'mixed';
+  /** Where the outbound track came from when not from the provider: `tee` = the bot's audio. */
+  outboundSource?: 'tee';
+  /** Protocols without timestamps: silence inserted for gaps in arrival (ms). */
+  arrivalGapFilledMs?: number;
   /** What came over the wire. */
   mediaFormat: MediaFormat & { byteOrder?: 'be' | 'le' };
   /** What the files hold. */
@@ -84,6 +97,7 @@ export interface RecordingMeta {
   marks: MarkMeta[];
   /** Spans where recording was paused (e.g. while a card number was read out). */
   pauses: PauseMeta[];
+  notices?: NoticeMeta[];
   /** Rejected or dropped frames by error code. */
   rejections: Partial<Record<ErrorCode, number>>;
   /** Absent while recording. */

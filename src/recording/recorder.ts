@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import { pino, type Logger } from 'pino';
 import { loadConfig, type Config, type ConfigInput } from '../config.js';
 import { CalltapeError, type ErrorCode } from '../errors.js';
+import type { ConnectionInfo } from '../events.js';
 import { PROVIDERS, isProviderName, type ProviderName } from '../providers/registry.js';
 import type { RecordingMeta } from './meta.js';
 import {
@@ -15,6 +16,7 @@ import {
   type PauseBehavior,
   type RecordingStarted,
   type SessionContext,
+  type StreamOptions,
   type TransportHooks,
 } from './session.js';
 
@@ -33,6 +35,17 @@ export interface StreamHandle {
   transportError(err: Error & { code?: string }): void;
   /** The socket closed: resolves with the recording's meta once its files are complete. */
   closed(code: number, reason: string): Promise<RecordingMeta | undefined>;
+  /**
+   * A frame the application sent to the provider on this stream (bidirectional streams:
+   * media, mark, clear). Recorded as the outbound track when the stream was opened with
+   * `tee: true`; ignored otherwise.
+   */
+  sent(data: Buffer | string): void;
+}
+
+export interface OpenStreamOptions extends StreamOptions {
+  /** What the handshake told (subprotocol, query, headers), for protocols that need it. */
+  readonly connection?: ConnectionInfo;
 }
 
 
@@ -65,6 +78,8 @@ export class Recorder extends EventEmitter<RecorderEvents> {
   private readonly timer: NodeJS.Timeout;
   /** Base64 decode space for every stream's frames (see SessionContext.scratch). */
   private readonly scratch: Buffer;
+  /** Decoded PCM of one frame of a stateful codec (G.722: two samples per byte). */
+  private readonly pcmScratch: Int16Array;
   private closing: Promise<void> | undefined;
 
   constructor(options: RecorderOptions = {}) {
@@ -73,6 +88,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     this.config = loadConfig(configInput);
     this.logger = logger ?? pino({ level: this.config.logLevel });
     this.scratch = Buffer.allocUnsafe(Math.ceil(this.config.maxPayloadBytes * 0.75) + 3);
+    this.pcmScratch = new Int16Array(Math.max(this.config.maxPayloadBytes * 2, 48 * 120));
     // One timer for all streams (not one per call): writes settled audio, patches headers.
     this.timer = setInterval(() => {
       for (const session of this.sessions) session.tick();
@@ -80,11 +96,15 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     this.timer.unref();
   }
 
-  /** Opens a stream for a new socket speaking `provider`'s protocol. */
-  openStream(provider: ProviderName, hooks: TransportHooks = {}): StreamHandle {
+  /**
+   * Opens a stream for a new socket speaking `provider`'s protocol (`auto`: detected from the
+   * first frames).
+   */
+  openStream(provider: ProviderName, hooks: TransportHooks = {}, options: OpenStreamOptions = {}): StreamHandle {
     if (!isProviderName(provider)) throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `unknown provider ${provider}`);
     if (this.closing) throw new CalltapeError('CALLTAPE_ERR_SHUTTING_DOWN');
-    const session = new StreamSession(this.nextId++, this.contextFor(provider), hooks);
+    const { connection = {}, ...streamOptions } = options;
+    const session = new StreamSession(this.nextId++, this.contextFor(provider, connection), hooks, streamOptions);
     this.sessions.add(session);
     return session;
   }
@@ -164,13 +184,14 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     this.rejections[code] = (this.rejections[code] ?? 0) + 1;
   }
 
-  private contextFor(provider: ProviderName): SessionContext {
+  private contextFor(provider: ProviderName, connection: ConnectionInfo): SessionContext {
     return {
       config: this.config,
       provider,
-      parser: PROVIDERS[provider](),
+      parser: PROVIDERS[provider].createParser(connection),
       logger: this.logger,
       scratch: this.scratch,
+      pcmScratch: this.pcmScratch,
       countRejection: (code) => this.countRejection(code),
       countFrame: () => {
         this.framesReceived++;

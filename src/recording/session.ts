@@ -11,25 +11,33 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { decodeG711, MULAW_SILENCE, MULAW_TO_LINEAR } from '../codec/g711.js';
+import { ALAW_TO_LINEAR, decodeG711, MULAW_SILENCE, MULAW_TO_LINEAR } from '../codec/g711.js';
+import { createFrameDecoder, decodedSampleRate, type FrameDecoder } from '../codec/frame-decoder.js';
 import { decodeL16, detectL16ByteOrder, type ByteOrder } from '../codec/l16.js';
 import { isValidStreamToken, STREAM_TOKEN_PARAM } from '../auth/stream-token.js';
 import type { Config } from '../config.js';
-import { ERRORS, WS_CLOSE, type ErrorCode, type Rejection } from '../errors.js';
+import { ERRORS, isRejected, WS_CLOSE, type ErrorCode, type Rejection } from '../errors.js';
 import {
   isRejection,
   type AudioEvent,
   type FrameParser,
+  type ParseOutput,
+  type ParseResult,
   type StartEvent,
   type StreamEvent,
   type TrackName,
+  TRACK_NAMES,
 } from '../events.js';
 import { recordingDir } from '../storage/local.js';
+import { parseAppFrame } from '../providers/app-frames.js';
+import { ArrivalClock } from './arrival-clock.js';
+import { BotAudioTee } from './tee.js';
 import {
   writeMeta,
   type DtmfMeta,
   type EndReason,
   type MarkMeta,
+  type NoticeMeta,
   type PauseMeta,
   type RecordingMeta,
   type TrackMeta,
@@ -49,6 +57,8 @@ export interface SessionContext {
    * decoded and placed in one synchronous step, so no two streams ever use it at once.
    */
   readonly scratch: Buffer;
+  /** Where stateful codecs (G.722, Opus) decode a frame; shared the same way as `scratch`. */
+  readonly pcmScratch: Int16Array;
   countRejection(code: ErrorCode): void;
   countFrame(): void;
   started(session: StreamSession): void;
@@ -62,6 +72,14 @@ export interface SessionContext {
 export interface TransportHooks {
   /** Close the socket (the session decided the stream is over or must be refused). */
   close?(code: number, reason: string): void;
+}
+
+export interface StreamOptions {
+  /**
+   * Record what the application sends back on a bidirectional stream (sent()) as the
+   * outbound track: for <Connect><Stream>, where the provider streams only the caller.
+   */
+  readonly tee?: boolean;
 }
 
 type State = 'awaiting-start' | 'recording' | 'finishing' | 'finished';
@@ -126,6 +144,14 @@ export class StreamSession {
   private fileFormat: WavFormat = 'pcm16';
   private writers: { inbound?: WavFileWriter; outbound?: WavFileWriter; stereo?: WavFileWriter } = {};
   private decode: SampleDecoder = () => undefined;
+  /** Per-track decoders of stateful codecs; undefined for the table codecs. */
+  private frameDecoders: [FrameDecoder | undefined, FrameDecoder | undefined] = [undefined, undefined];
+  private sampleRate = 8000;
+  /** Places audio of protocols without timestamps (created on the first such frame). */
+  private arrival: ArrivalClock<HeldAudio> | undefined;
+  private tee: BotAudioTee | undefined;
+  private readonly options: StreamOptions;
+  private provider: string;
   private wireBytesPerSample = 1;
   private samplesPerMs = 8;
   private l16Order: ByteOrder | undefined;
@@ -138,6 +164,7 @@ export class StreamSession {
   private readonly dtmf: DtmfMeta[] = [];
   private readonly marks: MarkMeta[] = [];
   private readonly pauses: PauseMeta[] = [];
+  private readonly notices: NoticeMeta[] = [];
   /** The open pause, from `startSample` on the input clock. */
   private paused: { behavior: PauseBehavior; startSample: number; receivedAt: string } | undefined;
   /** Samples left out by skip-pauses: later audio moves up by this much. */
@@ -157,10 +184,12 @@ export class StreamSession {
   private idleSinceMs = Date.now();
   private readonly openedAtMs = Date.now();
 
-  constructor(id: number, ctx: SessionContext, hooks: TransportHooks) {
+  constructor(id: number, ctx: SessionContext, hooks: TransportHooks, options: StreamOptions = {}) {
     this.id = id;
     this.ctx = ctx;
     this.hooks = hooks;
+    this.options = options;
+    this.provider = ctx.provider;
     this.log = ctx.logger.child({ provider: ctx.provider, session: id });
   }
 
@@ -179,7 +208,7 @@ export class StreamSession {
   /** A summary of the live stream, for the live view and logs. */
   describe(): LiveStream {
     return {
-      provider: this.ctx.provider,
+      provider: this.provider,
       framesReceived: this.counters[0].received + this.counters[1].received,
       paused: this.paused?.behavior ?? null,
       ...(this.start ? { callSid: this.start.callId, streamSid: this.start.streamId } : {}),
@@ -194,13 +223,13 @@ export class StreamSession {
     const start = this.start;
     if (!start || !this.startedAt || !this.dir) return undefined;
     return {
-      provider: this.ctx.provider,
+      provider: this.provider,
       callSid: start.callId,
       streamSid: start.streamId,
       accountSid: start.accountId,
-      tracks: [...start.tracks],
+      tracks: this.recordedTracks(),
       format: this.fileFormat,
-      sampleRate: start.format.sampleRate,
+      sampleRate: this.sampleRate,
       customParameters: { ...start.params },
       startedAt: this.startedAt,
       dir: this.dir,
@@ -252,9 +281,17 @@ export class StreamSession {
   frame(data: Buffer | string, isBinary: boolean): void {
     this.ctx.countFrame();
     this.framesSeen++;
-    const result = isBinary
+    const output = isBinary
       ? this.ctx.parser.parseBinary(typeof data === 'string' ? Buffer.from(data) : data)
       : this.ctx.parser.parseText(typeof data === 'string' ? data : data.toString('utf8'));
+    if (isResultList(output)) {
+      for (const result of output) this.handle(result);
+    } else {
+      this.handle(output);
+    }
+  }
+
+  private handle(result: ParseResult): void {
     if (isRejection(result)) {
       this.reject(result);
       // A start that cannot be used (bad ids, a format calltape cannot decode) ends the
@@ -299,6 +336,8 @@ export class StreamSession {
       this.end('max-duration', 'CALLTAPE_ERR_MAX_DURATION');
       return;
     }
+    this.arrival?.settle(performance.now());
+    this.tee?.release(this.clockHead);
     this.timeline.flushSettled();
     this.writers.inbound?.patchHeader();
     this.writers.outbound?.patchHeader();
@@ -348,6 +387,10 @@ export class StreamSession {
       case 'connected':
         this.log.debug({ protocol: event.protocol, version: event.version }, 'stream connected');
         return;
+      case 'notice':
+        this.log[event.level]({ notice: event.message }, 'provider notice');
+        if (event.level === 'warn') this.keep(this.notices, { message: event.message, ...this.stamp() });
+        return;
     }
   }
 
@@ -376,17 +419,29 @@ export class StreamSession {
       this.hooks.close?.(WS_CLOSE.policyViolation, 'CALLTAPE_ERR_INVALID_ID');
       return;
     }
+    if (event.provider) this.provider = event.provider;
     this.start = event;
     this.startedAt = startedAt;
     this.dir = dir;
-    this.log = this.log.child({ callSid: event.callId, streamSid: event.streamId });
+    this.log = this.log.child({ callSid: event.callId, streamSid: event.streamId, ...(event.provider ? { provider: event.provider } : {}) });
     this.state = 'recording';
     this.setUpDecoding(event);
     for (const track of event.tracks) this.declared[TRACK_INDEX[track]] = true;
+    if (this.options.tee && !this.declared[1]) {
+      if (this.frameDecoders[0]) {
+        this.log.warn({ encoding: event.format.encoding }, 'bot-audio tee is not available for this codec; recording the caller only');
+      } else {
+        this.declared[1] = true;
+        this.tee = new BotAudioTee({
+          maxQueuedSamples: Math.round((config.teeMaxQueuedMs * this.sampleRate) / 1000),
+          play: (startSample, src, count) => this.placeAudio(1, startSample, src, count, this.wireBytesPerSample, this.decode),
+        });
+      }
+    }
 
     const hasBoth = this.declared[0] && this.declared[1];
     const wantStereo = config.recordStereo && hasBoth;
-    const layout = { format: this.fileFormat, sampleRate: event.format.sampleRate };
+    const layout = { format: this.fileFormat, sampleRate: this.sampleRate };
     const onFailure = (writer: WavFileWriter, err: NodeJS.ErrnoException) => this.onWriteFailure(writer, err);
     const onWritten = (bytes: number) => this.ctx.countBytesWritten(bytes);
     const writerFor = (name: string, channels: number) =>
@@ -395,7 +450,7 @@ export class StreamSession {
     if (this.declared[1] && config.recordOutbound) this.writers.outbound = writerFor('outbound', 1);
     if (wantStereo) this.writers.stereo = writerFor('stereo', 2);
 
-    const rate = event.format.sampleRate;
+    const rate = this.sampleRate;
     const ms = (value: number) => Math.max(1, Math.round((value * rate) / 1000));
     const reorderSamples = Math.round((config.reorderWindowMs * rate) / 1000);
     const flushSamples = ms(config.writeBatchMs);
@@ -438,7 +493,7 @@ export class StreamSession {
       });
     });
     this.log.info(
-      { tracks: event.tracks, format: event.format, fileFormat: this.fileFormat, dir },
+      { tracks: this.recordedTracks(), format: event.format, fileFormat: this.fileFormat, sampleRate: this.sampleRate, dir },
       'recording started',
     );
     this.ctx.started(this);
@@ -448,8 +503,9 @@ export class StreamSession {
   }
 
   private setUpDecoding(event: StartEvent): void {
-    const { encoding, sampleRate } = event.format;
-    this.samplesPerMs = sampleRate / 1000;
+    const { encoding } = event.format;
+    this.sampleRate = decodedSampleRate(event.format);
+    this.samplesPerMs = this.sampleRate / 1000;
     if (encoding === 'mulaw' && this.ctx.config.format === 'mulaw') {
       this.fileFormat = 'mulaw';
       this.wireBytesPerSample = 1;
@@ -457,17 +513,81 @@ export class StreamSession {
       return;
     }
     this.fileFormat = 'pcm16';
-    if (encoding === 'mulaw') {
-      this.wireBytesPerSample = 1;
-      this.decode = decodeMulaw;
+    switch (encoding) {
+      case 'mulaw':
+        this.wireBytesPerSample = 1;
+        this.decode = decodeMulaw;
+        return;
+      case 'alaw':
+        this.wireBytesPerSample = 1;
+        this.decode = decodeAlaw;
+        return;
+      case 'g722':
+      case 'opus':
+        // Stateful: each track's frames are decoded whole, in order, before placing.
+        this.frameDecoders = [createFrameDecoder(event.format), createFrameDecoder(event.format)];
+        this.wireBytesPerSample = 2;
+        this.decode = copyPcm;
+        return;
+      case 'l16':
+      case 'l16be':
+      case 'l16le': {
+        this.wireBytesPerSample = 2;
+        const forced = this.ctx.config.l16ByteOrder;
+        this.l16Order = encoding === 'l16be' ? 'be' : encoding === 'l16le' ? 'le' : forced === 'auto' ? undefined : forced;
+        // Until the order is known (auto, and only silence so far), frames read either way alike.
+        this.decode = (src, offset, count, dst, index) =>
+          decodeL16(this.l16Order ?? 'be', src, offset, count, dst as Int16Array, index);
+        return;
+      }
+    }
+  }
+
+  /** Tracks the files hold: the declared ones, plus outbound when the tee records it. */
+  private recordedTracks(): TrackName[] {
+    const tracks = [...(this.start?.tracks ?? [])];
+    if (this.tee && !tracks.includes('outbound')) tracks.push('outbound');
+    return tracks;
+  }
+
+  /**
+   * A frame the application sent back to the provider on a bidirectional stream (media,
+   * mark, clear). With the tee on, its audio becomes the outbound track as the caller heard
+   * it; otherwise it is ignored.
+   */
+  sent(data: Buffer | string): void {
+    if (!this.tee || this.state !== 'recording') return;
+    const frame = parseAppFrame(typeof data === 'string' ? data : data.toString('utf8'));
+    if (isRejected(frame)) {
+      this.reject(frame);
       return;
     }
-    this.wireBytesPerSample = 2;
-    const forced = this.ctx.config.l16ByteOrder;
-    this.l16Order = encoding === 'l16be' ? 'be' : encoding === 'l16le' ? 'le' : forced === 'auto' ? undefined : forced;
-    // Until the order is known (auto, and only silence so far), frames read either way alike.
-    this.decode = (src, offset, count, dst, index) =>
-      decodeL16(this.l16Order ?? 'be', src, offset, count, dst as Int16Array, index);
+    switch (frame.type) {
+      case 'media': {
+        const bytes = Buffer.from(frame.payload, 'base64');
+        if (bytes.length === 0 || bytes.length % this.wireBytesPerSample !== 0) {
+          this.reject({ code: 'CALLTAPE_ERR_BAD_PAYLOAD_LENGTH', detail: `sent media of ${bytes.length} bytes` });
+          return;
+        }
+        if (!this.tee.queue(this.clockHead, bytes, bytes.length / this.wireBytesPerSample)) {
+          this.reject({ code: 'CALLTAPE_ERR_TEE_QUEUE_FULL', detail: `more than ${this.ctx.config.teeMaxQueuedMs} ms queued` });
+        }
+        return;
+      }
+      case 'mark':
+        this.keep(this.marks, {
+          name: frame.name,
+          source: 'app',
+          atMs: this.samplesToMs(this.tee.queueEnd(this.clockHead) - this.skipOffset),
+          receivedAt: new Date().toISOString(),
+        });
+        return;
+      case 'clear': {
+        const dropped = this.tee.clear(this.clockHead);
+        this.log.debug({ droppedMs: this.samplesToMs(dropped) }, 'bot audio cleared');
+        return;
+      }
+    }
   }
 
   private onAudio(event: AudioEvent): void {
@@ -503,61 +623,103 @@ export class StreamSession {
       src = event.payload;
       byteLength = src.length;
     }
-    if (byteLength === 0 || byteLength % this.wireBytesPerSample !== 0) {
-      counters.dropped++;
-      this.reject({ code: 'CALLTAPE_ERR_BAD_PAYLOAD_LENGTH', detail: `${byteLength} bytes is not whole ${this.wireBytesPerSample}-byte samples` });
+    let count: number;
+    const frameDecoder = this.frameDecoders[track];
+    if (frameDecoder) {
+      count = byteLength === 0 ? -1 : frameDecoder.decode(src, 0, byteLength, this.ctx.pcmScratch, 0);
+      if (count <= 0) {
+        counters.dropped++;
+        this.reject({ code: 'CALLTAPE_ERR_DECODE_FAILED', detail: `${event.track}: ${byteLength} bytes of ${this.start!.format.encoding}` });
+        return;
+      }
+      const pcm = this.ctx.pcmScratch;
+      src = new Uint8Array(pcm.buffer, pcm.byteOffset, count * 2);
+    } else {
+      if (byteLength === 0 || byteLength % this.wireBytesPerSample !== 0) {
+        counters.dropped++;
+        this.reject({ code: 'CALLTAPE_ERR_BAD_PAYLOAD_LENGTH', detail: `${byteLength} bytes is not whole ${this.wireBytesPerSample}-byte samples` });
+        return;
+      }
+      if (this.wireBytesPerSample === 2 && this.l16Order === undefined) {
+        this.l16Order = detectL16ByteOrder(src, 0, byteLength);
+        if (this.l16Order) this.log.info({ byteOrder: this.l16Order }, 'detected L16 byte order');
+      }
+      count = byteLength / this.wireBytesPerSample;
+    }
+    if (event.timestampMs === undefined) {
+      // No provider clock: the arrival clock decides where it goes, a little later.
+      const shared = src.buffer === this.ctx.scratch.buffer || src.buffer === this.ctx.pcmScratch.buffer;
+      const held = shared ? Uint8Array.prototype.slice.call(src, 0, count * this.wireBytesPerSample) : src;
+      this.arrivalClock().push(track, performance.now(), count, held);
       return;
     }
-    if (this.wireBytesPerSample === 2 && this.l16Order === undefined) {
-      this.l16Order = detectL16ByteOrder(src, 0, byteLength);
-      if (this.l16Order) this.log.info({ byteOrder: this.l16Order }, 'detected L16 byte order');
-    }
-    const count = byteLength / this.wireBytesPerSample;
-    const startSample = event.timestampMs === undefined ? undefined : Math.round(event.timestampMs * this.samplesPerMs);
-    const inputStart = startSample ?? this.clockHead;
-    if (inputStart + count > this.clockHead) this.clockHead = inputStart + count;
-    let decode = this.decode;
+    this.placeAudio(track, Math.round(event.timestampMs * this.samplesPerMs), src, count, this.wireBytesPerSample, this.decode);
+  }
+
+  private arrivalClock(): ArrivalClock<HeldAudio> {
+    this.arrival ??= new ArrivalClock<HeldAudio>({
+      sampleRate: this.sampleRate,
+      windowMs: this.ctx.config.arrivalWindowMs,
+      minGapMs: this.ctx.config.arrivalMinGapMs,
+      place: (track, startSample, held) => {
+        if (this.state === 'recording' || this.state === 'finishing') {
+          this.placeAudio(track, startSample, held, held.length / this.wireBytesPerSample, this.wireBytesPerSample, this.decode);
+        }
+      },
+    });
+    return this.arrival;
+  }
+
+  /** Puts decoded-or-wire audio at `startSample` (input clock) on a track, pauses applied. */
+  private placeAudio(
+    track: 0 | 1,
+    startSample: number,
+    src: Uint8Array,
+    count: number,
+    bytesPerSample: number,
+    frameDecode: SampleDecoder,
+  ): void {
+    const counters = this.counters[track];
+    const timeline = this.timeline!;
+    if (startSample + count > this.clockHead) this.clockHead = startSample + count;
+    let decode = frameDecode;
     if (this.paused || this.pauses.length > 0) {
-      const behavior = this.pauseAt(inputStart);
+      const behavior = this.pauseAt(startSample);
       if (behavior === 'skip') {
         counters.skipped++;
         return;
       }
       if (behavior === 'silence') decode = this.fileFormat === 'mulaw' ? writeMulawSilence : writePcmSilence;
     }
-    const outcome = timeline.place(
-      track,
-      startSample === undefined ? undefined : startSample - this.skipOffset,
-      src,
-      0,
-      count,
-      this.wireBytesPerSample,
-      decode,
-    );
+    const outcome = timeline.place(track, startSample - this.skipOffset, src, 0, count, bytesPerSample, decode);
+    const trackName = TRACK_NAMES[track]!;
+    const atMs = () => this.samplesToMs(startSample);
     switch (outcome) {
       case PlaceOutcome.Placed:
         counters.placed++;
-        return;
+        break;
       case PlaceOutcome.Trimmed:
         counters.placed++;
         counters.trimmed++;
-        return;
+        break;
       case PlaceOutcome.Duplicate:
         counters.dropped++;
-        this.reject({ code: 'CALLTAPE_ERR_DUPLICATE_AUDIO', detail: `${event.track} at ${event.timestampMs} ms` }, 'debug');
-        return;
+        this.reject({ code: 'CALLTAPE_ERR_DUPLICATE_AUDIO', detail: `${trackName} at ${atMs()} ms` }, 'debug');
+        break;
       case PlaceOutcome.Late:
         counters.dropped++;
-        this.reject({ code: 'CALLTAPE_ERR_LATE_AUDIO', detail: `${event.track} at ${event.timestampMs} ms` }, 'debug');
-        return;
+        this.reject({ code: 'CALLTAPE_ERR_LATE_AUDIO', detail: `${trackName} at ${atMs()} ms` }, 'debug');
+        break;
       case PlaceOutcome.TooFarAhead:
         counters.dropped++;
         this.reject({
           code: 'CALLTAPE_ERR_TIMESTAMP_JUMP',
-          detail: `${event.track} at ${event.timestampMs} ms, stream is at ${this.samplesToMs(timeline.lengthSamples)} ms`,
+          detail: `${trackName} at ${atMs()} ms, stream is at ${this.samplesToMs(timeline.lengthSamples)} ms`,
         });
-        return;
+        break;
     }
+    // Bot audio plays along the caller's clock: what is due by now goes in after each frame.
+    if (track === 0 && this.tee) this.tee.release(this.clockHead);
   }
 
   private stamp(): { atMs: number; receivedAt: string } {
@@ -611,8 +773,16 @@ export class StreamSession {
       return undefined;
     }
     const finishedAt = process.hrtime.bigint();
+    this.arrival?.flush();
+    if (this.tee) {
+      this.tee.release(this.clockHead);
+      // Queued past the end of the call: the caller never heard it.
+      const unplayed = this.tee.clear(this.clockHead);
+      if (unplayed > 0) this.log.debug({ unplayedMs: this.samplesToMs(unplayed) }, 'bot audio queued past the end of the call');
+    }
     this.closePause();
     this.timeline.finish();
+    for (const decoder of this.frameDecoders) decoder?.close();
     const writers = Object.values(this.writers);
     await Promise.allSettled(writers.map((writer) => writer.close()));
     const meta = this.buildMeta(reason, endedAt);
@@ -655,14 +825,17 @@ export class StreamSession {
     const stereo = this.writers.stereo;
     return {
       version: 1,
-      provider: this.ctx.provider,
+      provider: this.provider,
       callSid: start.callId,
       streamSid: start.streamId,
       ...(start.accountId ? { accountSid: start.accountId } : {}),
       status: this.failure ? 'failed' : 'complete',
-      tracks: [...start.tracks],
-      mediaFormat: { ...start.format, ...(this.l16Order && this.wireBytesPerSample === 2 ? { byteOrder: this.l16Order } : {}) },
-      fileFormat: { format: this.fileFormat, sampleRate: start.format.sampleRate },
+      tracks: this.recordedTracks(),
+      ...(start.mix ? { mix: start.mix } : {}),
+      ...(this.tee ? { outboundSource: 'tee' as const } : {}),
+      ...(this.arrival ? { arrivalGapFilledMs: this.samplesToMs(this.arrival.insertedSamples) } : {}),
+      mediaFormat: { ...start.format, ...(this.l16Order && !this.frameDecoders[0] && this.wireBytesPerSample === 2 ? { byteOrder: this.l16Order } : {}) },
+      fileFormat: { format: this.fileFormat, sampleRate: this.sampleRate },
       customParameters: { ...start.params },
       startedAt: this.startedAt!.toISOString(),
       endedAt: endedAt.toISOString(),
@@ -673,6 +846,7 @@ export class StreamSession {
       dtmf: this.dtmf,
       marks: this.marks,
       pauses: this.pauses,
+      ...(this.notices.length > 0 ? { notices: this.notices } : {}),
       rejections: { ...this.rejections },
       endReason: this.failure ? 'failed' : reason,
       ...(this.closeInfo.code !== undefined ? { closeCode: this.closeInfo.code } : {}),
@@ -686,8 +860,24 @@ export class StreamSession {
   }
 }
 
+/** Audio held until the arrival clock places it: wire bytes (or decoded PCM), owned. */
+type HeldAudio = Uint8Array;
+
+function isResultList(output: ParseOutput): output is readonly ParseResult[] {
+  return Array.isArray(output);
+}
+
 const decodeMulaw: SampleDecoder = (src, offset, count, dst, index) =>
   decodeG711(MULAW_TO_LINEAR, src, offset, count, dst as Int16Array, index);
+
+const decodeAlaw: SampleDecoder = (src, offset, count, dst, index) =>
+  decodeG711(ALAW_TO_LINEAR, src, offset, count, dst as Int16Array, index);
+
+/** Already 16-bit PCM in this machine's byte order (a stateful codec decoded it). */
+const copyPcm: SampleDecoder = (src, offset, count, dst, index) => {
+  const pcm = new Int16Array(src.buffer, src.byteOffset + offset, count);
+  (dst as Int16Array).set(pcm, index);
+};
 
 /** mu-law in, mu-law out: the wire bytes go to the file unchanged. */
 const copyCodes: SampleDecoder = (src, offset, count, dst, index) => {

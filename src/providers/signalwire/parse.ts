@@ -3,9 +3,8 @@
  * style SIDs are accepted too, for its compatibility API), L16 at 8/16/24 kHz besides
  * mu-law, a stop without body and dtmf.duration. Only the dialect differs.
  */
-import type { FrameParser } from '../../events.js';
 import { isTwilioSid, isUuid } from '../twilio/ids.js';
-import { createTwilioParser, type TwilioDialect } from '../twilio/parse.js';
+import { createTwilioParser, type SingleResultParser, type TwilioDialect } from '../twilio/parse.js';
 
 export const SIGNALWIRE_DIALECT: TwilioDialect = {
   provider: 'signalwire',
@@ -20,6 +19,6 @@ export const SIGNALWIRE_DIALECT: TwilioDialect = {
   ]),
 };
 
-export function createSignalwireParser(): FrameParser {
+export function createSignalwireParser(): SingleResultParser {
   return createTwilioParser(SIGNALWIRE_DIALECT);
 }

@@ -1,0 +1,75 @@
+/**
+ * Bandwidth <StartStream> (PROTOCOLS.md section 3): JSON with `eventType` start / media /
+ * stop, ids in `metadata` (callId, streamId, accountId, tracks), custom values from
+ * <StreamParam> in `streamParams`, PCMU 8 kHz. Media frames carry no timestamp, so the
+ * session places them by arrival.
+ */
+import { isRejected, rejection } from '../../errors.js';
+import type { MediaFormat, ParseResult } from '../../events.js';
+import {
+  binaryRejected,
+  describe,
+  isGenericId,
+  isObject,
+  parseJsonObject,
+  parseParams,
+  parseTracks,
+  readAudio,
+  unknownEvent,
+  type Json,
+} from '../common/json-frames.js';
+import type { SingleResultParser } from '../twilio/parse.js';
+
+function parseFormat(tracks: unknown): MediaFormat | ReturnType<typeof rejection> {
+  // Each track object may declare its format; the documented one is PCMU at 8 kHz.
+  const first = Array.isArray(tracks) && isObject(tracks[0]) && isObject(tracks[0].mediaFormat) ? tracks[0].mediaFormat : {};
+  const encoding = String(first.encoding ?? 'audio/PCMU').toLowerCase();
+  if (!/pcmu|mulaw/.test(encoding)) return rejection('CALLTAPE_ERR_UNSUPPORTED_FORMAT', `encoding ${describe(first.encoding)}`);
+  const sampleRate = Number(first.sampleRate ?? 8000);
+  if (sampleRate !== 8000) return rejection('CALLTAPE_ERR_UNSUPPORTED_FORMAT', `sampleRate ${describe(first.sampleRate)}`);
+  return { encoding: 'mulaw', sampleRate, channels: 1 };
+}
+
+export function createBandwidthParser(): SingleResultParser {
+  function parseStart(msg: Json): ParseResult {
+    const metadata = msg.metadata;
+    if (!isObject(metadata)) return rejection('CALLTAPE_ERR_BAD_SHAPE', 'start: missing metadata');
+    if (!isGenericId(metadata.streamId)) return rejection('CALLTAPE_ERR_INVALID_ID', `metadata.streamId ${describe(metadata.streamId)}`);
+    if (!isGenericId(metadata.callId)) return rejection('CALLTAPE_ERR_INVALID_ID', `metadata.callId ${describe(metadata.callId)}`);
+    const tracks = parseTracks(metadata.tracks ?? ['inbound'], 'metadata.tracks');
+    if (isRejected(tracks)) return tracks;
+    const format = parseFormat(metadata.tracks);
+    if (isRejected(format)) return format;
+    const known: Json = typeof metadata.streamName === 'string' ? { streamName: metadata.streamName } : {};
+    const params = parseParams(msg.streamParams ?? metadata.streamParams, 'streamParams', parseParams(known, 'metadata') as Record<string, string>);
+    if (isRejected(params)) return params;
+    return {
+      type: 'start',
+      callId: metadata.callId,
+      streamId: metadata.streamId,
+      ...(isGenericId(metadata.accountId) ? { accountId: metadata.accountId } : {}),
+      tracks,
+      format,
+      params,
+    };
+  }
+
+  return {
+    parseText(text: string): ParseResult {
+      const msg = parseJsonObject(text);
+      if (isRejected(msg)) return msg;
+      switch (msg.eventType) {
+        case 'media':
+          // The payload sits at the top level beside track; no timestamp.
+          return readAudio(msg, { streamId: undefined, timestamp: undefined });
+        case 'start':
+          return parseStart(msg);
+        case 'stop':
+          return { type: 'stop' };
+        default:
+          return unknownEvent(msg.eventType);
+      }
+    },
+    parseBinary: binaryRejected,
+  };
+}

@@ -1,0 +1,116 @@
+/**
+ * Plivo audio streams (PROTOCOLS.md section 3): JSON with `start.callId` / `start.streamId`,
+ * a numeric `sequenceNumber`, `extra_headers` as "k=v;k2=v2" (kept as parameters, so the
+ * per-call token can travel there), L16 (Plivo's default, byte order undocumented, so
+ * detected) or mu-law. There is no stop frame: the socket's close ends the recording.
+ *
+ * Media timestamps are relative when small; if the first one looks like wall-clock epoch
+ * milliseconds, all are taken relative to it (the docs do not say which Plivo sends).
+ */
+import { isRejected, rejection } from '../../errors.js';
+import type { MediaFormat, ParseResult, WireEncoding } from '../../events.js';
+import {
+  binaryRejected,
+  describe,
+  isGenericId,
+  isObject,
+  parseJsonObject,
+  parseParams,
+  parseTracks,
+  readAudio,
+  readDtmf,
+  readMark,
+  unknownEvent,
+  type Json,
+} from '../common/json-frames.js';
+import type { SingleResultParser } from '../twilio/parse.js';
+
+const ENCODINGS: ReadonlyMap<string, WireEncoding> = new Map([
+  ['audio/x-mulaw', 'mulaw'],
+  ['audio/x-l16', 'l16'],
+]);
+/** A first timestamp above this (year 2001 in epoch ms) is a wall clock, not stream time. */
+const EPOCH_MS_FLOOR = 1e12;
+
+function parseFormat(value: unknown): MediaFormat | ReturnType<typeof rejection> {
+  if (!isObject(value)) return rejection('CALLTAPE_ERR_BAD_SHAPE', 'start.mediaFormat missing');
+  // "audio/x-l16;rate=16000" or encoding + sampleRate.
+  const [type = '', ...options] = String(value.encoding ?? '').toLowerCase().split(';');
+  const encoding = ENCODINGS.get(type.trim());
+  if (!encoding) return rejection('CALLTAPE_ERR_UNSUPPORTED_FORMAT', `encoding ${describe(value.encoding)}`);
+  const rateOption = options.map((o) => o.trim()).find((o) => o.startsWith('rate='));
+  const sampleRate = Number(value.sampleRate ?? rateOption?.slice(5) ?? 8000);
+  if (sampleRate !== 8000 && sampleRate !== 16000) return rejection('CALLTAPE_ERR_UNSUPPORTED_FORMAT', `sampleRate ${describe(value.sampleRate)}`);
+  return { encoding, sampleRate, channels: 1 };
+}
+
+/** "userId=12345;sessionId=abc" (Plivo also documents commas) -> parameters. */
+function parseExtraHeaders(value: unknown): Json {
+  const params: Json = {};
+  if (typeof value !== 'string') return params;
+  for (const pair of value.split(/[;,]/)) {
+    const at = pair.indexOf('=');
+    if (at > 0) params[pair.slice(0, at).trim()] = pair.slice(at + 1).trim();
+  }
+  return params;
+}
+
+export function createPlivoParser(): SingleResultParser {
+  let timestampBase: number | undefined;
+  let streamId: string | undefined;
+
+  function parseStart(msg: Json): ParseResult {
+    const start = msg.start;
+    if (!isObject(start)) return rejection('CALLTAPE_ERR_BAD_SHAPE', 'start: missing start object');
+    if (!isGenericId(start.streamId)) return rejection('CALLTAPE_ERR_INVALID_ID', `start.streamId ${describe(start.streamId)}`);
+    if (!isGenericId(start.callId)) return rejection('CALLTAPE_ERR_INVALID_ID', `start.callId ${describe(start.callId)}`);
+    const tracks = parseTracks(start.tracks ?? ['inbound'], 'start.tracks');
+    if (isRejected(tracks)) return tracks;
+    const format = parseFormat(start.mediaFormat);
+    if (isRejected(format)) return format;
+    const params = parseParams(parseExtraHeaders(msg.extra_headers ?? start.extra_headers), 'extra_headers');
+    if (isRejected(params)) return params;
+    streamId = start.streamId;
+    return {
+      type: 'start',
+      callId: start.callId,
+      streamId: start.streamId,
+      ...(isGenericId(start.accountId) ? { accountId: start.accountId } : {}),
+      tracks,
+      format,
+      params,
+    };
+  }
+
+  function parseMedia(msg: Json): ParseResult {
+    const audio = readAudio(msg.media, { streamId: typeof msg.streamId === 'string' ? msg.streamId : streamId, defaultTrack: 'inbound' });
+    if (isRejected(audio) || audio.timestampMs === undefined) return audio;
+    timestampBase ??= audio.timestampMs >= EPOCH_MS_FLOOR ? audio.timestampMs : 0;
+    const relative = audio.timestampMs - timestampBase;
+    return relative >= 0 ? { ...audio, timestampMs: relative } : rejection('CALLTAPE_ERR_LATE_AUDIO', `media.timestamp before the stream's first`);
+  }
+
+  return {
+    parseText(text: string): ParseResult {
+      const msg = parseJsonObject(text);
+      if (isRejected(msg)) return msg;
+      switch (msg.event) {
+        case 'media':
+          return parseMedia(msg);
+        case 'start':
+          return parseStart(msg);
+        case 'dtmf':
+          return readDtmf(msg.dtmf, { digit: isObject(msg.dtmf) ? undefined : msg.digit });
+        case 'playedStream':
+          return readMark(msg.name);
+        case 'clearedAudio':
+          return { type: 'notice', level: 'debug', message: 'Plivo cleared its playback queue' };
+        case 'stop':
+          return { type: 'stop' };
+        default:
+          return unknownEvent(msg.event);
+      }
+    },
+    parseBinary: binaryRejected,
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * Telnyx media streaming (PROTOCOLS.md section 3): Twilio-like JSON with snake_case names
+ * (`stream_id`, `sequence_number`, `start.call_control_id`, `start.media_format`), codecs
+ * PCMU, PCMA, G722, OPUS and L16, an `error` event, and no track list in `start`: the
+ * tracks come from the stream URL (`?tracks=both`, as /answer/telnyx writes it), inbound by
+ * default as Telnyx's own default. Frames may arrive out of order; media timestamps place
+ * them (the timeline's reorder window takes the rest).
+ */
+import { isRejected, rejection } from '../../errors.js';
+import type { ConnectionInfo, MediaFormat, ParseResult, WireEncoding } from '../../events.js';
+import {
+  binaryRejected,
+  describe,
+  isGenericId,
+  isObject,
+  parseJsonObject,
+  parseParams,
+  parseTracks,
+  readAudio,
+  readDtmf,
+  readMark,
+  tracksFromQuery,
+  unknownEvent,
+  type Json,
+} from '../common/json-frames.js';
+import type { SingleResultParser } from '../twilio/parse.js';
+
+const ENCODINGS: ReadonlyMap<string, WireEncoding> = new Map([
+  ['pcmu', 'mulaw'],
+  ['pcma', 'alaw'],
+  ['g722', 'g722'],
+  ['opus', 'opus'],
+  // RTP L16 is network byte order.
+  ['l16', 'l16be'],
+]);
+
+function parseFormat(value: unknown): MediaFormat | ReturnType<typeof rejection> {
+  if (!isObject(value)) return rejection('CALLTAPE_ERR_BAD_SHAPE', 'start.media_format missing');
+  const encoding = typeof value.encoding === 'string' ? ENCODINGS.get(value.encoding.toLowerCase()) : undefined;
+  if (!encoding) return rejection('CALLTAPE_ERR_UNSUPPORTED_FORMAT', `encoding ${describe(value.encoding)}`);
+  const sampleRate = Number(value.sample_rate ?? 8000);
+  if (!Number.isInteger(sampleRate) || sampleRate < 8000 || sampleRate > 48000) {
+    return rejection('CALLTAPE_ERR_UNSUPPORTED_FORMAT', `sample_rate ${describe(value.sample_rate)}`);
+  }
+  const channels = Number(value.channels ?? 1);
+  if (channels !== 1) return rejection('CALLTAPE_ERR_UNSUPPORTED_FORMAT', `channels ${describe(value.channels)}`);
+  return { encoding, sampleRate, channels };
+}
+
+export function createTelnyxParser(connection: ConnectionInfo = {}): SingleResultParser {
+  const streamIdOf = (msg: Json) => (typeof msg.stream_id === 'string' ? msg.stream_id : undefined);
+
+  function parseStart(msg: Json): ParseResult {
+    const start = msg.start;
+    if (!isObject(start)) return rejection('CALLTAPE_ERR_BAD_SHAPE', 'start: missing start object');
+    const streamId = msg.stream_id ?? start.stream_id;
+    if (!isGenericId(streamId)) return rejection('CALLTAPE_ERR_INVALID_ID', `stream_id ${describe(streamId)}`);
+    const callId = start.call_control_id ?? start.call_session_id;
+    if (!isGenericId(callId)) return rejection('CALLTAPE_ERR_INVALID_ID', `start.call_control_id ${describe(callId)}`);
+    const format = parseFormat(start.media_format);
+    if (isRejected(format)) return format;
+    const tracks = start.tracks === undefined ? tracksFromQuery(connection.query) : parseTracks(start.tracks, 'start.tracks');
+    if (isRejected(tracks)) return tracks;
+    // from/to/client_state are kept as parameters, so the catalog can filter on them.
+    const known: Json = {};
+    for (const key of ['from', 'to', 'client_state', 'call_session_id']) if (typeof start[key] === 'string') known[key] = start[key];
+    const params = parseParams(start.custom_parameters, 'custom_parameters', parseParams(known, 'start') as Record<string, string>);
+    if (isRejected(params)) return params;
+    return {
+      type: 'start',
+      callId,
+      streamId,
+      ...(typeof start.user_id === 'string' && isGenericId(start.user_id) ? { accountId: start.user_id } : {}),
+      tracks,
+      format,
+      params,
+    };
+  }
+
+  return {
+    parseText(text: string): ParseResult {
+      const msg = parseJsonObject(text);
+      if (isRejected(msg)) return msg;
+      switch (msg.event) {
+        case 'media':
+          return readAudio(msg.media, { streamId: streamIdOf(msg) });
+        case 'start':
+          return parseStart(msg);
+        case 'connected':
+          return { type: 'connected', ...(typeof msg.version === 'string' ? { version: msg.version.slice(0, 64) } : {}) };
+        case 'dtmf':
+          return readDtmf(msg.dtmf);
+        case 'mark':
+          return readMark(isObject(msg.mark) ? msg.mark.name : undefined);
+        case 'error': {
+          const payload = isObject(msg.payload) ? msg.payload : {};
+          return { type: 'notice', level: 'warn', message: `Telnyx error ${describe(payload.code)} ${describe(payload.title)}: ${describe(payload.detail)}` };
+        }
+        case 'stop':
+          return { type: 'stop' };
+        default:
+          return unknownEvent(msg.event);
+      }
+    },
+    parseBinary: binaryRejected,
+  };
+}
