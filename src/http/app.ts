@@ -4,6 +4,7 @@
  */
 import formbody from '@fastify/formbody';
 import websocket from '@fastify/websocket';
+import { KNOWN_SUBPROTOCOLS } from '../providers/registry.js';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import { CalltapeError } from '../errors.js';
@@ -54,7 +55,14 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     if (request.url.startsWith('/api/') || request.url === '/api') checkApiClient(config, request);
   });
   await app.register(formbody);
-  await app.register(websocket, { options: { maxPayload: config.maxPayloadBytes } });
+  await app.register(websocket, {
+    options: {
+      maxPayload: config.maxPayloadBytes,
+      // jambonz and mod_audio_fork ask for their subprotocol and fail the handshake unless
+      // the server agrees to it; other clients ask for none.
+      handleProtocols: (offered: Set<string>) => [...offered].find((protocol) => KNOWN_SUBPROTOCOLS.has(protocol)) ?? false,
+    },
+  });
   healthRoutes(app, config, deps.recorder, deps.catalog, deps.outbox);
   streamRoutes(app, deps.recorder, config);
   twimlRoutes(app, config);

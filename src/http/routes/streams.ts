@@ -1,5 +1,5 @@
 /**
- * WebSocket endpoints /streams/<provider>: one recorder stream per socket. The handler only
+ * WebSocket endpoints /streams/<provider> (and /streams/auto): one recorder stream per socket. The handler only
  * wires socket events to the stream; everything about the protocol happens behind it.
  */
 import type { FastifyInstance } from 'fastify';
@@ -40,10 +40,13 @@ export function streamRoutes(app: FastifyInstance, recorder: Recorder, config: C
           }
         },
       },
-      (socket) => {
-        const stream = recorder.openStream(provider, {
-          close: (code, reason) => socket.close(code, reason),
-        });
+      (socket, request) => {
+        const url = new URL(request.url, 'http://calltape.invalid');
+        const stream = recorder.openStream(
+          provider,
+          { close: (code, reason) => socket.close(code, reason) },
+          { connection: { subprotocol: socket.protocol || undefined, query: url.searchParams, headers: request.headers } },
+        );
         socket.on('message', (data: Buffer, isBinary: boolean) => stream.frame(data, isBinary));
         socket.on('error', (err) => stream.transportError(err));
         socket.on('close', (code: number, reason: Buffer) => {

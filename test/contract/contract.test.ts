@@ -1,0 +1,122 @@
+/**
+ * The contract every adapter passes: its fixture session (documented frames, real speech)
+ * yields the expected normalized events, and end to end over a real socket, both on its own
+ * route and on /streams/auto, gives files of the right rate and channel layout whose audio
+ * equals the reference decoder's.
+ */
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isRejection, type ParseResult, type StartEvent } from '../../src/events.js';
+import { PROVIDERS } from '../../src/providers/registry.js';
+import type { RecordingMeta } from '../../src/recording/meta.js';
+import { ffmpegDecode } from '../helpers/ffmpeg.js';
+import { findRecordingDir, interleaveStereo, padPcm } from '../helpers/recordings.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { openSocket, sendAll, whenClosed } from '../helpers/ws-client.js';
+import { contractSessions, type ContractSession } from './sessions.js';
+
+const sessions = await contractSessions();
+
+function parseAll(session: ContractSession, provider: 'auto' | ContractSession['provider']): ParseResult[] {
+  const parser = PROVIDERS[provider].createParser({ subprotocol: session.protocols[0], query: new URLSearchParams(session.query) });
+  const results: ParseResult[] = [];
+  for (const frame of session.frames) {
+    const output = typeof frame === 'string' ? parser.parseText(frame) : parser.parseBinary(frame);
+    results.push(...(Array.isArray(output) ? output : [output as ParseResult]));
+  }
+  return results;
+}
+
+/** Largest per-sample difference between two s16le buffers of equal length. */
+function maxDifference(actual: Buffer, expected: Buffer): number {
+  expect(actual.length).toBe(expected.length);
+  let max = 0;
+  for (let i = 0; i < actual.length; i += 2) max = Math.max(max, Math.abs(actual.readInt16LE(i) - expected.readInt16LE(i)));
+  return max;
+}
+
+async function record(server: TestServer, session: ContractSession, route: string): Promise<RecordingMeta> {
+  const finished = server.finished(1);
+  const ws = await openSocket(`${server.wsUrl(route)}${session.query}`, { protocols: session.protocols });
+  const closed = whenClosed(ws);
+  await sendAll(ws, session.frames);
+  ws.close(1000, 'done');
+  await closed;
+  const [meta] = await finished;
+  return meta!;
+}
+
+function checkFiles(server: TestServer, session: ContractSession, meta: RecordingMeta): void {
+  const { expected } = session;
+  expect(meta.status).toBe('complete');
+  expect(meta.tracks).toEqual(expected.tracks);
+  expect(meta.fileFormat).toEqual({ format: 'pcm16', sampleRate: expected.sampleRate });
+  expect(meta.rejections).toEqual({});
+  if (expected.mix) expect(meta.mix).toBe(expected.mix);
+  const dir = findRecordingDir(server.dataDir, meta.streamSid);
+  const samples = Math.max(...Object.values(expected.pcm).map((pcm) => pcm!.length / 2));
+  const want: Record<string, Buffer> = {};
+  for (const track of expected.tracks) {
+    want[track] = padPcm(expected.pcm[track]!, samples);
+    const decoded = ffmpegDecode(path.join(dir, `${track}.wav`));
+    expect(decoded).toMatchObject({ codec: 'pcm_s16le', sampleRate: expected.sampleRate, channels: 1 });
+    expect(maxDifference(decoded.pcm, want[track]!), `${track}.wav`).toBeLessThanOrEqual(expected.tolerance);
+  }
+  if (expected.tracks.length === 2) {
+    const stereo = ffmpegDecode(path.join(dir, 'stereo.wav'));
+    expect(stereo).toMatchObject({ sampleRate: expected.sampleRate, channels: 2 });
+    expect(maxDifference(stereo.pcm, interleaveStereo(want.inbound!, want.outbound!))).toBeLessThanOrEqual(expected.tolerance);
+  }
+  expect(meta.dtmf.map((d) => d.digit)).toEqual(expected.dtmf ?? []);
+  expect(meta.marks.map((m) => m.name)).toEqual(expected.marks ?? []);
+}
+
+describe('adapter contract', () => {
+  // Each session's ids are fixed, so /streams/auto records them on a server of its own.
+  let server: TestServer;
+  let autoServer: TestServer;
+  beforeAll(async () => {
+    [server, autoServer] = await Promise.all([startTestServer(), startTestServer()]);
+  });
+  afterAll(async () => {
+    await Promise.all([server.stop(), autoServer.stop()]);
+  });
+
+  for (const session of sessions) {
+    describe(session.name, () => {
+      it('parses into the expected normalized events', () => {
+        const results = parseAll(session, session.provider);
+        const rejections = results.filter(isRejection);
+        expect(rejections).toEqual([]);
+        const starts = results.filter((r): r is StartEvent => !isRejection(r) && r.type === 'start');
+        expect(starts).toHaveLength(1);
+        const start = starts[0]!;
+        expect(start.tracks).toEqual(session.expected.tracks);
+        expect(start.format.encoding).toBe(session.expected.encoding);
+        if (session.expected.callId) expect(start.callId).toBe(session.expected.callId);
+        if (session.expected.streamId) expect(start.streamId).toBe(session.expected.streamId);
+        if (session.expected.params) expect(start.params).toMatchObject(session.expected.params);
+        if (session.expected.mix) expect(start.mix).toBe(session.expected.mix);
+        // Start comes before any audio, and audio of each track adds up to what was sent.
+        const firstAudio = results.findIndex((r) => !isRejection(r) && r.type === 'audio');
+        expect(results.indexOf(start)).toBeLessThan(firstAudio);
+        const stops = results.filter((r) => !isRejection(r) && r.type === 'stop');
+        expect(stops).toHaveLength(session.expected.stop ? 1 : 0);
+      });
+
+      it('records the audio exactly over a real socket', async () => {
+        const meta = await record(server, session, session.provider);
+        expect(meta.provider).toBe(session.provider);
+        checkFiles(server, session, meta);
+      });
+
+      it(`is recognised by /streams/auto as ${session.provider}`, async () => {
+        const parsed = parseAll(session, 'auto').filter((r): r is StartEvent => !isRejection(r) && r.type === 'start');
+        expect(parsed.map((s) => s.provider)).toEqual([session.provider]);
+        const meta = await record(autoServer, session, 'auto');
+        expect(meta.provider).toBe(session.provider);
+        checkFiles(autoServer, session, meta);
+      });
+    });
+  }
+});

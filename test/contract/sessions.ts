@@ -1,0 +1,320 @@
+/**
+ * One fixture session per adapter (Telnyx once per codec), built from the example frames in
+ * PROTOCOLS.md with real speech as the audio, and what each must yield: the normalized start,
+ * the audio per track, and the reference decode of that audio by a decoder that is not
+ * calltape's (ffmpeg via the npm-shipped binary, or the opus-decoder package).
+ */
+import crypto from 'node:crypto';
+import { OpusDecoder } from 'opus-decoder';
+import type { TrackName, WireEncoding } from '../../src/events.js';
+import type { ProviderName } from '../../src/providers/registry.js';
+import { SPEECH_IN_16K, SPEECH_IN_PCM, SPEECH_IN_ULAW, SPEECH_OUT_16K, SPEECH_OUT_PCM, SPEECH_OUT_ULAW } from '../helpers/fixtures.js';
+import { ffmpegDecodeG711, ffmpegDecodeG722, ffmpegEncodeAlaw, ffmpegEncodeG722, ffmpegEncodeOpusPackets } from '../helpers/ffmpeg.js';
+import { newTwilioCall, TwilioFrameWriter, interleave, mediaFrames } from '../helpers/twilio-frames.js';
+
+export interface ContractSession {
+  /** Test label. */
+  readonly name: string;
+  readonly provider: Exclude<ProviderName, 'auto'>;
+  /** Query string of the stream URL ('' or '?...'). */
+  readonly query: string;
+  readonly protocols: string[];
+  readonly frames: Array<string | Buffer>;
+  readonly expected: {
+    readonly callId?: string;
+    readonly streamId?: string;
+    readonly tracks: TrackName[];
+    readonly encoding: WireEncoding;
+    /** Rate of the decoded audio (= the files). */
+    readonly sampleRate: number;
+    readonly mix?: 'mixed';
+    readonly params?: Record<string, string>;
+    /** The protocol ends the stream with a frame (else the socket's close ends it). */
+    readonly stop: boolean;
+    readonly dtmf?: string[];
+    readonly marks?: string[];
+    /** Reference decode per track, s16le at sampleRate. */
+    readonly pcm: Partial<Record<TrackName, Buffer>>;
+    /** Largest per-sample difference allowed against the reference (0 = sample-exact). */
+    readonly tolerance: number;
+  };
+}
+
+const SECONDS = 2;
+const b64 = (bytes: Buffer) => bytes.toString('base64');
+const uuid = () => crypto.randomUUID();
+const chunks = (bytes: Buffer, size: number) => Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) => bytes.subarray(i * size, (i + 1) * size));
+const swap16 = (pcm: Buffer) => Buffer.from(pcm).swap16();
+
+// Two seconds of each voice in every form the providers send.
+const MU = { inbound: SPEECH_IN_ULAW.subarray(0, 8000 * SECONDS), outbound: SPEECH_OUT_ULAW.subarray(0, 8000 * SECONDS) };
+const MU_REF = { inbound: SPEECH_IN_PCM.subarray(0, 16000 * SECONDS), outbound: SPEECH_OUT_PCM.subarray(0, 16000 * SECONDS) };
+const PCM16K = { inbound: SPEECH_IN_16K.subarray(0, 32000 * SECONDS), outbound: SPEECH_OUT_16K.subarray(0, 32000 * SECONDS) };
+/** 8 kHz linear PCM: the mu-law reference decode (any real 8 kHz speech will do). */
+const PCM8K = MU_REF;
+
+/** Frames of every track interleaved in time, 20 ms each: [track, index, bytes]. */
+function timed(tracks: Partial<Record<TrackName, Buffer>>, frameBytes: number): Array<[TrackName, number, Buffer]> {
+  const out: Array<[TrackName, number, Buffer]> = [];
+  const lists = Object.entries(tracks).map(([track, bytes]) => [track as TrackName, chunks(bytes!, frameBytes)] as const);
+  const longest = Math.max(...lists.map(([, list]) => list.length));
+  for (let i = 0; i < longest; i++) for (const [track, list] of lists) if (list[i]) out.push([track, i, list[i]!]);
+  return out;
+}
+
+function twilio(): ContractSession {
+  const call = newTwilioCall();
+  const writer = new TwilioFrameWriter(call);
+  const frames = interleave(mediaFrames('inbound', MU.inbound), mediaFrames('outbound', MU.outbound));
+  return {
+    name: 'twilio (mu-law, both tracks)',
+    provider: 'twilio',
+    query: '',
+    protocols: [],
+    frames: [writer.connected(), writer.start({ customParameters: { FirstName: 'Jane' } }), ...frames.map((f) => writer.media(f)), writer.dtmf('1'), writer.stop()],
+    expected: { callId: call.callSid, streamId: call.streamSid, tracks: ['inbound', 'outbound'], encoding: 'mulaw', sampleRate: 8000, params: { FirstName: 'Jane' }, stop: true, dtmf: ['1'], pcm: MU_REF, tolerance: 0 },
+  };
+}
+
+function signalwire(): ContractSession {
+  const callSid = uuid();
+  const streamSid = uuid();
+  let sequence = 0;
+  const seq = () => String(++sequence);
+  const media = timed({ inbound: swap16(PCM16K.inbound), outbound: swap16(PCM16K.outbound) }, 640).map(([track, i, bytes]) =>
+    JSON.stringify({ event: 'media', sequenceNumber: seq(), media: { track, chunk: String(i + 1), timestamp: String(i * 20), payload: b64(bytes) }, streamSid }),
+  );
+  return {
+    name: 'signalwire (L16 16 kHz, byte order detected)',
+    provider: 'signalwire',
+    query: '',
+    protocols: [],
+    frames: [
+      JSON.stringify({ event: 'connected', protocol: 'Call', version: '0.2.0' }),
+      JSON.stringify({ event: 'start', sequenceNumber: seq(), start: { streamSid, accountSid: uuid(), callSid, tracks: ['inbound', 'outbound'], customParameters: {}, mediaFormat: { encoding: 'audio/x-L16', sampleRate: 16000, channels: 1 } }, streamSid }),
+      ...media,
+      JSON.stringify({ event: 'stop', sequenceNumber: seq() }),
+    ],
+    expected: { callId: callSid, streamId: streamSid, tracks: ['inbound', 'outbound'], encoding: 'l16', sampleRate: 16000, stop: true, pcm: PCM16K, tolerance: 0 },
+  };
+}
+
+interface TelnyxCodec {
+  readonly encoding: string;
+  readonly wire: WireEncoding;
+  readonly sampleRate: number;
+  readonly decodedRate: number;
+  /** Per-track frames (RTP payloads) and reference decode. */
+  readonly tracks: Partial<Record<TrackName, { frames: Buffer[]; pcm: Buffer }>>;
+  readonly tolerance: number;
+}
+
+async function telnyxCodecs(): Promise<TelnyxCodec[]> {
+  const alaw = ffmpegEncodeAlaw(PCM8K.inbound);
+  const g722 = { inbound: ffmpegEncodeG722(PCM16K.inbound), outbound: ffmpegEncodeG722(PCM16K.outbound) };
+  const opusPackets = ffmpegEncodeOpusPackets(PCM16K.inbound, 16000);
+  const reference = new OpusDecoder({ sampleRate: 16000, channels: 1 });
+  await reference.ready;
+  const opusPcm = Buffer.concat(
+    opusPackets.map((packet) => {
+      const { channelData, samplesDecoded } = reference.decodeFrame(packet);
+      const out = Buffer.alloc(samplesDecoded * 2);
+      for (let i = 0; i < samplesDecoded; i++) out.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(channelData[0]![i]! * 32768))), i * 2);
+      return out;
+    }),
+  );
+  reference.free();
+  return [
+    { encoding: 'PCMU', wire: 'mulaw', sampleRate: 8000, decodedRate: 8000, tracks: { inbound: { frames: chunks(MU.inbound, 160), pcm: MU_REF.inbound }, outbound: { frames: chunks(MU.outbound, 160), pcm: MU_REF.outbound } }, tolerance: 0 },
+    { encoding: 'PCMA', wire: 'alaw', sampleRate: 8000, decodedRate: 8000, tracks: { inbound: { frames: chunks(alaw, 160), pcm: ffmpegDecodeG711(alaw, 'alaw') } }, tolerance: 0 },
+    {
+      encoding: 'G722', wire: 'g722', sampleRate: 8000, decodedRate: 16000,
+      tracks: { inbound: { frames: chunks(g722.inbound, 160), pcm: ffmpegDecodeG722(g722.inbound) }, outbound: { frames: chunks(g722.outbound, 160), pcm: ffmpegDecodeG722(g722.outbound) } },
+      tolerance: 0,
+    },
+    // Opus: libopus in two builds rounds a few samples differently (see test/codec).
+    { encoding: 'OPUS', wire: 'opus', sampleRate: 16000, decodedRate: 16000, tracks: { inbound: { frames: opusPackets, pcm: opusPcm } }, tolerance: 4 },
+    { encoding: 'L16', wire: 'l16be', sampleRate: 16000, decodedRate: 16000, tracks: { inbound: { frames: chunks(swap16(PCM16K.inbound), 640), pcm: PCM16K.inbound } }, tolerance: 0 },
+  ];
+}
+
+function telnyx(codec: TelnyxCodec): ContractSession {
+  const streamId = uuid().toUpperCase();
+  const callControlId = `v2:${crypto.randomBytes(24).toString('base64url')}`;
+  let sequence = 0;
+  const seq = () => String(++sequence);
+  const tracks = Object.keys(codec.tracks) as TrackName[];
+  const media: string[] = [];
+  const lists = tracks.map((track) => [track, codec.tracks[track]!.frames] as const);
+  const longest = Math.max(...lists.map(([, list]) => list.length));
+  for (let i = 0; i < longest; i++) {
+    for (const [track, list] of lists) {
+      if (!list[i]) continue;
+      media.push(JSON.stringify({ event: 'media', sequence_number: seq(), media: { track, chunk: String(i + 1), timestamp: String(i * 20), payload: b64(list[i]!) }, stream_id: streamId }));
+    }
+  }
+  // "The order of events is not guaranteed": swap neighbours now and then (same track kept
+  // apart by at most one frame, well inside the reorder window). Stateful codecs must see a
+  // track's frames in order, so only the table codecs are shuffled.
+  if (codec.wire === 'mulaw' || codec.wire === 'alaw' || codec.wire === 'l16be') {
+    for (let i = 10; i + 1 < media.length; i += 7) [media[i], media[i + 1]] = [media[i + 1]!, media[i]!];
+  }
+  return {
+    name: `telnyx (${codec.encoding}${tracks.length === 2 ? ', both tracks' : ''})`,
+    provider: 'telnyx',
+    query: tracks.length === 2 ? '?tracks=both' : '',
+    protocols: [],
+    frames: [
+      JSON.stringify({ event: 'connected', version: '1.0.0' }),
+      JSON.stringify({
+        event: 'start',
+        sequence_number: seq(),
+        start: { user_id: uuid(), call_control_id: callControlId, call_session_id: uuid(), from: '+13122010094', to: '+13122123456', tags: ['TAG1'], client_state: 'aGF2ZSBhIG5pY2UgZGF5ID1d', media_format: { encoding: codec.encoding, sample_rate: codec.sampleRate, channels: 1 } },
+        stream_id: streamId,
+      }),
+      ...media,
+      JSON.stringify({ event: 'dtmf', stream_id: streamId, occurred_at: new Date().toISOString(), sequence_number: seq(), dtmf: { digit: '1' } }),
+      JSON.stringify({ event: 'stop', sequence_number: seq(), stop: { user_id: uuid(), call_control_id: callControlId }, stream_id: streamId }),
+    ],
+    expected: {
+      callId: callControlId, streamId, tracks, encoding: codec.wire, sampleRate: codec.decodedRate, params: { from: '+13122010094', to: '+13122123456' }, stop: true, dtmf: ['1'],
+      pcm: Object.fromEntries(tracks.map((track) => [track, codec.tracks[track]!.pcm])), tolerance: codec.tolerance,
+    },
+  };
+}
+
+function plivo(encoding: 'l16' | 'mulaw'): ContractSession {
+  const callId = uuid();
+  const streamId = uuid();
+  let sequence = 0;
+  const l16 = encoding === 'l16';
+  // Plivo's L16 byte order is undocumented: little-endian here, detected by the session.
+  const bytes = l16 ? PCM8K.inbound : MU.inbound;
+  const epoch = Date.now();
+  const media = chunks(bytes, l16 ? 320 : 160).map((chunk, i) =>
+    JSON.stringify({ event: 'media', sequenceNumber: ++sequence + 1, streamId, media: { track: 'inbound', timestamp: String(epoch + i * 20), chunk: i + 1, payload: b64(chunk) }, extra_headers: 'userId=12345;sessionId=abcxyz' }),
+  );
+  return {
+    name: `plivo (${l16 ? 'L16 8 kHz, the default' : 'mu-law'}, no stop frame, epoch timestamps)`,
+    provider: 'plivo',
+    query: '',
+    protocols: [],
+    frames: [
+      JSON.stringify({ event: 'start', sequenceNumber: 1, start: { callId, streamId, accountId: 'MAXXXXXXXXXXXXXXXXXX', tracks: ['inbound'], mediaFormat: { encoding: l16 ? 'audio/x-l16' : 'audio/x-mulaw', sampleRate: 8000 } }, extra_headers: 'userId=12345;sessionId=abcxyz' }),
+      ...media,
+      JSON.stringify({ event: 'dtmf', sequenceNumber: sequence + 2, streamId, dtmf: { digit: '5' } }),
+    ],
+    expected: { callId, streamId, tracks: ['inbound'], encoding: l16 ? 'l16' : 'mulaw', sampleRate: 8000, params: { userId: '12345', sessionId: 'abcxyz' }, stop: false, dtmf: ['5'], pcm: { inbound: l16 ? PCM8K.inbound : MU_REF.inbound }, tolerance: 0 },
+  };
+}
+
+function exotel(): ContractSession {
+  const streamSid = crypto.randomBytes(16).toString('hex');
+  const callSid = crypto.randomBytes(16).toString('hex');
+  let sequence = 0;
+  const media = chunks(PCM8K.inbound, 320).map((chunk, i) =>
+    JSON.stringify({ event: 'media', sequence_number: ++sequence + 2, stream_sid: streamSid, media: { chunk: i + 1, timestamp: String(i * 20), payload: b64(chunk) } }),
+  );
+  return {
+    name: 'exotel (16-bit LE PCM 8 kHz, dtmf, mark)',
+    provider: 'exotel',
+    query: '',
+    protocols: [],
+    frames: [
+      JSON.stringify({ event: 'connected' }),
+      JSON.stringify({ event: 'start', sequence_number: 1, stream_sid: streamSid, start: { stream_sid: streamSid, call_sid: callSid, account_sid: 'exotel1', from: '09999999999', to: '08888888888', custom_parameters: { lang: 'en' }, media_format: { encoding: 'base64', sample_rate: '8000', bit_rate: '128kbps' } } }),
+      ...media,
+      JSON.stringify({ event: 'dtmf', sequence_number: sequence + 3, stream_sid: streamSid, dtmf: { digit: '9', duration: '120' } }),
+      JSON.stringify({ event: 'mark', sequence_number: sequence + 4, stream_sid: streamSid, mark: { name: 'greeting-done' } }),
+      JSON.stringify({ event: 'stop', sequence_number: sequence + 5, stream_sid: streamSid, stop: { call_sid: callSid, account_sid: 'exotel1', reason: 'callended' } }),
+    ],
+    expected: { callId: callSid, streamId: streamSid, tracks: ['inbound'], encoding: 'l16le', sampleRate: 8000, params: { lang: 'en', from: '09999999999', to: '08888888888' }, stop: true, dtmf: ['9'], marks: ['greeting-done'], pcm: { inbound: PCM8K.inbound }, tolerance: 0 },
+  };
+}
+
+function bandwidth(): ContractSession {
+  const callId = `c-${uuid()}`;
+  const streamId = `s-${uuid()}`;
+  const media = timed(MU, 160).map(([track, i, bytes]) => JSON.stringify({ eventType: 'media', track, sequenceNumber: String(i + 1), payload: b64(bytes) }));
+  return {
+    name: 'bandwidth (PCMU, both tracks, no timestamps)',
+    provider: 'bandwidth',
+    query: '',
+    protocols: [],
+    frames: [
+      JSON.stringify({ eventType: 'start', metadata: { accountId: '9900000', callId, streamId, streamName: 'live_audience', tracks: [{ name: 'inbound', mediaFormat: { encoding: 'audio/PCMU', sampleRate: 8000 } }, { name: 'outbound', mediaFormat: { encoding: 'audio/PCMU', sampleRate: 8000 } }] }, streamParams: { agent: '42' } }),
+      ...media,
+      JSON.stringify({ eventType: 'stop', metadata: {} }),
+    ],
+    expected: { callId, streamId, tracks: ['inbound', 'outbound'], encoding: 'mulaw', sampleRate: 8000, params: { agent: '42', streamName: 'live_audience' }, stop: true, pcm: MU_REF, tolerance: 0 },
+  };
+}
+
+function vonage(): ContractSession {
+  const callId = uuid();
+  return {
+    name: 'vonage (binary L16 16 kHz after websocket:connected)',
+    provider: 'vonage',
+    query: '',
+    protocols: [],
+    frames: [
+      JSON.stringify({ event: 'websocket:connected', 'content-type': 'audio/l16;rate=16000', call_uuid: callId, prop1: 'value1' }),
+      ...chunks(PCM16K.inbound, 640),
+      JSON.stringify({ event: 'websocket:dtmf', digit: '3', duration: 260 }),
+    ],
+    expected: { callId, tracks: ['inbound'], encoding: 'l16le', sampleRate: 16000, mix: 'mixed', params: { prop1: 'value1' }, stop: false, dtmf: ['3'], pcm: { inbound: PCM16K.inbound }, tolerance: 0 },
+  };
+}
+
+/** 16-bit stereo frames: left = inbound, right = outbound. */
+function interleaveStereo16(left: Buffer, right: Buffer): Buffer {
+  const frames = left.length / 2;
+  const out = Buffer.alloc(frames * 4);
+  for (let i = 0; i < frames; i++) {
+    left.copy(out, i * 4, i * 2, i * 2 + 2);
+    right.copy(out, i * 4 + 2, i * 2, i * 2 + 2);
+  }
+  return out;
+}
+
+function jambonz(): ContractSession {
+  const callSid = uuid();
+  return {
+    name: 'jambonz listen (stereo L16 8 kHz, subprotocol)',
+    provider: 'jambonz',
+    query: '',
+    protocols: ['audio.jambonz.org'],
+    frames: [
+      JSON.stringify({ callSid, accountSid: uuid(), direction: 'inbound', from: '+15083084809', to: '+15083728299', callerName: 'Tom', sampleRate: 8000, mixType: 'stereo', metadata: { foo: 'bar' } }),
+      ...chunks(interleaveStereo16(PCM8K.inbound, PCM8K.outbound), 640),
+    ],
+    expected: { callId: callSid, tracks: ['inbound', 'outbound'], encoding: 'l16le', sampleRate: 8000, params: { foo: 'bar', from: '+15083084809', direction: 'inbound' }, stop: false, pcm: PCM8K, tolerance: 0 },
+  };
+}
+
+function freeswitch(): ContractSession {
+  const uuidValue = uuid();
+  return {
+    name: 'freeswitch mod_audio_fork (mono L16 16 kHz, metadata, stop text)',
+    provider: 'freeswitch',
+    query: '?mix=mono&rate=16000',
+    protocols: ['audio.drachtio.org'],
+    frames: [JSON.stringify({ uuid: uuidValue, lang: 'en-US' }), ...chunks(PCM16K.inbound, 640), JSON.stringify({ reason: 'stop' })],
+    expected: { callId: uuidValue, tracks: ['inbound'], encoding: 'l16le', sampleRate: 16000, params: { lang: 'en-US' }, stop: true, pcm: { inbound: PCM16K.inbound }, tolerance: 0 },
+  };
+}
+
+export async function contractSessions(): Promise<ContractSession[]> {
+  return [
+    twilio(),
+    signalwire(),
+    ...(await telnyxCodecs()).map(telnyx),
+    plivo('l16'),
+    plivo('mulaw'),
+    exotel(),
+    bandwidth(),
+    vonage(),
+    jambonz(),
+    freeswitch(),
+  ];
+}
