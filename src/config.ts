@@ -64,6 +64,8 @@ export const configSchema = z.object({
   twilioAuthToken: z.string().min(1).optional(),
   /** When set, /twiml adds a per-call <Parameter name="token"> (HMAC of the CallSid) that every start must carry. */
   streamTokenSecret: z.string().min(16).optional(),
+  /** Required as ?key= on /answer/<provider> before it issues stream tokens (those webhooks are not signature-checked). */
+  answerKey: z.string().min(16).optional(),
   /** When set, /streams/signalwire upgrades need `Authorization: Bearer <this>` (SignalWire's authBearerToken). */
   signalwireBearerToken: z.string().min(1).optional(),
   /** Comma-separated bearer tokens for /api; unset = /api answers loopback clients only. */
@@ -132,6 +134,7 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = {
   maxDurationMs: 'CALLTAPE_MAX_DURATION_MS',
   twilioAuthToken: 'TWILIO_AUTH_TOKEN',
   streamTokenSecret: 'CALLTAPE_STREAM_TOKEN_SECRET',
+  answerKey: 'CALLTAPE_ANSWER_KEY',
   signalwireBearerToken: 'CALLTAPE_SIGNALWIRE_BEARER_TOKEN',
   apiToken: 'CALLTAPE_API_TOKEN',
   twimlMode: 'CALLTAPE_TWIML_MODE',

@@ -16,6 +16,7 @@ import { healthRoutes } from './routes/health.js';
 import { liveRoutes } from './routes/live.js';
 import { recordingRoutes } from './routes/recordings.js';
 import { streamRoutes } from './routes/streams.js';
+import { answerRoutes } from './routes/answer.js';
 import { twimlRoutes } from './routes/twiml.js';
 
 export interface AppDeps {
@@ -66,6 +67,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   healthRoutes(app, config, deps.recorder, deps.catalog, deps.outbox);
   streamRoutes(app, deps.recorder, config);
   twimlRoutes(app, config);
+  answerRoutes(app, config);
   if (deps.catalog) {
     recordingRoutes(app, deps.catalog);
     liveRoutes(app, deps.recorder, deps.catalog);
