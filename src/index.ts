@@ -9,9 +9,10 @@
  *   });
  */
 export { createRecorder, Recorder } from './recording/recorder.js';
-export type { RecorderOptions, StreamHandle, LiveStream, RecorderStats, RecorderEvents } from './recording/recorder.js';
-export type { TransportHooks, PauseBehavior, RecordingStarted } from './recording/session.js';
-export type { RecordingMeta, TrackMeta, StereoMeta, DtmfMeta, MarkMeta, PauseMeta, EndReason } from './recording/meta.js';
+export type { RecorderOptions, StreamHandle, OpenStreamOptions, LiveStream, RecorderStats, RecorderEvents } from './recording/recorder.js';
+export type { TransportHooks, StreamOptions, PauseBehavior, RecordingStarted } from './recording/session.js';
+export type { RecordingMeta, TrackMeta, StereoMeta, DtmfMeta, MarkMeta, PauseMeta, NoticeMeta, EndReason } from './recording/meta.js';
+export type { ConnectionInfo } from './events.js';
 export { loadConfig, configSchema, ENV_NAMES, ConfigError } from './config.js';
 export type { Config, ConfigInput } from './config.js';
 export { ERRORS, CalltapeError, WS_CLOSE } from './errors.js';
