@@ -63,7 +63,7 @@ export async function startServer(options: ConfigInput = {}): Promise<RunningSer
   const recordings = recordingsRoot(config.dataDir);
   recorder.logger.info(
     { url, streams: PROVIDER_NAMES.map((p) => `/streams/${p}`), answer: '/twiml', recordings, format: config.format, catalog: catalogDb.dialect },
-    `calltape listening on ${url} (streams: ${PROVIDER_NAMES.map((p) => `ws://${hostForUrl}:${port}/streams/${p}`).join(', ')}; answer URL: ${url}/twiml); recordings go to ${recordings}`,
+    `calltape listening on ${url} (streams: ws://${hostForUrl}:${port}/streams/{${PROVIDER_NAMES.join(',')}}; answer URLs: ${url}/twiml, ${url}/answer/{telnyx,plivo,vonage,bandwidth,jambonz}); recordings go to ${recordings}`,
   );
   if ((config.webhookUrl || config.webhookAllow) && !config.webhookSecret) {
     recorder.logger.warn('CALLTAPE_WEBHOOK_SECRET is not set: webhooks are sent unsigned');
