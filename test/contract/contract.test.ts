@@ -119,4 +119,15 @@ describe('adapter contract', () => {
       });
     });
   }
+
+  it('/streams/auto refuses a stream that matches no provider: 1003, nothing recorded', async () => {
+    const before = autoServer.recorder.stats();
+    const ws = await openSocket(autoServer.wsUrl('auto'));
+    const closed = whenClosed(ws);
+    await sendAll(ws, ['{"hello":1}', '{"event":"connected"}', '{"event":"media"}', '{"what":"ever"}']);
+    expect(await closed).toMatchObject({ code: 1003, reason: 'CALLTAPE_ERR_UNKNOWN_PROVIDER' });
+    const after = autoServer.recorder.stats();
+    expect(after.streamsStarted).toBe(before.streamsStarted);
+    expect(after.rejections.CALLTAPE_ERR_UNKNOWN_PROVIDER).toBe(1);
+  });
 });
