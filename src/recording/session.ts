@@ -692,8 +692,6 @@ export class StreamSession {
       if (behavior === 'silence') decode = this.fileFormat === 'mulaw' ? writeMulawSilence : writePcmSilence;
     }
     const outcome = timeline.place(track, startSample - this.skipOffset, src, 0, count, bytesPerSample, decode);
-    const trackName = TRACK_NAMES[track]!;
-    const atMs = () => this.samplesToMs(startSample);
     switch (outcome) {
       case PlaceOutcome.Placed:
         counters.placed++;
@@ -704,17 +702,17 @@ export class StreamSession {
         break;
       case PlaceOutcome.Duplicate:
         counters.dropped++;
-        this.reject({ code: 'CALLTAPE_ERR_DUPLICATE_AUDIO', detail: `${trackName} at ${atMs()} ms` }, 'debug');
+        this.reject({ code: 'CALLTAPE_ERR_DUPLICATE_AUDIO', detail: `${TRACK_NAMES[track]} at ${this.samplesToMs(startSample)} ms` }, 'debug');
         break;
       case PlaceOutcome.Late:
         counters.dropped++;
-        this.reject({ code: 'CALLTAPE_ERR_LATE_AUDIO', detail: `${trackName} at ${atMs()} ms` }, 'debug');
+        this.reject({ code: 'CALLTAPE_ERR_LATE_AUDIO', detail: `${TRACK_NAMES[track]} at ${this.samplesToMs(startSample)} ms` }, 'debug');
         break;
       case PlaceOutcome.TooFarAhead:
         counters.dropped++;
         this.reject({
           code: 'CALLTAPE_ERR_TIMESTAMP_JUMP',
-          detail: `${trackName} at ${atMs()} ms, stream is at ${this.samplesToMs(timeline.lengthSamples)} ms`,
+          detail: `${TRACK_NAMES[track]} at ${this.samplesToMs(startSample)} ms, stream is at ${this.samplesToMs(timeline.lengthSamples)} ms`,
         });
         break;
     }
