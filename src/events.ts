@@ -105,6 +105,12 @@ export interface FrameParser {
   parseBinary(data: Uint8Array): ParseOutput;
 }
 
+/** A parser whose every frame yields exactly one result (the JSON protocols). */
+export interface SingleResultParser extends FrameParser {
+  parseText(text: string): ParseResult;
+  parseBinary(data: Uint8Array): ParseResult;
+}
+
 /** What the WebSocket handshake told about the stream, for parsers that need it. */
 export interface ConnectionInfo {
   /** The subprotocol the server agreed to, if any. */

@@ -5,20 +5,19 @@
  * session places them by arrival.
  */
 import { isRejected, rejection } from '../../errors.js';
-import type { MediaFormat, ParseResult } from '../../events.js';
+import type { MediaFormat, ParseResult, SingleResultParser } from '../../events.js';
 import {
   binaryRejected,
   describe,
   isGenericId,
   isObject,
   parseJsonObject,
-  parseParams,
+  startParams,
   parseTracks,
   readAudio,
   unknownEvent,
   type Json,
 } from '../common/json-frames.js';
-import type { SingleResultParser } from '../twilio/parse.js';
 
 function parseFormat(tracks: unknown): MediaFormat | ReturnType<typeof rejection> {
   // Each track object may declare its format; the documented one is PCMU at 8 kHz.
@@ -40,8 +39,7 @@ export function createBandwidthParser(): SingleResultParser {
     if (isRejected(tracks)) return tracks;
     const format = parseFormat(metadata.tracks);
     if (isRejected(format)) return format;
-    const known: Json = typeof metadata.streamName === 'string' ? { streamName: metadata.streamName } : {};
-    const params = parseParams(msg.streamParams ?? metadata.streamParams, 'streamParams', parseParams(known, 'metadata') as Record<string, string>);
+    const params = startParams(metadata, ['streamName'], msg.streamParams ?? metadata.streamParams, 'streamParams');
     if (isRejected(params)) return params;
     return {
       type: 'start',

@@ -99,6 +99,17 @@ export function parseParams(value: unknown, label: string, into: Record<string, 
   return into;
 }
 
+/**
+ * A start's parameters: the string fields `keys` of `source` that are worth keeping (caller
+ * numbers, stream names), then the provider's custom parameters under `label`.
+ */
+export function startParams(source: Json, keys: readonly string[], custom: unknown, label: string): Record<string, string> | Rejection {
+  const named: Json = {};
+  for (const key of keys) if (typeof source[key] === 'string') named[key] = source[key];
+  const params = parseParams(named, 'start');
+  return isRejected(params) ? params : parseParams(custom, label, params);
+}
+
 /** A non-negative integer millisecond timestamp given as a number or a decimal string. */
 export function parseTimestamp(value: unknown, label: string): number | undefined | Rejection {
   if (value === undefined) return undefined;

@@ -7,14 +7,14 @@
  * `?tracks=both` declares both.
  */
 import { isRejected, rejection } from '../../errors.js';
-import type { ConnectionInfo, MediaFormat, ParseResult } from '../../events.js';
+import type { ConnectionInfo, MediaFormat, ParseResult, SingleResultParser } from '../../events.js';
 import {
   binaryRejected,
   describe,
   isGenericId,
   isObject,
   parseJsonObject,
-  parseParams,
+  startParams,
   parseTracks,
   readAudio,
   readDtmf,
@@ -23,7 +23,6 @@ import {
   unknownEvent,
   type Json,
 } from '../common/json-frames.js';
-import type { SingleResultParser } from '../twilio/parse.js';
 
 function parseFormat(value: unknown, query: URLSearchParams | undefined): MediaFormat | ReturnType<typeof rejection> {
   const format = isObject(value) ? value : {};
@@ -46,9 +45,7 @@ export function createExotelParser(connection: ConnectionInfo = {}): SingleResul
     if (isRejected(tracks)) return tracks;
     const format = parseFormat(start.media_format, connection.query);
     if (isRejected(format)) return format;
-    const known: Json = {};
-    for (const key of ['from', 'to']) if (typeof start[key] === 'string') known[key] = start[key];
-    const params = parseParams(start.custom_parameters, 'custom_parameters', parseParams(known, 'start') as Record<string, string>);
+    const params = startParams(start, ['from', 'to'], start.custom_parameters, 'custom_parameters');
     if (isRejected(params)) return params;
     return {
       type: 'start',

@@ -8,7 +8,7 @@
  * milliseconds, all are taken relative to it (the docs do not say which Plivo sends).
  */
 import { isRejected, rejection } from '../../errors.js';
-import type { MediaFormat, ParseResult, WireEncoding } from '../../events.js';
+import type { MediaFormat, ParseResult, SingleResultParser, WireEncoding } from '../../events.js';
 import {
   binaryRejected,
   describe,
@@ -23,7 +23,6 @@ import {
   unknownEvent,
   type Json,
 } from '../common/json-frames.js';
-import type { SingleResultParser } from '../twilio/parse.js';
 
 const ENCODINGS: ReadonlyMap<string, WireEncoding> = new Map([
   ['audio/x-mulaw', 'mulaw'],

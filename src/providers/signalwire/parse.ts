@@ -4,7 +4,8 @@
  * mu-law, a stop without body and dtmf.duration. Only the dialect differs.
  */
 import { isTwilioSid, isUuid } from '../twilio/ids.js';
-import { createTwilioParser, type SingleResultParser, type TwilioDialect } from '../twilio/parse.js';
+import type { SingleResultParser } from '../../events.js';
+import { createTwilioParser, type TwilioDialect } from '../twilio/parse.js';
 
 export const SIGNALWIRE_DIALECT: TwilioDialect = {
   provider: 'signalwire',

@@ -7,14 +7,14 @@
  * them (the timeline's reorder window takes the rest).
  */
 import { isRejected, rejection } from '../../errors.js';
-import type { ConnectionInfo, MediaFormat, ParseResult, WireEncoding } from '../../events.js';
+import type { ConnectionInfo, MediaFormat, ParseResult, SingleResultParser, WireEncoding } from '../../events.js';
 import {
   binaryRejected,
   describe,
   isGenericId,
   isObject,
   parseJsonObject,
-  parseParams,
+  startParams,
   parseTracks,
   readAudio,
   readDtmf,
@@ -23,7 +23,6 @@ import {
   unknownEvent,
   type Json,
 } from '../common/json-frames.js';
-import type { SingleResultParser } from '../twilio/parse.js';
 
 const ENCODINGS: ReadonlyMap<string, WireEncoding> = new Map([
   ['pcmu', 'mulaw'],
@@ -62,9 +61,7 @@ export function createTelnyxParser(connection: ConnectionInfo = {}): SingleResul
     const tracks = start.tracks === undefined ? tracksFromQuery(connection.query) : parseTracks(start.tracks, 'start.tracks');
     if (isRejected(tracks)) return tracks;
     // from/to/client_state are kept as parameters, so the catalog can filter on them.
-    const known: Json = {};
-    for (const key of ['from', 'to', 'client_state', 'call_session_id']) if (typeof start[key] === 'string') known[key] = start[key];
-    const params = parseParams(start.custom_parameters, 'custom_parameters', parseParams(known, 'start') as Record<string, string>);
+    const params = startParams(start, ['from', 'to', 'client_state', 'call_session_id'], start.custom_parameters, 'custom_parameters');
     if (isRejected(params)) return params;
     return {
       type: 'start',

@@ -4,7 +4,7 @@
  * with its own id rules and codecs (see providers/signalwire/parse.ts).
  */
 import { isRejected, rejection } from '../../errors.js';
-import type { FrameParser, MediaFormat, ParseResult, StartEvent, WireEncoding } from '../../events.js';
+import type { MediaFormat, ParseResult, SingleResultParser, StartEvent, WireEncoding } from '../../events.js';
 import {
   binaryRejected,
   describe,
@@ -37,12 +37,6 @@ export const TWILIO_DIALECT: TwilioDialect = {
   isAccountId: (v): v is string => isTwilioSid(v, 'AC'),
   encodings: new Map([['audio/x-mulaw', 'mulaw']]),
 };
-
-/** A parser whose every frame yields exactly one result (the JSON protocols). */
-export interface SingleResultParser extends FrameParser {
-  parseText(text: string): ParseResult;
-  parseBinary(data: Uint8Array): ParseResult;
-}
 
 export function createTwilioParser(dialect: TwilioDialect = TWILIO_DIALECT): SingleResultParser {
   function parseStart(msg: Json): ParseResult {
