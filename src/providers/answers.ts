@@ -26,7 +26,7 @@ const xml = (lines: string[]): Answer => ({
 const json = (value: unknown): Answer => ({ contentType: 'application/json; charset=utf-8', body: `${JSON.stringify(value, null, 2)}\n` });
 
 export const ANSWERS = {
-  /** TeXML: both tracks; Telnyx's start names no tracks, so the URL says both. */
+  /** TeXML: both tracks; Telnyx's start names no tracks, so the URL says both. No parameters (see CARRIES_PARAMS). */
   telnyx: ({ streamUrl, pauseSeconds }: AnswerInput): Answer =>
     xml([
       '<Response>',
@@ -71,9 +71,12 @@ export const ANSWERS = {
 
 export type AnswerProvider = keyof typeof ANSWERS;
 
+/** Whether the provider's stream start delivers parameters from the markup (Telnyx's: none known). */
+export const CARRIES_PARAMS: Record<AnswerProvider, boolean> = { telnyx: false, plivo: true, vonage: true, bandwidth: true, jambonz: true };
+
 /** Where each provider's answer webhook names the call (the id its stream's start carries). */
 export const CALL_ID_FIELDS: Record<AnswerProvider, readonly string[]> = {
-  telnyx: ['CallControlId', 'call_control_id'],
+  telnyx: [],
   plivo: ['CallUUID'],
   vonage: ['uuid'],
   bandwidth: ['callId'],

@@ -35,6 +35,13 @@ describe('/answer/<provider>', () => {
     expect(doc.Response.Start.Stream).toMatchObject({ url: 'wss://rec.example.com/streams/telnyx?tracks=both', track: 'both_tracks' });
   });
 
+  it('Telnyx: refuses parameters and tokens it could not deliver instead of dropping them', async () => {
+    const withParam = await get(server, '/answer/telnyx?param.agent=42');
+    expect(withParam.status).toBe(400);
+    expect(await withParam.text()).toContain('carry no custom parameters');
+    expect((await get(hardened, `/answer/telnyx?key=${KEY}`)).status).toBe(400);
+  });
+
   it('Plivo: <Stream> with the URL as text and parameters in extraHeaders', async () => {
     const res = await get(server, '/answer/plivo?param.agent=42');
     const doc = xml.parse(await res.text());

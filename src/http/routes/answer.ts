@@ -11,9 +11,10 @@
 import type { FastifyInstance } from 'fastify';
 import { constantTimeEqual } from '../../auth/constant-time.js';
 import { STREAM_TOKEN_PARAM, streamToken } from '../../auth/stream-token.js';
+import { paramsFromQuery } from './query-params.js';
 import type { Config } from '../../config.js';
 import { CalltapeError } from '../../errors.js';
-import { ANSWERS, CALL_ID_FIELDS, CALL_ID_PARAM, type AnswerProvider } from '../../providers/answers.js';
+import { ANSWERS, CALL_ID_FIELDS, CALL_ID_PARAM, CARRIES_PARAMS, type AnswerProvider } from '../../providers/answers.js';
 import { publicStreamBase } from '../public-url.js';
 
 const MAX_PARAMS = 12;
@@ -31,14 +32,13 @@ export function answerRoutes(app: FastifyInstance, config: Config): void {
       handler: async (request, reply) => {
         const query = asRecord(request.query);
         const body = asRecord(request.body);
-        const params: Array<[string, string]> = [];
-        for (const [key, value] of Object.entries(query)) {
-          if (!key.startsWith('param.') || typeof value !== 'string') continue;
-          const name = key.slice('param.'.length);
-          if (!PARAM_NAME.test(name) || value.length > 256 || name === STREAM_TOKEN_PARAM) {
-            throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `parameter ${JSON.stringify(name.slice(0, 40))} is reserved, empty, too long or not [A-Za-z0-9_]`);
-          }
-          params.push([name, value]);
+        const params = paramsFromQuery(query, (name, value) =>
+          !PARAM_NAME.test(name) || value.length > 256 ? 'must be [A-Za-z0-9_] (64 at most) with a value of 256 characters at most' : undefined,
+        );
+        if (!CARRIES_PARAMS[provider] && (params.length > 0 || config.streamTokenSecret)) {
+          // Said plainly rather than dropped: nothing would arrive, and with a token secret
+          // every stream of this provider would be refused.
+          throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `${provider} streams carry no custom parameters: param.* and the per-call token (CALLTAPE_STREAM_TOKEN_SECRET) cannot be used`);
         }
         const callId = CALL_ID_FIELDS[provider].map((field) => body[field] ?? query[field]).find((v): v is string => typeof v === 'string' && v.length > 0);
         const callIdParam = CALL_ID_PARAM[provider];

@@ -13,6 +13,7 @@ import { isUuid } from '../../providers/twilio/ids.js';
 import { buildTwiml, type TwimlMode } from '../../providers/twilio/answer.js';
 import { STREAM_TOKEN_PARAM, streamToken } from '../../auth/stream-token.js';
 import { checkTwilioWebhook } from '../auth.js';
+import { paramsFromQuery } from './query-params.js';
 import { publicStreamBase } from '../public-url.js';
 
 const MAX_PARAMS = 20;
@@ -39,19 +40,8 @@ export function twimlRoutes(app: FastifyInstance, config: Config): void {
       }
       const callSid = body.CallSid ?? query.CallSid;
       const provider = requested ?? (isUuid(callSid) ? 'signalwire' : 'twilio');
-      const params: Array<[string, string]> = [];
-      for (const [key, value] of Object.entries(query)) {
-        if (!key.startsWith('param.') || typeof value !== 'string') continue;
-        const name = key.slice('param.'.length);
-        // Twilio: name plus value must stay under 500 characters.
-        if (name.length === 0 || name.length + value.length >= 500) {
-          throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `parameter ${JSON.stringify(name.slice(0, 40))} is empty or too long`);
-        }
-        params.push([name, value]);
-      }
-      if (params.some(([name]) => name === STREAM_TOKEN_PARAM)) {
-        throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `parameter name "${STREAM_TOKEN_PARAM}" is reserved`);
-      }
+      // Twilio: name plus value must stay under 500 characters.
+      const params = paramsFromQuery(query, (name, value) => (name.length + value.length >= 500 ? 'is too long (name plus value: under 500)' : undefined));
       if (config.streamTokenSecret) {
         if (typeof callSid !== 'string' || callSid.length === 0) {
           throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', 'CallSid is needed to issue the stream token');
