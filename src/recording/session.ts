@@ -428,7 +428,7 @@ export class StreamSession {
     this.setUpDecoding(event);
     for (const track of event.tracks) this.declared[TRACK_INDEX[track]] = true;
     if (this.options.tee && !this.declared[1]) {
-      if (this.frameDecoders[0]) {
+      if (this.frameDecoders.some(Boolean)) {
         this.log.warn({ encoding: event.format.encoding }, 'bot-audio tee is not available for this codec; recording the caller only');
       } else {
         this.declared[1] = true;
@@ -525,7 +525,11 @@ export class StreamSession {
       case 'g722':
       case 'opus':
         // Stateful: each track's frames are decoded whole, in order, before placing.
-        this.frameDecoders = [createFrameDecoder(event.format), createFrameDecoder(event.format)];
+        // Only for the declared tracks: an Opus decoder holds WebAssembly memory.
+        this.frameDecoders = [
+          event.tracks.includes('inbound') ? createFrameDecoder(event.format) : undefined,
+          event.tracks.includes('outbound') ? createFrameDecoder(event.format) : undefined,
+        ];
         this.wireBytesPerSample = 2;
         this.decode = copyPcm;
         return;
@@ -832,7 +836,7 @@ export class StreamSession {
       ...(start.mix ? { mix: start.mix } : {}),
       ...(this.tee ? { outboundSource: 'tee' as const } : {}),
       ...(this.arrival ? { arrivalGapFilledMs: this.samplesToMs(this.arrival.insertedSamples) } : {}),
-      mediaFormat: { ...start.format, ...(this.l16Order && !this.frameDecoders[0] && this.wireBytesPerSample === 2 ? { byteOrder: this.l16Order } : {}) },
+      mediaFormat: { ...start.format, ...(this.l16Order ? { byteOrder: this.l16Order } : {}) },
       fileFormat: { format: this.fileFormat, sampleRate: this.sampleRate },
       customParameters: { ...start.params },
       startedAt: this.startedAt!.toISOString(),
