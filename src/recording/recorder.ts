@@ -9,6 +9,7 @@ import { loadConfig, type Config, type ConfigInput } from '../config.js';
 import { CalltapeError, type ErrorCode } from '../errors.js';
 import type { ConnectionInfo } from '../events.js';
 import { PROVIDERS, isProviderName, type ProviderName } from '../providers/registry.js';
+import { BufferPool } from './buffer-pool.js';
 import type { RecordingMeta } from './meta.js';
 import {
   StreamSession,
@@ -80,6 +81,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
   private readonly scratch: Buffer;
   /** Decoded PCM of one frame of a stateful codec (G.722: two samples per byte). */
   private readonly pcmScratch: Int16Array;
+  private readonly chunks = new BufferPool();
   private closing: Promise<void> | undefined;
 
   constructor(options: RecorderOptions = {}) {
@@ -192,6 +194,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       logger: this.logger,
       scratch: this.scratch,
       pcmScratch: this.pcmScratch,
+      chunks: this.chunks,
       countRejection: (code) => this.countRejection(code),
       countFrame: () => {
         this.framesReceived++;

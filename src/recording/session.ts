@@ -44,6 +44,7 @@ import {
 } from './meta.js';
 import { PlaceOutcome, Timeline, type SampleDecoder } from './timeline.js';
 import { WavFileWriter } from './wav-file.js';
+import type { BufferPool } from './buffer-pool.js';
 import type { WavFormat } from './wav-header.js';
 
 /** What the session needs from the recorder that owns it. */
@@ -59,6 +60,8 @@ export interface SessionContext {
   readonly scratch: Buffer;
   /** Where stateful codecs (G.722, Opus) decode a frame; shared the same way as `scratch`. */
   readonly pcmScratch: Int16Array;
+  /** Batch buffers for the files, shared by all streams and given back as writes complete. */
+  readonly chunks: BufferPool;
   countRejection(code: ErrorCode): void;
   countFrame(): void;
   started(session: StreamSession): void;
@@ -144,6 +147,8 @@ export class StreamSession {
   private fileFormat: WavFormat = 'pcm16';
   private writers: { inbound?: WavFileWriter; outbound?: WavFileWriter; stereo?: WavFileWriter } = {};
   private decode: SampleDecoder = () => undefined;
+  /** mu-law to 16-bit files: the timeline holds codes and expands them as it writes. */
+  private expandCodes: Int16Array | undefined;
   /** Per-track decoders of stateful codecs; undefined for the table codecs. */
   private frameDecoders: [FrameDecoder | undefined, FrameDecoder | undefined] = [undefined, undefined];
   private sampleRate = 8000;
@@ -443,9 +448,12 @@ export class StreamSession {
     const wantStereo = config.recordStereo && hasBoth;
     const layout = { format: this.fileFormat, sampleRate: this.sampleRate };
     const onFailure = (writer: WavFileWriter, err: NodeJS.ErrnoException) => this.onWriteFailure(writer, err);
-    const onWritten = (bytes: number) => this.ctx.countBytesWritten(bytes);
+    const writerOptions = {
+      onWritten: (bytes: number) => this.ctx.countBytesWritten(bytes),
+      recycle: (chunk: Buffer) => this.ctx.chunks.release(chunk),
+    };
     const writerFor = (name: string, channels: number) =>
-      new WavFileWriter(path.join(dir, `${name}.wav`), { ...layout, channels }, onFailure, onWritten);
+      new WavFileWriter(path.join(dir, `${name}.wav`), { ...layout, channels }, onFailure, writerOptions);
     if (this.declared[0] && config.recordInbound) this.writers.inbound = writerFor('inbound', 1);
     if (this.declared[1] && config.recordOutbound) this.writers.outbound = writerFor('outbound', 1);
     if (wantStereo) this.writers.stereo = writerFor('stereo', 2);
@@ -458,6 +466,8 @@ export class StreamSession {
     const keepOutbound = this.declared[1] && (config.recordOutbound || wantStereo);
     this.timeline = new Timeline({
       format: this.fileFormat,
+      expandCodes: this.expandCodes,
+      chunks: this.ctx.chunks,
       // Room for a batch, the reorder window, and a frame of any usual size on top.
       capacitySamples: flushSamples + reorderSamples + ms(100),
       flushSamples,
@@ -516,7 +526,8 @@ export class StreamSession {
     switch (encoding) {
       case 'mulaw':
         this.wireBytesPerSample = 1;
-        this.decode = decodeMulaw;
+        this.decode = copyCodes;
+        this.expandCodes = MULAW_TO_LINEAR;
         return;
       case 'alaw':
         this.wireBytesPerSample = 1;
@@ -693,7 +704,7 @@ export class StreamSession {
         counters.skipped++;
         return;
       }
-      if (behavior === 'silence') decode = this.fileFormat === 'mulaw' ? writeMulawSilence : writePcmSilence;
+      if (behavior === 'silence') decode = this.fileFormat === 'mulaw' || this.expandCodes ? writeMulawSilence : writePcmSilence;
     }
     const outcome = timeline.place(track, startSample - this.skipOffset, src, 0, count, bytesPerSample, decode);
     switch (outcome) {
@@ -869,9 +880,6 @@ function isResultList(output: ParseOutput): output is readonly ParseResult[] {
   return Array.isArray(output);
 }
 
-const decodeMulaw: SampleDecoder = (src, offset, count, dst, index) =>
-  decodeG711(MULAW_TO_LINEAR, src, offset, count, dst as Int16Array, index);
-
 const decodeAlaw: SampleDecoder = (src, offset, count, dst, index) =>
   decodeG711(ALAW_TO_LINEAR, src, offset, count, dst as Int16Array, index);
 
@@ -881,7 +889,7 @@ const copyPcm: SampleDecoder = (src, offset, count, dst, index) => {
   (dst as Int16Array).set(pcm, index);
 };
 
-/** mu-law in, mu-law out: the wire bytes go to the file unchanged. */
+/** mu-law codes kept as they are: for mu-law files, or expanded by the timeline as it writes. */
 const copyCodes: SampleDecoder = (src, offset, count, dst, index) => {
   for (let i = 0; i < count; i++) dst[index + i] = src[offset + i]!;
 };

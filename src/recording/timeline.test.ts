@@ -1,11 +1,16 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { decodeG711, MULAW_TO_LINEAR } from '../codec/g711.js';
+import { BufferPool } from './buffer-pool.js';
 import { PlaceOutcome, Timeline, type AudioSink, type SampleDecoder } from './timeline.js';
 
-/** Collects what a file would receive. */
+/** Collects what a file would receive (and gives pooled batches back, as the file writer does). */
 class MemorySink implements AudioSink {
   chunks: Buffer[] = [];
+  constructor(private readonly pool?: BufferPool) {}
   append(chunk: Buffer): void {
     this.chunks.push(Buffer.from(chunk));
+    this.pool?.release(chunk);
   }
   samples(): number[] {
     const all = Buffer.concat(this.chunks);
@@ -134,5 +139,52 @@ describe('Timeline', () => {
     place(0, undefined, [3]);
     timeline.finish();
     expect(inbound.samples()).toEqual([1, 2, 3]);
+  });
+
+  it('holding mu-law codes and expanding them as it writes gives the same files as decoding on arrival', () => {
+    const copyCodes: SampleDecoder = (src, offset, count, dst, index) => {
+      for (let i = 0; i < count; i++) dst[index + i] = src[offset + i]!;
+    };
+    const decodeMulaw: SampleDecoder = (src, offset, count, dst, index) =>
+      decodeG711(MULAW_TO_LINEAR, src, offset, count, dst as Int16Array, index);
+    const frame = fc.record({
+      track: fc.constantFrom(0 as const, 1 as const),
+      start: fc.option(fc.nat(600), { nil: undefined }),
+      codes: fc.uint8Array({ minLength: 1, maxLength: 40 }),
+    });
+    fc.assert(
+      fc.property(fc.array(frame, { maxLength: 60 }), (frames) => {
+        const pool = new BufferPool();
+        const build = (expandCodes: Int16Array | undefined) => {
+          const sinks = { inbound: new MemorySink(pool), outbound: new MemorySink(pool), stereo: new MemorySink(pool) };
+          const timeline = new Timeline({
+            format: 'pcm16',
+            expandCodes,
+            chunks: pool,
+            capacitySamples: 64,
+            flushSamples: 16,
+            reorderSamples: 8,
+            snapSamples: 1,
+            maxGapSamples: 200,
+            tracks: [{ mono: sinks.inbound }, { mono: sinks.outbound }],
+            stereo: sinks.stereo,
+          });
+          return { timeline, sinks };
+        };
+        const held = build(MULAW_TO_LINEAR);
+        const decoded = build(undefined);
+        for (const f of frames) {
+          const a = held.timeline.place(f.track, f.start, f.codes, 0, f.codes.length, 1, copyCodes);
+          const b = decoded.timeline.place(f.track, f.start, f.codes, 0, f.codes.length, 1, decodeMulaw);
+          expect(a).toBe(b);
+        }
+        held.timeline.finish();
+        decoded.timeline.finish();
+        for (const name of ['inbound', 'outbound', 'stereo'] as const) {
+          expect(Buffer.concat(held.sinks[name].chunks).equals(Buffer.concat(decoded.sinks[name].chunks))).toBe(true);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });

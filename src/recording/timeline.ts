@@ -9,14 +9,22 @@
  * (every track and the stereo mix cut at the same sample, so they cannot drift apart), and
  * the window slides. The `reorder` tail that is held back lets a frame that arrives late, or
  * a track that runs a little behind the other, still fill its place instead of being lost.
- * Memory is the window and nothing else, however long the call.
+ * Memory is the window and nothing else, however long the call. For mu-law streams the
+ * window holds the 8-bit codes and expands them to 16-bit samples only as a batch is written,
+ * which halves it; which samples hold audio is one bit each (CoverageBits).
  */
 import { MULAW_SILENCE } from '../codec/g711.js';
+import { CoverageBits } from './coverage.js';
 import type { WavFormat } from './wav-header.js';
 
 /** Where a timeline's batches go; WavFileWriter is one. Chunks are never modified afterwards. */
 export interface AudioSink {
   append(chunk: Buffer): void;
+}
+
+/** Where batch buffers come from (a BufferPool, whose buffers the file writer gives back). */
+export interface ChunkSource {
+  take(bytes: number): Buffer;
 }
 
 /**
@@ -47,6 +55,13 @@ export type PlaceOutcome = (typeof PlaceOutcome)[keyof typeof PlaceOutcome];
 
 export interface TimelineOptions {
   readonly format: WavFormat;
+  /**
+   * With format pcm16: the window holds mu-law codes (decoders copy them in) and this table
+   * expands them as batches are written. Omitted: the window holds 16-bit samples.
+   */
+  readonly expandCodes?: Int16Array | undefined;
+  /** Batch buffers; omitted, each batch is newly allocated. */
+  readonly chunks?: ChunkSource | undefined;
   /** Window length; a frame longer than this is placed in pieces. */
   readonly capacitySamples: number;
   /** Batch size: how much settled audio accumulates before a write. */
@@ -83,8 +98,8 @@ const SILENCE_MULAW = Buffer.alloc(SILENCE_CHUNK_SAMPLES, MULAW_SILENCE);
 class TrackWindow {
   readonly bytes: Buffer;
   readonly samples: Int16Array | Uint8Array;
-  /** 1 where the sample in the window holds received audio. */
-  readonly covered: Uint8Array;
+  /** Set where the sample in the window holds received audio. */
+  readonly covered: CoverageBits;
   /** Absolute sample index just past the furthest audio placed on this track. */
   head = 0;
   readonly stats: TrackStats = { placedSamples: 0, lateSamples: 0, duplicateSamples: 0 };
@@ -92,22 +107,25 @@ class TrackWindow {
   constructor(
     readonly sinks: TrackSinks,
     capacity: number,
-    format: WavFormat,
+    holdsCodes: boolean,
   ) {
-    if (format === 'pcm16') {
-      this.bytes = Buffer.alloc(capacity * 2);
-      this.samples = new Int16Array(this.bytes.buffer, this.bytes.byteOffset, capacity);
-    } else {
+    if (holdsCodes) {
       this.bytes = Buffer.alloc(capacity, MULAW_SILENCE);
       this.samples = new Uint8Array(this.bytes.buffer, this.bytes.byteOffset, capacity);
+    } else {
+      this.bytes = Buffer.alloc(capacity * 2);
+      this.samples = new Int16Array(this.bytes.buffer, this.bytes.byteOffset, capacity);
     }
-    this.covered = new Uint8Array(capacity);
+    this.covered = new CoverageBits(capacity);
   }
 }
 
 export class Timeline {
   private readonly opts: TimelineOptions;
+  /** Bytes per sample in the files. */
   private readonly bytesPerSample: number;
+  /** Bytes per sample in the window (1 when it holds mu-law codes). */
+  private readonly windowBytesPerSample: number;
   private readonly silenceByte: number;
   private readonly silence: Buffer;
   private readonly windows: readonly [TrackWindow | undefined, TrackWindow | undefined];
@@ -129,23 +147,26 @@ export class Timeline {
     if (opts.flushSamples + opts.reorderSamples > opts.capacitySamples) {
       throw new RangeError('timeline capacity must hold a batch plus the reorder window');
     }
+    if (opts.expandCodes && opts.format !== 'pcm16') throw new RangeError('expandCodes needs pcm16 files');
     this.opts = opts;
+    const holdsCodes = opts.format === 'mulaw' || opts.expandCodes !== undefined;
     this.bytesPerSample = opts.format === 'pcm16' ? 2 : 1;
-    this.silenceByte = opts.format === 'pcm16' ? 0 : MULAW_SILENCE;
+    this.windowBytesPerSample = holdsCodes ? 1 : 2;
+    this.silenceByte = holdsCodes ? MULAW_SILENCE : 0;
     this.silence = opts.format === 'pcm16' ? SILENCE_PCM16 : SILENCE_MULAW;
     const [first, second] = opts.tracks;
     this.windows = [
-      first && new TrackWindow(first, opts.capacitySamples, opts.format),
-      second && new TrackWindow(second, opts.capacitySamples, opts.format),
+      first && new TrackWindow(first, opts.capacitySamples, holdsCodes),
+      second && new TrackWindow(second, opts.capacitySamples, holdsCodes),
     ];
     this.reorder = opts.reorderSamples;
     this.pieceSamples = Math.max(1, opts.capacitySamples - opts.flushSamples);
-    if (opts.format === 'pcm16') {
-      this.scratchBytes = Buffer.alloc(this.pieceSamples * 2);
-      this.scratch = new Int16Array(this.scratchBytes.buffer, this.scratchBytes.byteOffset, this.pieceSamples);
-    } else {
+    if (holdsCodes) {
       this.scratchBytes = Buffer.alloc(this.pieceSamples);
       this.scratch = new Uint8Array(this.scratchBytes.buffer, this.scratchBytes.byteOffset, this.pieceSamples);
+    } else {
+      this.scratchBytes = Buffer.alloc(this.pieceSamples * 2);
+      this.scratch = new Int16Array(this.scratchBytes.buffer, this.scratchBytes.byteOffset, this.pieceSamples);
     }
   }
 
@@ -242,7 +263,7 @@ export class Timeline {
     if (at >= win.head) {
       // The common case: audio at or past the track's end, where nothing is placed yet.
       decode(src, offset, n, win.samples, index);
-      win.covered.fill(1, index, index + n);
+      win.covered.addRange(index, index + n);
       win.stats.placedSamples += n;
       win.head = at + n;
     } else {
@@ -267,9 +288,9 @@ export class Timeline {
     decode(src, offset, n, this.scratch, 0);
     let kept = 0;
     for (let i = 0; i < n; i++) {
-      if (win.covered[index + i] === 0) {
+      if (!win.covered.has(index + i)) {
         win.samples[index + i] = this.scratch[i]!;
-        win.covered[index + i] = 1;
+        win.covered.add(index + i);
         kept++;
       }
     }
@@ -291,25 +312,43 @@ export class Timeline {
     this.windowStart = target;
   }
 
+  private takeChunk(bytes: number): Buffer {
+    return this.opts.chunks ? this.opts.chunks.take(bytes) : Buffer.allocUnsafe(bytes);
+  }
+
   private emitWindow(count: number): void {
     const bps = this.bytesPerSample;
+    const expand = this.opts.expandCodes;
     const [left, right] = this.windows;
     for (const win of this.windows) {
       if (!win?.sinks.mono) continue;
-      const chunk = Buffer.allocUnsafe(count * bps);
-      win.bytes.copy(chunk, 0, 0, count * bps);
+      const chunk = this.takeChunk(count * bps);
+      if (expand) {
+        const out = new Int16Array(chunk.buffer, chunk.byteOffset, count);
+        const codes = win.samples;
+        for (let i = 0; i < count; i++) out[i] = expand[codes[i]!]!;
+      } else {
+        win.bytes.copy(chunk, 0, 0, count * bps);
+      }
       win.sinks.mono.append(chunk);
     }
     const stereo = this.opts.stereo;
     if (stereo && left && right) {
-      const chunk = Buffer.allocUnsafe(count * bps * 2);
+      const chunk = this.takeChunk(count * bps * 2);
       const out: Int16Array | Uint8Array =
         bps === 2 ? new Int16Array(chunk.buffer, chunk.byteOffset, count * 2) : chunk;
       const l = left.samples;
       const r = right.samples;
-      for (let i = 0, j = 0; i < count; i++, j += 2) {
-        out[j] = l[i]!;
-        out[j + 1] = r[i]!;
+      if (expand) {
+        for (let i = 0, j = 0; i < count; i++, j += 2) {
+          out[j] = expand[l[i]!]!;
+          out[j + 1] = expand[r[i]!]!;
+        }
+      } else {
+        for (let i = 0, j = 0; i < count; i++, j += 2) {
+          out[j] = l[i]!;
+          out[j + 1] = r[i]!;
+        }
       }
       stereo.append(chunk);
     }
@@ -334,18 +373,16 @@ export class Timeline {
 
   private slide(count: number): void {
     const capacity = this.opts.capacitySamples;
-    const bps = this.bytesPerSample;
+    const bps = this.windowBytesPerSample;
     for (const win of this.windows) {
       if (!win) continue;
       if (count >= capacity) {
         win.bytes.fill(this.silenceByte);
-        win.covered.fill(0);
       } else {
         win.bytes.copyWithin(0, count * bps, capacity * bps);
         win.bytes.fill(this.silenceByte, (capacity - count) * bps);
-        win.covered.copyWithin(0, count, capacity);
-        win.covered.fill(0, capacity - count);
       }
+      win.covered.shiftDown(count);
     }
   }
 }

@@ -5,10 +5,19 @@
  * All file operations run one at a time through a small queue: appends that pile up while a
  * write is in flight go out together as one positional writev, the header patch always
  * describes exactly the audio that reached the file before it, and nothing is a promise
- * until close (the media path calls append() per flush and must stay cheap).
+ * until close (the media path calls append() per flush and must stay cheap). Each appended
+ * chunk is handed to `recycle` once the kernel has it (or it was dropped after a failure),
+ * so batch buffers can be reused (see BufferPool).
  */
 import fs from 'node:fs';
 import { buildWavHeader, headerSize, MAX_WAV_DATA_BYTES, type WavLayout } from './wav-header.js';
+
+export interface WavFileWriterOptions {
+  /** Audio bytes that reached the file, per write. */
+  readonly onWritten?: ((bytes: number) => void) | undefined;
+  /** A chunk from append() that is no longer needed (written, or dropped after a failure). */
+  readonly recycle?: ((chunk: Buffer) => void) | undefined;
+}
 
 export class WavFileWriter {
   readonly path: string;
@@ -37,18 +46,20 @@ export class WavFileWriter {
   private batchesSincePatch = 0;
 
   private readonly onWritten: ((bytes: number) => void) | undefined;
+  private readonly recycle: ((chunk: Buffer) => void) | undefined;
 
   constructor(
     path: string,
     layout: WavLayout,
     onFailure: (writer: WavFileWriter, err: NodeJS.ErrnoException) => void,
-    onWritten?: (bytes: number) => void,
+    options: WavFileWriterOptions = {},
   ) {
     this.path = path;
     this.layout = layout;
     this.dataOffset = headerSize(layout.format);
     this.onFailure = onFailure;
-    this.onWritten = onWritten;
+    this.onWritten = options.onWritten;
+    this.recycle = options.recycle;
   }
 
   /** Audio bytes the kernel has taken so far. */
@@ -69,8 +80,12 @@ export class WavFileWriter {
 
   /** Queues audio; `chunk` must not be modified afterwards (the writer keeps it until written). */
   append(chunk: Buffer): void {
-    if (this.error || this.closeRequested) return;
+    if (this.error || this.closeRequested || chunk.length === 0) {
+      this.recycle?.(chunk);
+      return;
+    }
     if (this.appendedBytes + chunk.length > MAX_WAV_DATA_BYTES) {
+      this.recycle?.(chunk);
       this.fail(Object.assign(new Error(`WAV size limit reached in ${this.path}`), { code: 'EFBIG' }));
       return;
     }
@@ -160,17 +175,24 @@ export class WavFileWriter {
   private readonly afterData = (err: NodeJS.ErrnoException | null, written: number): void => {
     this.busy = false;
     if (err) {
+      this.recycleAll(this.inFlight);
       this.fail(err);
     } else {
       this.writtenBytes += written;
       this.onWritten?.(written);
       // A short write (the disk filling up, typically): put the unwritten tail back in front.
       if (written < this.inFlightBytes) this.requeueTail(written);
+      else this.recycleAll(this.inFlight);
     }
     this.inFlight.length = 0;
     this.inFlightBytes = 0;
     this.pump();
   };
+
+  private recycleAll(chunks: Buffer[]): void {
+    const recycle = this.recycle;
+    if (recycle) for (const chunk of chunks) recycle(chunk);
+  }
 
   private readonly afterClose = (err: NodeJS.ErrnoException | null): void => {
     this.busy = false;
@@ -185,6 +207,7 @@ export class WavFileWriter {
     for (const chunk of this.inFlight) {
       if (skip >= chunk.length) {
         skip -= chunk.length;
+        this.recycle?.(chunk);
         continue;
       }
       tail.push(skip > 0 ? chunk.subarray(skip) : chunk);
@@ -198,6 +221,7 @@ export class WavFileWriter {
   private fail(err: NodeJS.ErrnoException): void {
     if (this.error) return;
     this.error = err;
+    this.recycleAll(this.pending);
     this.pending = [];
     this.pendingBytes = 0;
     this.onFailure(this, err);

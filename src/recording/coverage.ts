@@ -1,0 +1,65 @@
+/**
+ * Which samples of a timeline window hold received audio: one bit per sample, so a second
+ * of 8 kHz audio costs 1 KB instead of 8. The window only ever asks for whole ranges to be
+ * marked, single samples to be tested and marked (where frames overlap), and everything to
+ * move down when it slides.
+ */
+export class CoverageBits {
+  private readonly words: Uint32Array;
+
+  constructor(readonly capacity: number) {
+    this.words = new Uint32Array((capacity >>> 5) + 1);
+  }
+
+  has(index: number): boolean {
+    return (this.words[index >>> 5]! & (1 << (index & 31))) !== 0;
+  }
+
+  add(index: number): void {
+    this.words[index >>> 5]! |= 1 << (index & 31);
+  }
+
+  /** Marks [from, to). */
+  addRange(from: number, to: number): void {
+    const words = this.words;
+    let i = from;
+    while (i < to && (i & 31) !== 0) {
+      words[i >>> 5]! |= 1 << (i & 31);
+      i++;
+    }
+    while (i + 32 <= to) {
+      words[i >>> 5] = 0xffffffff;
+      i += 32;
+    }
+    while (i < to) {
+      words[i >>> 5]! |= 1 << (i & 31);
+      i++;
+    }
+  }
+
+  clear(): void {
+    this.words.fill(0);
+  }
+
+  /** Sample i + count becomes sample i; the top `count` samples become unmarked. */
+  shiftDown(count: number): void {
+    if (count >= this.capacity) {
+      this.clear();
+      return;
+    }
+    const words = this.words;
+    const n = words.length;
+    const wordShift = count >>> 5;
+    const bitShift = count & 31;
+    for (let k = 0; k < n; k++) {
+      const from = k + wordShift;
+      const low = from < n ? words[from]! : 0;
+      if (bitShift === 0) {
+        words[k] = low;
+      } else {
+        const high = from + 1 < n ? words[from + 1]! : 0;
+        words[k] = (low >>> bitShift) | (high << (32 - bitShift));
+      }
+    }
+  }
+}
