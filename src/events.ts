@@ -2,6 +2,7 @@
  * The normalized stream events. Everything provider-specific ends in a provider's parser;
  * everything after it (session, timeline, files) sees only these shapes.
  */
+import type { MediaFrameReader } from './providers/common/media-frame-bytes.js';
 import type { Rejection } from './errors.js';
 
 export type TrackName = 'inbound' | 'outbound';
@@ -103,6 +104,11 @@ export function isRejection(result: ParseResult): result is Rejection {
 export interface FrameParser {
   parseText(text: string): ParseOutput;
   parseBinary(data: Uint8Array): ParseOutput;
+  /**
+   * Optional fast path for a recording stream's media frames, read from the text frame's
+   * bytes (see providers/common/media-frame-bytes.ts). False: use parseText.
+   */
+  readonly readMedia?: MediaFrameReader;
 }
 
 /** A parser whose every frame yields exactly one result (the JSON protocols). */

@@ -30,6 +30,7 @@ import {
 } from '../events.js';
 import { recordingDir } from '../storage/local.js';
 import { parseAppFrame } from '../providers/app-frames.js';
+import { MediaFrameFields } from '../providers/common/media-frame-bytes.js';
 import { ArrivalClock } from './arrival-clock.js';
 import { BotAudioTee } from './tee.js';
 import {
@@ -141,6 +142,10 @@ export class StreamSession {
   private readonly preStart: AudioEvent[] = [];
 
   private start: StartEvent | undefined;
+  /** The start's stream id as bytes, to check fast-path media frames without a string. */
+  private streamIdBytes: Buffer = Buffer.alloc(0);
+  /** Filled by the parser's fast path for each media frame (reused). */
+  private readonly mediaFields = new MediaFrameFields();
   private startedAt: Date | undefined;
   private dir: string | undefined;
   private timeline: Timeline | undefined;
@@ -286,6 +291,13 @@ export class StreamSession {
   frame(data: Buffer | string, isBinary: boolean): void {
     this.ctx.countFrame();
     this.framesSeen++;
+    // The hot path: a recording stream's media frame, read from its bytes (no string, no
+    // JSON objects); anything the fast reader is not sure of goes the ordinary way below.
+    const readMedia = this.ctx.parser.readMedia;
+    if (readMedia && !isBinary && this.state === 'recording' && typeof data !== 'string' && readMedia(data, this.mediaFields, this.ctx.scratch)) {
+      this.onFastMedia(data);
+      return;
+    }
     const output = isBinary
       ? this.ctx.parser.parseBinary(typeof data === 'string' ? Buffer.from(data) : data)
       : this.ctx.parser.parseText(typeof data === 'string' ? data : data.toString('utf8'));
@@ -426,6 +438,7 @@ export class StreamSession {
     }
     if (event.provider) this.provider = event.provider;
     this.start = event;
+    this.streamIdBytes = Buffer.from(event.streamId, 'utf8');
     this.startedAt = startedAt;
     this.dir = dir;
     this.log = this.log.child({ callSid: event.callId, streamSid: event.streamId, ...(event.provider ? { provider: event.provider } : {}) });
@@ -605,6 +618,16 @@ export class StreamSession {
     }
   }
 
+  private onFastMedia(frame: Buffer): void {
+    const fields = this.mediaFields;
+    const id = this.streamIdBytes;
+    if (fields.streamIdStart >= 0 && frame.compare(id, 0, id.length, fields.streamIdStart, fields.streamIdEnd) !== 0) {
+      this.reject({ code: 'CALLTAPE_ERR_STREAM_MISMATCH', detail: 'media.streamSid differs from start' });
+      return;
+    }
+    this.takeAudio(fields.track, fields.timestampMs < 0 ? undefined : fields.timestampMs, this.ctx.scratch, fields.payloadBytes);
+  }
+
   private onAudio(event: AudioEvent): void {
     if (this.state === 'awaiting-start') {
       if (this.preStart.length < this.ctx.config.preStartFrames) this.preStart.push(event);
@@ -619,32 +642,30 @@ export class StreamSession {
       this.reject({ code: 'CALLTAPE_ERR_STREAM_MISMATCH', detail: 'media.streamSid differs from start' });
       return;
     }
-    const track = TRACK_INDEX[event.track];
+    if (typeof event.payload === 'string') {
+      this.takeAudio(TRACK_INDEX[event.track], event.timestampMs, this.ctx.scratch, this.ctx.scratch.write(event.payload, 0, 'base64'));
+    } else {
+      this.takeAudio(TRACK_INDEX[event.track], event.timestampMs, event.payload, event.payload.length);
+    }
+  }
+
+  /** A recording stream's audio frame, its payload already bytes (`byteLength` of `payload`). */
+  private takeAudio(track: 0 | 1, timestampMs: number | undefined, payload: Uint8Array, byteLength: number): void {
     if (!this.declared[track]) {
-      this.reject({ code: 'CALLTAPE_ERR_UNKNOWN_TRACK', detail: `${event.track} was not declared in start.tracks` });
+      this.reject({ code: 'CALLTAPE_ERR_UNKNOWN_TRACK', detail: `${TRACK_NAMES[track]} was not declared in start.tracks` });
       return;
     }
     const counters = this.counters[track];
     counters.received++;
-    const timeline = this.timeline!;
-    if (!timeline.keeps(track)) return;
-
-    let src: Uint8Array;
-    let byteLength: number;
-    if (typeof event.payload === 'string') {
-      src = this.ctx.scratch;
-      byteLength = this.ctx.scratch.write(event.payload, 0, 'base64');
-    } else {
-      src = event.payload;
-      byteLength = src.length;
-    }
+    if (!this.timeline!.keeps(track)) return;
+    let src = payload;
     let count: number;
     const frameDecoder = this.frameDecoders[track];
     if (frameDecoder) {
       count = byteLength === 0 ? -1 : frameDecoder.decode(src, 0, byteLength, this.ctx.pcmScratch, 0);
       if (count <= 0) {
         counters.dropped++;
-        this.reject({ code: 'CALLTAPE_ERR_DECODE_FAILED', detail: `${event.track}: ${byteLength} bytes of ${this.start!.format.encoding}` });
+        this.reject({ code: 'CALLTAPE_ERR_DECODE_FAILED', detail: `${TRACK_NAMES[track]}: ${byteLength} bytes of ${this.start!.format.encoding}` });
         return;
       }
       const pcm = this.ctx.pcmScratch;
@@ -661,14 +682,14 @@ export class StreamSession {
       }
       count = byteLength / this.wireBytesPerSample;
     }
-    if (event.timestampMs === undefined) {
+    if (timestampMs === undefined) {
       // No provider clock: the arrival clock decides where it goes, a little later.
       const shared = src.buffer === this.ctx.scratch.buffer || src.buffer === this.ctx.pcmScratch.buffer;
       const held = shared ? Uint8Array.prototype.slice.call(src, 0, count * this.wireBytesPerSample) : src;
       this.arrivalClock().push(track, performance.now(), count, held);
       return;
     }
-    this.placeAudio(track, Math.round(event.timestampMs * this.samplesPerMs), src, count, this.wireBytesPerSample, this.decode);
+    this.placeAudio(track, Math.round(timestampMs * this.samplesPerMs), src, count, this.wireBytesPerSample, this.decode);
   }
 
   private arrivalClock(): ArrivalClock<HeldAudio> {

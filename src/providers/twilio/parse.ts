@@ -18,7 +18,11 @@ import {
   unknownEvent,
   type Json,
 } from '../common/json-frames.js';
+import { createMediaFrameReader } from '../common/media-frame-bytes.js';
 import { isTwilioSid } from './ids.js';
+
+/** Shared by every stream: the reader is synchronous and keeps nothing between frames. */
+const readTwilioMedia = createMediaFrameReader('streamSid');
 
 export interface TwilioDialect {
   /** Provider name written to meta.json. */
@@ -106,5 +110,6 @@ export function createTwilioParser(dialect: TwilioDialect = TWILIO_DIALECT): Sin
       }
     },
     parseBinary: binaryRejected,
+    readMedia: readTwilioMedia,
   };
 }
