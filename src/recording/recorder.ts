@@ -91,10 +91,14 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     this.logger = logger ?? pino({ level: this.config.logLevel });
     this.scratch = Buffer.allocUnsafe(Math.ceil(this.config.maxPayloadBytes * 0.75) + 3);
     this.pcmScratch = new Int16Array(Math.max(this.config.maxPayloadBytes * 2, 48 * 120));
-    // One timer for all streams (not one per call): writes settled audio, patches headers.
-    this.timer = setInterval(() => {
-      for (const session of this.sessions) session.tick();
-    }, this.config.headerIntervalMs);
+    // One timer for all streams (not one per call): limits, and the audio and headers of
+    // streams that went quiet.
+    this.timer = setInterval(
+      () => {
+        for (const session of this.sessions) session.tick();
+      },
+      Math.min(1000, this.config.headerIntervalMs),
+    );
     this.timer.unref();
   }
 

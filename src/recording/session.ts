@@ -191,6 +191,7 @@ export class StreamSession {
   /** Frames of any kind, and the count at the last tick: idleness costs nothing per frame. */
   private framesSeen = 0;
   private framesAtLastTick = -1;
+  private lengthAtLastTick = -1;
   private idleSinceMs = Date.now();
   private readonly openedAtMs = Date.now();
 
@@ -337,7 +338,11 @@ export class StreamSession {
     return this.finish('closed');
   }
 
-  /** Writes settled audio and patches headers; the recorder calls it on its periodic tick. */
+  /**
+   * The recorder's periodic tick: limits, and for a stream that has gone quiet since the last
+   * tick, writing its settled audio and headers (a flowing stream writes its own batches and
+   * patches its headers as it writes, spread over time rather than all on this tick).
+   */
   tick(now = Date.now()): void {
     if (this.state === 'finishing' || this.state === 'finished') return;
     const { idleTimeoutMs, maxDurationMs } = this.ctx.config;
@@ -355,6 +360,12 @@ export class StreamSession {
     }
     this.arrival?.settle(performance.now());
     this.tee?.release(this.clockHead);
+    // Quiet = no new audio since the last tick (frames of other kinds do not write audio).
+    const length = this.timeline.lengthSamples;
+    if (length !== this.lengthAtLastTick) {
+      this.lengthAtLastTick = length;
+      return;
+    }
     this.timeline.flushSettled();
     this.writers.inbound?.patchHeader();
     this.writers.outbound?.patchHeader();
@@ -462,6 +473,7 @@ export class StreamSession {
     const layout = { format: this.fileFormat, sampleRate: this.sampleRate };
     const onFailure = (writer: WavFileWriter, err: NodeJS.ErrnoException) => this.onWriteFailure(writer, err);
     const writerOptions = {
+      patchIntervalMs: config.headerIntervalMs,
       onWritten: (bytes: number) => this.ctx.countBytesWritten(bytes),
       recycle: (chunk: Buffer) => this.ctx.chunks.release(chunk),
     };

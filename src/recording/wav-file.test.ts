@@ -54,6 +54,17 @@ describe('WavFileWriter', () => {
     await writer.close();
   });
 
+  it('patches the header by itself after a write once patchIntervalMs has passed', async () => {
+    const dir = tempDataDir();
+    const { writer } = newWriter(dir, 'auto.wav', 'pcm16', 1, { patchIntervalMs: 50 });
+    writer.open();
+    writer.append(Buffer.alloc(1600, 1));
+    await new Promise((r) => setTimeout(r, 100));
+    writer.append(Buffer.alloc(1600, 2)); // this write finds the interval passed: a patch follows it
+    await waitFor(() => parseWavHeader(fs.readFileSync(writer.path))?.dataBytes === 3200, 5000, 'header patched without a call');
+    await writer.close();
+  });
+
   it('never overwrites an existing file, and reports why', async () => {
     const dir = tempDataDir();
     fs.writeFileSync(path.join(dir, 'x.wav'), 'finished recording');

@@ -17,6 +17,12 @@ export interface WavFileWriterOptions {
   readonly onWritten?: ((bytes: number) => void) | undefined;
   /** A chunk from append() that is no longer needed (written, or dropped after a failure). */
   readonly recycle?: ((chunk: Buffer) => void) | undefined;
+  /**
+   * Patch the header after a write once this long has passed since the last patch, so a
+   * growing file stays playable. Tied to the file's own writes rather than a shared timer,
+   * so the patches of many calls spread out instead of all landing on one tick.
+   */
+  readonly patchIntervalMs?: number | undefined;
 }
 
 export class WavFileWriter {
@@ -47,6 +53,8 @@ export class WavFileWriter {
 
   private readonly onWritten: ((bytes: number) => void) | undefined;
   private readonly recycle: ((chunk: Buffer) => void) | undefined;
+  private readonly patchIntervalMs: number;
+  private lastPatchMs = Date.now();
 
   constructor(
     path: string,
@@ -60,6 +68,7 @@ export class WavFileWriter {
     this.onFailure = onFailure;
     this.onWritten = options.onWritten;
     this.recycle = options.recycle;
+    this.patchIntervalMs = options.patchIntervalMs ?? Infinity;
   }
 
   /** Audio bytes the kernel has taken so far. */
@@ -136,6 +145,7 @@ export class WavFileWriter {
       this.headerWritten = true;
       this.headerBytes = this.writtenBytes;
       this.batchesSincePatch = 0;
+      this.lastPatchMs = Date.now();
       fs.write(fd, buildWavHeader(this.layout, this.writtenBytes), 0, this.dataOffset, 0, this.afterHeader);
       return;
     }
@@ -183,6 +193,7 @@ export class WavFileWriter {
       // A short write (the disk filling up, typically): put the unwritten tail back in front.
       if (written < this.inFlightBytes) this.requeueTail(written);
       else this.recycleAll(this.inFlight);
+      if (!this.closeRequested && Date.now() - this.lastPatchMs >= this.patchIntervalMs) this.headerDirty = true;
     }
     this.inFlight.length = 0;
     this.inFlightBytes = 0;
