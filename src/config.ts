@@ -35,8 +35,11 @@ export const configSchema = z.object({
   maxGapMs: int(0, 24 * 3600 * 1000).default(5 * 60 * 1000),
   /** How late (behind the newest audio of the stream) a frame may arrive and still be placed. */
   reorderWindowMs: int(0, 10_000).default(100),
-  /** Audio batched per write. */
-  writeBatchMs: int(20, 10_000).default(200),
+  /**
+   * Audio batched per write, per file: fewer, larger writes cost less CPU (each goes through
+   * the libuv thread pool), and a crash mid-call loses at most this much plus the reorder window.
+   */
+  writeBatchMs: int(20, 10_000).default(1000),
   /** A frame within this many ms of its track's end is placed right at the end (timestamp jitter). */
   timestampToleranceMs: int(0, 100).default(2),
   /**
@@ -48,8 +51,11 @@ export const configSchema = z.object({
   arrivalMinGapMs: int(20, 60_000).default(100),
   /** Bot audio the application may queue ahead of the call (tee, see recording/tee.ts). */
   teeMaxQueuedMs: int(1_000, 3_600_000).default(300_000),
-  /** How often settled audio is written and WAV header sizes are patched, bounding crash loss. */
-  headerIntervalMs: int(100, 60_000).default(1000),
+  /**
+   * How often a growing file's WAV header sizes are patched (after its own writes, so calls
+   * do not patch all at once). Streams that went quiet are written within a second regardless.
+   */
+  headerIntervalMs: int(100, 60_000).default(5000),
   /** Media frames kept while waiting for a late `start`; more are rejected. */
   preStartFrames: int(0, 10_000).default(50),
 

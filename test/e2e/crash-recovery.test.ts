@@ -12,7 +12,7 @@ import { startReceiver } from '../helpers/receiver.js';
 import { findRecordingDir, firstDifference, readMeta, tempDataDir, waitFor } from '../helpers/recordings.js';
 import { startTestServer } from '../helpers/server.js';
 
-const FLUSH_INTERVAL_MS = 1000; // CALLTAPE_HEADER_INTERVAL_MS default
+const FLUSH_INTERVAL_MS = 1000; // the recorder's tick: a quiet stream's settled audio is written by then
 const SENT_MS = 3000;
 
 describe('crash recovery', () => {
