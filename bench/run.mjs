@@ -1,6 +1,13 @@
 // `npm run bench`: calltape (SQLite catalog, local disk, defaults) against a bare `ws` sink
 // under identical load from `calltape simulate`, on this machine, in one run. Prints a table
 // and writes bench/results/<date>.{json,md}. Every phase is bounded in calls and time.
+//
+//   node bench/run.mjs [--quick] [--only=realtime,fast,length,capacity]
+//
+// Server CPU is read from /proc for the server process only (utime + stime of all its
+// threads, with the main thread shown apart from the rest: the libuv pool doing file writes,
+// GC helpers). The generator runs in this process; its own CPU is reported too, because a
+// generator that cannot keep schedule is a finding about the generator, not the server.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,76 +16,48 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { simulate } from '../dist/simulate/simulate.js';
 import { builtinSpeech } from '../dist/simulate/audio.js';
+import { MULAW_TO_LINEAR } from '../dist/codec/g711.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLK_TCK = 100;
 const PAGE = 4096;
+const FRAME_BYTES = 160;
 const inbound = builtinSpeech('inbound');
 const outbound = builtinSpeech('outbound');
 const quick = process.argv.includes('--quick');
 const scale = quick ? 0.2 : 1;
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const runs = (phase) => !only || only.includes(phase);
+const log = (msg) => process.stderr.write(`${msg}\n`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** CPU seconds of a process's threads: the main thread (tid = pid) and all others. */
 function cpuSeconds(pid) {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime + stime
+  let main = 0;
+  let other = 0;
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    let stat;
+    try {
+      stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // the thread ended
+    }
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const seconds = (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+    if (Number(tid) === pid) main += seconds;
+    else other += seconds;
+  }
+  return { main, other, total: main + other };
 }
 
 function rssBytes(pid) {
   return Number(fs.readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * PAGE;
 }
 
-/** Starts calltape or the sink as its own process and waits for its URL. */
-async function startTarget(kind) {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'calltape-bench-'));
-  const args = kind === 'calltape' ? [path.join(ROOT, 'dist/cli/main.js'), 'serve', '--port', '0', '--data-dir', dataDir] : [path.join(ROOT, 'bench/sink.mjs')];
-  const child = spawn(process.execPath, args, { env: { ...process.env, CALLTAPE_LOG_LEVEL: 'info', CALLTAPE_MAX_STREAMS: '100000' }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const finalizeMs = [];
-  const url = await new Promise((resolve, reject) => {
-    readline.createInterface({ input: child.stdout }).on('line', (line) => {
-      let entry;
-      try {
-        entry = JSON.parse(line);
-      } catch {
-        return;
-      }
-      if (typeof entry.url === 'string' && /listening/.test(entry.msg ?? '')) resolve(entry.url);
-      if (entry.msg === 'recording finished' && typeof entry.finalizeMs === 'number') finalizeMs.push(entry.finalizeMs);
-    });
-    child.on('exit', (code) => reject(new Error(`${kind} exited ${code}`)));
-  });
-  await new Promise((r) => setTimeout(r, 300));
-  return {
-    kind,
-    child,
-    dataDir,
-    finalizeMs,
-    wsUrl: `${url.replace('http', 'ws')}${kind === 'calltape' ? '/streams/twilio' : '/'}`,
-    httpUrl: url,
-    async stop() {
-      const exited = new Promise((r) => child.on('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-/** Runs a load against a target and measures the target's CPU and memory while it runs. */
-async function measure(target, load) {
-  const pid = target.child.pid;
-  const idleRss = rssBytes(pid);
-  const cpu0 = cpuSeconds(pid);
-  let peakRss = idleRss;
-  const sampler = setInterval(() => {
-    peakRss = Math.max(peakRss, rssBytes(pid));
-  }, 50);
-  const summary = await simulate({ url: target.wsUrl, inbound, outbound, ...load });
-  clearInterval(sampler);
-  await new Promise((r) => setTimeout(r, 500)); // let the server finish the last calls
-  const cpu = cpuSeconds(pid) - cpu0;
-  const callHours = (load.calls * load.durationMs) / 3_600_000;
-  return { summary, cpu, callHours, cpuPerCallHour: cpu / callHours, idleRss, peakRss };
+/** The kernel's high-water mark of the process's RSS (sampling from here would miss peaks in fast mode). */
+function peakRssBytes(pid) {
+  const line = fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
+  return Number(line.split(/\s+/)[1]) * 1024;
 }
 
 function quantile(values, q) {
@@ -87,113 +66,322 @@ function quantile(values, q) {
   return Math.round(sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] * 100) / 100;
 }
 
+/** Starts calltape or the sink as its own process and waits for its URL. */
+async function startTarget(kind) {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'calltape-bench-'));
+  // calltape runs as `npm start` and the calltape command run it (package.json, the bin's #! line).
+  const args =
+    kind === 'calltape'
+      ? ['--max-semi-space-size=4', path.join(ROOT, 'dist/cli/main.js'), 'serve', '--port', '0', '--data-dir', dataDir]
+      : [path.join(ROOT, 'bench/sink.mjs')];
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, CALLTAPE_LOG_LEVEL: 'info', CALLTAPE_MAX_STREAMS: '100000' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise((resolve, reject) => {
+    readline.createInterface({ input: child.stdout }).on('line', (line) => {
+      try {
+        const entry = JSON.parse(line);
+        if (typeof entry.url === 'string' && /listening/.test(entry.msg ?? '')) resolve(entry.url);
+      } catch {
+        // not a log line
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`${kind} exited ${code}`)));
+  });
+  const target = {
+    kind,
+    child,
+    dataDir,
+    httpUrl: url,
+    wsUrl: `${url.replace('http', 'ws')}${kind === 'calltape' ? '/streams/twilio' : '/'}`,
+    /** streamSid -> when the catalog said the recording is complete (performance.now()). */
+    completedAt: new Map(),
+    async stop() {
+      this.events?.abort();
+      const exited = new Promise((r) => child.on('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  if (kind === 'calltape') await followCatalog(target);
+  await sleep(300);
+  return target;
+}
+
+/** Listens to /api/events: a `finished` event is the catalog row being complete. */
+async function followCatalog(target) {
+  target.events = new AbortController();
+  const res = await fetch(`${target.httpUrl}/api/events`, { signal: target.events.signal });
+  const decoder = new TextDecoder();
+  let pending = '';
+  void (async () => {
+    try {
+      for await (const chunk of res.body) {
+        pending += decoder.decode(chunk, { stream: true });
+        let end;
+        while ((end = pending.indexOf('\n\n')) >= 0) {
+          const block = pending.slice(0, end);
+          pending = pending.slice(end + 2);
+          if (!block.startsWith('event: finished')) continue;
+          const data = JSON.parse(block.slice(block.indexOf('data: ') + 6));
+          if (data.status === 'complete') target.completedAt.set(data.streamSid, performance.now());
+        }
+      }
+    } catch {
+      // aborted at stop
+    }
+  })();
+}
+
+/** Runs a load against a target, measuring the target's CPU and memory while it runs. */
+async function measure(target, load) {
+  const pid = target.child.pid;
+  const idleRss = rssBytes(pid);
+  const cpu0 = cpuSeconds(pid);
+  const gen0 = process.cpuUsage();
+  const samples = [];
+  const sampler = setInterval(() => samples.push(rssBytes(pid)), 100);
+  const stopSentAt = new Map();
+  const summary = await simulate({
+    url: target.wsUrl,
+    inbound,
+    outbound,
+    onStopSent: (streamSid, at) => stopSentAt.set(streamSid, at),
+    ...load,
+  });
+  clearInterval(sampler);
+  // Let the server finish the last calls (and the catalog say so) before reading its CPU.
+  const deadline = performance.now() + 10_000;
+  while (target.kind === 'calltape' && performance.now() < deadline && [...stopSentAt.keys()].some((sid) => !target.completedAt.has(sid))) await sleep(20);
+  await sleep(300);
+  const cpu1 = cpuSeconds(pid);
+  const gen = process.cpuUsage(gen0);
+  const callHours = (load.calls * load.durationMs) / 3_600_000;
+  // Steady state: the middle of the run, away from the ramp and the endings.
+  const middle = samples.slice(Math.floor(samples.length * 0.3), Math.floor(samples.length * 0.8)).sort((a, b) => a - b);
+  const steadyRss = middle.length ? middle[middle.length >> 1] : idleRss;
+  const finalizeMs = [];
+  for (const [sid, at] of stopSentAt) if (target.completedAt.has(sid)) finalizeMs.push(target.completedAt.get(sid) - at);
+  return {
+    summary,
+    cpuPerCallHour: (cpu1.total - cpu0.total) / callHours,
+    mainThreadPerCallHour: (cpu1.main - cpu0.main) / callHours,
+    otherThreadsPerCallHour: (cpu1.other - cpu0.other) / callHours,
+    generatorPerCallHour: (gen.user + gen.system) / 1e6 / callHours,
+    idleRss,
+    peakRss: Math.max(idleRss, ...samples),
+    steadyRss,
+    finalizeMs,
+  };
+}
+
+/** What every simulated call's files must hold: the clips, looped frame by frame, decoded. */
+function expectedPcm(clip, durationMs) {
+  const frames = Math.round(durationMs / 20);
+  const pcm = Buffer.alloc(frames * FRAME_BYTES * 2);
+  for (let f = 0; f < frames; f++) {
+    const frameCount = Math.ceil(clip.length / FRAME_BYTES);
+    const start = (f % frameCount) * FRAME_BYTES;
+    for (let i = 0; i < FRAME_BYTES; i++) {
+      const code = clip[(start + i) % clip.length]; // the last frame wraps to the clip's start
+      pcm.writeInt16LE(MULAW_TO_LINEAR[code], (f * FRAME_BYTES + i) * 2);
+    }
+  }
+  return pcm;
+}
+
+function interleave(left, right) {
+  const out = Buffer.alloc(left.length * 2);
+  for (let i = 0; i < left.length / 2; i++) {
+    out.writeInt16LE(left.readInt16LE(i * 2), i * 4);
+    out.writeInt16LE(right.readInt16LE(i * 2), i * 4 + 2);
+  }
+  return out;
+}
+
+/** Every recording complete in the catalog, and its three files equal to what was sent, sample for sample. */
 async function recordingsExact(target, calls, durationMs) {
   let cursor = null;
-  let bad = 0;
-  let seen = 0;
+  let complete = 0;
   do {
     const res = await fetch(`${target.httpUrl}/api/recordings?limit=500${cursor ? `&cursor=${cursor}` : ''}`);
     const page = await res.json();
-    for (const r of page.items) {
-      seen++;
-      if (r.status !== 'complete' || r.durationMs !== durationMs || r.tracks.length !== 3) bad++;
-    }
+    for (const r of page.items) if (r.status === 'complete' && r.durationMs === durationMs) complete++;
     cursor = page.nextCursor;
   } while (cursor);
-  return bad === 0 && seen === calls;
+  const want = { 'inbound.wav': expectedPcm(inbound, durationMs), 'outbound.wav': expectedPcm(outbound, durationMs) };
+  want['stereo.wav'] = interleave(want['inbound.wav'], want['outbound.wav']);
+  let exactFiles = 0;
+  const walk = (dir) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (want[entry.name]) {
+        const file = fs.readFileSync(full);
+        if (file.length === 44 + want[entry.name].length && file.subarray(44).equals(want[entry.name])) exactFiles++;
+      }
+    }
+  };
+  walk(path.join(target.dataDir, 'recordings'));
+  return { complete, exactFiles, exact: complete === calls && exactFiles === calls * 3 };
 }
 
 const report = { machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version }, quick, phases: {} };
-const log = (msg) => process.stderr.write(`${msg}\n`);
+const p = report.phases;
+const round = (n, d = 2) => (typeof n === 'number' ? Math.round(n * 10 ** d) / 10 ** d : n);
+const started = performance.now();
 
-// 1. Realtime: many small reads, the representative case. Also RSS per concurrent call.
-const realtime = { calls: Math.round(500 * scale), durationMs: 30_000, realtime: true, rampMs: 1000 };
-for (const kind of ['sink', 'calltape']) {
-  log(`realtime: ${realtime.calls} calls x ${realtime.durationMs / 1000} s against ${kind}`);
-  const target = await startTarget(kind);
-  const m = await measure(target, realtime);
-  report.phases[`realtime_${kind}`] = {
-    cpuPerCallHour: m.cpuPerCallHour,
-    rssPerCallKiB: (m.peakRss - m.idleRss) / realtime.calls / 1024,
-    peakRssMiB: m.peakRss / 2 ** 20,
-    ok: m.summary.ok,
-    lagMs: m.summary.lagMs,
-  };
-  await target.stop();
+// 1. Realtime: many small reads, the representative case; also RSS per concurrent call.
+const realtime = { calls: Math.round(500 * scale), durationMs: 30_000, realtime: true, rampMs: 2000 };
+if (runs('realtime')) {
+  for (const kind of ['sink', 'calltape']) {
+    log(`realtime: ${realtime.calls} calls x ${realtime.durationMs / 1000} s against ${kind}`);
+    const target = await startTarget(kind);
+    const m = await measure(target, realtime);
+    p[`realtime_${kind}`] = {
+      calls: realtime.calls,
+      cpuPerCallHour: round(m.cpuPerCallHour),
+      mainThreadPerCallHour: round(m.mainThreadPerCallHour),
+      otherThreadsPerCallHour: round(m.otherThreadsPerCallHour),
+      generatorPerCallHour: round(m.generatorPerCallHour),
+      steadyRssPerCallKiB: round((m.steadyRss - m.idleRss) / realtime.calls / 1024, 1),
+      peakRssPerCallKiB: round((m.peakRss - m.idleRss) / realtime.calls / 1024, 1),
+      ok: m.summary.ok,
+      lagMs: m.summary.lagMs,
+    };
+    await target.stop();
+  }
 }
 
 // 2. Fast: as fast as the sockets take it (the generator may be the bottleneck here).
 const fast = { calls: 20, durationMs: Math.round(600_000 * scale), realtime: false };
-for (const kind of ['sink', 'calltape']) {
-  log(`fast: ${fast.calls} calls x ${fast.durationMs / 60000} min of audio against ${kind}`);
-  const target = await startTarget(kind);
-  const m = await measure(target, fast);
-  report.phases[`fast_${kind}`] = { cpuPerCallHour: m.cpuPerCallHour, wallMs: m.summary.wallMs, ok: m.summary.ok };
-  await target.stop();
-}
-
-// 3. One call's memory and finalize latency do not grow with length.
-for (const minutes of [1, 30]) {
-  const durationMs = Math.round(minutes * 60_000 * (quick ? 0.2 : 1));
-  log(`length: 10 fast calls of ${durationMs / 60000} min, one after another`);
-  const target = await startTarget('calltape');
-  const peaks = [];
-  for (let i = 0; i < 10; i++) {
-    const m = await measure(target, { calls: 1, durationMs, realtime: false });
-    peaks.push(m.peakRss);
+if (runs('fast')) {
+  for (const kind of ['sink', 'calltape']) {
+    log(`fast: ${fast.calls} calls x ${fast.durationMs / 60000} min of audio against ${kind}`);
+    const target = await startTarget(kind);
+    const m = await measure(target, fast);
+    p[`fast_${kind}`] = {
+      cpuPerCallHour: round(m.cpuPerCallHour),
+      mainThreadPerCallHour: round(m.mainThreadPerCallHour),
+      otherThreadsPerCallHour: round(m.otherThreadsPerCallHour),
+      generatorPerCallHour: round(m.generatorPerCallHour),
+      wallMs: m.summary.wallMs,
+      ok: m.summary.ok,
+    };
+    await target.stop();
   }
-  report.phases[`length_${minutes}min`] = {
-    peakRssMiB: Math.max(...peaks) / 2 ** 20,
-    finalizeMs: { p50: quantile(target.finalizeMs, 0.5), p99: quantile(target.finalizeMs, 0.99), n: target.finalizeMs.length },
-  };
-  await target.stop();
 }
 
-// 4. Largest realtime load that stays on schedule with every recording complete and exact length.
-const steps = quick ? [100, 250] : [250, 500, 1000, 1500, 2000];
-report.phases.capacity = [];
-for (const calls of steps) {
-  log(`capacity: ${calls} realtime calls x 20 s`);
-  const target = await startTarget('calltape');
-  const m = await measure(target, { calls, durationMs: 20_000, realtime: true, rampMs: 2000 });
-  await new Promise((r) => setTimeout(r, 1500));
-  const exact = await recordingsExact(target, calls, 20_000);
-  const onSchedule = m.summary.lagMs !== null && m.summary.lagMs.p99 <= 20;
-  report.phases.capacity.push({ calls, ok: m.summary.ok, lagMs: m.summary.lagMs, exact, cpuPerCallHour: m.cpuPerCallHour });
-  await target.stop();
-  if (!(exact && onSchedule && m.summary.ok === calls)) break;
+// 3. One call's memory and finalize latency do not grow with its length. Fast mode, one
+//    call at a time, `stop` sent once the socket has drained (so it times finalizing, not a
+//    backlog); finalize = stop sent -> the catalog's `finished` event with status complete.
+if (runs('length')) {
+  for (const minutes of [1, 30]) {
+    const durationMs = Math.round(minutes * 60_000 * scale);
+    const rounds = 10;
+    log(`length: ${rounds} fast calls of ${durationMs / 60000} min, one after another`);
+    const target = await startTarget('calltape');
+    const finalizeMs = [];
+    for (let i = 0; i < rounds; i++) {
+      const m = await measure(target, { calls: 1, durationMs, realtime: false, drainBeforeStopMs: 200 });
+      finalizeMs.push(...m.finalizeMs);
+    }
+    p[`length_${minutes}min`] = {
+      durationMs,
+      peakRssMiB: round(peakRssBytes(target.child.pid) / 2 ** 20),
+      finalizeMs: { p50: quantile(finalizeMs, 0.5), p99: quantile(finalizeMs, 0.99), max: round(Math.max(...finalizeMs)), n: finalizeMs.length },
+    };
+    await target.stop();
+  }
 }
 
-const p = report.phases;
-const passing = p.capacity.filter((c) => c.exact && c.ok === c.calls && c.lagMs && c.lagMs.p99 <= 20);
-const rows = [
-  ['CPU s per call-hour, realtime', p.realtime_calltape.cpuPerCallHour, p.realtime_sink.cpuPerCallHour],
-  ['CPU s per call-hour, fast', p.fast_calltape.cpuPerCallHour, p.fast_sink.cpuPerCallHour],
-  ['RSS per concurrent call (KiB), realtime', p.realtime_calltape.rssPerCallKiB, p.realtime_sink.rssPerCallKiB],
-];
-const fmt = (n) => (typeof n === 'number' ? n.toFixed(2) : String(n));
-const lines = [
-  `# calltape benchmark (${new Date().toISOString()})${quick ? ' — quick' : ''}`,
-  '',
-  `${report.machine.cpus} CPUs (${report.machine.model}), Node ${report.machine.node}`,
-  '',
-  '| measure | calltape | bare ws sink | ratio |',
-  '|---|---|---|---|',
-  ...rows.map(([name, a, b]) => `| ${name} | ${fmt(a)} | ${fmt(b)} | ${fmt(a / b)} |`),
-  '',
-  `| one call | 1 min | 30 min |`,
-  '|---|---|---|',
-  `| peak RSS (MiB) | ${fmt(p.length_1min.peakRssMiB)} | ${fmt(p.length_30min.peakRssMiB)} |`,
-  `| finalize p50 / p99 (ms) | ${p.length_1min.finalizeMs.p50} / ${p.length_1min.finalizeMs.p99} | ${p.length_30min.finalizeMs.p50} / ${p.length_30min.finalizeMs.p99} |`,
-  '',
-  `Realtime sender lag against calltape (${realtime.calls} calls): ${JSON.stringify(p.realtime_calltape.lagMs)}`,
-  '',
-  '| concurrent realtime calls | ok | lag p99 (ms) | recordings exact | CPU s per call-hour |',
-  '|---|---|---|---|---|',
-  ...p.capacity.map((c) => `| ${c.calls} | ${c.ok} | ${c.lagMs?.p99} | ${c.exact} | ${fmt(c.cpuPerCallHour)} |`),
-  '',
-  `Largest load on schedule with every file complete: ${passing.length ? passing[passing.length - 1].calls : 'none'} concurrent two-track calls.`,
-];
+// 4. Largest realtime load that stays on schedule with every recording complete and exact.
+if (runs('capacity')) {
+  const steps = quick ? [100, 250] : [250, 500, 1000, 1500, 2000];
+  p.capacity = [];
+  for (const calls of steps) {
+    if (performance.now() - started > 9 * 60_000) {
+      log('capacity: stopping the search to keep the bench within ten minutes');
+      break;
+    }
+    log(`capacity: ${calls} realtime calls x 20 s`);
+    const target = await startTarget('calltape');
+    const m = await measure(target, { calls, durationMs: 20_000, realtime: true, rampMs: 2000 });
+    const files = await recordingsExact(target, calls, 20_000);
+    const onSchedule = m.summary.lagMs !== null && m.summary.lagMs.p99 <= 20;
+    p.capacity.push({
+      calls,
+      ok: m.summary.ok,
+      lagMs: m.summary.lagMs,
+      ...files,
+      cpuPerCallHour: round(m.cpuPerCallHour),
+      generatorPerCallHour: round(m.generatorPerCallHour),
+      finalizeMs: { p50: quantile(m.finalizeMs, 0.5), p99: quantile(m.finalizeMs, 0.99) },
+    });
+    await target.stop();
+    if (!(files.exact && onSchedule && m.summary.ok === calls)) break;
+  }
+}
+report.wallSeconds = round((performance.now() - started) / 1000, 0);
+
+const fmt = (n) => (typeof n === 'number' ? n.toFixed(2) : String(n ?? '-'));
+const lines = [`# calltape benchmark (${new Date().toISOString()})${quick ? ' — quick' : ''}`, '', `${report.machine.cpus} CPUs (${report.machine.model}), Node ${report.machine.node}; ${report.wallSeconds} s`, ''];
+if (p.realtime_calltape && p.realtime_sink) {
+  const a = p.realtime_calltape;
+  const b = p.realtime_sink;
+  lines.push(
+    `Realtime, ${a.calls} concurrent two-track calls x ${realtime.durationMs / 1000} s (sender lag vs calltape ${JSON.stringify(a.lagMs)}, vs sink ${JSON.stringify(b.lagMs)}):`,
+    '',
+    '| measure | calltape | bare ws sink | ratio |',
+    '|---|---|---|---|',
+    `| server CPU s per call-hour | ${fmt(a.cpuPerCallHour)} | ${fmt(b.cpuPerCallHour)} | ${fmt(a.cpuPerCallHour / b.cpuPerCallHour)} |`,
+    `| - main thread | ${fmt(a.mainThreadPerCallHour)} | ${fmt(b.mainThreadPerCallHour)} | |`,
+    `| - other threads (file writes, GC) | ${fmt(a.otherThreadsPerCallHour)} | ${fmt(b.otherThreadsPerCallHour)} | |`,
+    `| generator CPU s per call-hour | ${fmt(a.generatorPerCallHour)} | ${fmt(b.generatorPerCallHour)} | |`,
+    `| RSS growth per call, steady (KiB) | ${fmt(a.steadyRssPerCallKiB)} | ${fmt(b.steadyRssPerCallKiB)} | ${fmt(a.steadyRssPerCallKiB - b.steadyRssPerCallKiB)} more |`,
+    `| RSS growth per call, peak (KiB) | ${fmt(a.peakRssPerCallKiB)} | ${fmt(b.peakRssPerCallKiB)} | |`,
+    '',
+  );
+}
+if (p.fast_calltape && p.fast_sink) {
+  const a = p.fast_calltape;
+  const b = p.fast_sink;
+  lines.push(
+    `Fast, ${fast.calls} calls x ${fast.durationMs / 60000} min of audio (wall ${a.wallMs} ms vs ${b.wallMs} ms):`,
+    '',
+    '| measure | calltape | bare ws sink | ratio |',
+    '|---|---|---|---|',
+    `| server CPU s per call-hour | ${fmt(a.cpuPerCallHour)} | ${fmt(b.cpuPerCallHour)} | ${fmt(a.cpuPerCallHour / b.cpuPerCallHour)} |`,
+    `| generator CPU s per call-hour | ${fmt(a.generatorPerCallHour)} | ${fmt(b.generatorPerCallHour)} | |`,
+    '',
+  );
+}
+if (p.length_1min && p.length_30min) {
+  const a = p.length_1min;
+  const b = p.length_30min;
+  lines.push(
+    `| one call (fast, stop after drain) | ${a.durationMs / 60000} min | ${b.durationMs / 60000} min |`,
+    '|---|---|---|',
+    `| peak RSS (MiB) | ${fmt(a.peakRssMiB)} | ${fmt(b.peakRssMiB)} |`,
+    `| finalize p50 / p99 / max (ms), stop sent -> catalog complete | ${a.finalizeMs.p50} / ${a.finalizeMs.p99} / ${a.finalizeMs.max} | ${b.finalizeMs.p50} / ${b.finalizeMs.p99} / ${b.finalizeMs.max} |`,
+    '',
+  );
+}
+if (p.capacity) {
+  const passing = p.capacity.filter((c) => c.exact && c.ok === c.calls && c.lagMs && c.lagMs.p99 <= 20);
+  lines.push(
+    '| concurrent realtime calls (20 s) | ok | lag p50 / p99 (ms) | complete | files exact | server CPU s per call-hour | generator CPU s per call-hour | finalize p50 / p99 (ms) |',
+    '|---|---|---|---|---|---|---|---|',
+    ...p.capacity.map(
+      (c) =>
+        `| ${c.calls} | ${c.ok} | ${c.lagMs?.p50} / ${c.lagMs?.p99} | ${c.complete} | ${c.exactFiles} of ${c.calls * 3} | ${fmt(c.cpuPerCallHour)} | ${fmt(c.generatorPerCallHour)} | ${c.finalizeMs.p50} / ${c.finalizeMs.p99} |`,
+    ),
+    '',
+    `Largest load on schedule with every file complete and exact: ${passing.length ? passing[passing.length - 1].calls : 'none'} concurrent two-track calls.`,
+  );
+}
 const text = lines.join('\n');
 process.stdout.write(`${text}\n`);
 fs.mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });

@@ -76,6 +76,13 @@ export interface SessionContext {
 export interface TransportHooks {
   /** Close the socket (the session decided the stream is over or must be refused). */
   close?(code: number, reason: string): void;
+  /**
+   * Stop reading frames for now: the disk is behind (see WRITE_BACKLOG_LIMIT_BYTES). TCP
+   * then holds the sender back, so memory stays bounded instead of the backlog growing.
+   */
+  pause?(): void;
+  /** Read frames again: the files caught up. */
+  resume?(): void;
 }
 
 export interface StreamOptions {
@@ -119,6 +126,12 @@ export interface RecordingStarted {
 
 /** Rejections of one code logged per stream before the rest are only counted. */
 const LOGGED_REJECTIONS_PER_CODE = 5;
+/**
+ * Audio a stream may have waiting for the disk before its socket stops being read: 16 s of
+ * a two-track call in 16-bit files. Only a sender faster than real time (a replay, the fast
+ * benchmark) or a stalled disk gets near it.
+ */
+const WRITE_BACKLOG_LIMIT_BYTES = 1024 * 1024;
 /** dtmf and mark entries kept per stream; more are counted, not stored. */
 const MAX_EVENTS_KEPT = 10_000;
 
@@ -191,6 +204,8 @@ export class StreamSession {
   /** Frames of any kind, and the count at the last tick: idleness costs nothing per frame. */
   private framesSeen = 0;
   private framesAtLastTick = -1;
+  /** Reading is paused because the files are behind. */
+  private readPaused = false;
   private lengthAtLastTick = -1;
   private idleSinceMs = Date.now();
   private readonly openedAtMs = Date.now();
@@ -474,7 +489,13 @@ export class StreamSession {
     const onFailure = (writer: WavFileWriter, err: NodeJS.ErrnoException) => this.onWriteFailure(writer, err);
     const writerOptions = {
       patchIntervalMs: config.headerIntervalMs,
-      onWritten: (bytes: number) => this.ctx.countBytesWritten(bytes),
+      onWritten: (bytes: number) => {
+        this.ctx.countBytesWritten(bytes);
+        if (this.readPaused && this.writeBacklog() <= WRITE_BACKLOG_LIMIT_BYTES / 2) {
+          this.readPaused = false;
+          this.hooks.resume?.();
+        }
+      },
       recycle: (chunk: Buffer) => this.ctx.chunks.release(chunk),
     };
     const writerFor = (name: string, channels: number) =>
@@ -702,6 +723,19 @@ export class StreamSession {
       return;
     }
     this.placeAudio(track, Math.round(timestampMs * this.samplesPerMs), src, count, this.wireBytesPerSample, this.decode);
+    if (!this.readPaused && this.writeBacklog() > WRITE_BACKLOG_LIMIT_BYTES) this.pauseReading();
+  }
+
+  private pauseReading(): void {
+    this.readPaused = true;
+    this.log.debug({ backlogBytes: this.writeBacklog() }, 'files are behind; reading paused');
+    this.hooks.pause?.();
+  }
+
+  /** Audio bytes handed to the files and not yet written. */
+  private writeBacklog(): number {
+    const { inbound, outbound, stereo } = this.writers;
+    return (inbound?.queuedBytes ?? 0) + (outbound?.queuedBytes ?? 0) + (stereo?.queuedBytes ?? 0);
   }
 
   private arrivalClock(): ArrivalClock<HeldAudio> {

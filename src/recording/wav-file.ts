@@ -76,6 +76,11 @@ export class WavFileWriter {
     return this.writtenBytes;
   }
 
+  /** Audio bytes accepted and not yet taken by the kernel (what this file holds in memory). */
+  get queuedBytes(): number {
+    return this.error ? 0 : this.appendedBytes - this.writtenBytes;
+  }
+
   /** Creates the file ('wx': an existing recording is never overwritten) and starts writing. */
   open(): void {
     fs.open(this.path, 'wx', 0o644, this.afterOpen);

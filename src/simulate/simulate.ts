@@ -30,6 +30,11 @@ export interface SimulateOptions {
   onProgress?: (progress: SimulateProgress) => void;
   /** Called as each call's `stop` is sent (the benchmark times finalize from here). */
   onStopSent?: (streamSid: string, atMs: number) => void;
+  /**
+   * Fast mode: before `stop`, wait until the socket has sent everything and then this long,
+   * so the server has taken in all the media and `stop` times only the finalizing.
+   */
+  drainBeforeStopMs?: number;
 }
 
 export interface SimulateProgress {
@@ -249,6 +254,10 @@ class Simulation {
         call.sendFrame(call.next++);
         // Respect the socket: never pile more than 1 MiB into one client's buffer.
         if (call.ws!.bufferedAmount > 1 << 20 || call.next % 50 === 0) await new Promise((r) => setImmediate(r));
+      }
+      if (this.opts.drainBeforeStopMs !== undefined) {
+        while (!call.finished && call.ws!.bufferedAmount > 0) await new Promise((r) => setTimeout(r, 5));
+        await new Promise((r) => setTimeout(r, this.opts.drainBeforeStopMs));
       }
       if (!call.finished) call.stop();
       this.opts.onProgress?.({ callsDone: this.callsDone, calls: calls.length, framesSent: this.framesSent });

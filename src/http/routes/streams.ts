@@ -44,7 +44,7 @@ export function streamRoutes(app: FastifyInstance, recorder: Recorder, config: C
         const url = new URL(request.url, 'http://calltape.invalid');
         const stream = recorder.openStream(
           provider,
-          { close: (code, reason) => socket.close(code, reason) },
+          { close: (code, reason) => socket.close(code, reason), pause: () => socket.pause(), resume: () => socket.resume() },
           { connection: { subprotocol: socket.protocol || undefined, query: url.searchParams, headers: request.headers } },
         );
         socket.on('message', (data: Buffer, isBinary: boolean) => stream.frame(data, isBinary));
