@@ -320,6 +320,11 @@ export class Timeline {
     const bps = this.bytesPerSample;
     const expand = this.opts.expandCodes;
     const [left, right] = this.windows;
+    // Expanded mono batches, kept so the stereo batch can be woven from them; appended only
+    // after that, since a sink may hand a chunk back for reuse as soon as it has it.
+    let expandedLeft: Int16Array | undefined;
+    let expandedRight: Int16Array | undefined;
+    const monoChunks: Array<[AudioSink, Buffer]> = [];
     for (const win of this.windows) {
       if (!win?.sinks.mono) continue;
       const chunk = this.takeChunk(count * bps);
@@ -327,13 +332,17 @@ export class Timeline {
         const out = new Int16Array(chunk.buffer, chunk.byteOffset, count);
         const codes = win.samples;
         for (let i = 0; i < count; i++) out[i] = expand[codes[i]!]!;
+        if (win === left) expandedLeft = out;
+        else expandedRight = out;
       } else {
         win.bytes.copy(chunk, 0, 0, count * bps);
       }
-      win.sinks.mono.append(chunk);
+      monoChunks.push([win.sinks.mono, chunk]);
     }
+    if (expandedLeft && expandedRight) this.weaveStereo(expandedLeft, expandedRight, count);
+    for (const [sink, chunk] of monoChunks) sink.append(chunk);
     const stereo = this.opts.stereo;
-    if (stereo && left && right) {
+    if (stereo && left && right && !(expandedLeft && expandedRight)) {
       const chunk = this.takeChunk(count * bps * 2);
       const out: Int16Array | Uint8Array =
         bps === 2 ? new Int16Array(chunk.buffer, chunk.byteOffset, count * 2) : chunk;
@@ -352,6 +361,19 @@ export class Timeline {
       }
       stereo.append(chunk);
     }
+  }
+
+  /**
+   * The stereo batch from the two expanded mono batches: one 32-bit store per frame (left in
+   * the low half: the files are little-endian, as this machine's Int16Array is).
+   */
+  private weaveStereo(left: Int16Array, right: Int16Array, count: number): void {
+    const stereo = this.opts.stereo;
+    if (!stereo) return;
+    const chunk = this.takeChunk(count * 4);
+    const out = new Uint32Array(chunk.buffer, chunk.byteOffset, count);
+    for (let i = 0; i < count; i++) out[i] = (left[i]! & 0xffff) | (right[i]! << 16);
+    stereo.append(chunk);
   }
 
   private emitSilence(count: number): void {
