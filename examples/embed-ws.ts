@@ -13,7 +13,12 @@ export function startEmbeddedRecorder(port: number, dataDir: string) {
   const wss = new WebSocketServer({ host: '127.0.0.1', port, maxPayload: recorder.config.maxPayloadBytes });
 
   wss.on('connection', (ws) => {
-    const stream = recorder.openStream('twilio', { close: (code, reason) => ws.close(code, reason) });
+    // pause/resume: the recorder stops reading a stream whose files are more than 1 MiB behind.
+    const stream = recorder.openStream('twilio', {
+      close: (code, reason) => ws.close(code, reason),
+      pause: () => ws.pause(),
+      resume: () => ws.resume(),
+    });
     ws.on('message', (data, isBinary) => {
       stream.frame(data as Buffer, isBinary);
       // ...your own handling of the same frame (speech-to-text, the bot) goes here.
