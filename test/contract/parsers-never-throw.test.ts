@@ -44,4 +44,30 @@ describe('every parser', () => {
       );
     });
   }
+
+  // Found by the property above, rarely: an object with its own "toString" field made the
+  // error detail itself throw. Every field, every parser, deterministically.
+  it('no parser throws on objects that carry toString or valueOf fields', () => {
+    const hostile = { toString: {}, valueOf: {} };
+    const fields = ['streamSid', 'callSid', 'callId', 'streamId', 'call_sid', 'stream_sid', 'call_control_id', 'tracks', 'mediaFormat', 'media_format', 'customParameters'];
+    for (const provider of PROVIDER_NAMES) {
+      const parser = PROVIDERS[provider].createParser({ query: new URLSearchParams() });
+      for (const eventName of ['start', 'media', 'dtmf', 'mark', 'stop', 'connected']) {
+        const frames = [
+          { event: hostile },
+          { event: eventName, stream_id: hostile, streamSid: hostile, sequenceNumber: hostile },
+          { event: eventName, media: { track: hostile, payload: hostile, timestamp: hostile, chunk: hostile } },
+          { event: eventName, dtmf: { digit: hostile, duration: hostile }, mark: { name: hostile } },
+          ...fields.map((field) => ({ event: eventName, start: { [field]: hostile } })),
+          ...['audio/x-mulaw', 'PCMU', 'audio/x-l16', 'raw/slin', hostile].map((encoding) => {
+            const format = { encoding, sampleRate: hostile, sample_rate: hostile, channels: hostile };
+            const ids = { streamSid: 'MZ00000000000000000000000000000000', callSid: 'CA00000000000000000000000000000000', callId: 'c', streamId: 's', call_sid: 'c', stream_sid: 's', call_control_id: 'c' };
+            return { event: eventName, stream_id: 's', start: { ...ids, tracks: [{ name: 'inbound', mediaFormat: format }], mediaFormat: format, media_format: format } };
+          }),
+          { eventType: hostile, callSid: hostile, sampleRate: hostile, mixType: hostile },
+        ];
+        for (const frame of frames) expect(parser.parseText(JSON.stringify(frame))).toBeDefined();
+      }
+    }
+  });
 });

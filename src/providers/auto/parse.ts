@@ -89,6 +89,8 @@ export function createAutoParser(connection: ConnectionInfo, createParser: (prov
       if (found && found !== 'wait') return decide(found);
       return undecided();
     },
+    // Once decided, media frames take the provider's fast path where it has one.
+    readMedia: (frame, out, audio) => delegate?.readMedia?.(frame, out, audio) ?? false,
     parseBinary(data: Uint8Array): ParseOutput {
       if (delegate) return forward(delegate.parseBinary(data));
       held.push({ binary: data });

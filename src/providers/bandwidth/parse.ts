@@ -11,10 +11,12 @@ import {
   describe,
   isGenericId,
   isObject,
+  numberOf,
   parseJsonObject,
-  startParams,
   parseTracks,
   readAudio,
+  startParams,
+  textOf,
   unknownEvent,
   type Json,
 } from '../common/json-frames.js';
@@ -22,9 +24,9 @@ import {
 function parseFormat(tracks: unknown): MediaFormat | ReturnType<typeof rejection> {
   // Each track object may declare its format; the documented one is PCMU at 8 kHz.
   const first = Array.isArray(tracks) && isObject(tracks[0]) && isObject(tracks[0].mediaFormat) ? tracks[0].mediaFormat : {};
-  const encoding = String(first.encoding ?? 'audio/PCMU').toLowerCase();
+  const encoding = textOf(first.encoding ?? 'audio/PCMU').toLowerCase();
   if (!/pcmu|mulaw/.test(encoding)) return rejection('CALLTAPE_ERR_UNSUPPORTED_FORMAT', `encoding ${describe(first.encoding)}`);
-  const sampleRate = Number(first.sampleRate ?? 8000);
+  const sampleRate = numberOf(first.sampleRate ?? 8000);
   if (sampleRate !== 8000) return rejection('CALLTAPE_ERR_UNSUPPORTED_FORMAT', `sampleRate ${describe(first.sampleRate)}`);
   return { encoding: 'mulaw', sampleRate, channels: 1 };
 }

@@ -25,9 +25,32 @@ export function isGenericId(value: unknown): value is string {
   return typeof value === 'string' && GENERIC_ID.test(value);
 }
 
+/**
+ * Number(value) for a field of a frame, NaN for objects and arrays: converting an object
+ * calls its own "valueOf"/"toString", which a frame may have set to anything (and then
+ * Number() or String() throws instead of the frame being rejected).
+ */
+export function numberOf(value: unknown): number {
+  return typeof value === 'object' && value !== null ? Number.NaN : Number(value);
+}
+
+/** String(value) for a field of a frame, '' for objects and arrays (see numberOf). */
+export function textOf(value: unknown): string {
+  return typeof value === 'object' && value !== null ? '' : String(value);
+}
+
 /** A value for a log line or error detail, short and quoted. */
 export function describe(value: unknown): string {
-  const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  // Not String() for objects: a frame's object may carry its own "toString" field, and then
+  // String() throws ("Cannot convert object to primitive value").
+  const text =
+    typeof value === 'string'
+      ? JSON.stringify(value)
+      : typeof value === 'object' && value !== null
+        ? Array.isArray(value)
+          ? 'an array'
+          : 'an object'
+        : String(value);
   return text.length > 64 ? `${text.slice(0, 64)}…` : text;
 }
 
@@ -113,7 +136,7 @@ export function startParams(source: Json, keys: readonly string[], custom: unkno
 /** A non-negative integer millisecond timestamp given as a number or a decimal string. */
 export function parseTimestamp(value: unknown, label: string): number | undefined | Rejection {
   if (value === undefined) return undefined;
-  const ms = typeof value === 'number' ? value : Number(value);
+  const ms = typeof value === 'number' ? value : numberOf(value);
   if (!Number.isSafeInteger(ms) || ms < 0 || (typeof value === 'string' && value.length === 0)) {
     return rejection('CALLTAPE_ERR_BAD_SHAPE', `${label} ${describe(value)}`);
   }
@@ -153,7 +176,7 @@ export function readDtmf(dtmf: unknown, extra: { digit?: unknown; duration?: unk
   const digit = extra.digit ?? body.digit;
   if (typeof digit !== 'string' || !DTMF_DIGITS.test(digit)) return rejection('CALLTAPE_ERR_BAD_SHAPE', 'dtmf.digit must be one of 0-9 * # A-D');
   const rawDuration = extra.duration ?? body.duration;
-  const duration = rawDuration === undefined ? undefined : Number(rawDuration);
+  const duration = rawDuration === undefined ? undefined : numberOf(rawDuration);
   return {
     type: 'dtmf',
     digit: digit.toUpperCase(),

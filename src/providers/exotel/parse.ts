@@ -13,12 +13,14 @@ import {
   describe,
   isGenericId,
   isObject,
+  numberOf,
   parseJsonObject,
-  startParams,
   parseTracks,
   readAudio,
   readDtmf,
   readMark,
+  startParams,
+  textOf,
   tracksFromQuery,
   unknownEvent,
   type Json,
@@ -26,10 +28,10 @@ import {
 
 function parseFormat(value: unknown, query: URLSearchParams | undefined): MediaFormat | ReturnType<typeof rejection> {
   const format = isObject(value) ? value : {};
-  const declared = String(format.encoding ?? 'base64').toLowerCase();
+  const declared = textOf(format.encoding ?? 'base64').toLowerCase();
   const mulaw = /mulaw|ulaw|pcmu/.test(declared);
   if (!mulaw && !/base64|raw|slin|l16|pcm/.test(declared)) return rejection('CALLTAPE_ERR_UNSUPPORTED_FORMAT', `encoding ${describe(format.encoding)}`);
-  const sampleRate = Number(format.sample_rate ?? query?.get('sample-rate') ?? 8000);
+  const sampleRate = numberOf(format.sample_rate ?? query?.get('sample-rate') ?? 8000);
   if (![8000, 16000, 24000].includes(sampleRate)) return rejection('CALLTAPE_ERR_UNSUPPORTED_FORMAT', `sample_rate ${describe(format.sample_rate)}`);
   return { encoding: mulaw ? 'mulaw' : 'l16le', sampleRate: mulaw ? 8000 : sampleRate, channels: 1 };
 }

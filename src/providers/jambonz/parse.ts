@@ -8,12 +8,20 @@
 import { isRejected, rejection } from '../../errors.js';
 import type { FrameParser, ParseOutput, ParseResult } from '../../events.js';
 import { binaryAudio, binaryStart, isBinaryRate, type BinaryStreamFormat, type ChannelLayout } from '../common/binary-l16.js';
-import { describe, isObject, parseJsonObject, readDtmf, unknownEvent, type Json } from '../common/json-frames.js';
+import {
+  describe,
+  isObject,
+  numberOf,
+  parseJsonObject,
+  readDtmf,
+  unknownEvent,
+  type Json,
+} from '../common/json-frames.js';
 
 export const JAMBONZ_SUBPROTOCOL = 'audio.jambonz.org';
 
 function parseFormat(msg: Json): BinaryStreamFormat | ReturnType<typeof rejection> {
-  const rate = Number(msg.sampleRate ?? 8000);
+  const rate = numberOf(msg.sampleRate ?? 8000);
   if (!isBinaryRate(rate)) return rejection('CALLTAPE_ERR_UNSUPPORTED_FORMAT', `sampleRate ${describe(msg.sampleRate)}`);
   const mix = msg.mixType ?? 'mono';
   if (mix !== 'mono' && mix !== 'mixed' && mix !== 'stereo') return rejection('CALLTAPE_ERR_UNSUPPORTED_FORMAT', `mixType ${describe(mix)}`);

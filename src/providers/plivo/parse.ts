@@ -14,12 +14,14 @@ import {
   describe,
   isGenericId,
   isObject,
+  numberOf,
   parseJsonObject,
   parseParams,
   parseTracks,
   readAudio,
   readDtmf,
   readMark,
+  textOf,
   unknownEvent,
   type Json,
 } from '../common/json-frames.js';
@@ -34,11 +36,11 @@ const EPOCH_MS_FLOOR = 1e12;
 function parseFormat(value: unknown): MediaFormat | ReturnType<typeof rejection> {
   if (!isObject(value)) return rejection('CALLTAPE_ERR_BAD_SHAPE', 'start.mediaFormat missing');
   // "audio/x-l16;rate=16000" or encoding + sampleRate.
-  const [type = '', ...options] = String(value.encoding ?? '').toLowerCase().split(';');
+  const [type = '', ...options] = textOf(value.encoding ?? '').toLowerCase().split(';');
   const encoding = ENCODINGS.get(type.trim());
   if (!encoding) return rejection('CALLTAPE_ERR_UNSUPPORTED_FORMAT', `encoding ${describe(value.encoding)}`);
   const rateOption = options.map((o) => o.trim()).find((o) => o.startsWith('rate='));
-  const sampleRate = Number(value.sampleRate ?? rateOption?.slice(5) ?? 8000);
+  const sampleRate = numberOf(value.sampleRate ?? rateOption?.slice(5) ?? 8000);
   if (sampleRate !== 8000 && sampleRate !== 16000) return rejection('CALLTAPE_ERR_UNSUPPORTED_FORMAT', `sampleRate ${describe(value.sampleRate)}`);
   return { encoding, sampleRate, channels: 1 };
 }

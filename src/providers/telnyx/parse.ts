@@ -13,12 +13,13 @@ import {
   describe,
   isGenericId,
   isObject,
+  numberOf,
   parseJsonObject,
-  startParams,
   parseTracks,
   readAudio,
   readDtmf,
   readMark,
+  startParams,
   tracksFromQuery,
   unknownEvent,
   type Json,
@@ -37,11 +38,11 @@ function parseFormat(value: unknown): MediaFormat | ReturnType<typeof rejection>
   if (!isObject(value)) return rejection('CALLTAPE_ERR_BAD_SHAPE', 'start.media_format missing');
   const encoding = typeof value.encoding === 'string' ? ENCODINGS.get(value.encoding.toLowerCase()) : undefined;
   if (!encoding) return rejection('CALLTAPE_ERR_UNSUPPORTED_FORMAT', `encoding ${describe(value.encoding)}`);
-  const sampleRate = Number(value.sample_rate ?? 8000);
+  const sampleRate = numberOf(value.sample_rate ?? 8000);
   if (!Number.isInteger(sampleRate) || sampleRate < 8000 || sampleRate > 48000) {
     return rejection('CALLTAPE_ERR_UNSUPPORTED_FORMAT', `sample_rate ${describe(value.sample_rate)}`);
   }
-  const channels = Number(value.channels ?? 1);
+  const channels = numberOf(value.channels ?? 1);
   if (channels !== 1) return rejection('CALLTAPE_ERR_UNSUPPORTED_FORMAT', `channels ${describe(value.channels)}`);
   return { encoding, sampleRate, channels };
 }

@@ -9,6 +9,7 @@ import {
   binaryRejected,
   describe,
   isObject,
+  numberOf,
   parseJsonObject,
   parseParams,
   parseTracks,
@@ -75,11 +76,11 @@ export function createTwilioParser(dialect: TwilioDialect = TWILIO_DIALECT): Sin
     const declared = typeof value.encoding === 'string' ? value.encoding.toLowerCase() : undefined;
     const encoding = declared === undefined ? undefined : dialect.encodings.get(declared);
     if (!encoding) return rejection('CALLTAPE_ERR_UNSUPPORTED_FORMAT', `encoding ${describe(value.encoding)}`);
-    const sampleRate = Number(value.sampleRate);
+    const sampleRate = numberOf(value.sampleRate);
     if (!Number.isInteger(sampleRate) || sampleRate < 8000 || sampleRate > 48000) {
       return rejection('CALLTAPE_ERR_UNSUPPORTED_FORMAT', `sampleRate ${describe(value.sampleRate)}`);
     }
-    const channels = value.channels === undefined ? 1 : Number(value.channels);
+    const channels = value.channels === undefined ? 1 : numberOf(value.channels);
     if (channels !== 1 && channels !== 2) return rejection('CALLTAPE_ERR_UNSUPPORTED_FORMAT', `channels ${describe(value.channels)}`);
     return { encoding, sampleRate, channels };
   }
