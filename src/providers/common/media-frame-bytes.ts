@@ -41,7 +41,8 @@ const NINE = 0x39;
 const MAX_TIMESTAMP_DIGITS = 15;
 
 const ascii = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0));
-const TRACK_NAMES: ReadonlyArray<[Uint8Array, 0 | 1]> = [
+/** Track names as the parser's trackName() accepts them (events.ts TRACK_NAMES is another list). */
+const TRACK_WORDS: ReadonlyArray<readonly [Uint8Array, 0 | 1]> = [
   [ascii('inbound'), 0],
   [ascii('outbound'), 1],
   [ascii('inbound_track'), 0],
@@ -113,8 +114,13 @@ export function createMediaFrameReader(streamIdKey: string): MediaFrameReader {
     }
     if (spanIs(d, ks, ke, KEY_TRACK)) {
       if (track >= 0) return false;
-      for (const [name, index] of TRACK_NAMES) if (spanIs(d, vs, ve, name)) track = index;
-      return track >= 0;
+      for (const [word, index] of TRACK_WORDS) {
+        if (spanIs(d, vs, ve, word)) {
+          track = index;
+          return true;
+        }
+      }
+      return false;
     }
     if (spanIs(d, ks, ke, KEY_TIMESTAMP)) {
       if (timestamp >= 0 || ve === vs || ve - vs > MAX_TIMESTAMP_DIGITS) return false;
