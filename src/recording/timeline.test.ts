@@ -155,7 +155,7 @@ describe('Timeline', () => {
     fc.assert(
       fc.property(fc.array(frame, { maxLength: 60 }), (frames) => {
         const pool = new BufferPool();
-        const build = (expandCodes: Int16Array | undefined) => {
+        const build = (expandCodes: Int16Array | undefined, withMono = true) => {
           const sinks = { inbound: new MemorySink(pool), outbound: new MemorySink(pool), stereo: new MemorySink(pool) };
           const timeline = new Timeline({
             format: 'pcm16',
@@ -166,20 +166,25 @@ describe('Timeline', () => {
             reorderSamples: 8,
             snapSamples: 1,
             maxGapSamples: 200,
-            tracks: [{ mono: sinks.inbound }, { mono: sinks.outbound }],
+            tracks: withMono ? [{ mono: sinks.inbound }, { mono: sinks.outbound }] : [{ mono: undefined }, { mono: undefined }],
             stereo: sinks.stereo,
           });
           return { timeline, sinks };
         };
         const held = build(MULAW_TO_LINEAR);
         const decoded = build(undefined);
+        // Only the stereo file kept: the codes are expanded for it alone.
+        const stereoOnly = build(MULAW_TO_LINEAR, false);
         for (const f of frames) {
           const a = held.timeline.place(f.track, f.start, f.codes, 0, f.codes.length, 1, copyCodes);
           const b = decoded.timeline.place(f.track, f.start, f.codes, 0, f.codes.length, 1, decodeMulaw);
           expect(a).toBe(b);
+          stereoOnly.timeline.place(f.track, f.start, f.codes, 0, f.codes.length, 1, copyCodes);
         }
         held.timeline.finish();
         decoded.timeline.finish();
+        stereoOnly.timeline.finish();
+        expect(Buffer.concat(stereoOnly.sinks.stereo.chunks).equals(Buffer.concat(decoded.sinks.stereo.chunks))).toBe(true);
         for (const name of ['inbound', 'outbound', 'stereo'] as const) {
           expect(Buffer.concat(held.sinks[name].chunks).equals(Buffer.concat(decoded.sinks[name].chunks))).toBe(true);
         }

@@ -133,6 +133,8 @@ export class Timeline {
   private readonly scratchBytes: Buffer;
   private readonly scratch: Int16Array | Uint8Array;
   private readonly pieceSamples: number;
+  /** Expanded samples for the stereo file when a track has no mono file to expand into. */
+  private readonly stereoScratch: [Int16Array | undefined, Int16Array | undefined] = [undefined, undefined];
   /** Absolute sample index of the window's first sample = samples already handed to files. */
   private windowStart = 0;
   /** Absolute sample index just past the furthest audio of any track. */
@@ -320,60 +322,46 @@ export class Timeline {
     const bps = this.bytesPerSample;
     const expand = this.opts.expandCodes;
     const [left, right] = this.windows;
-    // Expanded mono batches, kept so the stereo batch can be woven from them; appended only
-    // after that, since a sink may hand a chunk back for reuse as soon as it has it.
-    let expandedLeft: Int16Array | undefined;
-    let expandedRight: Int16Array | undefined;
+    // Mono batches are appended last: the stereo batch is woven from them, and a sink may
+    // hand a chunk back for reuse as soon as it has it.
+    const expanded: [Int16Array | undefined, Int16Array | undefined] = [undefined, undefined];
     const monoChunks: Array<[AudioSink, Buffer]> = [];
-    for (const win of this.windows) {
-      if (!win?.sinks.mono) continue;
+    this.windows.forEach((win, track) => {
+      if (!win?.sinks.mono) return;
       const chunk = this.takeChunk(count * bps);
-      if (expand) {
-        const out = new Int16Array(chunk.buffer, chunk.byteOffset, count);
-        const codes = win.samples;
-        for (let i = 0; i < count; i++) out[i] = expand[codes[i]!]!;
-        if (win === left) expandedLeft = out;
-        else expandedRight = out;
-      } else {
-        win.bytes.copy(chunk, 0, 0, count * bps);
-      }
+      if (expand) expanded[track] = expandCodes(expand, win.samples, new Int16Array(chunk.buffer, chunk.byteOffset, count), count);
+      else win.bytes.copy(chunk, 0, 0, count * bps);
       monoChunks.push([win.sinks.mono, chunk]);
-    }
-    if (expandedLeft && expandedRight) this.weaveStereo(expandedLeft, expandedRight, count);
-    for (const [sink, chunk] of monoChunks) sink.append(chunk);
+    });
     const stereo = this.opts.stereo;
-    if (stereo && left && right && !(expandedLeft && expandedRight)) {
+    if (stereo && left && right) {
       const chunk = this.takeChunk(count * bps * 2);
-      const out: Int16Array | Uint8Array =
-        bps === 2 ? new Int16Array(chunk.buffer, chunk.byteOffset, count * 2) : chunk;
-      const l = left.samples;
-      const r = right.samples;
-      if (expand) {
+      if (bps === 1) {
+        // mu-law files: the codes interleaved as they are.
         for (let i = 0, j = 0; i < count; i++, j += 2) {
-          out[j] = expand[l[i]!]!;
-          out[j + 1] = expand[r[i]!]!;
+          chunk[j] = left.samples[i]!;
+          chunk[j + 1] = right.samples[i]!;
         }
       } else {
-        for (let i = 0, j = 0; i < count; i++, j += 2) {
-          out[j] = l[i]!;
-          out[j + 1] = r[i]!;
-        }
+        const l = this.pcmOf(left, 0, expanded[0], count);
+        const r = this.pcmOf(right, 1, expanded[1], count);
+        // One 32-bit store per frame, left in the low half: the files are little-endian, as
+        // this machine's Int16Array is.
+        const out = new Uint32Array(chunk.buffer, chunk.byteOffset, count);
+        for (let i = 0; i < count; i++) out[i] = (l[i]! & 0xffff) | (r[i]! << 16);
       }
       stereo.append(chunk);
     }
+    for (const [sink, chunk] of monoChunks) sink.append(chunk);
   }
 
-  /**
-   * The stereo batch from the two expanded mono batches: one 32-bit store per frame (left in
-   * the low half: the files are little-endian, as this machine's Int16Array is).
-   */
-  private weaveStereo(left: Int16Array, right: Int16Array, count: number): void {
-    const stereo = this.opts.stereo;
-    if (!stereo) return;
-    const chunk = this.takeChunk(count * 4);
-    const out = new Uint32Array(chunk.buffer, chunk.byteOffset, count);
-    for (let i = 0; i < count; i++) out[i] = (left[i]! & 0xffff) | (right[i]! << 16);
-    stereo.append(chunk);
+  /** A window's first `count` samples as 16-bit PCM, expanding codes if no mono batch did. */
+  private pcmOf(win: TrackWindow, track: 0 | 1, expanded: Int16Array | undefined, count: number): Int16Array {
+    const expand = this.opts.expandCodes;
+    if (!expand) return win.samples as Int16Array;
+    if (expanded) return expanded;
+    this.stereoScratch[track] ??= new Int16Array(this.opts.capacitySamples);
+    return expandCodes(expand, win.samples, this.stereoScratch[track], count);
   }
 
   private emitSilence(count: number): void {
@@ -407,4 +395,10 @@ export class Timeline {
       win.covered.shiftDown(count);
     }
   }
+}
+
+/** codes[0..count) through `table` into out; returns out. */
+function expandCodes(table: Int16Array, codes: Int16Array | Uint8Array, out: Int16Array, count: number): Int16Array {
+  for (let i = 0; i < count; i++) out[i] = table[codes[i]!]!;
+  return out;
 }
