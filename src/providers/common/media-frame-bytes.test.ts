@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { isRejection, type AudioEvent } from '../../events.js';
 import { createTwilioParser } from '../twilio/parse.js';
 import { decodeBase64Bytes } from './base64-bytes.js';
-import { createMediaFrameReader, MediaFrameFields } from './media-frame-bytes.js';
+import { createExactLayoutReader, createMediaFrameReader, MediaFrameFields } from './media-frame-bytes.js';
 
 const parser = createTwilioParser();
 const read = createMediaFrameReader('streamSid');
@@ -68,9 +68,28 @@ const wellFormed = fc
     return `${s()}${object(top)}${s()}`;
   });
 
+/** A media frame in exactly the layout Twilio documents (and simulate sends). */
+const exactLayout = fc
+  .record({
+    sequence: fc.nat().map(String),
+    track: fc.constantFrom('inbound', 'outbound'),
+    chunk: fc.nat().map(String),
+    timestamp: fc.nat({ max: 86_400_000 }).map(String),
+    payload: fc.uint8Array({ minLength: 1, maxLength: 400 }).map((b) => Buffer.from(b).toString('base64')),
+    streamSid: fc.stringMatching(/^MZ[0-9a-f]{32}$/),
+  })
+  .map((f) =>
+    JSON.stringify({
+      event: 'media',
+      sequenceNumber: f.sequence,
+      media: { track: f.track, chunk: f.chunk, timestamp: f.timestamp, payload: f.payload },
+      streamSid: f.streamSid,
+    }),
+  );
+
 /** Small edits that make frames unusual, invalid JSON, or invalid media. */
-const mutated = fc
-  .tuple(wellFormed, fc.array(fc.tuple(fc.nat(), fc.nat(3), fc.constantFrom('"', '\\', '{', '}', ':', ',', '=', ' ', '0', 'a', '+', '/', 'é', '\u0001', '[', '-', '.', 'e', 'x', '\\u0041')), { minLength: 1, maxLength: 3 }))
+const editsOf = (frames: fc.Arbitrary<string>) => fc
+  .tuple(frames, fc.array(fc.tuple(fc.nat(), fc.nat(3), fc.constantFrom('"', '\\', '{', '}', ':', ',', '=', ' ', '0', 'a', '+', '/', 'é', '\u0001', '[', '-', '.', 'e', 'x', '\\u0041')), { minLength: 1, maxLength: 3 }))
   .map(([text, edits]) => {
     let out = text;
     for (const [at, kind, piece] of edits) {
@@ -82,6 +101,7 @@ const mutated = fc
     }
     return out;
   });
+const mutated = editsOf(wellFormed);
 
 describe('media frames read from bytes', () => {
   it('reads every well-formed media frame, exactly as the parser does', () => {
@@ -102,6 +122,28 @@ describe('media frames read from bytes', () => {
       { numRuns: 5000 },
     );
     // Some edits leave a valid media frame (a space, a changed payload character): answered.
+    expect(answered).toBeGreaterThan(100);
+  });
+
+  it('reads the documented layout by comparing it byte for byte, exactly as the parser does', () => {
+    const exact = createExactLayoutReader('streamSid');
+    fc.assert(
+      fc.property(exactLayout, (text) => {
+        expect(exact(Buffer.from(text), new MediaFrameFields(), audio), text).toBe(true);
+        expect(agree(text), text).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('never disagrees with the parser on edited frames of the documented layout', () => {
+    let answered = 0;
+    fc.assert(
+      fc.property(editsOf(exactLayout), (text) => {
+        if (agree(text)) answered++;
+      }),
+      { numRuns: 5000 },
+    );
     expect(answered).toBeGreaterThan(100);
   });
 

@@ -58,6 +58,26 @@ function skipSpace(d: Uint8Array, i: number): number {
   }
 }
 
+/**
+ * Index of the first '"' at or after `from`, or -1. Native memchr: a base64 payload is two
+ * thirds of the frame, and a byte loop over it cost as much as decoding it. What lies before
+ * the quote is checked by whoever reads the span: plainText() for ordinary values, the
+ * base64 decoder for the payload (a backslash, control or non-ASCII byte is not base64, so
+ * an escaped quote can never end a payload that decodes).
+ */
+function quoteFrom(d: Uint8Array, from: number): number {
+  return Buffer.prototype.indexOf.call(d, QUOTE, from);
+}
+
+/** True when d[start..end) has no escape, control or non-ASCII byte (JSON.parse reads it as is). */
+function plainText(d: Uint8Array, start: number, end: number): boolean {
+  for (let j = start; j < end; j++) {
+    const c = d[j]!;
+    if (c === BACKSLASH || c < 0x20 || c >= 0x80) return false;
+  }
+  return true;
+}
+
 /** Index just past the closing quote of the string opening at d[i], or -1 (escape, control, non-ASCII, unterminated). */
 function stringEnd(d: Uint8Array, i: number): number {
   for (let j = i + 1; j < d.length; j++) {
@@ -74,8 +94,89 @@ function spanIs(d: Uint8Array, start: number, end: number, word: Uint8Array): bo
   return true;
 }
 
-/** A reader for frames whose stream id sits in the top-level field `streamIdKey`. */
+/** Index past `word` when d[i..] starts with it, else -1. */
+function literalAt(d: Uint8Array, i: number, word: Uint8Array): number {
+  if (i + word.length > d.length) return -1;
+  for (let k = 0; k < word.length; k++) if (d[i + k] !== word[k]) return -1;
+  return i + word.length;
+}
+
+/** Index past a run of 1..maxDigits ASCII digits at d[i], or -1. */
+function digitsAt(d: Uint8Array, i: number, maxDigits: number): number {
+  let j = i;
+  while (j < d.length) {
+    const c = d[j]!;
+    if (c < ZERO || c > NINE) break;
+    j++;
+  }
+  return j === i || j - i > maxDigits ? -1 : j;
+}
+
+/**
+ * A reader for frames whose stream id sits in the top-level field `streamIdKey`: first the
+ * exact layout the provider documents (and sends), compared byte for byte, then any layout.
+ */
 export function createMediaFrameReader(streamIdKey: string): MediaFrameReader {
+  const exact = createExactLayoutReader(streamIdKey);
+  const anyLayout = createAnyLayoutReader(streamIdKey);
+  return (frame, out, audio) => exact(frame, out, audio) || anyLayout(frame, out, audio);
+}
+
+/**
+ * The documented layout, no spaces:
+ *   {"event":"media","sequenceNumber":"<digits>","media":{"track":"inbound|outbound",
+ *    "chunk":"<digits>","timestamp":"<digits>","payload":"<base64>"},"<streamIdKey>":"<id>"}
+ * A fixed sequence of literals and digit runs: no key lookups, no per-field calls. Anything
+ * else (another order, spacing, other fields or values) is left to the any-layout reader.
+ */
+export function createExactLayoutReader(streamIdKey: string): MediaFrameReader {
+  const HEAD = ascii('{"event":"media","sequenceNumber":"');
+  const TO_TRACK = ascii('","media":{"track":"');
+  const INBOUND = ascii('inbound');
+  const OUTBOUND = ascii('outbound');
+  const TO_CHUNK = ascii('","chunk":"');
+  const TO_TIMESTAMP = ascii('","timestamp":"');
+  const TO_PAYLOAD = ascii('","payload":"');
+  const TO_STREAM_ID = ascii(`"},"${streamIdKey}":"`);
+  // A sequence number or chunk longer than this is unusual enough for the other reader.
+  const MAX_COUNTER_DIGITS = 20;
+
+  return (d, out, audio) => {
+    let i = literalAt(d, 0, HEAD);
+    if (i < 0 || (i = digitsAt(d, i, MAX_COUNTER_DIGITS)) < 0 || (i = literalAt(d, i, TO_TRACK)) < 0) return false;
+    let track: 0 | 1 = 0;
+    let next = literalAt(d, i, INBOUND);
+    if (next < 0) {
+      next = literalAt(d, i, OUTBOUND);
+      track = 1;
+    }
+    if (next < 0 || (i = literalAt(d, next, TO_CHUNK)) < 0 || (i = digitsAt(d, i, MAX_COUNTER_DIGITS)) < 0) return false;
+    if ((i = literalAt(d, i, TO_TIMESTAMP)) < 0) return false;
+    const timestampStart = i;
+    if ((i = digitsAt(d, i, MAX_TIMESTAMP_DIGITS)) < 0 || (i = literalAt(d, i, TO_PAYLOAD)) < 0) return false;
+    const timestampEnd = i - TO_PAYLOAD.length;
+    const payloadStart = i;
+    const payloadEnd = quoteFrom(d, payloadStart);
+    if (payloadEnd < 0 || (i = literalAt(d, payloadEnd, TO_STREAM_ID)) < 0) return false;
+    const idStart = i;
+    const idEnd = quoteFrom(d, idStart);
+    if (idEnd < 0 || idEnd + 2 !== d.length || d[idEnd + 1] !== CLOSE || !plainText(d, idStart, idEnd)) return false;
+    // Last, as it writes into `audio`: it also refuses anything in the payload but base64.
+    const bytes = decodeBase64Bytes(d, payloadStart, payloadEnd, audio);
+    if (bytes < 0) return false;
+    let timestamp = 0;
+    for (let k = timestampStart; k < timestampEnd; k++) timestamp = timestamp * 10 + (d[k]! - ZERO);
+    out.track = track;
+    out.timestampMs = timestamp;
+    out.payloadBytes = bytes;
+    out.streamIdStart = idStart;
+    out.streamIdEnd = idEnd;
+    return true;
+  };
+}
+
+/** Any key order and JSON spacing, unknown string fields skipped. */
+function createAnyLayoutReader(streamIdKey: string): MediaFrameReader {
   const KEY_EVENT = ascii('event');
   const KEY_MEDIA = ascii('media');
   const KEY_STREAM = ascii(streamIdKey);
@@ -97,6 +198,14 @@ export function createMediaFrameReader(streamIdKey: string): MediaFrameReader {
 
   /** A string field; false: the ordinary path must read this frame. */
   function takeString(d: Uint8Array, nested: boolean, ks: number, ke: number, vs: number, ve: number): boolean {
+    if (nested && spanIs(d, ks, ke, KEY_PAYLOAD)) {
+      // Not checked here: decodeBase64Bytes rejects anything that is not base64.
+      if (payloadStart >= 0) return false;
+      payloadStart = vs;
+      payloadEnd = ve;
+      return true;
+    }
+    if (!plainText(d, vs, ve)) return false;
     if (!nested) {
       if (spanIs(d, ks, ke, KEY_EVENT)) {
         if (seenEvent) return false;
@@ -133,11 +242,6 @@ export function createMediaFrameReader(streamIdKey: string): MediaFrameReader {
       timestamp = value;
       return true;
     }
-    if (spanIs(d, ks, ke, KEY_PAYLOAD)) {
-      if (payloadStart >= 0) return false;
-      payloadStart = vs;
-      payloadEnd = ve;
-    }
     return true;
   }
 
@@ -156,9 +260,9 @@ export function createMediaFrameReader(streamIdKey: string): MediaFrameReader {
       j = skipSpace(d, j + 1);
       const c = d[j];
       if (c === QUOTE) {
-        const valueEnd = stringEnd(d, j);
-        if (valueEnd < 0 || !takeString(d, nested, ks, ke, j + 1, valueEnd - 1)) return -1;
-        j = valueEnd;
+        const close = quoteFrom(d, j + 1);
+        if (close < 0 || !takeString(d, nested, ks, ke, j + 1, close)) return -1;
+        j = close + 1;
       } else if (c === OPEN && !nested && !seenMediaObject && spanIs(d, ks, ke, KEY_MEDIA)) {
         seenMediaObject = true;
         j = scanObject(d, j, true);
