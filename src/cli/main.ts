@@ -49,6 +49,7 @@ program
   .option('--one-track', 'stream the inbound track only')
   .option('--fast', 'send as fast as the socket takes it instead of in real time')
   .option('--ramp <ms>', 'spread call starts over this long (realtime)')
+  .option('--coalesce-writes', "send a call's frames due together (both tracks) in one TCP write: a leaner generator")
   .option('--twilio-auth-token <token>', 'sign the upgrade with X-Twilio-Signature (env TWILIO_AUTH_TOKEN)')
   .option('--stream-token-secret <secret>', 'send the per-call token parameter (env CALLTAPE_STREAM_TOKEN_SECRET)')
   .option('--param <name=value...>', 'custom <Parameter>s for start')

@@ -14,6 +14,7 @@ export interface SimulateFlags {
   oneTrack?: boolean;
   fast?: boolean;
   ramp?: string;
+  coalesceWrites?: boolean;
   twilioAuthToken?: string;
   streamTokenSecret?: string;
   param?: string[];
@@ -55,6 +56,7 @@ export async function runSimulateCommand(flags: SimulateFlags): Promise<number> 
     outbound,
     realtime: !flags.fast,
     ...(flags.ramp ? { rampMs: Number(flags.ramp) } : {}),
+    coalesceWrites: flags.coalesceWrites === true,
     twilioAuthToken: flags.twilioAuthToken ?? process.env.TWILIO_AUTH_TOKEN,
     streamTokenSecret: flags.streamTokenSecret ?? process.env.CALLTAPE_STREAM_TOKEN_SECRET,
     customParameters: params,

@@ -2,7 +2,9 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
 import { simulate } from '../../src/simulate/simulate.js';
 import { ffmpegDecode, ffmpegDecodeG711 } from '../helpers/ffmpeg.js';
 import { SPEECH_IN_ULAW, SPEECH_OUT_ULAW } from '../helpers/fixtures.js';
@@ -61,6 +63,43 @@ describe('calltape simulate', () => {
     for (const meta of await finished) {
       expect(meta).toMatchObject({ durationMs: 30_000, customParameters: { campaign: 'sim' } });
       await expectExact(server.dataDir, meta.streamSid, 1500);
+    }
+  });
+
+  it("sends media in Twilio's documented layout; with coalesceWrites, a call's two frames of a tick in one socket write", async () => {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => wss.once('listening', resolve));
+    const { port } = wss.address() as { port: number };
+    const media: string[] = [];
+    wss.on('connection', (ws) => ws.on('message', (data: Buffer) => data.toString().startsWith('{"event":"media"') && media.push(data.toString())));
+    // Writes the client's sockets hand to the kernel (one per uncorked batch).
+    let clientWrites = 0;
+    const proto = Socket.prototype as unknown as Record<'_write' | '_writev', (this: Socket, ...args: unknown[]) => unknown>;
+    const original = { _write: proto._write, _writev: proto._writev };
+    for (const name of ['_write', '_writev'] as const) {
+      proto[name] = function (this: Socket, ...args: unknown[]) {
+        if (this.remotePort === port) clientWrites++;
+        return original[name].apply(this, args);
+      };
+    }
+    const run = async (coalesceWrites: boolean) => {
+      clientWrites = 0;
+      media.length = 0;
+      const summary = await simulate({ url: `ws://127.0.0.1:${port}/`, calls: 1, durationMs: 1000, inbound: SPEECH_IN_ULAW, outbound: SPEECH_OUT_ULAW, realtime: true, coalesceWrites });
+      expect(summary).toMatchObject({ ok: 1, framesSent: 100 });
+      return clientWrites;
+    };
+    try {
+      const layout = /^\{"event":"media","sequenceNumber":"\d+","media":\{"track":"(inbound|outbound)","chunk":"\d+","timestamp":"\d+","payload":"[A-Za-z0-9+/=]+"\},"streamSid":"MZ[0-9a-f]{32}"\}$/;
+      expect(await run(false)).toBeGreaterThanOrEqual(100);
+      expect(media.filter((text) => !layout.test(text))).toEqual([]);
+      // 50 ticks of frame pairs, plus the upgrade, connected/start and stop/close.
+      expect(await run(true)).toBeLessThanOrEqual(56);
+      expect(media).toHaveLength(100);
+    } finally {
+      Object.assign(proto, original);
+      for (const client of wss.clients) client.terminate();
+      await new Promise((resolve) => wss.close(resolve));
     }
   });
 
