@@ -30,7 +30,7 @@ import {
 } from '../events.js';
 import { recordingDir } from '../storage/local.js';
 import { parseAppFrame } from '../providers/app-frames.js';
-import { MediaFrameFields } from '../providers/common/media-frame-bytes.js';
+import { MediaFrameFields, spanIs } from '../providers/common/media-frame-bytes.js';
 import { ArrivalClock } from './arrival-clock.js';
 import { BotAudioTee } from './tee.js';
 import {
@@ -654,7 +654,7 @@ export class StreamSession {
   private onFastMedia(frame: Buffer): void {
     const fields = this.mediaFields;
     const id = this.streamIdBytes;
-    if (fields.streamIdStart >= 0 && frame.compare(id, 0, id.length, fields.streamIdStart, fields.streamIdEnd) !== 0) {
+    if (fields.streamIdStart >= 0 && !spanIs(frame, fields.streamIdStart, fields.streamIdEnd, id)) {
       this.reject({ code: 'CALLTAPE_ERR_STREAM_MISMATCH', detail: 'media.streamSid differs from start' });
       return;
     }

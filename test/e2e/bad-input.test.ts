@@ -123,6 +123,18 @@ describe('bad input beside a healthy call', () => {
     await badStream([start, media(writer), writer.start({ tracks: ['inbound'] })], 'CALLTAPE_ERR_DUPLICATE_START');
   });
 
+  for (const [label, edit] of [
+    ['another id of the same length', (frame: string, sid: string) => frame.replace(sid, newTwilioCall().streamSid)],
+    ['a prefix of its id', (frame: string, sid: string) => frame.replace(sid, sid.slice(0, -1))],
+    ['another id, in a layout only the ordinary parser reads', (frame: string, sid: string) => frame.replace(sid, newTwilioCall().streamSid).replace('{"event":"media"', '{"x":1,"event":"media"')],
+  ] as const) {
+    it(`media naming a different stream (${label})`, async () => {
+      const { writer, start } = started();
+      const frame = media(writer);
+      await badStream([start, edit(frame, (JSON.parse(frame) as { streamSid: string }).streamSid)], 'CALLTAPE_ERR_STREAM_MISMATCH');
+    });
+  }
+
   it('unknown track name', async () => {
     const { writer, start } = started();
     await badStream([start, media(writer).replace('"track":"inbound"', '"track":"sideways"')], 'CALLTAPE_ERR_UNKNOWN_TRACK');

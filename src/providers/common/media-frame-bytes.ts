@@ -88,7 +88,8 @@ function stringEnd(d: Uint8Array, i: number): number {
   return -1;
 }
 
-function spanIs(d: Uint8Array, start: number, end: number, word: Uint8Array): boolean {
+/** Whether d[start..end) holds exactly `word` (a byte loop: cheaper than Buffer.compare's call for ids and keys). */
+export function spanIs(d: Uint8Array, start: number, end: number, word: Uint8Array): boolean {
   if (end - start !== word.length) return false;
   for (let k = 0; k < word.length; k++) if (d[start + k] !== word[k]) return false;
   return true;
