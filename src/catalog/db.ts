@@ -44,6 +44,11 @@ export async function openCatalogDb(opts: {
     fs.mkdirSync(opts.dataDir, { recursive: true });
     const file = new Database(path.join(opts.dataDir, 'calltape.db'));
     file.pragma('journal_mode = WAL');
+    // WAL's default (FULL) fsyncs on every commit, on the event loop that is also reading
+    // every live call's frames (better-sqlite3 is synchronous): ~2 commits per call, each a
+    // stall. NORMAL syncs at checkpoints; a power cut may lose the last commits but never
+    // corrupts the file, and the recordings' meta.json (what recovery reads) is on disk anyway.
+    file.pragma('synchronous = NORMAL');
     file.pragma('foreign_keys = ON');
     file.pragma('busy_timeout = 5000');
     db = new Kysely<CatalogDatabase>({ dialect: new SqliteDialect({ database: file }) });
