@@ -251,6 +251,16 @@ if (runs('realtime')) {
       ok: m.summary.ok,
       lagMs: m.summary.lagMs,
     };
+    // The same calls at 1 s each: what a call costs to start and finish (upgrade, directory,
+    // files, catalog rows, meta.json), apart from what its audio costs to stream. The two
+    // runs give both: cpu = calls x (fixed + perSecond x seconds).
+    const short = { ...realtime, durationMs: 1000 };
+    const s1 = await measure(target, short);
+    const cpuLong = m.cpuPerCallHour * ((realtime.calls * realtime.durationMs) / 3_600_000);
+    const cpuShort = s1.cpuPerCallHour * ((short.calls * short.durationMs) / 3_600_000);
+    const perSecond = (cpuLong - cpuShort) / realtime.calls / ((realtime.durationMs - short.durationMs) / 1000);
+    p[`realtime_${kind}`].fixedCpuMsPerCall = round((cpuShort / short.calls - perSecond * (short.durationMs / 1000)) * 1000);
+    p[`realtime_${kind}`].streamingCpuPerCallHour = round(perSecond * 3600);
     await target.stop();
   }
 }
@@ -342,6 +352,8 @@ if (p.realtime_calltape && p.realtime_sink) {
     `| - main thread | ${fmt(a.mainThreadPerCallHour)} | ${fmt(b.mainThreadPerCallHour)} | |`,
     `| - other threads (file writes, GC) | ${fmt(a.otherThreadsPerCallHour)} | ${fmt(b.otherThreadsPerCallHour)} | |`,
     `| generator CPU s per call-hour | ${fmt(a.generatorPerCallHour)} | ${fmt(b.generatorPerCallHour)} | |`,
+    `| of which: CPU ms per call to start and finish it (from a run of ${a.calls} x 1 s calls) | ${fmt(a.fixedCpuMsPerCall)} | ${fmt(b.fixedCpuMsPerCall)} | |`,
+    `| of which: streaming CPU s per call-hour, without start and finish | ${fmt(a.streamingCpuPerCallHour)} | ${fmt(b.streamingCpuPerCallHour)} | ${fmt(a.streamingCpuPerCallHour / b.streamingCpuPerCallHour)} |`,
     `| RSS growth per call, steady (KiB) | ${fmt(a.steadyRssPerCallKiB)} | ${fmt(b.steadyRssPerCallKiB)} | ${fmt(a.steadyRssPerCallKiB - b.steadyRssPerCallKiB)} more |`,
     `| RSS growth per call, peak (KiB) | ${fmt(a.peakRssPerCallKiB)} | ${fmt(b.peakRssPerCallKiB)} | |`,
     '',
