@@ -46,8 +46,8 @@ export async function openCatalogDb(opts: {
     file.pragma('journal_mode = WAL');
     // WAL's default (FULL) fsyncs on every commit, on the event loop that is also reading
     // every live call's frames (better-sqlite3 is synchronous): ~2 commits per call, each a
-    // stall. NORMAL syncs at checkpoints; a power cut may lose the last commits but never
-    // corrupts the file, and the recordings' meta.json (what recovery reads) is on disk anyway.
+    // stall. NORMAL syncs at checkpoints: a power cut (not a process crash) may undo the last
+    // commits but never corrupts the file; start-up recovery repairs rows left at recording.
     file.pragma('synchronous = NORMAL');
     file.pragma('foreign_keys = ON');
     file.pragma('busy_timeout = 5000');
