@@ -1,8 +1,8 @@
 /**
- * The fast path for the one frame that matters for speed: a JSON media frame in the layout
- * Twilio (and SignalWire) send fifty times a second per track,
- *   {"event":"media","streamSid":"MZ…","sequenceNumber":"4","media":{"track":"inbound",
- *    "chunk":"2","timestamp":"20","payload":"<base64>"}}
+ * The fast path for the one frame that matters for speed: a JSON media frame as Twilio (and
+ * SignalWire) send it fifty times a second per track,
+ *   {"event":"media","sequenceNumber":"4","media":{"track":"inbound","chunk":"2",
+ *    "timestamp":"20","payload":"<base64>"},"streamSid":"MZ…"}
  * read straight from the frame's bytes: no string of the frame, no JSON objects, the
  * payload decoded into the caller's buffer. It answers only when it is sure the JSON parser
  * would read the same frame the same way; anything unusual (another event, escapes,
@@ -80,12 +80,8 @@ function plainText(d: Uint8Array, start: number, end: number): boolean {
 
 /** Index just past the closing quote of the string opening at d[i], or -1 (escape, control, non-ASCII, unterminated). */
 function stringEnd(d: Uint8Array, i: number): number {
-  for (let j = i + 1; j < d.length; j++) {
-    const c = d[j]!;
-    if (c === QUOTE) return j + 1;
-    if (c === BACKSLASH || c < 0x20 || c >= 0x80) return -1;
-  }
-  return -1;
+  const close = quoteFrom(d, i + 1);
+  return close >= 0 && plainText(d, i + 1, close) ? close + 1 : -1;
 }
 
 /** Whether d[start..end) holds exactly `word` (a byte loop: cheaper than Buffer.compare's call for ids and keys). */
@@ -97,9 +93,15 @@ export function spanIs(d: Uint8Array, start: number, end: number, word: Uint8Arr
 
 /** Index past `word` when d[i..] starts with it, else -1. */
 function literalAt(d: Uint8Array, i: number, word: Uint8Array): number {
-  if (i + word.length > d.length) return -1;
-  for (let k = 0; k < word.length; k++) if (d[i + k] !== word[k]) return -1;
-  return i + word.length;
+  const end = i + word.length;
+  return end <= d.length && spanIs(d, i, end, word) ? end : -1;
+}
+
+/** The value of the digits d[start..end) (already checked to be 1..MAX_TIMESTAMP_DIGITS digits). */
+function digitsValue(d: Uint8Array, start: number, end: number): number {
+  let value = 0;
+  for (let k = start; k < end; k++) value = value * 10 + (d[k]! - ZERO);
+  return value;
 }
 
 /** Index past a run of 1..maxDigits ASCII digits at d[i], or -1. */
@@ -165,10 +167,8 @@ export function createExactLayoutReader(streamIdKey: string): MediaFrameReader {
     // Last, as it writes into `audio`: it also refuses anything in the payload but base64.
     const bytes = decodeBase64Bytes(d, payloadStart, payloadEnd, audio);
     if (bytes < 0) return false;
-    let timestamp = 0;
-    for (let k = timestampStart; k < timestampEnd; k++) timestamp = timestamp * 10 + (d[k]! - ZERO);
     out.track = track;
-    out.timestampMs = timestamp;
+    out.timestampMs = digitsValue(d, timestampStart, timestampEnd);
     out.payloadBytes = bytes;
     out.streamIdStart = idStart;
     out.streamIdEnd = idEnd;
@@ -233,14 +233,8 @@ function createAnyLayoutReader(streamIdKey: string): MediaFrameReader {
       return false;
     }
     if (spanIs(d, ks, ke, KEY_TIMESTAMP)) {
-      if (timestamp >= 0 || ve === vs || ve - vs > MAX_TIMESTAMP_DIGITS) return false;
-      let value = 0;
-      for (let k = vs; k < ve; k++) {
-        const c = d[k]!;
-        if (c < ZERO || c > NINE) return false;
-        value = value * 10 + (c - ZERO);
-      }
-      timestamp = value;
+      if (timestamp >= 0 || digitsAt(d, vs, MAX_TIMESTAMP_DIGITS) !== ve) return false;
+      timestamp = digitsValue(d, vs, ve);
       return true;
     }
     return true;
