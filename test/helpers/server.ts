@@ -9,6 +9,8 @@ export interface TestServer extends RunningServer {
   wsUrl(provider?: string): string;
   /** Resolves with the meta of the next `count` recordings to finish after the call. */
   finished(count: number): Promise<RecordingMeta[]>;
+  /** The recording of `streamSid` once it finishes (other streams finishing meanwhile are ignored). */
+  finishedStream(streamSid: string): Promise<RecordingMeta>;
 }
 
 export async function startTestServer(options: ConfigInput = {}): Promise<TestServer> {
@@ -27,6 +29,16 @@ export async function startTestServer(options: ConfigInput = {}): Promise<TestSe
           if (metas.length < count) return;
           server.recorder.off('recording.finished', onFinished);
           resolve(metas);
+        };
+        server.recorder.on('recording.finished', onFinished);
+      });
+    },
+    finishedStream(streamSid: string) {
+      return new Promise<RecordingMeta>((resolve) => {
+        const onFinished = (meta: RecordingMeta) => {
+          if (meta.streamSid !== streamSid) return;
+          server.recorder.off('recording.finished', onFinished);
+          resolve(meta);
         };
         server.recorder.on('recording.finished', onFinished);
       });
