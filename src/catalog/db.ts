@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import { migrationProvider } from './migrations.js';
 import type { CatalogDatabase } from './schema.js';
@@ -51,7 +51,7 @@ export async function openCatalogDb(opts: {
     file.pragma('synchronous = NORMAL');
     file.pragma('foreign_keys = ON');
     file.pragma('busy_timeout = 5000');
-    db = new Kysely<CatalogDatabase>({ dialect: new SqliteDialect({ database: file }) });
+    db = new Kysely<CatalogDatabase>({ dialect: new SqliteDialect({ database: keepingStatements(file) }) });
   }
   const { error } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
   if (error) {
@@ -59,4 +59,26 @@ export async function openCatalogDb(opts: {
     throw error instanceof Error ? error : new Error(String(error));
   }
   return { db, dialect, close: () => db.destroy() };
+}
+
+/**
+ * The SQLite file with its prepared statements kept: kysely's driver prepares every query
+ * anew, and a call's two catalog transactions run the same eight statements each time.
+ * Bounded, oldest dropped first (queries with a varying number of rows have varying text).
+ * Safe to share because the driver runs one query at a time and calltape streams none.
+ */
+function keepingStatements(file: Database.Database, limit = 200): SqliteDatabase {
+  const statements = new Map<string, Database.Statement>();
+  return {
+    close: () => file.close(),
+    prepare(sql: string) {
+      let statement = statements.get(sql);
+      if (!statement) {
+        statement = file.prepare(sql);
+        if (statements.size >= limit) statements.delete(statements.keys().next().value!);
+        statements.set(sql, statement);
+      }
+      return statement;
+    },
+  };
 }
