@@ -111,18 +111,6 @@ export interface RecordingMeta {
 
 export const META_FILE = 'meta.json';
 
-/**
- * The first meta.json of a recording, in the directory it has just claimed (so none exists).
- * Written in place rather than through a renamed temp file: a file created costs ~0.5 ms of
- * kernel time on some filesystems (measured on the test VM's ext4), and a partial file here
- * can only be left by a crash before any audio was written (the first batch follows
- * writeBatchMs later), which recovery treats as it treats a missing meta.json.
- */
-export async function writeFirstMeta(dir: string, meta: RecordingMeta): Promise<void> {
-  await fs.writeFile(path.join(dir, META_FILE), `${JSON.stringify(meta, null, 2)}\n`, { mode: 0o644, flag: 'wx' });
-}
-
-/** Replaces meta.json atomically (temp file, then rename): a crash leaves the old or the new one. */
 export async function writeMeta(dir: string, meta: RecordingMeta): Promise<void> {
   const target = path.join(dir, META_FILE);
   const temp = `${target}.${process.pid}.tmp`;

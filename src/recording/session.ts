@@ -34,7 +34,6 @@ import { MediaFrameFields, spanIs } from '../providers/common/media-frame-bytes.
 import { ArrivalClock } from './arrival-clock.js';
 import { BotAudioTee } from './tee.js';
 import {
-  writeFirstMeta,
   writeMeta,
   type DtmfMeta,
   type EndReason,
@@ -544,7 +543,7 @@ export class StreamSession {
         for (const writer of files) writer.open();
         if (this.state !== 'recording') return; // already finishing: the final meta.json follows
         const { endReason: _none, ...meta } = this.buildMeta('stop', startedAt);
-        this.initialMeta = writeFirstMeta(dir, { ...meta, status: 'recording', endedAt: startedAt.toISOString() }).catch((error: unknown) => {
+        this.initialMeta = writeMeta(dir, { ...meta, status: 'recording', endedAt: startedAt.toISOString() }).catch((error: unknown) => {
           this.log.warn({ err: error }, 'could not write the initial meta.json');
         });
       });
