@@ -19,6 +19,7 @@ import {
   textOf,
   unknownEvent,
   type Json,
+  startEvent,
 } from '../common/json-frames.js';
 
 function parseFormat(tracks: unknown): MediaFormat | ReturnType<typeof rejection> {
@@ -37,21 +38,12 @@ export function createBandwidthParser(): SingleResultParser {
     if (!isObject(metadata)) return rejection('CALLTAPE_ERR_BAD_SHAPE', 'start: missing metadata');
     if (!isGenericId(metadata.streamId)) return rejection('CALLTAPE_ERR_INVALID_ID', `metadata.streamId ${describe(metadata.streamId)}`);
     if (!isGenericId(metadata.callId)) return rejection('CALLTAPE_ERR_INVALID_ID', `metadata.callId ${describe(metadata.callId)}`);
-    const tracks = parseTracks(metadata.tracks ?? ['inbound'], 'metadata.tracks');
-    if (isRejected(tracks)) return tracks;
-    const format = parseFormat(metadata.tracks);
-    if (isRejected(format)) return format;
-    const params = startParams(metadata, ['streamName'], msg.streamParams ?? metadata.streamParams, 'streamParams');
-    if (isRejected(params)) return params;
-    return {
-      type: 'start',
-      callId: metadata.callId,
-      streamId: metadata.streamId,
-      ...(isGenericId(metadata.accountId) ? { accountId: metadata.accountId } : {}),
-      tracks,
-      format,
-      params,
-    };
+    return startEvent(
+      { callId: metadata.callId, streamId: metadata.streamId, accountId: metadata.accountId },
+      parseTracks(metadata.tracks ?? ['inbound'], 'metadata.tracks'),
+      parseFormat(metadata.tracks),
+      startParams(metadata, ['streamName'], msg.streamParams ?? metadata.streamParams, 'streamParams'),
+    );
   }
 
   return {

@@ -4,7 +4,7 @@
  * DTMF and marks. Each provider's parser is these plus its own field names.
  */
 import { isRejected, rejection, type Rejection } from '../../errors.js';
-import type { AudioEvent, DtmfEvent, MarkEvent, ParseResult, TrackName } from '../../events.js';
+import type { AudioEvent, DtmfEvent, MarkEvent, MediaFormat, ParseResult, StartEvent, TrackName } from '../../events.js';
 
 export type Json = Record<string, unknown>;
 
@@ -131,6 +131,24 @@ export function startParams(source: Json, keys: readonly string[], custom: unkno
   for (const key of keys) if (typeof source[key] === 'string') named[key] = source[key];
   const params = parseParams(named, 'start');
   return isRejected(params) ? params : parseParams(custom, label, params);
+}
+
+/**
+ * A start whose ids are already checked, from its parts as read: the first rejection among
+ * tracks, format and params (in that order), or the event. The account id is kept only when
+ * it is a plausible id (providers send it as information; nothing depends on it).
+ */
+export function startEvent(
+  ids: { callId: string; streamId: string; accountId: unknown },
+  tracks: TrackName[] | Rejection,
+  format: MediaFormat | Rejection,
+  params: Record<string, string> | Rejection,
+): StartEvent | Rejection {
+  if (isRejected(tracks)) return tracks;
+  if (isRejected(format)) return format;
+  if (isRejected(params)) return params;
+  const { callId, streamId, accountId } = ids;
+  return { type: 'start', callId, streamId, ...(isGenericId(accountId) ? { accountId } : {}), tracks, format, params };
 }
 
 /** A non-negative integer millisecond timestamp given as a number or a decimal string. */

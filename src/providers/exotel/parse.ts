@@ -24,6 +24,7 @@ import {
   tracksFromQuery,
   unknownEvent,
   type Json,
+  startEvent,
 } from '../common/json-frames.js';
 
 function parseFormat(value: unknown, query: URLSearchParams | undefined): MediaFormat | ReturnType<typeof rejection> {
@@ -43,21 +44,12 @@ export function createExotelParser(connection: ConnectionInfo = {}): SingleResul
     const streamId = start.stream_sid ?? msg.stream_sid;
     if (!isGenericId(streamId)) return rejection('CALLTAPE_ERR_INVALID_ID', `stream_sid ${describe(streamId)}`);
     if (!isGenericId(start.call_sid)) return rejection('CALLTAPE_ERR_INVALID_ID', `start.call_sid ${describe(start.call_sid)}`);
-    const tracks = start.tracks === undefined ? tracksFromQuery(connection.query) : parseTracks(start.tracks, 'start.tracks');
-    if (isRejected(tracks)) return tracks;
-    const format = parseFormat(start.media_format, connection.query);
-    if (isRejected(format)) return format;
-    const params = startParams(start, ['from', 'to'], start.custom_parameters, 'custom_parameters');
-    if (isRejected(params)) return params;
-    return {
-      type: 'start',
-      callId: start.call_sid,
-      streamId,
-      ...(isGenericId(start.account_sid) ? { accountId: start.account_sid } : {}),
-      tracks,
-      format,
-      params,
-    };
+    return startEvent(
+      { callId: start.call_sid, streamId, accountId: start.account_sid },
+      start.tracks === undefined ? tracksFromQuery(connection.query) : parseTracks(start.tracks, 'start.tracks'),
+      parseFormat(start.media_format, connection.query),
+      startParams(start, ['from', 'to'], start.custom_parameters, 'custom_parameters'),
+    );
   }
 
   return {

@@ -24,6 +24,7 @@ import {
   textOf,
   unknownEvent,
   type Json,
+  startEvent,
 } from '../common/json-frames.js';
 
 const ENCODINGS: ReadonlyMap<string, WireEncoding> = new Map([
@@ -65,22 +66,14 @@ export function createPlivoParser(): SingleResultParser {
     if (!isObject(start)) return rejection('CALLTAPE_ERR_BAD_SHAPE', 'start: missing start object');
     if (!isGenericId(start.streamId)) return rejection('CALLTAPE_ERR_INVALID_ID', `start.streamId ${describe(start.streamId)}`);
     if (!isGenericId(start.callId)) return rejection('CALLTAPE_ERR_INVALID_ID', `start.callId ${describe(start.callId)}`);
-    const tracks = parseTracks(start.tracks ?? ['inbound'], 'start.tracks');
-    if (isRejected(tracks)) return tracks;
-    const format = parseFormat(start.mediaFormat);
-    if (isRejected(format)) return format;
-    const params = parseParams(parseExtraHeaders(msg.extra_headers ?? start.extra_headers), 'extra_headers');
-    if (isRejected(params)) return params;
-    streamId = start.streamId;
-    return {
-      type: 'start',
-      callId: start.callId,
-      streamId: start.streamId,
-      ...(isGenericId(start.accountId) ? { accountId: start.accountId } : {}),
-      tracks,
-      format,
-      params,
-    };
+    const event = startEvent(
+      { callId: start.callId, streamId: start.streamId, accountId: start.accountId },
+      parseTracks(start.tracks ?? ['inbound'], 'start.tracks'),
+      parseFormat(start.mediaFormat),
+      parseParams(parseExtraHeaders(msg.extra_headers ?? start.extra_headers), 'extra_headers'),
+    );
+    if (!isRejected(event)) streamId = event.streamId;
+    return event;
   }
 
   function parseMedia(msg: Json): ParseResult {

@@ -23,6 +23,7 @@ import {
   tracksFromQuery,
   unknownEvent,
   type Json,
+  startEvent,
 } from '../common/json-frames.js';
 
 const ENCODINGS: ReadonlyMap<string, WireEncoding> = new Map([
@@ -57,22 +58,16 @@ export function createTelnyxParser(connection: ConnectionInfo = {}): SingleResul
     if (!isGenericId(streamId)) return rejection('CALLTAPE_ERR_INVALID_ID', `stream_id ${describe(streamId)}`);
     const callId = start.call_control_id ?? start.call_session_id;
     if (!isGenericId(callId)) return rejection('CALLTAPE_ERR_INVALID_ID', `start.call_control_id ${describe(callId)}`);
+    // An unusable format is reported before the tracks (it ends the stream).
     const format = parseFormat(start.media_format);
     if (isRejected(format)) return format;
-    const tracks = start.tracks === undefined ? tracksFromQuery(connection.query) : parseTracks(start.tracks, 'start.tracks');
-    if (isRejected(tracks)) return tracks;
-    // from/to/client_state are kept as parameters, so the catalog can filter on them.
-    const params = startParams(start, ['from', 'to', 'client_state', 'call_session_id'], start.custom_parameters, 'custom_parameters');
-    if (isRejected(params)) return params;
-    return {
-      type: 'start',
-      callId,
-      streamId,
-      ...(typeof start.user_id === 'string' && isGenericId(start.user_id) ? { accountId: start.user_id } : {}),
-      tracks,
+    return startEvent(
+      { callId, streamId, accountId: start.user_id },
+      start.tracks === undefined ? tracksFromQuery(connection.query) : parseTracks(start.tracks, 'start.tracks'),
       format,
-      params,
-    };
+      // from/to/client_state are kept as parameters, so the catalog can filter on them.
+      startParams(start, ['from', 'to', 'client_state', 'call_session_id'], start.custom_parameters, 'custom_parameters'),
+    );
   }
 
   return {
