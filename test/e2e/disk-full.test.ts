@@ -1,7 +1,9 @@
 /**
- * Disk full (ENOSPC) during a call: that recording is marked failed with the reason, its
- * socket is closed (1011), the process keeps serving, and finished files are untouched.
- * Recordings go to a small tmpfs mounted for the test (needs root, as on CI).
+ * Storage failures. Disk full (ENOSPC) during a call: that recording is marked failed with
+ * the reason, its socket is closed (1011), the process keeps serving, and finished files are
+ * untouched. Recordings go to a small tmpfs mounted for the test (needs root, as on CI).
+ * A recording directory that cannot be made fails that stream the same way, and the next
+ * stream, once the path is usable, records normally (its parents are made as needed).
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -53,6 +55,37 @@ describe('disk full', () => {
     } finally {
       await server.stop();
       spawnSync('umount', [recordings]);
+    }
+  });
+
+  it('fails a stream whose directory cannot be made, and records the next once it can', async () => {
+    const dataDir = tempDataDir();
+    const recordings = path.join(dataDir, 'recordings');
+    fs.writeFileSync(recordings, 'not a directory');
+    const server = await startTestServer({ dataDir });
+    try {
+      const blocked = newTwilioCall();
+      const ws = await openSocket(server.wsUrl());
+      const closed = whenClosed(ws);
+      let done = server.finished(1);
+      const writer = new TwilioFrameWriter(blocked);
+      await sendAll(ws, [writer.connected(), writer.start(), ...mediaFrames('inbound', SPEECH_IN_ULAW.subarray(0, 1600)).map((f) => writer.media(f))]).catch(() => undefined);
+      const [failed] = await done;
+      expect(failed).toMatchObject({ status: 'failed', endReason: 'failed', error: { code: 'CALLTAPE_ERR_WRITE_FAILED' } });
+      expect(failed!.error!.message).toContain('ENOTDIR');
+      expect((await closed).code).toBe(1011);
+      expect(server.recorder.stats().rejections.CALLTAPE_ERR_WRITE_FAILED).toBe(1);
+
+      fs.rmSync(recordings);
+      const next = newTwilioCall();
+      done = server.finished(1);
+      await streamSession(server.wsUrl(), new TwilioFrameWriter(next).session(mediaFrames('inbound', SPEECH_IN_ULAW.subarray(0, 8000)), { tracks: ['inbound'] }));
+      expect((await done)[0]!.status).toBe('complete');
+      const dir = findRecordingDir(dataDir, next.streamSid);
+      expect(fs.readdirSync(dir).sort()).toEqual(['inbound.wav', 'meta.json']);
+      expect(fs.statSync(path.join(dir, 'inbound.wav')).size).toBe(44 + 8000 * 2);
+    } finally {
+      await server.stop();
     }
   });
 });
