@@ -361,7 +361,9 @@ export class StreamSession {
   tick(now = Date.now()): void {
     if (this.state === 'finishing' || this.state === 'finished') return;
     const { idleTimeoutMs, maxDurationMs } = this.ctx.config;
-    if (this.framesSeen !== this.framesAtLastTick) {
+    // Paused reading (the files are behind) keeps frames waiting in the socket: the quiet is
+    // ours, not the provider's, so it never ends the stream as idle.
+    if (this.framesSeen !== this.framesAtLastTick || this.readPaused) {
       this.framesAtLastTick = this.framesSeen;
       this.idleSinceMs = now;
     } else if (now - this.idleSinceMs >= idleTimeoutMs) {

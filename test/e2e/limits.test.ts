@@ -1,11 +1,16 @@
-/** Limits with documented defaults: idle timeout, max duration, max concurrent streams. */
+/**
+ * Limits with documented defaults: idle timeout, max duration, max concurrent streams, and
+ * the write backlog past which a stream's socket stops being read.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ffmpegDecode } from '../helpers/ffmpeg.js';
-import { SPEECH_IN_PCM, SPEECH_IN_ULAW } from '../helpers/fixtures.js';
-import { findRecordingDir, firstDifference, waitFor } from '../helpers/recordings.js';
+import { SPEECH_IN_PCM, SPEECH_IN_ULAW, SPEECH_OUT_PCM, SPEECH_OUT_ULAW } from '../helpers/fixtures.js';
+import { findRecordingDir, firstDifference, interleaveStereo, tempDataDir, waitFor } from '../helpers/recordings.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { mediaFrames, newTwilioCall, TwilioFrameWriter } from '../helpers/twilio-frames.js';
+import { interleave, mediaFrames, newTwilioCall, TwilioFrameWriter } from '../helpers/twilio-frames.js';
 import { openSocket, sendAll, whenClosed } from '../helpers/ws-client.js';
 
 let server: TestServer | undefined;
@@ -59,4 +64,72 @@ describe('limits', () => {
     c.close();
     b.close();
   });
+
+  it('stops reading a stream whose files are behind, never takes that for idle, and loses nothing', async () => {
+    server = await startTestServer({ idleTimeoutMs: 1000, headerIntervalMs: 100 });
+    // 24 s of two-track audio is 1.5 MiB for the three 16-bit files: past the 1 MiB backlog
+    // at which a stream's socket stops being read while no file operation can complete.
+    const seconds = 24;
+    const inbound = looped(SPEECH_IN_ULAW, seconds * 8000);
+    const outbound = looped(SPEECH_OUT_ULAW, seconds * 8000);
+    const call = newTwilioCall();
+    const writer = new TwilioFrameWriter(call);
+    const frames = interleave(mediaFrames('inbound', inbound), mediaFrames('outbound', outbound)).map((f) => writer.media(f));
+    const stall = stallFilePool(tempDataDir('calltape-stall-'));
+    const ws = await openSocket(server.wsUrl());
+    const done = server.finished(1);
+    const sent = sendAll(ws, [writer.connected(), writer.start(), ...frames, writer.stop()]);
+    await waitFor(() => server!.recorder.stats().framesReceived > 0, 10_000, 'frames read');
+    // Reading stops once the backlog passes the limit; twice the idle timeout of quiet follows.
+    await readingStopped(server);
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect(server.recorder.stats().framesReceived).toBeLessThan(frames.length);
+    stall.release();
+    await sent;
+    const [meta] = await done;
+    expect(meta).toMatchObject({ status: 'complete', endReason: 'stop', durationMs: seconds * 1000 });
+    expect(meta!.inbound).toMatchObject({ framesReceived: frames.length / 2, framesPlaced: frames.length / 2, framesDropped: 0 });
+    const dir = findRecordingDir(server.dataDir, call.streamSid);
+    const inPcm = looped(SPEECH_IN_PCM, seconds * 16000);
+    const outPcm = looped(SPEECH_OUT_PCM, seconds * 16000);
+    expect(firstDifference(ffmpegDecode(path.join(dir, 'inbound.wav')).pcm, inPcm)).toBe(-1);
+    expect(firstDifference(ffmpegDecode(path.join(dir, 'outbound.wav')).pcm, outPcm)).toBe(-1);
+    expect(firstDifference(ffmpegDecode(path.join(dir, 'stereo.wav')).pcm, interleaveStereo(inPcm, outPcm))).toBe(-1);
+  });
 });
+
+/** `source` repeated and cut to `bytes`. */
+function looped(source: Buffer, bytes: number): Buffer {
+  return Buffer.concat(Array.from({ length: Math.ceil(bytes / source.length) }, () => source)).subarray(0, bytes);
+}
+
+/**
+ * Takes every thread of libuv's file pool with an open() of a FIFO nobody writes to, so the
+ * recorder's file operations wait behind them (a disk that stopped answering) until release().
+ */
+function stallFilePool(dir: string): { release(): void } {
+  const fifo = path.join(dir, 'stall.fifo');
+  execFileSync('mkfifo', [fifo]);
+  const threads = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+  for (let i = 0; i < threads; i++) fs.open(fifo, 'r', (err, fd) => err || fs.close(fd, () => undefined));
+  return {
+    release() {
+      // A writer lets every blocked open() complete (each reader is closed again at once).
+      fs.closeSync(fs.openSync(fifo, 'w'));
+    },
+  };
+}
+
+/** Resolves once the server's frame count has not moved for `quietMs` (its reading paused). */
+async function readingStopped(target: TestServer, quietMs = 300): Promise<void> {
+  let count = target.recorder.stats().framesReceived;
+  let since = Date.now();
+  await waitFor(() => {
+    const now = target.recorder.stats().framesReceived;
+    if (now !== count) {
+      count = now;
+      since = Date.now();
+    }
+    return Date.now() - since >= quietMs;
+  }, 10_000, 'reading to stop');
+}
