@@ -40,6 +40,13 @@ export const configSchema = z.object({
    * the libuv thread pool), and a crash mid-call loses at most this much plus the reorder window.
    */
   writeBatchMs: int(20, 10_000).default(1000),
+  /**
+   * Audio waiting for the disk, all streams together, past which every stream stops reading
+   * its socket until the files are down to half of it (frames wait in the kernel and TCP holds
+   * the sender back). Bounds memory when many calls start at once or the disk falls behind;
+   * each stream also stops on its own past 1 MiB.
+   */
+  maxWriteBacklogBytes: int(64 * 1024, 1024 * 1024 * 1024).default(4 * 1024 * 1024),
   /** A frame within this many ms of its track's end is placed right at the end (timestamp jitter). */
   timestampToleranceMs: int(0, 100).default(2),
   /**
@@ -129,6 +136,7 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = {
   maxGapMs: 'CALLTAPE_MAX_GAP_MS',
   reorderWindowMs: 'CALLTAPE_REORDER_WINDOW_MS',
   writeBatchMs: 'CALLTAPE_WRITE_BATCH_MS',
+  maxWriteBacklogBytes: 'CALLTAPE_MAX_WRITE_BACKLOG_BYTES',
   timestampToleranceMs: 'CALLTAPE_TIMESTAMP_TOLERANCE_MS',
   arrivalWindowMs: 'CALLTAPE_ARRIVAL_WINDOW_MS',
   arrivalMinGapMs: 'CALLTAPE_ARRIVAL_MIN_GAP_MS',

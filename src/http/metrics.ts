@@ -45,6 +45,14 @@ export function createMetrics(recorder: Recorder, outbox?: WebhookOutbox): clien
       setTotal(this, recorder.stats().bytesWritten);
     },
   });
+  new client.Gauge({
+    name: 'calltape_write_backlog_bytes',
+    help: 'Audio handed to recording files and not yet written, all streams together (reading stops past CALLTAPE_MAX_WRITE_BACKLOG_BYTES).',
+    registers: [registry],
+    collect() {
+      this.set(recorder.stats().writeBacklogBytes);
+    },
+  });
   new client.Counter({
     name: 'calltape_rejections_total',
     help: 'Rejected or dropped frames and refused requests, by error code.',

@@ -10,6 +10,7 @@ import { CalltapeError, type ErrorCode } from '../errors.js';
 import type { ConnectionInfo } from '../events.js';
 import { PROVIDERS, isProviderName, type ProviderName } from '../providers/registry.js';
 import { BufferPool } from './buffer-pool.js';
+import { WriteBacklog } from './write-backlog.js';
 import type { RecordingMeta } from './meta.js';
 import {
   StreamSession,
@@ -56,6 +57,8 @@ export interface RecorderStats {
   streamsFinished: number;
   framesReceived: number;
   bytesWritten: number;
+  /** Audio handed to the files and not yet written, all streams together. */
+  writeBacklogBytes: number;
   rejections: Partial<Record<ErrorCode, number>>;
 }
 
@@ -82,6 +85,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
   /** Decoded PCM of one frame of a stateful codec (G.722: two samples per byte). */
   private readonly pcmScratch: Int16Array;
   private readonly chunks = new BufferPool();
+  private readonly backlog: WriteBacklog;
   private closing: Promise<void> | undefined;
 
   constructor(options: RecorderOptions = {}) {
@@ -91,6 +95,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     this.logger = logger ?? pino({ level: this.config.logLevel });
     this.scratch = Buffer.allocUnsafe(Math.ceil(this.config.maxPayloadBytes * 0.75) + 3);
     this.pcmScratch = new Int16Array(Math.max(this.config.maxPayloadBytes * 2, 48 * 120));
+    this.backlog = new WriteBacklog(this.config.maxWriteBacklogBytes);
     // One timer for all streams (not one per call): limits, and the audio and headers of
     // streams that went quiet.
     this.timer = setInterval(
@@ -152,6 +157,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       streamsFinished: this.streamsFinished,
       framesReceived: this.framesReceived,
       bytesWritten: this.bytesWritten,
+      writeBacklogBytes: this.backlog.bytes,
       rejections: { ...this.rejections },
     };
   }
@@ -199,6 +205,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       scratch: this.scratch,
       pcmScratch: this.pcmScratch,
       chunks: this.chunks,
+      backlog: this.backlog,
       countRejection: (code) => this.countRejection(code),
       countFrame: () => {
         this.framesReceived++;

@@ -46,6 +46,7 @@ import {
 import { PlaceOutcome, Timeline, type SampleDecoder } from './timeline.js';
 import { WavFileWriter } from './wav-file.js';
 import type { BufferPool } from './buffer-pool.js';
+import type { WriteBacklog } from './write-backlog.js';
 import type { WavFormat } from './wav-header.js';
 
 /** What the session needs from the recorder that owns it. */
@@ -63,6 +64,8 @@ export interface SessionContext {
   readonly pcmScratch: Int16Array;
   /** Batch buffers for the files, shared by all streams and given back as writes complete. */
   readonly chunks: BufferPool;
+  /** Audio waiting for the disk across the recorder's streams (see WriteBacklog). */
+  readonly backlog: WriteBacklog;
   countRejection(code: ErrorCode): void;
   countFrame(): void;
   started(session: StreamSession): void;
@@ -493,12 +496,10 @@ export class StreamSession {
       patchIntervalMs: config.headerIntervalMs,
       onWritten: (bytes: number) => {
         this.ctx.countBytesWritten(bytes);
-        if (this.readPaused && this.writeBacklog() <= WRITE_BACKLOG_LIMIT_BYTES / 2) {
-          this.readPaused = false;
-          this.hooks.resume?.();
-        }
+        this.resumeReadingIfRoom();
       },
       recycle: (chunk: Buffer) => this.ctx.chunks.release(chunk),
+      backlog: this.ctx.backlog,
     };
     const writerFor = (name: string, channels: number) =>
       new WavFileWriter(path.join(dir, `${name}.wav`), { ...layout, channels }, onFailure, writerOptions);
@@ -732,13 +733,31 @@ export class StreamSession {
       return;
     }
     this.placeAudio(track, Math.round(timestampMs * this.samplesPerMs), src, count, this.wireBytesPerSample, this.decode);
-    if (!this.readPaused && this.writeBacklog() > WRITE_BACKLOG_LIMIT_BYTES) this.pauseReading();
+    if (!this.readPaused && (this.writeBacklog() > WRITE_BACKLOG_LIMIT_BYTES || this.ctx.backlog.isOver)) this.pauseReading();
   }
 
   private pauseReading(): void {
     this.readPaused = true;
-    this.log.debug({ backlogBytes: this.writeBacklog() }, 'files are behind; reading paused');
+    this.log.debug({ backlogBytes: this.writeBacklog(), recorderBacklogBytes: this.ctx.backlog.bytes }, 'files are behind; reading paused');
     this.hooks.pause?.();
+    if (!this.ctx.backlog.hasRoom) this.ctx.backlog.whenRoom(this.resumeWhenRoom);
+  }
+
+  private readonly resumeWhenRoom = (): void => this.resumeReadingIfRoom();
+
+  /**
+   * Reads again once this stream's files are down to half its own limit and the recorder's
+   * backlog to half of its limit; whichever comes last calls this again (its own writes, or
+   * the backlog's room callback).
+   */
+  private resumeReadingIfRoom(): void {
+    if (!this.readPaused || this.writeBacklog() > WRITE_BACKLOG_LIMIT_BYTES / 2) return;
+    if (!this.ctx.backlog.hasRoom) {
+      this.ctx.backlog.whenRoom(this.resumeWhenRoom);
+      return;
+    }
+    this.readPaused = false;
+    this.hooks.resume?.();
   }
 
   /** Audio bytes handed to the files and not yet written. */
@@ -862,6 +881,7 @@ export class StreamSession {
       return undefined;
     }
     const finishedAt = process.hrtime.bigint();
+    this.ctx.backlog.cancel(this.resumeWhenRoom);
     this.arrival?.flush();
     if (this.tee) {
       this.tee.release(this.clockHead);

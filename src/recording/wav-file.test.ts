@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { ffmpegDecode } from '../../test/helpers/ffmpeg.js';
 import { tempDataDir, waitFor } from '../../test/helpers/recordings.js';
 import { WavFileWriter, type WavFileWriterOptions } from './wav-file.js';
-import { buildWavHeader, parseWavHeader } from './wav-header.js';
+import { buildWavHeader, MAX_WAV_DATA_BYTES, parseWavHeader } from './wav-header.js';
+import { WriteBacklog } from './write-backlog.js';
 
 function newWriter(dir: string, name: string, format: 'pcm16' | 'mulaw' = 'pcm16', channels = 1, options: WavFileWriterOptions = {}) {
   const failures: Error[] = [];
@@ -112,5 +113,33 @@ describe('WavFileWriter', () => {
       ),
       { numRuns: 60 },
     );
+  });
+
+  it('keeps a shared backlog equal to the audio it has not written, through writes and a failure mid-write', async () => {
+    const dir = tempDataDir();
+    const backlog = new WriteBacklog(1 << 30);
+    const a = newWriter(dir, 'a.wav', 'pcm16', 1, { backlog });
+    const b = newWriter(dir, 'b.wav', 'pcm16', 1, { backlog });
+    a.writer.append(Buffer.alloc(3000, 1));
+    b.writer.append(Buffer.alloc(1000, 2));
+    // Not open yet: nothing can be written, everything is backlog.
+    expect(backlog.bytes).toBe(4000);
+    a.writer.open();
+    b.writer.open();
+    await waitFor(() => a.writer.bytesOnDisk === 3000 && b.writer.bytesOnDisk === 1000, 5000, 'first writes');
+    expect(backlog.bytes).toBe(0);
+    // A failure while a write is in flight: the writer's backlog counts as gone at once, and
+    // the in-flight write completing afterwards must not take it off a second time.
+    a.writer.append(Buffer.alloc(2000, 3));
+    expect(backlog.bytes).toBe(2000);
+    // A chunk past the WAV size limit (its length faked: 4 GiB cannot be allocated here).
+    a.writer.append(Object.defineProperty(Buffer.alloc(1), 'length', { value: MAX_WAV_DATA_BYTES }));
+    expect(a.failures).toHaveLength(1);
+    expect(backlog.bytes).toBe(0);
+    b.writer.append(Buffer.alloc(500, 4));
+    await expect(a.writer.close()).rejects.toMatchObject({ code: 'EFBIG' });
+    await b.writer.close();
+    expect(backlog.bytes).toBe(0);
+    expect(fs.statSync(b.writer.path).size).toBe(44 + 1500);
   });
 });

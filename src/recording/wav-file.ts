@@ -23,6 +23,8 @@ export interface WavFileWriterOptions {
    * so the patches of many calls spread out instead of all landing on one tick.
    */
   readonly patchIntervalMs?: number | undefined;
+  /** Told of every change of this file's backlog (queuedBytes), e.g. a recorder-wide sum. */
+  readonly backlog?: { change(deltaBytes: number): void } | undefined;
 }
 
 export class WavFileWriter {
@@ -50,10 +52,13 @@ export class WavFileWriter {
   /** Audio bytes the header on disk (or in flight) describes. */
   private headerBytes = 0;
   private batchesSincePatch = 0;
+  /** queuedBytes as last told to the backlog. */
+  private reportedBacklog = 0;
 
   private readonly onWritten: ((bytes: number) => void) | undefined;
   private readonly recycle: ((chunk: Buffer) => void) | undefined;
   private readonly patchIntervalMs: number;
+  private readonly backlog: WavFileWriterOptions['backlog'];
   private lastPatchMs = Date.now();
 
   constructor(
@@ -69,6 +74,7 @@ export class WavFileWriter {
     this.onWritten = options.onWritten;
     this.recycle = options.recycle;
     this.patchIntervalMs = options.patchIntervalMs ?? Infinity;
+    this.backlog = options.backlog;
   }
 
   /** Audio bytes the kernel has taken so far. */
@@ -106,6 +112,7 @@ export class WavFileWriter {
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
     this.appendedBytes += chunk.length;
+    this.reportBacklog();
     this.pump();
   }
 
@@ -194,6 +201,7 @@ export class WavFileWriter {
       this.fail(err);
     } else {
       this.writtenBytes += written;
+      this.reportBacklog();
       this.onWritten?.(written);
       // A short write (the disk filling up, typically): put the unwritten tail back in front.
       if (written < this.inFlightBytes) this.requeueTail(written);
@@ -240,7 +248,20 @@ export class WavFileWriter {
     this.recycleAll(this.pending);
     this.pending = [];
     this.pendingBytes = 0;
+    this.reportBacklog();
     this.onFailure(this, err);
+  }
+
+  /**
+   * Tells the backlog how queuedBytes changed since it was last told: one rule for every path
+   * (append, write, short write, failure with a write in flight), so the sum stays exact.
+   */
+  private reportBacklog(): void {
+    if (!this.backlog) return;
+    const queued = this.queuedBytes;
+    if (queued === this.reportedBacklog) return;
+    this.backlog.change(queued - this.reportedBacklog);
+    this.reportedBacklog = queued;
   }
 
   private settleClose(): void {

@@ -96,6 +96,50 @@ describe('limits', () => {
     expect(firstDifference(ffmpegDecode(path.join(dir, 'outbound.wav')).pcm, outPcm)).toBe(-1);
     expect(firstDifference(ffmpegDecode(path.join(dir, 'stereo.wav')).pcm, interleaveStereo(inPcm, outPcm))).toBe(-1);
   });
+
+  it('stops reading every stream while the recorder as a whole is past maxWriteBacklogBytes, and loses nothing', async () => {
+    // Each stream alone stays far under its own 1 MiB; together they pass 256 KiB.
+    server = await startTestServer({ maxWriteBacklogBytes: 256 * 1024, idleTimeoutMs: 1000, headerIntervalMs: 100 });
+    const seconds = 6;
+    const inbound = looped(SPEECH_IN_ULAW, seconds * 8000);
+    const outbound = looped(SPEECH_OUT_ULAW, seconds * 8000);
+    const calls = [newTwilioCall(), newTwilioCall()];
+    const stall = stallFilePool(tempDataDir('calltape-stall-'));
+    const done = server.finished(2);
+    let framesTotal = 0;
+    const sent = await Promise.all(
+      calls.map(async (call) => {
+        const writer = new TwilioFrameWriter(call);
+        const frames = interleave(mediaFrames('inbound', inbound), mediaFrames('outbound', outbound)).map((f) => writer.media(f));
+        framesTotal += frames.length + 3;
+        const ws = await openSocket(server!.wsUrl());
+        // Not awaited here: with reading stopped, the sends may wait for the stall to end.
+        return { sending: sendAll(ws, [writer.connected(), writer.start(), ...frames, writer.stop()]) };
+      }),
+    );
+    await waitFor(() => server!.recorder.stats().framesReceived > 0, 10_000, 'frames read');
+    await readingStopped(server);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const stats = server.recorder.stats();
+    expect(stats.framesReceived).toBeLessThan(framesTotal);
+    expect(stats.writeBacklogBytes).toBeGreaterThan(256 * 1024);
+    expect(stats.writeBacklogBytes).toBeLessThan(1024 * 1024);
+    stall.release();
+    await Promise.all(sent.map((s) => s.sending));
+    const metas = await done;
+    const inPcm = looped(SPEECH_IN_PCM, seconds * 16000);
+    const outPcm = looped(SPEECH_OUT_PCM, seconds * 16000);
+    for (const call of calls) {
+      const meta = metas.find((m) => m.streamSid === call.streamSid)!;
+      expect(meta).toMatchObject({ status: 'complete', endReason: 'stop', durationMs: seconds * 1000 });
+      expect(meta.outbound).toMatchObject({ framesReceived: seconds * 50, framesPlaced: seconds * 50, framesDropped: 0 });
+      const dir = findRecordingDir(server.dataDir, call.streamSid);
+      expect(firstDifference(ffmpegDecode(path.join(dir, 'inbound.wav')).pcm, inPcm)).toBe(-1);
+      expect(firstDifference(ffmpegDecode(path.join(dir, 'stereo.wav')).pcm, interleaveStereo(inPcm, outPcm))).toBe(-1);
+    }
+    expect(server.recorder.stats().writeBacklogBytes).toBe(0);
+    expect(await (await fetch(`${server.url}/metrics`)).text()).toMatch(/^calltape_write_backlog_bytes 0$/m);
+  });
 });
 
 /** `source` repeated and cut to `bytes`. */
