@@ -129,9 +129,11 @@ export class Timeline {
   private readonly silenceByte: number;
   private readonly silence: Buffer;
   private readonly windows: readonly [TrackWindow | undefined, TrackWindow | undefined];
-  /** Decoded copy of a frame for the overlap path, where only part of it is kept. */
-  private readonly scratchBytes: Buffer;
-  private readonly scratch: Int16Array | Uint8Array;
+  /**
+   * Decoded copy of a frame for the overlap path, where only part of it is kept. Made on
+   * first use: most streams never send overlapping audio.
+   */
+  private overlapScratch: Int16Array | Uint8Array | undefined;
   private readonly pieceSamples: number;
   /** Expanded samples for the stereo file when a track has no mono file to expand into. */
   private readonly stereoScratch: [Int16Array | undefined, Int16Array | undefined] = [undefined, undefined];
@@ -163,13 +165,6 @@ export class Timeline {
     ];
     this.reorder = opts.reorderSamples;
     this.pieceSamples = Math.max(1, opts.capacitySamples - opts.flushSamples);
-    if (holdsCodes) {
-      this.scratchBytes = Buffer.alloc(this.pieceSamples);
-      this.scratch = new Uint8Array(this.scratchBytes.buffer, this.scratchBytes.byteOffset, this.pieceSamples);
-    } else {
-      this.scratchBytes = Buffer.alloc(this.pieceSamples * 2);
-      this.scratch = new Int16Array(this.scratchBytes.buffer, this.scratchBytes.byteOffset, this.pieceSamples);
-    }
   }
 
   /** Whether the timeline keeps this track (otherwise its audio is not needed). */
@@ -287,11 +282,13 @@ export class Timeline {
     n: number,
     decode: SampleDecoder,
   ): PlaceOutcome {
-    decode(src, offset, n, this.scratch, 0);
+    const scratch = (this.overlapScratch ??=
+      this.windowBytesPerSample === 1 ? new Uint8Array(this.pieceSamples) : new Int16Array(this.pieceSamples));
+    decode(src, offset, n, scratch, 0);
     let kept = 0;
     for (let i = 0; i < n; i++) {
       if (!win.covered.has(index + i)) {
-        win.samples[index + i] = this.scratch[i]!;
+        win.samples[index + i] = scratch[i]!;
         win.covered.add(index + i);
         kept++;
       }
