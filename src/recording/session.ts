@@ -209,6 +209,8 @@ export class StreamSession {
   private framesAtLastTick = -1;
   /** Reading is paused because the files are behind. */
   private readPaused = false;
+  /** Audio handed to this stream's files and not yet written (the sum of their queuedBytes). */
+  private queuedBytes = 0;
   private lengthAtLastTick = -1;
   private idleSinceMs = Date.now();
   private readonly openedAtMs = Date.now();
@@ -494,12 +496,9 @@ export class StreamSession {
     const onFailure = (writer: WavFileWriter, err: NodeJS.ErrnoException) => this.onWriteFailure(writer, err);
     const writerOptions = {
       patchIntervalMs: config.headerIntervalMs,
-      onWritten: (bytes: number) => {
-        this.ctx.countBytesWritten(bytes);
-        this.resumeReadingIfRoom();
-      },
+      onWritten: (bytes: number) => this.ctx.countBytesWritten(bytes),
       recycle: (chunk: Buffer) => this.ctx.chunks.release(chunk),
-      backlog: this.ctx.backlog,
+      backlog: this.fileBacklog,
     };
     const writerFor = (name: string, channels: number) =>
       new WavFileWriter(path.join(dir, `${name}.wav`), { ...layout, channels }, onFailure, writerOptions);
@@ -733,12 +732,30 @@ export class StreamSession {
       return;
     }
     this.placeAudio(track, Math.round(timestampMs * this.samplesPerMs), src, count, this.wireBytesPerSample, this.decode);
-    if (!this.readPaused && (this.writeBacklog() > WRITE_BACKLOG_LIMIT_BYTES || this.ctx.backlog.isOver)) this.pauseReading();
+    // This stream's own backlog is checked as it grows (fileBacklog); the recorder's, which
+    // other streams grow, is checked here, so a stream stops before adding a batch to it.
+    if (!this.readPaused && this.ctx.backlog.isOver) this.pauseReading();
   }
+
+  /**
+   * Told by this stream's files of every change of their unwritten audio; passes it on to the
+   * recorder's sum, and stops or resumes reading as it crosses the limits.
+   */
+  private readonly fileBacklog = {
+    change: (deltaBytes: number): void => {
+      this.queuedBytes += deltaBytes;
+      this.ctx.backlog.change(deltaBytes);
+      if (deltaBytes > 0) {
+        if (!this.readPaused && this.queuedBytes > WRITE_BACKLOG_LIMIT_BYTES) this.pauseReading();
+      } else if (this.readPaused) {
+        this.resumeReadingIfRoom();
+      }
+    },
+  };
 
   private pauseReading(): void {
     this.readPaused = true;
-    this.log.debug({ backlogBytes: this.writeBacklog(), recorderBacklogBytes: this.ctx.backlog.bytes }, 'files are behind; reading paused');
+    this.log.debug({ backlogBytes: this.queuedBytes, recorderBacklogBytes: this.ctx.backlog.bytes }, 'files are behind; reading paused');
     this.hooks.pause?.();
     if (!this.ctx.backlog.hasRoom) this.ctx.backlog.whenRoom(this.resumeWhenRoom);
   }
@@ -751,19 +768,13 @@ export class StreamSession {
    * the backlog's room callback).
    */
   private resumeReadingIfRoom(): void {
-    if (!this.readPaused || this.writeBacklog() > WRITE_BACKLOG_LIMIT_BYTES / 2) return;
+    if (!this.readPaused || this.queuedBytes > WRITE_BACKLOG_LIMIT_BYTES / 2) return;
     if (!this.ctx.backlog.hasRoom) {
       this.ctx.backlog.whenRoom(this.resumeWhenRoom);
       return;
     }
     this.readPaused = false;
     this.hooks.resume?.();
-  }
-
-  /** Audio bytes handed to the files and not yet written. */
-  private writeBacklog(): number {
-    const { inbound, outbound, stereo } = this.writers;
-    return (inbound?.queuedBytes ?? 0) + (outbound?.queuedBytes ?? 0) + (stereo?.queuedBytes ?? 0);
   }
 
   private arrivalClock(): ArrivalClock<HeldAudio> {

@@ -14,7 +14,11 @@ import { interleave, mediaFrames, newTwilioCall, TwilioFrameWriter } from '../he
 import { openSocket, sendAll, whenClosed } from '../helpers/ws-client.js';
 
 let server: TestServer | undefined;
+/** A stalled file pool must be freed before the server can stop, even after a failure. */
+let stall: { release(): void } | undefined;
 afterEach(async () => {
+  stall?.release();
+  stall = undefined;
   await server?.stop();
   server = undefined;
 });
@@ -75,7 +79,7 @@ describe('limits', () => {
     const call = newTwilioCall();
     const writer = new TwilioFrameWriter(call);
     const frames = interleave(mediaFrames('inbound', inbound), mediaFrames('outbound', outbound)).map((f) => writer.media(f));
-    const stall = stallFilePool(tempDataDir('calltape-stall-'));
+    stall = stallFilePool(tempDataDir('calltape-stall-'));
     const ws = await openSocket(server.wsUrl());
     const done = server.finished(1);
     const sent = sendAll(ws, [writer.connected(), writer.start(), ...frames, writer.stop()]);
@@ -104,7 +108,7 @@ describe('limits', () => {
     const inbound = looped(SPEECH_IN_ULAW, seconds * 8000);
     const outbound = looped(SPEECH_OUT_ULAW, seconds * 8000);
     const calls = [newTwilioCall(), newTwilioCall()];
-    const stall = stallFilePool(tempDataDir('calltape-stall-'));
+    stall = stallFilePool(tempDataDir('calltape-stall-'));
     const done = server.finished(2);
     let framesTotal = 0;
     const sent = await Promise.all(
@@ -156,8 +160,11 @@ function stallFilePool(dir: string): { release(): void } {
   execFileSync('mkfifo', [fifo]);
   const threads = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
   for (let i = 0; i < threads; i++) fs.open(fifo, 'r', (err, fd) => err || fs.close(fd, () => undefined));
+  let released = false;
   return {
     release() {
+      if (released) return;
+      released = true;
       // A writer lets every blocked open() complete (each reader is closed again at once).
       fs.closeSync(fs.openSync(fifo, 'w'));
     },
