@@ -11,6 +11,7 @@ import { Command, Option } from 'commander';
 import { ConfigError, type ConfigInput } from '../config.js';
 import { serveUntilSignalled } from './serve.js';
 import { runSimulateCommand, type SimulateFlags } from './simulate.js';
+import { SIMULATED_PROVIDERS } from '../simulate/wire.js';
 
 const program = new Command();
 program.name('calltape').description('Record phone-call media streams to WAV files.');
@@ -40,8 +41,9 @@ program
 
 program
   .command('simulate')
-  .description('open N concurrent Twilio-protocol calls against a stream URL (smoke and load test)')
-  .option('-u, --url <url>', 'stream endpoint', 'ws://127.0.0.1:8080/streams/twilio')
+  .description("open N concurrent calls in a provider's protocol against a stream URL (smoke and load test)")
+  .option('-p, --provider <name>', `protocol of the calls: ${SIMULATED_PROVIDERS.join(', ')}`, 'twilio')
+  .option('-u, --url <url>', 'stream endpoint (default: ws://127.0.0.1:8080/streams/<provider>)')
   .option('-n, --calls <n>', 'concurrent calls', '1')
   .option('-d, --duration <seconds>', 'length of each call', '10')
   .option('--inbound <file>', 'caller audio: raw mu-law, mu-law WAV or 8 kHz PCM16 WAV (default: built-in speech)')

@@ -4,9 +4,11 @@
  */
 import { builtinSpeech, loadMulaw } from '../simulate/audio.js';
 import { simulate, type SimulateSummary } from '../simulate/simulate.js';
+import { isSimulatedProvider, SIMULATED_PROVIDERS, WIRE_PROTOCOLS } from '../simulate/wire.js';
 
 export interface SimulateFlags {
-  url: string;
+  provider: string;
+  url?: string;
   calls: string;
   duration: string;
   inbound?: string;
@@ -44,12 +46,18 @@ export async function runSimulateCommand(flags: SimulateFlags): Promise<number> 
     if (eq <= 0) throw new Error(`--param expects name=value, got ${JSON.stringify(pair)}`);
     params[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
+  const provider = flags.provider;
+  if (!isSimulatedProvider(provider)) throw new Error(`--provider must be one of ${SIMULATED_PROVIDERS.join(', ')}`);
+  if (!WIRE_PROTOCOLS[provider].outbound && !flags.oneTrack) {
+    throw new Error(`--provider ${provider} streams the caller's audio only: add --one-track`);
+  }
   const inbound = flags.inbound ? loadMulaw(flags.inbound) : builtinSpeech('inbound');
   const outbound = flags.oneTrack ? undefined : flags.outbound ? loadMulaw(flags.outbound) : builtinSpeech('outbound');
   const tty = process.stderr.isTTY && !flags.json;
   let lastDraw = 0;
   const summary = await simulate({
-    url: flags.url,
+    provider,
+    url: flags.url ?? `ws://127.0.0.1:8080/streams/${provider}`,
     calls: Math.round(positive('calls', flags.calls)),
     durationMs: Math.round(positive('duration', flags.duration) * 1000),
     inbound,

@@ -1,21 +1,24 @@
 /**
- * `calltape simulate`: N concurrent Twilio-protocol calls against a stream URL, each track
+ * `calltape simulate`: N concurrent calls in a provider's protocol (Twilio by default; see
+ * wire.ts for the others) against a stream URL, each track
  * streamed from a clip looped to the call's length, both tracks interleaved by timestamp, then
  * `stop`. Realtime pacing runs every call off one shared timer (not a timer per call), and
  * frames are built from pre-encoded pieces (no JSON.stringify per frame), so one generator
  * can keep a thousand calls on schedule. Used by users to check a deployment without a
  * phone, and by the benchmark.
  */
-import crypto from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import { streamToken, STREAM_TOKEN_PARAM } from '../auth/stream-token.js';
 import { twilioSignature } from '../providers/twilio/auth.js';
+import { WIRE_PROTOCOLS, type CallFraming, type SimulatedProvider, type SimulatedTrack, type WireProtocol } from './wire.js';
 
 export interface SimulateOptions {
-  /** ws:// or wss:// URL of a Twilio stream endpoint, e.g. ws://127.0.0.1:8080/streams/twilio. */
+  /** ws:// or wss:// URL of a stream endpoint, e.g. ws://127.0.0.1:8080/streams/twilio. */
   url: string;
+  /** Whose protocol the calls speak (default twilio). */
+  provider?: SimulatedProvider;
   calls: number;
   durationMs: number;
   /** 8 kHz mu-law clips, looped to the duration; no outbound = a one-track (inbound) call. */
@@ -76,17 +79,13 @@ const TICK_MS = 5;
 /** Lag histogram: 0.1 ms buckets up to 10 s. */
 const LAG_BUCKETS = 100_000;
 
-function hex(): string {
-  return crypto.randomBytes(16).toString('hex');
-}
-
-/** Base64 payload of every 20 ms frame of a clip, computed once and shared by all calls. */
-function framePayloads(clip: Buffer): string[] {
+/** The payload of every 20 ms frame of a clip, encoded once and shared by all calls. */
+function framePayloads(clip: Buffer, wire: WireProtocol): string[] {
   const payloads: string[] = [];
   for (let offset = 0; offset < clip.length; offset += FRAME_BYTES) {
     let frame = clip.subarray(offset, offset + FRAME_BYTES);
     if (frame.length < FRAME_BYTES) frame = Buffer.concat([frame, clip.subarray(0, FRAME_BYTES - frame.length)]);
-    payloads.push(frame.toString('base64'));
+    payloads.push(wire.payload(frame));
   }
   return payloads;
 }
@@ -117,47 +116,28 @@ class LagHistogram {
 }
 
 class Call {
-  readonly callSid = `CA${hex()}`;
-  readonly streamSid = `MZ${hex()}`;
-  readonly accountSid = `AC${hex()}`;
+  readonly callSid: string;
+  readonly streamSid: string;
   ws: WebSocket | undefined;
   next = 0;
-  sequence = 0;
   startAt = 0;
   open = false;
   finished = false;
   result: SimulatedCall;
-  private readonly suffix: string;
+  private readonly framing: CallFraming;
 
   constructor(private readonly sim: Simulation) {
+    const ids = sim.wire.newIds();
+    this.callSid = ids.callId;
+    this.streamSid = ids.streamId;
+    const params: Record<string, string> = { ...sim.opts.customParameters };
+    if (sim.opts.streamTokenSecret) params[STREAM_TOKEN_PARAM] = streamToken(sim.opts.streamTokenSecret, ids.callId);
+    this.framing = sim.wire.call(ids, sim.tracks, params);
     this.result = { callSid: this.callSid, streamSid: this.streamSid, ok: false };
-    this.suffix = `"},"streamSid":"${this.streamSid}"}`;
-  }
-
-  media(track: 'inbound' | 'outbound', index: number, payload: string): string {
-    // Twilio's media message in the field order its documentation shows, from fixed pieces.
-    return `{"event":"media","sequenceNumber":"${++this.sequence}","media":{"track":"${track}","chunk":"${index + 1}","timestamp":"${index * FRAME_MS}","payload":"${payload}${this.suffix}`;
   }
 
   header(): string[] {
-    const params: Record<string, string> = { ...this.sim.opts.customParameters };
-    if (this.sim.opts.streamTokenSecret) params[STREAM_TOKEN_PARAM] = streamToken(this.sim.opts.streamTokenSecret, this.callSid);
-    return [
-      JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }),
-      JSON.stringify({
-        event: 'start',
-        sequenceNumber: String(++this.sequence),
-        start: {
-          accountSid: this.accountSid,
-          streamSid: this.streamSid,
-          callSid: this.callSid,
-          tracks: this.sim.outboundPayloads ? ['inbound', 'outbound'] : ['inbound'],
-          mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
-          customParameters: params,
-        },
-        streamSid: this.streamSid,
-      }),
-    ];
+    return this.framing.header();
   }
 
   /**
@@ -172,19 +152,23 @@ class Call {
   /** Sends frame `index` of every track. */
   sendFrame(index: number): void {
     const { inboundPayloads, outboundPayloads } = this.sim;
-    this.ws!.send(this.media('inbound', index, inboundPayloads[index % inboundPayloads.length]!));
-    if (outboundPayloads) this.ws!.send(this.media('outbound', index, outboundPayloads[index % outboundPayloads.length]!));
+    this.ws!.send(this.framing.media('inbound', index, inboundPayloads[index % inboundPayloads.length]!));
+    if (outboundPayloads) this.ws!.send(this.framing.media('outbound', index, outboundPayloads[index % outboundPayloads.length]!));
     this.sim.framesSent += outboundPayloads ? 2 : 1;
   }
 
   stop(): void {
     this.sim.opts.onStopSent?.(this.streamSid, performance.now());
-    this.ws!.send(JSON.stringify({ event: 'stop', sequenceNumber: String(++this.sequence), stop: { accountSid: this.accountSid, callSid: this.callSid }, streamSid: this.streamSid }));
+    const stop = this.framing.stop();
+    if (stop !== undefined) this.ws!.send(stop);
     this.ws!.close(1000, 'call ended');
   }
 }
 
 class Simulation {
+  readonly wire: WireProtocol;
+  readonly tracks: readonly SimulatedTrack[];
+  readonly url: string;
   readonly inboundPayloads: string[];
   readonly outboundPayloads: string[] | undefined;
   readonly frames: number;
@@ -193,13 +177,20 @@ class Simulation {
   callsDone = 0;
 
   constructor(readonly opts: SimulateOptions) {
-    this.inboundPayloads = framePayloads(opts.inbound);
-    this.outboundPayloads = opts.outbound ? framePayloads(opts.outbound) : undefined;
+    const provider = opts.provider ?? 'twilio';
+    this.wire = WIRE_PROTOCOLS[provider];
+    if (opts.outbound && !this.wire.outbound) {
+      throw new Error(`${provider} streams only the caller's audio to an endpoint like this: simulate one track (no outbound clip)`);
+    }
+    this.tracks = opts.outbound ? ['inbound', 'outbound'] : ['inbound'];
+    this.url = this.wire.url(opts.url, this.tracks);
+    this.inboundPayloads = framePayloads(opts.inbound, this.wire);
+    this.outboundPayloads = opts.outbound ? framePayloads(opts.outbound, this.wire) : undefined;
     this.frames = Math.max(1, Math.round(opts.durationMs / FRAME_MS));
   }
 
   headers(): Record<string, string> {
-    if (!this.opts.twilioAuthToken) return {};
+    if (!this.opts.twilioAuthToken || (this.opts.provider ?? 'twilio') !== 'twilio') return {};
     // Twilio signs the wss:// URL of the stream; a local ws:// URL is checked as wss:// too.
     const signed = this.opts.url.replace(/^ws:/, 'wss:').split('?')[0]!;
     return { 'X-Twilio-Signature': twilioSignature(this.opts.twilioAuthToken, signed, Object.fromEntries(new URL(this.opts.url).searchParams)) };
@@ -207,7 +198,7 @@ class Simulation {
 
   connect(call: Call): Promise<void> {
     return new Promise((resolve) => {
-      const ws = new WebSocket(this.opts.url, { headers: this.headers(), perMessageDeflate: false });
+      const ws = new WebSocket(this.url, { headers: this.headers(), perMessageDeflate: false });
       call.ws = ws;
       const done = (ok: boolean, extra: Partial<SimulatedCall>) => {
         if (call.finished) return;

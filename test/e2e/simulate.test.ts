@@ -6,6 +6,7 @@ import { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { simulate } from '../../src/simulate/simulate.js';
+import { SIMULATED_PROVIDERS, WIRE_PROTOCOLS } from '../../src/simulate/wire.js';
 import { ffmpegDecode, ffmpegDecodeG711 } from '../helpers/ffmpeg.js';
 import { SPEECH_IN_ULAW, SPEECH_OUT_ULAW } from '../helpers/fixtures.js';
 import { findRecordingDir, firstDifference } from '../helpers/recordings.js';
@@ -26,9 +27,10 @@ function looped(clip: Buffer, frames: number): Buffer {
   return out;
 }
 
-async function expectExact(dataDir: string, streamSid: string, frames: number): Promise<void> {
+async function expectExact(dataDir: string, streamSid: string, frames: number, tracks: 1 | 2 = 2): Promise<void> {
   const dir = findRecordingDir(dataDir, streamSid);
   expect(firstDifference(ffmpegDecode(path.join(dir, 'inbound.wav')).pcm, ffmpegDecodeG711(looped(SPEECH_IN_ULAW, frames), 'mulaw'))).toBe(-1);
+  if (tracks === 1) return;
   expect(firstDifference(ffmpegDecode(path.join(dir, 'outbound.wav')).pcm, ffmpegDecodeG711(looped(SPEECH_OUT_ULAW, frames), 'mulaw'))).toBe(-1);
 }
 
@@ -108,5 +110,64 @@ describe('calltape simulate', () => {
     const summary = await simulate({ url: server.wsUrl(), calls: 2, durationMs: 200, inbound: SPEECH_IN_ULAW, realtime: false });
     expect(summary).toMatchObject({ ok: 0, failed: 2 });
     expect(summary.results[0]!.error).toBe('upgrade refused: HTTP 401');
+  });
+
+  for (const provider of SIMULATED_PROVIDERS.filter((p) => p !== 'twilio')) {
+    const twoTracks = WIRE_PROTOCOLS[provider].outbound;
+    it(`speaks ${provider}'s protocol: every call recorded exactly under its ids, parameters kept`, async () => {
+      server = await startTestServer({ streamTokenSecret: 'simulate-stream-secret' });
+      const finished = server.finished(2);
+      const summary = await simulate({
+        provider,
+        url: server.wsUrl(provider),
+        calls: 2,
+        durationMs: 2000,
+        inbound: SPEECH_IN_ULAW,
+        outbound: twoTracks ? SPEECH_OUT_ULAW : undefined,
+        // Bandwidth sends no timestamps: audio is placed by arrival, so it must arrive in time.
+        realtime: provider === 'bandwidth',
+        rampMs: 100,
+        streamTokenSecret: 'simulate-stream-secret',
+        customParameters: { campaign: 'sim' },
+      });
+      expect(summary).toMatchObject({ calls: 2, ok: 2, failed: 0 });
+      const metas = await finished;
+      for (const meta of metas) {
+        const call = summary.results.find((r) => r.streamSid === meta.streamSid)!;
+        expect(meta).toMatchObject({ provider, callSid: call.callSid, status: 'complete', durationMs: 2000, rejections: {} });
+        expect(meta.customParameters).toMatchObject({ campaign: 'sim' });
+        expect(meta.tracks).toEqual(twoTracks ? ['inbound', 'outbound'] : ['inbound']);
+        await expectExact(server.dataDir, meta.streamSid, 100, twoTracks ? 2 : 1);
+      }
+    });
+  }
+
+  it('the CLI takes --provider (its endpoint by default) and explains a track the provider does not stream', async () => {
+    server = await startTestServer();
+    const finished = server.finished(1);
+    const cli = (args: string[]) => {
+      const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli/main.js'), 'simulate', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      return new Promise<{ code: number | null; out: string }>((resolve) => child.on('exit', (code) => resolve({ code, out })));
+    };
+    const ok = await cli(['--provider', 'telnyx', '--url', server.wsUrl('telnyx'), '--duration', '1', '--fast', '--json']);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.out)).toMatchObject({ calls: 1, ok: 1 });
+    const [meta] = await finished;
+    expect(meta).toMatchObject({ provider: 'telnyx', tracks: ['inbound', 'outbound'], durationMs: 1000 });
+    const refused = await cli(['--provider', 'exotel', '--duration', '1']);
+    expect(refused).toMatchObject({ code: 2 });
+    expect(refused.out).toContain('--provider exotel streams the caller');
+    const unknown = await cli(['--provider', 'skype', '--duration', '1']);
+    expect(unknown).toMatchObject({ code: 2 });
+    expect(unknown.out).toContain('--provider must be one of twilio, signalwire, telnyx, plivo, bandwidth, exotel');
+  });
+
+  it("refuses an outbound clip for a provider that streams the caller's audio only", async () => {
+    await expect(
+      simulate({ provider: 'exotel', url: 'ws://127.0.0.1:9/streams/exotel', calls: 1, durationMs: 100, inbound: SPEECH_IN_ULAW, outbound: SPEECH_OUT_ULAW, realtime: false }),
+    ).rejects.toThrow(/caller's audio/);
   });
 });
