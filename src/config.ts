@@ -81,6 +81,11 @@ export const configSchema = z.object({
   answerKey: z.string().min(16).optional(),
   /** When set, /streams/signalwire upgrades need `Authorization: Bearer <this>` (SignalWire's authBearerToken). */
   signalwireBearerToken: z.string().min(1).optional(),
+  /**
+   * When set (`key:token`), /streams/exotel upgrades need these HTTP Basic credentials: what
+   * Exotel sends for a stream URL of the form wss://key:token@host/streams/exotel.
+   */
+  exotelBasicAuth: z.string().regex(/^[^:]+:.+$/, 'must be key:token').optional(),
   /** Comma-separated bearer tokens for /api; unset = /api answers loopback clients only. */
   apiToken: z.string().min(1).optional(),
 
@@ -150,6 +155,7 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = {
   streamTokenSecret: 'CALLTAPE_STREAM_TOKEN_SECRET',
   answerKey: 'CALLTAPE_ANSWER_KEY',
   signalwireBearerToken: 'CALLTAPE_SIGNALWIRE_BEARER_TOKEN',
+  exotelBasicAuth: 'CALLTAPE_EXOTEL_BASIC_AUTH',
   apiToken: 'CALLTAPE_API_TOKEN',
   twimlMode: 'CALLTAPE_TWIML_MODE',
   twimlSay: 'CALLTAPE_TWIML_SAY',

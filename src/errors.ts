@@ -41,6 +41,11 @@ export const ERRORS = {
   CALLTAPE_ERR_DECODE_FAILED: { message: 'media payload could not be decoded with the stream codec', httpStatus: 400 },
   CALLTAPE_ERR_TEE_QUEUE_FULL: { message: 'the application queued more bot audio than teeMaxQueuedMs', httpStatus: 413 },
   CALLTAPE_ERR_UNKNOWN_PROVIDER: { message: 'the first frames match no provider protocol', httpStatus: 400, wsCloseCode: WS_CLOSE.unsupportedData },
+  CALLTAPE_ERR_UNVERIFIED_PROVIDER: {
+    message: 'the frames are from a provider whose upgrade credentials are configured, and this upgrade did not carry them',
+    httpStatus: 403,
+    wsCloseCode: WS_CLOSE.policyViolation,
+  },
   CALLTAPE_ERR_BINARY_FRAME: { message: 'binary frame on a text protocol', httpStatus: 400 },
   CALLTAPE_ERR_FRAME_TOO_BIG: { message: 'frame exceeds maxPayload', httpStatus: 413, wsCloseCode: WS_CLOSE.messageTooBig },
   CALLTAPE_ERR_LATE_AUDIO: { message: 'audio for a stretch of the timeline that is already written', httpStatus: 409 },

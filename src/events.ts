@@ -125,4 +125,10 @@ export interface ConnectionInfo {
   readonly query?: URLSearchParams | undefined;
   /** Request headers (lower-case names). */
   readonly headers?: Readonly<Record<string, string | string[] | undefined>> | undefined;
+  /**
+   * /streams/auto: providers whose upgrade credentials are configured and were not valid on
+   * this upgrade. A stream detected as one of them is refused (CALLTAPE_ERR_UNVERIFIED_PROVIDER),
+   * so auto is no way around a provider's own check.
+   */
+  readonly unverified?: ReadonlySet<string> | undefined;
 }

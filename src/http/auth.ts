@@ -1,6 +1,7 @@
 /**
  * Who may talk to the server: providers proving themselves on the answer URL and the stream
- * upgrade (Twilio's X-Twilio-Signature, SignalWire's bearer token), and API clients
+ * upgrade (Twilio's X-Twilio-Signature, SignalWire's bearer token, Exotel's Basic
+ * credentials), and API clients
  * (CALLTAPE_API_TOKEN bearer tokens, or loopback only when none is configured). Failures
  * answer before any socket opens: 401 when credentials are missing, 403 when wrong.
  */
@@ -19,6 +20,12 @@ function header(request: FastifyRequest, name: string): string | undefined {
 function bearer(request: FastifyRequest): string | undefined {
   const match = /^Bearer\s+(.+)$/i.exec(header(request, 'authorization') ?? '');
   return match?.[1]?.trim();
+}
+
+/** `user:password` of an Authorization: Basic header. */
+function basicCredentials(request: FastifyRequest): string | undefined {
+  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header(request, 'authorization') ?? '');
+  return match ? Buffer.from(match[1]!, 'base64').toString('utf8') : undefined;
 }
 
 /** The URL Twilio requested, as it saw it: public scheme and host, then path and query. */
@@ -62,6 +69,31 @@ export function checkStreamUpgrade(config: Config, provider: string, request: Fa
     if (!given) throw new CalltapeError('CALLTAPE_ERR_UNAUTHENTICATED', 'Authorization: Bearer missing on the upgrade');
     if (!constantTimeEqual(given, config.signalwireBearerToken)) throw new CalltapeError('CALLTAPE_ERR_FORBIDDEN', 'bearer token does not match');
   }
+  if (provider === 'exotel' && config.exotelBasicAuth) {
+    const given = basicCredentials(request);
+    if (!given) throw new CalltapeError('CALLTAPE_ERR_UNAUTHENTICATED', 'Authorization: Basic missing on the upgrade');
+    if (!constantTimeEqual(given, config.exotelBasicAuth)) throw new CalltapeError('CALLTAPE_ERR_FORBIDDEN', 'Basic credentials do not match');
+  }
+}
+
+/** Providers with an upgrade check of their own, all of which /streams/auto can detect. */
+const UPGRADE_CHECKED = ['twilio', 'signalwire', 'exotel'] as const;
+
+/**
+ * /streams/auto: the providers whose upgrade credentials are configured and not valid on
+ * this request. Their frames are then refused once detected (ConnectionInfo.unverified).
+ */
+export function unverifiedProviders(config: Config, request: FastifyRequest): Set<string> {
+  const unverified = new Set<string>();
+  for (const provider of UPGRADE_CHECKED) {
+    try {
+      checkStreamUpgrade(config, provider, request);
+    } catch (err) {
+      if (!(err instanceof CalltapeError)) throw err;
+      unverified.add(provider);
+    }
+  }
+  return unverified;
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;

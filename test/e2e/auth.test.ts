@@ -1,6 +1,7 @@
 /**
  * Only the provider gets in: X-Twilio-Signature on the upgrade and on /twiml, the per-call
- * stream token, SignalWire's bearer token, and API tokens. Refusals happen before the
+ * stream token, SignalWire's bearer token, Exotel's Basic credentials (also through
+ * /streams/auto), and API tokens. Refusals happen before the
  * socket opens (401 missing, 403 wrong) and leave no recording behind.
  */
 import fs from 'node:fs';
@@ -11,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { buildApp } from '../../src/http/app.js';
 import { createRecorder } from '../../src/recording/recorder.js';
+import { simulate } from '../../src/simulate/simulate.js';
 import { SPEECH_IN_ULAW } from '../helpers/fixtures.js';
 import { findRecordingDir, readMeta, tempDataDir } from '../helpers/recordings.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -133,6 +135,46 @@ describe('SignalWire bearer token', () => {
     await expect(openSocket(server.wsUrl('signalwire'), { headers: { Authorization: 'Bearer nope' } })).rejects.toThrow('HTTP 403');
     const ws = await openSocket(server.wsUrl('signalwire'), { headers: { Authorization: 'Bearer sw-secret' } });
     ws.close();
+  });
+});
+
+describe('Exotel Basic credentials', () => {
+  it('needs the key:token of the stream URL (wss://key:token@host/...) on the upgrade', async () => {
+    server = await startTestServer({ exotelBasicAuth: 'ex-key:ex-token' });
+    const url = server.wsUrl('exotel');
+    await expect(openSocket(url)).rejects.toThrow('HTTP 401');
+    await expect(openSocket(url.replace('ws://', 'ws://ex-key:wrong@'))).rejects.toThrow('HTTP 403');
+    await expect(openSocket(url, { headers: { Authorization: 'Bearer ex-key:ex-token' } })).rejects.toThrow('HTTP 401');
+    expect(server.recorder.stats().rejections).toMatchObject({ CALLTAPE_ERR_UNAUTHENTICATED: 2, CALLTAPE_ERR_FORBIDDEN: 1 });
+    const finished = server.finished(1);
+    const summary = await simulate({ provider: 'exotel', url: url.replace('ws://', 'ws://ex-key:ex-token@'), calls: 1, durationMs: 400, inbound: SPEECH_IN_ULAW, realtime: false });
+    expect(summary).toMatchObject({ ok: 1 });
+    expect((await finished)[0]).toMatchObject({ provider: 'exotel', status: 'complete', durationMs: 400 });
+  });
+});
+
+describe('/streams/auto and provider credentials', () => {
+  it("refuses a provider's frames on an upgrade that failed that provider's check, and takes the rest", async () => {
+    server = await startTestServer({ twilioAuthToken: TOKEN, exotelBasicAuth: 'ex-key:ex-token' });
+    const url = server.wsUrl('auto');
+    // Twilio frames without X-Twilio-Signature: no way around /streams/twilio's check.
+    const unsigned = session();
+    expect(await record(url, unsigned.frames)).toEqual({ code: 1008, reason: 'CALLTAPE_ERR_UNVERIFIED_PROVIDER' });
+    // Exotel frames without the Basic credentials: the same.
+    const exotel = await simulate({ provider: 'exotel', url, calls: 1, durationMs: 400, inbound: SPEECH_IN_ULAW, realtime: false });
+    expect(exotel.results[0]).toMatchObject({ ok: false, closeCode: 1008 });
+    expect(recordingsOnDisk(server.dataDir)).toEqual([]);
+    expect(server.recorder.stats().rejections.CALLTAPE_ERR_UNVERIFIED_PROVIDER).toBeGreaterThanOrEqual(2);
+
+    // Signed for auto's own URL: recorded. Telnyx has no upgrade credentials: recorded.
+    const signed = session();
+    const done = server.finished(2);
+    await record(url, signed.frames, { 'X-Twilio-Signature': twilio.getExpectedTwilioSignature(TOKEN, url.replace('ws://', 'wss://'), {}) });
+    const telnyx = await simulate({ provider: 'telnyx', url, calls: 1, durationMs: 400, inbound: SPEECH_IN_ULAW, realtime: false });
+    expect(telnyx).toMatchObject({ ok: 1 });
+    const metas = await done;
+    expect(metas.map((m) => m.provider).sort()).toEqual(['telnyx', 'twilio']);
+    expect(metas.find((m) => m.provider === 'twilio')).toMatchObject({ callSid: signed.call.callSid, status: 'complete' });
   });
 });
 

@@ -7,7 +7,7 @@ import type { Recorder } from '../../recording/recorder.js';
 import { PROVIDER_NAMES } from '../../providers/registry.js';
 import type { Config } from '../../config.js';
 import { CalltapeError, ERRORS, type ErrorCode } from '../../errors.js';
-import { checkStreamUpgrade } from '../auth.js';
+import { checkStreamUpgrade, unverifiedProviders } from '../auth.js';
 
 export function streamRoutes(app: FastifyInstance, recorder: Recorder, config: Config): void {
   for (const provider of PROVIDER_NAMES) {
@@ -45,7 +45,15 @@ export function streamRoutes(app: FastifyInstance, recorder: Recorder, config: C
         const stream = recorder.openStream(
           provider,
           { close: (code, reason) => socket.close(code, reason), pause: () => socket.pause(), resume: () => socket.resume() },
-          { connection: { subprotocol: socket.protocol || undefined, query: url.searchParams, headers: request.headers } },
+          {
+            connection: {
+              subprotocol: socket.protocol || undefined,
+              query: url.searchParams,
+              headers: request.headers,
+              // auto checks, once it knows the provider, what /streams/<provider> checks here.
+              ...(provider === 'auto' ? { unverified: unverifiedProviders(config, request) } : {}),
+            },
+          },
         );
         socket.on('message', (data: Buffer, isBinary: boolean) => stream.frame(data, isBinary));
         socket.on('error', (err) => stream.transportError(err));
