@@ -1,25 +1,35 @@
 /**
- * The fast path for media frames against the ordinary one (JSON.parse + the Twilio parser):
- * whenever the fast reader answers, it must say exactly what the parser says; and for the
- * frames providers really send, in any key order and spacing, it must answer.
+ * The fast path for media frames against the ordinary one (JSON.parse + the provider's
+ * parser, Twilio's and Telnyx's): whenever the fast reader answers, it must say exactly what
+ * the parser says; and for the frames providers really send, in any key order and spacing,
+ * it must answer.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isRejection, type AudioEvent } from '../../events.js';
+import { isRejection, type AudioEvent, type SingleResultParser } from '../../events.js';
+import { createTelnyxParser } from '../telnyx/parse.js';
 import { createTwilioParser } from '../twilio/parse.js';
 import { decodeBase64Bytes } from './base64-bytes.js';
-import { createExactLayoutReader, createMediaFrameReader, MediaFrameFields } from './media-frame-bytes.js';
+import { createExactLayoutReader, createMediaFrameReader, MediaFrameFields, type MediaFrameReader } from './media-frame-bytes.js';
 
-const parser = createTwilioParser();
-const read = createMediaFrameReader('streamSid');
+/** A provider's media frames: its parser, its fast reader, and where the stream id sits. */
+interface Dialect {
+  readonly parser: SingleResultParser;
+  readonly read: MediaFrameReader;
+  readonly streamKey: string;
+  readonly streamId: fc.Arbitrary<string>;
+}
+const TWILIO: Dialect = { parser: createTwilioParser(), read: createMediaFrameReader('streamSid'), streamKey: 'streamSid', streamId: fc.stringMatching(/^MZ[0-9a-f]{32}$/) };
+const TELNYX: Dialect = { parser: createTelnyxParser(), read: createMediaFrameReader('stream_id', 'sequence_number'), streamKey: 'stream_id', streamId: fc.uuid() };
+const read = TWILIO.read;
 const audio = Buffer.alloc(64 * 1024);
 
 /** Checks one frame; returns whether the fast path answered. */
-function agree(text: string): boolean {
+function agree(text: string, dialect: Dialect = TWILIO): boolean {
   const fields = new MediaFrameFields();
   const frame = Buffer.from(text, 'utf8');
-  if (!read(frame, fields, audio)) return false;
-  const slow = parser.parseText(text);
+  if (!dialect.read(frame, fields, audio)) return false;
+  const slow = dialect.parser.parseText(text);
   expect(isRejection(slow), `fast path took a frame the parser rejects: ${text}`).toBe(false);
   const event = slow as AudioEvent;
   expect(event.type).toBe('audio');
@@ -36,12 +46,12 @@ const word = fc.stringMatching(/^[A-Za-z0-9_]{1,12}$/);
 const entry = (key: string, value: string) => ({ key, value });
 
 /** A media frame as a provider sends it: fields in any order, any JSON spacing, extra string fields. */
-const wellFormed = fc
+const wellFormedOf = (dialect: Dialect) => fc
   .record({
     track: fc.constantFrom('inbound', 'outbound', 'inbound_track', 'outbound_track'),
     timestamp: fc.option(fc.nat({ max: 86_400_000 }).map(String), { nil: undefined }),
     payload: fc.uint8Array({ minLength: 1, maxLength: 400 }).map((b) => Buffer.from(b).toString('base64')),
-    streamSid: fc.option(fc.stringMatching(/^MZ[0-9a-f]{32}$/), { nil: undefined }),
+    streamSid: fc.option(dialect.streamId, { nil: undefined }),
     extraTop: fc.array(fc.tuple(word, word), { maxLength: 3 }),
     extraMedia: fc.array(fc.tuple(word, word), { maxLength: 3 }),
     seed: fc.integer(),
@@ -52,7 +62,7 @@ const wellFormed = fc
     const s = () => f.gaps[gap++ % f.gaps.length];
     const shuffle = <T>(items: T[]) => items.map((v, i) => ({ v, k: (f.seed * (i + 7)) % 13 })).sort((a, b) => a.k - b.k).map((x) => x.v);
     const object = (entries: { key: string; value: string }[]) => `{${s()}${entries.map((e) => `${JSON.stringify(e.key)}${s()}:${s()}${e.value}`).join(`${s()},${s()}`)}${s()}}`;
-    const skip = new Set(['event', 'streamSid', 'media', 'track', 'timestamp', 'payload']);
+    const skip = new Set(['event', dialect.streamKey, 'media', 'track', 'timestamp', 'payload']);
     const media = shuffle([
       entry('track', JSON.stringify(f.track)),
       entry('payload', JSON.stringify(f.payload)),
@@ -62,11 +72,12 @@ const wellFormed = fc
     const top = shuffle([
       entry('event', '"media"'),
       entry('media', object(media)),
-      ...(f.streamSid !== undefined ? [entry('streamSid', JSON.stringify(f.streamSid))] : []),
+      ...(f.streamSid !== undefined ? [entry(dialect.streamKey, JSON.stringify(f.streamSid))] : []),
       ...f.extraTop.filter(([k]) => !skip.has(k)).map(([k, v]) => entry(k, JSON.stringify(v))),
     ]);
     return `${s()}${object(top)}${s()}`;
   });
+const wellFormed = wellFormedOf(TWILIO);
 
 /** A media frame in exactly the layout Twilio documents (and simulate sends). */
 const exactLayout = fc
@@ -171,6 +182,56 @@ describe('media frames read from bytes', () => {
       `{"event":"media","media":"x"}`,
     ];
     for (const text of cases) expect(read(Buffer.from(text), new MediaFrameFields(), audio), text).toBe(false);
+  });
+});
+
+describe('Telnyx media frames read from bytes', () => {
+  it('reads every well-formed media frame (stream_id, sequence_number), exactly as the Telnyx parser does', () => {
+    fc.assert(
+      fc.property(wellFormedOf(TELNYX), (text) => {
+        expect(agree(text, TELNYX), text).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('reads the documented layout by comparing it byte for byte, exactly as the Telnyx parser does', () => {
+    const exact = createExactLayoutReader('stream_id', 'sequence_number');
+    const documented = fc
+      .record({ sequence: fc.nat().map(String), track: fc.constantFrom('inbound', 'outbound'), chunk: fc.nat().map(String), timestamp: fc.nat({ max: 86_400_000 }).map(String), payload: fc.uint8Array({ minLength: 1, maxLength: 400 }).map((b) => Buffer.from(b).toString('base64')), streamId: fc.uuid() })
+      .map((f) => JSON.stringify({ event: 'media', sequence_number: f.sequence, media: { track: f.track, chunk: f.chunk, timestamp: f.timestamp, payload: f.payload }, stream_id: f.streamId }));
+    fc.assert(
+      fc.property(documented, (text) => {
+        expect(exact(Buffer.from(text), new MediaFrameFields(), audio), text).toBe(true);
+        expect(agree(text, TELNYX), text).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+    let answered = 0;
+    fc.assert(
+      fc.property(editsOf(documented), (text) => {
+        if (agree(text, TELNYX)) answered++;
+      }),
+      { numRuns: 5000 },
+    );
+    expect(answered).toBeGreaterThan(100);
+  });
+
+  it('never disagrees with the Telnyx parser on edited frames or arbitrary JSON objects', () => {
+    let answered = 0;
+    fc.assert(
+      fc.property(editsOf(wellFormedOf(TELNYX)), (text) => {
+        if (agree(text, TELNYX)) answered++;
+      }),
+      { numRuns: 5000 },
+    );
+    expect(answered).toBeGreaterThan(100);
+    fc.assert(
+      fc.property(fc.dictionary(fc.constantFrom('event', 'media', 'stream_id', 'streamSid', 'x'), fc.jsonValue({ maxDepth: 2 })), (value) => {
+        agree(JSON.stringify(value), TELNYX);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * The fast path for the one frame that matters for speed: a JSON media frame as Twilio (and
- * SignalWire) send it fifty times a second per track,
+ * SignalWire, and with other key names Telnyx) send it fifty times a second per track,
  *   {"event":"media","sequenceNumber":"4","media":{"track":"inbound","chunk":"2",
  *    "timestamp":"20","payload":"<base64>"},"streamSid":"MZ…"}
  * read straight from the frame's bytes: no string of the frame, no JSON objects, the
@@ -116,24 +116,26 @@ function digitsAt(d: Uint8Array, i: number, maxDigits: number): number {
 }
 
 /**
- * A reader for frames whose stream id sits in the top-level field `streamIdKey`: first the
- * exact layout the provider documents (and sends), compared byte for byte, then any layout.
+ * A reader for frames whose stream id sits in the top-level field `streamIdKey` (and the
+ * sequence number in `sequenceKey`): first the exact layout the provider documents (and
+ * sends), compared byte for byte, then any layout.
  */
-export function createMediaFrameReader(streamIdKey: string): MediaFrameReader {
-  const exact = createExactLayoutReader(streamIdKey);
+export function createMediaFrameReader(streamIdKey: string, sequenceKey = 'sequenceNumber'): MediaFrameReader {
+  const exact = createExactLayoutReader(streamIdKey, sequenceKey);
   const anyLayout = createAnyLayoutReader(streamIdKey);
   return (frame, out, audio) => exact(frame, out, audio) || anyLayout(frame, out, audio);
 }
 
 /**
- * The documented layout, no spaces:
- *   {"event":"media","sequenceNumber":"<digits>","media":{"track":"inbound|outbound",
+ * The documented layout, no spaces (Twilio's; Telnyx's is the same with sequence_number and
+ * stream_id):
+ *   {"event":"media","<sequenceKey>":"<digits>","media":{"track":"inbound|outbound",
  *    "chunk":"<digits>","timestamp":"<digits>","payload":"<base64>"},"<streamIdKey>":"<id>"}
  * A fixed sequence of literals and digit runs: no key lookups, no per-field calls. Anything
  * else (another order, spacing, other fields or values) is left to the any-layout reader.
  */
-export function createExactLayoutReader(streamIdKey: string): MediaFrameReader {
-  const HEAD = ascii('{"event":"media","sequenceNumber":"');
+export function createExactLayoutReader(streamIdKey: string, sequenceKey = 'sequenceNumber'): MediaFrameReader {
+  const HEAD = ascii(`{"event":"media","${sequenceKey}":"`);
   const TO_TRACK = ascii('","media":{"track":"');
   const INBOUND = ascii('inbound');
   const OUTBOUND = ascii('outbound');
@@ -176,7 +178,11 @@ export function createExactLayoutReader(streamIdKey: string): MediaFrameReader {
   };
 }
 
-/** Any key order and JSON spacing, unknown string fields skipped. */
+/**
+ * Any key order and JSON spacing, unknown string fields skipped: Twilio's frames in another
+ * layout, and those of providers with the same media object and another stream id key
+ * (Telnyx: stream_id).
+ */
 function createAnyLayoutReader(streamIdKey: string): MediaFrameReader {
   const KEY_EVENT = ascii('event');
   const KEY_MEDIA = ascii('media');

@@ -25,6 +25,9 @@ import {
   type Json,
   startEvent,
 } from '../common/json-frames.js';
+import { createMediaFrameReader } from '../common/media-frame-bytes.js';
+
+const readTelnyxMedia = createMediaFrameReader('stream_id', 'sequence_number');
 
 const ENCODINGS: ReadonlyMap<string, WireEncoding> = new Map([
   ['pcmu', 'mulaw'],
@@ -95,6 +98,9 @@ export function createTelnyxParser(connection: ConnectionInfo = {}): SingleResul
           return unknownEvent(msg.event);
       }
     },
+    // Media frames read from their bytes: Telnyx's media object is Twilio's (track, chunk,
+    // timestamp, payload), with the stream id in stream_id.
+    readMedia: readTelnyxMedia,
     parseBinary: binaryRejected,
   };
 }
