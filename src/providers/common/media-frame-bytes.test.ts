@@ -7,29 +7,46 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isRejection, type AudioEvent, type SingleResultParser } from '../../events.js';
+import { createExotelParser } from '../exotel/parse.js';
+import { createPlivoParser } from '../plivo/parse.js';
 import { createTelnyxParser } from '../telnyx/parse.js';
 import { createTwilioParser } from '../twilio/parse.js';
 import { decodeBase64Bytes } from './base64-bytes.js';
-import { createExactLayoutReader, createMediaFrameReader, MediaFrameFields, type MediaFrameReader } from './media-frame-bytes.js';
+import { createExactLayoutReader, createMediaFrameReader, MediaFrameFields } from './media-frame-bytes.js';
 
-/** A provider's media frames: its parser, its fast reader, and where the stream id sits. */
+/**
+ * A provider's media frames: its parser (made fresh for each frame: Plivo's keeps the first
+ * timestamp), where the stream id sits, and whether a media object may omit its track.
+ */
 interface Dialect {
-  readonly parser: SingleResultParser;
-  readonly read: MediaFrameReader;
+  readonly parser: () => SingleResultParser;
   readonly streamKey: string;
   readonly streamId: fc.Arbitrary<string>;
+  readonly trackOptional?: boolean;
+  /** Timestamps as the provider sends them. */
+  readonly timestamp?: fc.Arbitrary<string>;
 }
-const TWILIO: Dialect = { parser: createTwilioParser(), read: createMediaFrameReader('streamSid'), streamKey: 'streamSid', streamId: fc.stringMatching(/^MZ[0-9a-f]{32}$/) };
-const TELNYX: Dialect = { parser: createTelnyxParser(), read: createMediaFrameReader('stream_id', 'sequence_number'), streamKey: 'stream_id', streamId: fc.uuid() };
-const read = TWILIO.read;
+const TWILIO: Dialect = { parser: createTwilioParser, streamKey: 'streamSid', streamId: fc.stringMatching(/^MZ[0-9a-f]{32}$/) };
+const TELNYX: Dialect = { parser: createTelnyxParser, streamKey: 'stream_id', streamId: fc.uuid() };
+const PLIVO: Dialect = {
+  parser: createPlivoParser,
+  streamKey: 'streamId',
+  streamId: fc.uuid(),
+  trackOptional: true,
+  // Wall-clock milliseconds, as Plivo sends them (or stream time).
+  timestamp: fc.oneof(fc.integer({ min: 1_700_000_000_000, max: 1_900_000_000_000 }), fc.nat({ max: 86_400_000 })).map(String),
+};
+const EXOTEL: Dialect = { parser: () => createExotelParser(), streamKey: 'stream_sid', streamId: fc.stringMatching(/^[0-9a-f]{32}$/), trackOptional: true };
+const read = createMediaFrameReader('streamSid');
 const audio = Buffer.alloc(64 * 1024);
 
 /** Checks one frame; returns whether the fast path answered. */
 function agree(text: string, dialect: Dialect = TWILIO): boolean {
   const fields = new MediaFrameFields();
   const frame = Buffer.from(text, 'utf8');
-  if (!dialect.read(frame, fields, audio)) return false;
-  const slow = dialect.parser.parseText(text);
+  const parser = dialect.parser();
+  if (!parser.readMedia!(frame, fields, audio)) return false;
+  const slow = parser.parseText(text);
   expect(isRejection(slow), `fast path took a frame the parser rejects: ${text}`).toBe(false);
   const event = slow as AudioEvent;
   expect(event.type).toBe('audio');
@@ -44,16 +61,21 @@ function agree(text: string, dialect: Dialect = TWILIO): boolean {
 const space = fc.stringMatching(/^[ \t\n\r]{0,2}$/);
 const word = fc.stringMatching(/^[A-Za-z0-9_]{1,12}$/);
 const entry = (key: string, value: string) => ({ key, value });
+/** A JSON string or number, as written in a frame. */
+const jsonScalar = fc.oneof(word.map((w) => JSON.stringify(w)), fc.integer().map(String), fc.double({ noNaN: true, noDefaultInfinity: true }).map((n) => JSON.stringify(n)));
 
 /** A media frame as a provider sends it: fields in any order, any JSON spacing, extra string fields. */
 const wellFormedOf = (dialect: Dialect) => fc
   .record({
-    track: fc.constantFrom('inbound', 'outbound', 'inbound_track', 'outbound_track'),
-    timestamp: fc.option(fc.nat({ max: 86_400_000 }).map(String), { nil: undefined }),
+    track: dialect.trackOptional
+      ? fc.option(fc.constantFrom('inbound', 'outbound', 'inbound_track', 'outbound_track'), { nil: undefined })
+      : fc.constantFrom('inbound', 'outbound', 'inbound_track', 'outbound_track'),
+    timestamp: fc.option(dialect.timestamp ?? fc.nat({ max: 86_400_000 }).map(String), { nil: undefined }),
     payload: fc.uint8Array({ minLength: 1, maxLength: 400 }).map((b) => Buffer.from(b).toString('base64')),
     streamSid: fc.option(dialect.streamId, { nil: undefined }),
-    extraTop: fc.array(fc.tuple(word, word), { maxLength: 3 }),
-    extraMedia: fc.array(fc.tuple(word, word), { maxLength: 3 }),
+    // Extra fields, strings or numbers (sequence numbers and chunks are numbers for some).
+    extraTop: fc.array(fc.tuple(word, jsonScalar), { maxLength: 3 }),
+    extraMedia: fc.array(fc.tuple(word, jsonScalar), { maxLength: 3 }),
     seed: fc.integer(),
     gaps: fc.array(space, { minLength: 64, maxLength: 64 }),
   })
@@ -64,16 +86,16 @@ const wellFormedOf = (dialect: Dialect) => fc
     const object = (entries: { key: string; value: string }[]) => `{${s()}${entries.map((e) => `${JSON.stringify(e.key)}${s()}:${s()}${e.value}`).join(`${s()},${s()}`)}${s()}}`;
     const skip = new Set(['event', dialect.streamKey, 'media', 'track', 'timestamp', 'payload']);
     const media = shuffle([
-      entry('track', JSON.stringify(f.track)),
+      ...(f.track !== undefined ? [entry('track', JSON.stringify(f.track))] : []),
       entry('payload', JSON.stringify(f.payload)),
       ...(f.timestamp !== undefined ? [entry('timestamp', JSON.stringify(f.timestamp))] : []),
-      ...f.extraMedia.filter(([k]) => !skip.has(k)).map(([k, v]) => entry(k, JSON.stringify(v))),
+      ...f.extraMedia.filter(([k]) => !skip.has(k)).map(([k, v]) => entry(k, v)),
     ]);
     const top = shuffle([
       entry('event', '"media"'),
       entry('media', object(media)),
       ...(f.streamSid !== undefined ? [entry(dialect.streamKey, JSON.stringify(f.streamSid))] : []),
-      ...f.extraTop.filter(([k]) => !skip.has(k)).map(([k, v]) => entry(k, JSON.stringify(v))),
+      ...f.extraTop.filter(([k]) => !skip.has(k)).map(([k, v]) => entry(k, v)),
     ]);
     return `${s()}${object(top)}${s()}`;
   });
@@ -234,6 +256,36 @@ describe('Telnyx media frames read from bytes', () => {
     );
   });
 });
+
+for (const [name, dialect] of [['Plivo', PLIVO], ['Exotel', EXOTEL]] as const) {
+  describe(`${name} media frames read from bytes`, () => {
+    it(`reads every well-formed media frame (numeric counters, track optional), exactly as the ${name} parser does`, () => {
+      fc.assert(
+        fc.property(wellFormedOf(dialect), (text) => {
+          expect(agree(text, dialect), text).toBe(true);
+        }),
+        { numRuns: 2000 },
+      );
+    });
+
+    it(`never disagrees with the ${name} parser on edited frames or arbitrary JSON objects`, () => {
+      let answered = 0;
+      fc.assert(
+        fc.property(editsOf(wellFormedOf(dialect)), (text) => {
+          if (agree(text, dialect)) answered++;
+        }),
+        { numRuns: 5000 },
+      );
+      expect(answered).toBeGreaterThan(100);
+      fc.assert(
+        fc.property(fc.dictionary(fc.constantFrom('event', 'media', dialect.streamKey, 'sequenceNumber', 'x'), fc.jsonValue({ maxDepth: 2 })), (value) => {
+          agree(JSON.stringify(value), dialect);
+        }),
+        { numRuns: 2000 },
+      );
+    });
+  });
+}
 
 describe('base64 from bytes', () => {
   it('decodes exactly as Buffer.from(text, "base64") for any bytes, and refuses what the parsers refuse', () => {

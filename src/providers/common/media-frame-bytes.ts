@@ -37,6 +37,9 @@ const COLON = 0x3a;
 const COMMA = 0x2c;
 const ZERO = 0x30;
 const NINE = 0x39;
+const MINUS = 0x2d;
+const PLUS = 0x2b;
+const DOT = 0x2e;
 /** Digits of a timestamp read here; longer ones (beyond exact doubles) take the ordinary path. */
 const MAX_TIMESTAMP_DIGITS = 15;
 
@@ -104,6 +107,34 @@ function digitsValue(d: Uint8Array, start: number, end: number): number {
   return value;
 }
 
+/**
+ * Index past the JSON number at d[i] (-?(0|[1-9]digits)(.digits)?([eE][+-]?digits)?), or -1.
+ * Only the grammar: numbers are skipped, never read (the fields read here are strings).
+ */
+function numberEnd(d: Uint8Array, i: number): number {
+  let j = i;
+  if (d[j] === MINUS) j++;
+  if (d[j] === ZERO) j++;
+  else if (isDigit(d[j])) while (isDigit(d[j])) j++;
+  else return -1;
+  if (d[j] === DOT) {
+    j++;
+    if (!isDigit(d[j])) return -1;
+    while (isDigit(d[j])) j++;
+  }
+  if (d[j] === 0x65 || d[j] === 0x45) {
+    j++;
+    if (d[j] === PLUS || d[j] === MINUS) j++;
+    if (!isDigit(d[j])) return -1;
+    while (isDigit(d[j])) j++;
+  }
+  return j;
+}
+
+function isDigit(c: number | undefined): boolean {
+  return c !== undefined && c >= ZERO && c <= NINE;
+}
+
 /** Index past a run of 1..maxDigits ASCII digits at d[i], or -1. */
 function digitsAt(d: Uint8Array, i: number, maxDigits: number): number {
   let j = i;
@@ -124,6 +155,11 @@ export function createMediaFrameReader(streamIdKey: string, sequenceKey = 'seque
   const exact = createExactLayoutReader(streamIdKey, sequenceKey);
   const anyLayout = createAnyLayoutReader(streamIdKey);
   return (frame, out, audio) => exact(frame, out, audio) || anyLayout(frame, out, audio);
+}
+
+export interface AnyLayoutOptions {
+  /** The track of a media object without one (Plivo, Exotel: inbound), as their parsers assume. */
+  readonly defaultTrack?: 0 | 1;
 }
 
 /**
@@ -179,11 +215,12 @@ export function createExactLayoutReader(streamIdKey: string, sequenceKey = 'sequ
 }
 
 /**
- * Any key order and JSON spacing, unknown string fields skipped: Twilio's frames in another
- * layout, and those of providers with the same media object and another stream id key
- * (Telnyx: stream_id).
+ * Any key order and JSON spacing, unknown string and number fields skipped: Twilio's frames
+ * in another layout, and those of providers with the same media object and another stream
+ * id key (Telnyx: stream_id; Plivo: streamId and numeric counters; Exotel: stream_sid).
  */
-function createAnyLayoutReader(streamIdKey: string): MediaFrameReader {
+export function createAnyLayoutReader(streamIdKey: string, options: AnyLayoutOptions = {}): MediaFrameReader {
+  const defaultTrack = options.defaultTrack ?? -1;
   const KEY_EVENT = ascii('event');
   const KEY_MEDIA = ascii('media');
   const KEY_STREAM = ascii(streamIdKey);
@@ -246,6 +283,12 @@ function createAnyLayoutReader(streamIdKey: string): MediaFrameReader {
     return true;
   }
 
+  function isReadKey(d: Uint8Array, nested: boolean, ks: number, ke: number): boolean {
+    return nested
+      ? spanIs(d, ks, ke, KEY_TRACK) || spanIs(d, ks, ke, KEY_TIMESTAMP) || spanIs(d, ks, ke, KEY_PAYLOAD)
+      : spanIs(d, ks, ke, KEY_EVENT) || spanIs(d, ks, ke, KEY_STREAM) || spanIs(d, ks, ke, KEY_MEDIA);
+  }
+
   /** Scans the object opening at d[i]; returns the index past it, or -1. */
   function scanObject(d: Uint8Array, i: number, nested: boolean): number {
     let j = skipSpace(d, i + 1);
@@ -268,6 +311,10 @@ function createAnyLayoutReader(streamIdKey: string): MediaFrameReader {
         seenMediaObject = true;
         j = scanObject(d, j, true);
         if (j < 0) return -1;
+      } else if (c === MINUS || isDigit(c)) {
+        // A counter (sequence number, chunk) is skipped; a number where a field read here
+        // belongs means something the parser must judge.
+        if (isReadKey(d, nested, ks, ke) || (j = numberEnd(d, j)) < 0) return -1;
       } else {
         return -1;
       }
@@ -287,6 +334,7 @@ function createAnyLayoutReader(streamIdKey: string): MediaFrameReader {
     if (frame[first] !== OPEN) return false;
     const end = scanObject(frame, first, false);
     if (end < 0 || skipSpace(frame, end) !== frame.length) return false;
+    if (track < 0) track = defaultTrack;
     if (!isMedia || track < 0 || payloadStart < 0) return false;
     const bytes = decodeBase64Bytes(frame, payloadStart, payloadEnd, audio);
     if (bytes < 0) return false;

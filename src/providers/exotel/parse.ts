@@ -26,6 +26,10 @@ import {
   type Json,
   startEvent,
 } from '../common/json-frames.js';
+import { createAnyLayoutReader } from '../common/media-frame-bytes.js';
+
+/** Exotel's media object: chunk, timestamp, payload, no track (inbound); its id in stream_sid. */
+const readExotelMedia = createAnyLayoutReader('stream_sid', { defaultTrack: 0 });
 
 function parseFormat(value: unknown, query: URLSearchParams | undefined): MediaFormat | ReturnType<typeof rejection> {
   const format = isObject(value) ? value : {};
@@ -53,6 +57,7 @@ export function createExotelParser(connection: ConnectionInfo = {}): SingleResul
   }
 
   return {
+    readMedia: readExotelMedia,
     parseText(text: string): ParseResult {
       const msg = parseJsonObject(text);
       if (isRejected(msg)) return msg;

@@ -26,11 +26,14 @@ import {
   type Json,
   startEvent,
 } from '../common/json-frames.js';
+import { createAnyLayoutReader, type MediaFrameFields } from '../common/media-frame-bytes.js';
 
 const ENCODINGS: ReadonlyMap<string, WireEncoding> = new Map([
   ['audio/x-mulaw', 'mulaw'],
   ['audio/x-l16', 'l16'],
 ]);
+/** Plivo's media object is Twilio's without a required track (inbound), its id in streamId. */
+const readPlivoMedia = createAnyLayoutReader('streamId', { defaultTrack: 0 });
 /** A first timestamp above this (year 2001 in epoch ms) is a wall clock, not stream time. */
 const EPOCH_MS_FLOOR = 1e12;
 
@@ -84,7 +87,20 @@ export function createPlivoParser(): SingleResultParser {
     return relative >= 0 ? { ...audio, timestampMs: relative } : rejection('CALLTAPE_ERR_LATE_AUDIO', `media.timestamp before the stream's first`);
   }
 
+  /** parseMedia's reading of a media frame, from its bytes (see media-frame-bytes.ts). */
+  function readMedia(frame: Uint8Array, out: MediaFrameFields, audio: Uint8Array): boolean {
+    if (!readPlivoMedia(frame, out, audio)) return false;
+    if (out.timestampMs < 0) return true;
+    const base = timestampBase ?? (out.timestampMs >= EPOCH_MS_FLOOR ? out.timestampMs : 0);
+    // Before the stream's first: the ordinary path says so with its error code.
+    if (out.timestampMs < base) return false;
+    timestampBase = base;
+    out.timestampMs -= base;
+    return true;
+  }
+
   return {
+    readMedia,
     parseText(text: string): ParseResult {
       const msg = parseJsonObject(text);
       if (isRejected(msg)) return msg;
