@@ -79,23 +79,30 @@ export function createPlivoParser(): SingleResultParser {
     return event;
   }
 
+  /**
+   * A media timestamp on the stream's clock: the first one decides whether Plivo sends wall
+   * time (then it is the stream's zero) or stream time. -1: before the stream's first.
+   */
+  function streamTime(timestampMs: number): number {
+    timestampBase ??= timestampMs >= EPOCH_MS_FLOOR ? timestampMs : 0;
+    return timestampMs >= timestampBase ? timestampMs - timestampBase : -1;
+  }
+
   function parseMedia(msg: Json): ParseResult {
     const audio = readAudio(msg.media, { streamId: typeof msg.streamId === 'string' ? msg.streamId : streamId, defaultTrack: 'inbound' });
     if (isRejected(audio) || audio.timestampMs === undefined) return audio;
-    timestampBase ??= audio.timestampMs >= EPOCH_MS_FLOOR ? audio.timestampMs : 0;
-    const relative = audio.timestampMs - timestampBase;
+    const relative = streamTime(audio.timestampMs);
     return relative >= 0 ? { ...audio, timestampMs: relative } : rejection('CALLTAPE_ERR_LATE_AUDIO', `media.timestamp before the stream's first`);
   }
 
   /** parseMedia's reading of a media frame, from its bytes (see media-frame-bytes.ts). */
   function readMedia(frame: Uint8Array, out: MediaFrameFields, audio: Uint8Array): boolean {
     if (!readPlivoMedia(frame, out, audio)) return false;
-    if (out.timestampMs < 0) return true;
-    const base = timestampBase ?? (out.timestampMs >= EPOCH_MS_FLOOR ? out.timestampMs : 0);
+    if (out.timestampMs < 0) return true; // no timestamp: as parseMedia, nothing to shift
+    const relative = streamTime(out.timestampMs);
     // Before the stream's first: the ordinary path says so with its error code.
-    if (out.timestampMs < base) return false;
-    timestampBase = base;
-    out.timestampMs -= base;
+    if (relative < 0) return false;
+    out.timestampMs = relative;
     return true;
   }
 
