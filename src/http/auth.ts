@@ -49,12 +49,17 @@ export function checkTwilioWebhook(config: Config, request: FastifyRequest): voi
   if (!valid) throw new CalltapeError('CALLTAPE_ERR_FORBIDDEN', 'X-Twilio-Signature does not match');
 }
 
+type UpgradeCheck = (config: Config, request: FastifyRequest) => void;
+
 /**
- * The stream upgrade. Twilio: X-Twilio-Signature over wss://<public host><path>, with any
- * query parameters as the signed parameters. SignalWire: Authorization: Bearer <token>.
+ * Each provider's own check of the stream upgrade; a check passes when its credential is not
+ * configured. Twilio: X-Twilio-Signature over wss://<public host><path>, with any query
+ * parameters as the signed parameters. SignalWire: Authorization: Bearer <token>. Exotel:
+ * HTTP Basic key:token (its wss://key:token@host URLs).
  */
-export function checkStreamUpgrade(config: Config, provider: string, request: FastifyRequest): void {
-  if (provider === 'twilio' && config.twilioAuthToken) {
+const UPGRADE_CHECKS: Readonly<Record<string, UpgradeCheck>> = {
+  twilio(config, request) {
+    if (!config.twilioAuthToken) return;
     const signature = header(request, 'x-twilio-signature');
     if (!signature) throw new CalltapeError('CALLTAPE_ERR_UNAUTHENTICATED', 'X-Twilio-Signature missing on the upgrade');
     const full = new URL(publicRequestUrl(config, request, true));
@@ -63,31 +68,36 @@ export function checkStreamUpgrade(config: Config, provider: string, request: Fa
     if (!isValidTwilioSignature(config.twilioAuthToken, signature, url, params)) {
       throw new CalltapeError('CALLTAPE_ERR_FORBIDDEN', 'X-Twilio-Signature does not match the stream URL');
     }
-  }
-  if (provider === 'signalwire' && config.signalwireBearerToken) {
+  },
+  signalwire(config, request) {
+    if (!config.signalwireBearerToken) return;
     const given = bearer(request);
     if (!given) throw new CalltapeError('CALLTAPE_ERR_UNAUTHENTICATED', 'Authorization: Bearer missing on the upgrade');
     if (!constantTimeEqual(given, config.signalwireBearerToken)) throw new CalltapeError('CALLTAPE_ERR_FORBIDDEN', 'bearer token does not match');
-  }
-  if (provider === 'exotel' && config.exotelBasicAuth) {
+  },
+  exotel(config, request) {
+    if (!config.exotelBasicAuth) return;
     const given = basicCredentials(request);
     if (!given) throw new CalltapeError('CALLTAPE_ERR_UNAUTHENTICATED', 'Authorization: Basic missing on the upgrade');
     if (!constantTimeEqual(given, config.exotelBasicAuth)) throw new CalltapeError('CALLTAPE_ERR_FORBIDDEN', 'Basic credentials do not match');
-  }
+  },
+};
+
+/** The stream upgrade to /streams/<provider>: that provider's check, if it has one. */
+export function checkStreamUpgrade(config: Config, provider: string, request: FastifyRequest): void {
+  if (Object.hasOwn(UPGRADE_CHECKS, provider)) UPGRADE_CHECKS[provider]!(config, request);
 }
 
-/** Providers with an upgrade check of their own, all of which /streams/auto can detect. */
-const UPGRADE_CHECKED = ['twilio', 'signalwire', 'exotel'] as const;
-
 /**
- * /streams/auto: the providers whose upgrade credentials are configured and not valid on
- * this request. Their frames are then refused once detected (ConnectionInfo.unverified).
+ * /streams/auto: the providers whose upgrade check fails on this request (their credential
+ * is configured and not valid here). Their frames are then refused once detected
+ * (ConnectionInfo.unverified), so auto is no way around any check above.
  */
 export function unverifiedProviders(config: Config, request: FastifyRequest): Set<string> {
   const unverified = new Set<string>();
-  for (const provider of UPGRADE_CHECKED) {
+  for (const [provider, check] of Object.entries(UPGRADE_CHECKS)) {
     try {
-      checkStreamUpgrade(config, provider, request);
+      check(config, request);
     } catch (err) {
       if (!(err instanceof CalltapeError)) throw err;
       unverified.add(provider);
