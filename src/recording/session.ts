@@ -80,8 +80,9 @@ export interface TransportHooks {
   /** Close the socket (the session decided the stream is over or must be refused). */
   close?(code: number, reason: string): void;
   /**
-   * Stop reading frames for now: the disk is behind (see WRITE_BACKLOG_LIMIT_BYTES). TCP
-   * then holds the sender back, so memory stays bounded instead of the backlog growing.
+   * Stop reading frames for now: the disk is behind, for this stream (WRITE_BACKLOG_LIMIT_BYTES)
+   * or for the recorder as a whole (maxWriteBacklogBytes). TCP then holds the sender back, so
+   * memory stays bounded instead of the backlog growing.
    */
   pause?(): void;
   /** Read frames again: the files caught up. */

@@ -192,8 +192,9 @@ class Simulation {
   headers(): Record<string, string> {
     if (!this.opts.twilioAuthToken || (this.opts.provider ?? 'twilio') !== 'twilio') return {};
     // Twilio signs the wss:// URL of the stream; a local ws:// URL is checked as wss:// too.
-    const signed = this.opts.url.replace(/^ws:/, 'wss:').split('?')[0]!;
-    return { 'X-Twilio-Signature': twilioSignature(this.opts.twilioAuthToken, signed, Object.fromEntries(new URL(this.opts.url).searchParams)) };
+    // The URL connected to (this.url), so whatever the provider's framing adds is signed too.
+    const signed = this.url.replace(/^ws:/, 'wss:').split('?')[0]!;
+    return { 'X-Twilio-Signature': twilioSignature(this.opts.twilioAuthToken, signed, Object.fromEntries(new URL(this.url).searchParams)) };
   }
 
   connect(call: Call): Promise<void> {
