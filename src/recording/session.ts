@@ -384,6 +384,10 @@ export class StreamSession {
     this.arrival?.settle(performance.now());
     this.tee?.release(this.clockHead);
     // Quiet = no new audio since the last tick (frames of other kinds do not write audio).
+    // A stream paused for the write backlog is quiet because of us: flushing its audio now
+    // would queue more behind the disk that is already behind, and the timeline would take
+    // fresh buffers for what follows (with many calls paused at once, a second of audio each).
+    if (this.readPaused) return;
     const length = this.timeline.lengthSamples;
     if (length !== this.lengthAtLastTick) {
       this.lengthAtLastTick = length;

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createRecorder, type Recorder } from '../../src/recording/recorder.js';
 import { ffmpegDecode } from '../helpers/ffmpeg.js';
 import { SPEECH_IN_PCM, SPEECH_IN_ULAW, SPEECH_OUT_PCM, SPEECH_OUT_ULAW } from '../helpers/fixtures.js';
 import { findRecordingDir, firstDifference, interleaveStereo, tempDataDir, waitFor } from '../helpers/recordings.js';
@@ -16,9 +17,13 @@ import { openSocket, sendAll, whenClosed } from '../helpers/ws-client.js';
 let server: TestServer | undefined;
 /** A stalled file pool must be freed before the server can stop, even after a failure. */
 let stall: { release(): void } | undefined;
+/** A recorder a test made itself (no server around it). */
+let embedded: Recorder | undefined;
 afterEach(async () => {
   stall?.release();
   stall = undefined;
+  await embedded?.shutdown();
+  embedded = undefined;
   await server?.stop();
   server = undefined;
 });
@@ -123,8 +128,12 @@ describe('limits', () => {
     );
     await waitFor(() => server!.recorder.stats().framesReceived > 0, 10_000, 'frames read');
     await readingStopped(server);
+    const atPause = server.recorder.stats().writeBacklogBytes;
+    // Quiet for 15 ticks (every 100 ms here): a stream paused for the disk is quiet because of
+    // us, so its held audio is not flushed into the backlog that is already past its limit.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const stats = server.recorder.stats();
+    expect(stats.writeBacklogBytes).toBe(atPause);
     expect(stats.framesReceived).toBeLessThan(framesTotal);
     expect(stats.writeBacklogBytes).toBeGreaterThan(256 * 1024);
     expect(stats.writeBacklogBytes).toBeLessThan(1024 * 1024);
@@ -143,6 +152,51 @@ describe('limits', () => {
     }
     expect(server.recorder.stats().writeBacklogBytes).toBe(0);
     expect(await (await fetch(`${server.url}/metrics`)).text()).toMatch(/^calltape_write_backlog_bytes 0$/m);
+  });
+});
+
+describe('paused for the disk', () => {
+  it('does not flush a paused stream\'s held audio into the backlog while it is quiet', async () => {
+    const dataDir = tempDataDir();
+    // Ticks every 100 ms; the smallest recorder-wide backlog (64 KiB, about one second of a
+    // call's three 16-bit files).
+    const recorder = createRecorder({ dataDir, logLevel: 'silent', maxWriteBacklogBytes: 64 * 1024, headerIntervalMs: 100 });
+    embedded = recorder;
+    stall = stallFilePool(tempDataDir('calltape-stall-'));
+    const paused = { a: 0, b: 0 };
+    const a = recorder.openStream('twilio', { pause: () => paused.a++ });
+    const b = recorder.openStream('twilio', { pause: () => paused.b++ });
+    const writers = [new TwilioFrameWriter(newTwilioCall()), new TwilioFrameWriter(newTwilioCall())] as const;
+    const framesOf = (ms: number) => interleave(mediaFrames('inbound', SPEECH_IN_ULAW), mediaFrames('outbound', SPEECH_OUT_ULAW)).slice(0, ms / 10);
+    const send = (stream: typeof a, writer: TwilioFrameWriter, frames: ReturnType<typeof framesOf>) => {
+      for (const frame of frames) stream.frame(Buffer.from(writer.media(frame)), false);
+    };
+    for (const [stream, writer] of [[a, writers[0]], [b, writers[1]]] as const) {
+      stream.frame(Buffer.from(writer.connected()), false);
+      stream.frame(Buffer.from(writer.start()), false);
+    }
+    const bFrames = framesOf(1000);
+    // B holds half a second (less than a batch); A writes two batches and passes the limit;
+    // B's next frame finds the recorder past it and B stops with its half second held.
+    send(b, writers[1], bFrames.slice(0, 50));
+    send(a, writers[0], framesOf(2500));
+    expect(paused).toEqual({ a: 1, b: 0 });
+    send(b, writers[1], bFrames.slice(50, 52));
+    expect(paused).toEqual({ a: 1, b: 1 });
+    const atPause = recorder.stats().writeBacklogBytes;
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(recorder.stats().writeBacklogBytes).toBe(atPause);
+    stall.release();
+    await waitFor(() => recorder.stats().writeBacklogBytes === 0, 10_000, 'files written');
+    send(b, writers[1], bFrames.slice(52));
+    const metas: unknown[] = [];
+    recorder.on('recording.finished', (meta) => metas.push(meta));
+    b.frame(Buffer.from(writers[1].stop()), false);
+    a.frame(Buffer.from(writers[0].stop()), false);
+    await waitFor(() => metas.length === 2, 10_000, 'both recordings finished');
+    const dir = findRecordingDir(dataDir, writers[1].call.streamSid);
+    const stereo = ffmpegDecode(path.join(dir, 'stereo.wav')).pcm;
+    expect(firstDifference(stereo, interleaveStereo(SPEECH_IN_PCM.subarray(0, 16000), SPEECH_OUT_PCM.subarray(0, 16000)))).toBe(-1);
   });
 });
 
