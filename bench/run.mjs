@@ -66,9 +66,40 @@ function quantile(values, q) {
   return Math.round(sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] * 100) / 100;
 }
 
+/**
+ * Recordings are kept until the bench ends. This VM's disk is ext4 without a journal, where
+ * allocating an inode skips over the inodes freed in the last minutes (ext4's
+ * recently_deleted()): creating a file measured 13-33 µs of kernel CPU after six quiet
+ * minutes and 150-700 µs after deleting a few thousand files, so a phase that deleted its
+ * recordings made the next phase's starts 10-25x dearer. Removed when the bench exits,
+ * however it exits.
+ */
+const dataDirs = [];
+process.on('exit', () => {
+  for (const dir of dataDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+process.on('SIGINT', () => process.exit(130)); // so an interrupted bench removes them too
+
+/**
+ * What creating a file costs on this disk right now (kernel CPU per file, in a new directory
+ * of the data dir's filesystem), so a run can be read against the disk's state: files
+ * deleted in the minutes before the bench (by a test run, or a bench before it) make every
+ * recording's start dearer.
+ */
+function fileCreationMicros() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'calltape-bench-probe-'));
+  dataDirs.push(dir);
+  const files = 300;
+  const before = process.cpuUsage();
+  for (let i = 0; i < files; i++) fs.closeSync(fs.openSync(path.join(dir, `f${i}`), 'wx'));
+  const used = process.cpuUsage(before);
+  return Math.round((used.user + used.system) / files);
+}
+
 /** Starts calltape or the sink as its own process and waits for its URL. */
 async function startTarget(kind) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'calltape-bench-'));
+  dataDirs.push(dataDir);
   // calltape runs as `npm start` and the calltape command run it (package.json, the bin's #! line).
   const args =
     kind === 'calltape'
@@ -102,7 +133,6 @@ async function startTarget(kind) {
       const exited = new Promise((r) => child.on('exit', r));
       child.kill('SIGTERM');
       await exited;
-      fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
   if (kind === 'calltape') await followCatalog(target);
@@ -228,7 +258,12 @@ async function recordingsExact(target, calls, durationMs) {
   return { complete, exactFiles, exact: complete === calls && exactFiles === calls * 3 };
 }
 
-const report = { machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version }, quick, phases: {} };
+const report = {
+  machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version },
+  quick,
+  fileCreationMicrosAtStart: fileCreationMicros(),
+  phases: {},
+};
 const p = report.phases;
 const round = (n, d = 2) => (typeof n === 'number' ? Math.round(n * 10 ** d) / 10 ** d : n);
 const started = performance.now();
@@ -339,7 +374,14 @@ if (runs('capacity')) {
 report.wallSeconds = round((performance.now() - started) / 1000, 0);
 
 const fmt = (n) => (typeof n === 'number' ? n.toFixed(2) : String(n ?? '-'));
-const lines = [`# calltape benchmark (${new Date().toISOString()})${quick ? ' — quick' : ''}`, '', `${report.machine.cpus} CPUs (${report.machine.model}), Node ${report.machine.node}; ${report.wallSeconds} s`, ''];
+const lines = [
+  `# calltape benchmark (${new Date().toISOString()})${quick ? ' — quick' : ''}`,
+  '',
+  `${report.machine.cpus} CPUs (${report.machine.model}), Node ${report.machine.node}; ${report.wallSeconds} s`,
+  '',
+  `Creating a file on the data disk at the start: ${report.fileCreationMicrosAtStart} µs of CPU (on this VM's ext4: 13-33 µs after minutes without deletions, 150-700 µs within minutes of deleting thousands of files, e.g. by a test run).`,
+  '',
+];
 if (p.realtime_calltape && p.realtime_sink) {
   const a = p.realtime_calltape;
   const b = p.realtime_sink;
