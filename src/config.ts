@@ -47,13 +47,6 @@ export const configSchema = z.object({
    * each stream also stops on its own past 1 MiB.
    */
   maxWriteBacklogBytes: int(64 * 1024, 1024 * 1024 * 1024).default(4 * 1024 * 1024),
-  /**
-   * Directories and files created at once for recordings starting (each creates five, and
-   * meta.json again as it ends). Creating one costs far more kernel CPU than writing audio:
-   * when many calls start together, the rest wait in order rather than taking every core
-   * from the streams. Default: half the CPU cores.
-   */
-  maxConcurrentFileCreations: int(1, 64).default(Math.max(1, Math.floor(os.availableParallelism() / 2))),
   /** A frame within this many ms of its track's end is placed right at the end (timestamp jitter). */
   timestampToleranceMs: int(0, 100).default(2),
   /**
@@ -149,7 +142,6 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = {
   reorderWindowMs: 'CALLTAPE_REORDER_WINDOW_MS',
   writeBatchMs: 'CALLTAPE_WRITE_BATCH_MS',
   maxWriteBacklogBytes: 'CALLTAPE_MAX_WRITE_BACKLOG_BYTES',
-  maxConcurrentFileCreations: 'CALLTAPE_MAX_CONCURRENT_FILE_CREATIONS',
   timestampToleranceMs: 'CALLTAPE_TIMESTAMP_TOLERANCE_MS',
   arrivalWindowMs: 'CALLTAPE_ARRIVAL_WINDOW_MS',
   arrivalMinGapMs: 'CALLTAPE_ARRIVAL_MIN_GAP_MS',
