@@ -47,6 +47,13 @@ export const configSchema = z.object({
    * each stream also stops on its own past 1 MiB.
    */
   maxWriteBacklogBytes: int(64 * 1024, 1024 * 1024 * 1024).default(4 * 1024 * 1024),
+  /**
+   * Directories and files of recordings starting that are handed to libuv's file pool at
+   * once; the rest wait in order in calltape. The pool serves requests in order, so without
+   * this a burst of new calls queued thousands of creations ahead of every running call's
+   * writes. Default: the pool's size (UV_THREADPOOL_SIZE, else libuv's 4).
+   */
+  maxConcurrentFileCreations: int(1, 1024).default(Number(process.env.UV_THREADPOOL_SIZE) || 4),
   /** A frame within this many ms of its track's end is placed right at the end (timestamp jitter). */
   timestampToleranceMs: int(0, 100).default(2),
   /**
@@ -142,6 +149,7 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = {
   reorderWindowMs: 'CALLTAPE_REORDER_WINDOW_MS',
   writeBatchMs: 'CALLTAPE_WRITE_BATCH_MS',
   maxWriteBacklogBytes: 'CALLTAPE_MAX_WRITE_BACKLOG_BYTES',
+  maxConcurrentFileCreations: 'CALLTAPE_MAX_CONCURRENT_FILE_CREATIONS',
   timestampToleranceMs: 'CALLTAPE_TIMESTAMP_TOLERANCE_MS',
   arrivalWindowMs: 'CALLTAPE_ARRIVAL_WINDOW_MS',
   arrivalMinGapMs: 'CALLTAPE_ARRIVAL_MIN_GAP_MS',

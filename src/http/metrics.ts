@@ -53,6 +53,14 @@ export function createMetrics(recorder: Recorder, outbox?: WebhookOutbox): clien
       this.set(recorder.stats().writeBacklogBytes);
     },
   });
+  new client.Gauge({
+    name: 'calltape_file_creations_waiting',
+    help: 'Directories and files waiting to be created (at most CALLTAPE_MAX_CONCURRENT_FILE_CREATIONS are created at once).',
+    registers: [registry],
+    collect() {
+      this.set(recorder.stats().fileCreationsWaiting);
+    },
+  });
   new client.Counter({
     name: 'calltape_rejections_total',
     help: 'Rejected or dropped frames and refused requests, by error code.',

@@ -6,6 +6,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ErrorCode } from '../errors.js';
 import type { MediaFormat, TrackName } from '../events.js';
+import type { FileCreations } from './file-creations.js';
 import type { WavFormat } from './wav-header.js';
 
 /** How a recording ended. */
@@ -111,9 +112,19 @@ export interface RecordingMeta {
 
 export const META_FILE = 'meta.json';
 
-export async function writeMeta(dir: string, meta: RecordingMeta): Promise<void> {
+/**
+ * Replaces meta.json atomically (a temp file renamed over it). The temp file is a new inode:
+ * with `creations`, it is made when a creation slot is free (see FileCreations).
+ */
+export async function writeMeta(dir: string, meta: RecordingMeta, creations?: FileCreations): Promise<void> {
   const target = path.join(dir, META_FILE);
   const temp = `${target}.${process.pid}.tmp`;
-  await fs.writeFile(temp, `${JSON.stringify(meta, null, 2)}\n`, { mode: 0o644 });
+  const text = `${JSON.stringify(meta, null, 2)}\n`;
+  const done = await creations?.slot();
+  try {
+    await fs.writeFile(temp, text, { mode: 0o644 });
+  } finally {
+    done?.();
+  }
   await fs.rename(temp, target);
 }

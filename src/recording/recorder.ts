@@ -10,6 +10,7 @@ import { CalltapeError, type ErrorCode } from '../errors.js';
 import type { ConnectionInfo } from '../events.js';
 import { PROVIDERS, isProviderName, type ProviderName } from '../providers/registry.js';
 import { BufferPool } from './buffer-pool.js';
+import { FileCreations } from './file-creations.js';
 import { WriteBacklog } from './write-backlog.js';
 import type { RecordingMeta } from './meta.js';
 import {
@@ -59,6 +60,8 @@ export interface RecorderStats {
   bytesWritten: number;
   /** Audio handed to the files and not yet written, all streams together. */
   writeBacklogBytes: number;
+  /** Directories and files waiting for a creation slot (see FileCreations). */
+  fileCreationsWaiting: number;
   rejections: Partial<Record<ErrorCode, number>>;
 }
 
@@ -86,6 +89,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
   private readonly pcmScratch: Int16Array;
   private readonly chunks = new BufferPool();
   private readonly backlog: WriteBacklog;
+  private readonly creations: FileCreations;
   private closing: Promise<void> | undefined;
 
   constructor(options: RecorderOptions = {}) {
@@ -96,6 +100,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     this.scratch = Buffer.allocUnsafe(Math.ceil(this.config.maxPayloadBytes * 0.75) + 3);
     this.pcmScratch = new Int16Array(Math.max(this.config.maxPayloadBytes * 2, 48 * 120));
     this.backlog = new WriteBacklog(this.config.maxWriteBacklogBytes);
+    this.creations = new FileCreations(this.config.maxConcurrentFileCreations);
     // One timer for all streams (not one per call): limits, and the audio and headers of
     // streams that went quiet.
     this.timer = setInterval(
@@ -158,6 +163,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       framesReceived: this.framesReceived,
       bytesWritten: this.bytesWritten,
       writeBacklogBytes: this.backlog.bytes,
+      fileCreationsWaiting: this.creations.waiting,
       rejections: { ...this.rejections },
     };
   }
@@ -206,6 +212,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       pcmScratch: this.pcmScratch,
       chunks: this.chunks,
       backlog: this.backlog,
+      creations: this.creations,
       countRejection: (code) => this.countRejection(code),
       countFrame: () => {
         this.framesReceived++;

@@ -46,6 +46,7 @@ import {
 import { PlaceOutcome, Timeline, type SampleDecoder } from './timeline.js';
 import { WavFileWriter } from './wav-file.js';
 import type { BufferPool } from './buffer-pool.js';
+import type { FileCreations } from './file-creations.js';
 import type { WriteBacklog } from './write-backlog.js';
 import type { WavFormat } from './wav-header.js';
 
@@ -66,6 +67,8 @@ export interface SessionContext {
   readonly chunks: BufferPool;
   /** Audio waiting for the disk across the recorder's streams (see WriteBacklog). */
   readonly backlog: WriteBacklog;
+  /** Creation of directories and files across the recorder's streams (see FileCreations). */
+  readonly creations: FileCreations;
   countRejection(code: ErrorCode): void;
   countFrame(): void;
   started(session: StreamSession): void;
@@ -504,6 +507,7 @@ export class StreamSession {
       onWritten: (bytes: number) => this.ctx.countBytesWritten(bytes),
       recycle: (chunk: Buffer) => this.ctx.chunks.release(chunk),
       backlog: this.fileBacklog,
+      creations: this.ctx.creations,
     };
     const writerFor = (name: string, channels: number) =>
       new WavFileWriter(path.join(dir, `${name}.wav`), { ...layout, channels }, onFailure, writerOptions);
@@ -548,20 +552,32 @@ export class StreamSession {
       for (const writer of files) writer.open();
       if (this.state !== 'recording') return; // already finishing: the final meta.json follows
       const { endReason: _none, ...meta } = this.buildMeta('stop', startedAt);
-      this.initialMeta = writeMeta(dir, { ...meta, status: 'recording', endedAt: startedAt.toISOString() }).catch((error: unknown) => {
+      const initial = { ...meta, status: 'recording' as const, endedAt: startedAt.toISOString() };
+      this.initialMeta = writeMeta(dir, initial, this.ctx.creations).catch((error: unknown) => {
         this.log.warn({ err: error }, 'could not write the initial meta.json');
       });
     };
     // The day's directory exists for every call but the day's first: the stream's own
     // directory is tried alone, and the parents are made only when it says they are missing
     // (a recursive mkdir first cost every call two or three more syscalls in the file pool).
-    fs.mkdir(dir, (err) => {
-      if (err?.code !== 'ENOENT') return claimed(err);
-      fs.mkdir(path.dirname(dir), { recursive: true }, (parentErr) => {
-        if (parentErr) return claimFailed(parentErr);
-        fs.mkdir(dir, claimed);
-      });
-    });
+    this.ctx.creations.run((done) =>
+      fs.mkdir(dir, (err) => {
+        if (err?.code !== 'ENOENT') {
+          done();
+          return claimed(err);
+        }
+        fs.mkdir(path.dirname(dir), { recursive: true }, (parentErr) => {
+          if (parentErr) {
+            done();
+            return claimFailed(parentErr);
+          }
+          fs.mkdir(dir, (retryErr) => {
+            done();
+            claimed(retryErr);
+          });
+        });
+      }),
+    );
     this.log.info(
       { tracks: this.recordedTracks(), format: event.format, fileFormat: this.fileFormat, sampleRate: this.sampleRate, dir },
       'recording started',
@@ -914,6 +930,7 @@ export class StreamSession {
     await this.initialMeta;
     if (this.ownsDir) {
       try {
+        // Not through ctx.creations: a recording ending must not wait behind calls starting.
         await writeMeta(this.dir, meta);
       } catch (err) {
         this.log.error({ err }, 'could not write meta.json');

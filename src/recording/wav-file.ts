@@ -10,6 +10,7 @@
  * so batch buffers can be reused (see BufferPool).
  */
 import fs from 'node:fs';
+import type { FileCreations } from './file-creations.js';
 import { buildWavHeader, headerSize, MAX_WAV_DATA_BYTES, type WavLayout } from './wav-header.js';
 
 export interface WavFileWriterOptions {
@@ -25,6 +26,8 @@ export interface WavFileWriterOptions {
   readonly patchIntervalMs?: number | undefined;
   /** Told of every change of this file's backlog (queuedBytes), e.g. a recorder-wide sum. */
   readonly backlog?: { change(deltaBytes: number): void } | undefined;
+  /** Where the file's creation waits for a slot (see FileCreations); none: created at once. */
+  readonly creations?: FileCreations | undefined;
 }
 
 export class WavFileWriter {
@@ -59,6 +62,7 @@ export class WavFileWriter {
   private readonly recycle: ((chunk: Buffer) => void) | undefined;
   private readonly patchIntervalMs: number;
   private readonly backlog: WavFileWriterOptions['backlog'];
+  private readonly creations: FileCreations | undefined;
   private lastPatchMs = Date.now();
 
   constructor(
@@ -75,6 +79,7 @@ export class WavFileWriter {
     this.recycle = options.recycle;
     this.patchIntervalMs = options.patchIntervalMs ?? Infinity;
     this.backlog = options.backlog;
+    this.creations = options.creations;
   }
 
   /** Audio bytes the kernel has taken so far. */
@@ -89,7 +94,16 @@ export class WavFileWriter {
 
   /** Creates the file ('wx': an existing recording is never overwritten) and starts writing. */
   open(): void {
-    fs.open(this.path, 'wx', 0o644, this.afterOpen);
+    if (!this.creations) {
+      fs.open(this.path, 'wx', 0o644, this.afterOpen);
+      return;
+    }
+    this.creations.run((done) =>
+      fs.open(this.path, 'wx', 0o644, (err, fd) => {
+        done();
+        this.afterOpen(err, fd);
+      }),
+    );
   }
 
   /** The file will not be created (its directory could not be claimed): fail and settle. */

@@ -4,15 +4,16 @@
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createRecorder, type Recorder } from '../../src/recording/recorder.js';
 import { ffmpegDecode } from '../helpers/ffmpeg.js';
 import { SPEECH_IN_PCM, SPEECH_IN_ULAW, SPEECH_OUT_PCM, SPEECH_OUT_ULAW } from '../helpers/fixtures.js';
 import { findRecordingDir, firstDifference, interleaveStereo, tempDataDir, waitFor } from '../helpers/recordings.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { interleave, mediaFrames, newTwilioCall, TwilioFrameWriter } from '../helpers/twilio-frames.js';
-import { openSocket, sendAll, whenClosed } from '../helpers/ws-client.js';
+import { openSocket, sendAll, streamSession, whenClosed } from '../helpers/ws-client.js';
 
 let server: TestServer | undefined;
 /** A stalled file pool must be freed before the server can stop, even after a failure. */
@@ -20,6 +21,7 @@ let stall: { release(): void } | undefined;
 /** A recorder a test made itself (no server around it). */
 let embedded: Recorder | undefined;
 afterEach(async () => {
+  vi.restoreAllMocks();
   stall?.release();
   stall = undefined;
   await embedded?.shutdown();
@@ -197,6 +199,86 @@ describe('paused for the disk', () => {
     const dir = findRecordingDir(dataDir, writers[1].call.streamSid);
     const stereo = ffmpegDecode(path.join(dir, 'stereo.wav')).pcm;
     expect(firstDifference(stereo, interleaveStereo(SPEECH_IN_PCM.subarray(0, 16000), SPEECH_OUT_PCM.subarray(0, 16000)))).toBe(-1);
+  });
+});
+
+describe('file creations', () => {
+  /**
+   * Counts the creations that start recordings (mkdir, open with 'wx', and the temp file of
+   * the initial meta.json) in flight at once, through the same fs functions the recorder calls.
+   */
+  function countCreations() {
+    const seen = { total: 0, inFlight: 0, max: 0 };
+    const begin = () => {
+      seen.total++;
+      seen.max = Math.max(seen.max, ++seen.inFlight);
+    };
+    const wrapCallback = (args: unknown[]) => {
+      const callback = args.pop() as (...result: unknown[]) => void;
+      begin();
+      return [
+        ...args,
+        (...result: unknown[]) => {
+          seen.inFlight--;
+          callback(...result);
+        },
+      ];
+    };
+    const mkdir = fs.mkdir;
+    const open = fs.open;
+    const writeFile = fsp.writeFile;
+    vi.spyOn(fs, 'mkdir').mockImplementation(((...args: unknown[]) => Reflect.apply(mkdir, fs, wrapCallback(args))) as typeof fs.mkdir);
+    vi.spyOn(fs, 'open').mockImplementation(((...args: unknown[]) =>
+      Reflect.apply(open, fs, args[1] === 'wx' ? wrapCallback(args) : args)) as typeof fs.open);
+    vi.spyOn(fsp, 'writeFile').mockImplementation(async (...args: Parameters<typeof fsp.writeFile>) => {
+      const isMetaTemp = String(args[0]).endsWith('.tmp') && String(args[1]).includes('"status": "recording"');
+      if (isMetaTemp) begin();
+      try {
+        return await writeFile(...args);
+      } finally {
+        if (isMetaTemp) seen.inFlight--;
+      }
+    });
+    return seen;
+  }
+
+  /** `count` short two-track calls started together; every file must hold exactly its call. */
+  async function burstOfCalls(target: TestServer, count: number) {
+    const calls = Array.from({ length: count }, () => newTwilioCall());
+    const done = target.finished(count);
+    const inbound = mediaFrames('inbound', SPEECH_IN_ULAW).slice(0, 25);
+    const outbound = mediaFrames('outbound', SPEECH_OUT_ULAW).slice(0, 25);
+    await Promise.all(calls.map((call) => streamSession(target.wsUrl(), new TwilioFrameWriter(call).session(interleave(inbound, outbound)))));
+    const metas = await done;
+    const inPcm = SPEECH_IN_PCM.subarray(0, 25 * 320);
+    const outPcm = SPEECH_OUT_PCM.subarray(0, 25 * 320);
+    for (const call of calls) {
+      expect(metas.find((m) => m.streamSid === call.streamSid)).toMatchObject({ status: 'complete', durationMs: 500 });
+      const dir = findRecordingDir(target.dataDir, call.streamSid);
+      expect(firstDifference(ffmpegDecode(path.join(dir, 'stereo.wav')).pcm, interleaveStereo(inPcm, outPcm))).toBe(-1);
+      expect(JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8'))).toMatchObject({ status: 'complete' });
+    }
+  }
+
+  it('creates at most maxConcurrentFileCreations directories and files at once, and records every call of a burst', async () => {
+    server = await startTestServer({ maxConcurrentFileCreations: 1 });
+    const seen = countCreations();
+    await burstOfCalls(server, 12);
+    // Each recording: its directory and three WAVs, and the initial meta.json unless the
+    // call was over before its directory was made.
+    expect(seen.total).toBeGreaterThanOrEqual(12 * 4);
+    expect(seen.max).toBe(1);
+    expect(server.recorder.stats().fileCreationsWaiting).toBe(0);
+    expect(await (await fetch(`${server.url}/metrics`)).text()).toMatch(/^calltape_file_creations_waiting 0$/m);
+  });
+
+  it('creates several at once when allowed (the count above can see concurrency)', async () => {
+    server = await startTestServer({ maxConcurrentFileCreations: 8 });
+    const seen = countCreations();
+    await burstOfCalls(server, 12);
+    expect(seen.total).toBeGreaterThanOrEqual(12 * 4);
+    expect(seen.max).toBeGreaterThan(1);
+    expect(seen.max).toBeLessThanOrEqual(8);
   });
 });
 
