@@ -560,22 +560,15 @@ export class StreamSession {
     // The day's directory exists for every call but the day's first: the stream's own
     // directory is tried alone, and the parents are made only when it says they are missing
     // (a recursive mkdir first cost every call two or three more syscalls in the file pool).
-    this.ctx.creations.run((done) =>
+    const makeDir = (then: (err: NodeJS.ErrnoException | null) => void) =>
       fs.mkdir(dir, (err) => {
-        if (err?.code !== 'ENOENT') {
-          done();
-          return claimed(err);
-        }
-        fs.mkdir(path.dirname(dir), { recursive: true }, (parentErr) => {
-          if (parentErr) {
-            done();
-            return claimFailed(parentErr);
-          }
-          fs.mkdir(dir, (retryErr) => {
-            done();
-            claimed(retryErr);
-          });
-        });
+        if (err?.code !== 'ENOENT') return then(err);
+        fs.mkdir(path.dirname(dir), { recursive: true }, (parentErr) => (parentErr ? then(parentErr) : fs.mkdir(dir, then)));
+      });
+    this.ctx.creations.run((done) =>
+      makeDir((err) => {
+        done();
+        claimed(err);
       }),
     );
     this.log.info(
