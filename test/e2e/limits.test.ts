@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createRecorder, type Recorder } from '../../src/recording/recorder.js';
 import { ffmpegDecode } from '../helpers/ffmpeg.js';
-import { SPEECH_IN_PCM, SPEECH_IN_ULAW, SPEECH_OUT_PCM, SPEECH_OUT_ULAW } from '../helpers/fixtures.js';
+import { looped, SPEECH_IN_PCM, SPEECH_IN_ULAW, SPEECH_OUT_PCM, SPEECH_OUT_ULAW } from '../helpers/fixtures.js';
 import { findRecordingDir, firstDifference, interleaveStereo, tempDataDir, waitFor } from '../helpers/recordings.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { interleave, mediaFrames, newTwilioCall, TwilioFrameWriter } from '../helpers/twilio-frames.js';
@@ -278,11 +278,6 @@ describe('file creations', () => {
     expect(await (await fetch(`${server.url}/metrics`)).text()).toMatch(/^calltape_file_creations_waiting 0$/m);
   });
 });
-
-/** `source` repeated and cut to `bytes`. */
-function looped(source: Buffer, bytes: number): Buffer {
-  return Buffer.concat(Array.from({ length: Math.ceil(bytes / source.length) }, () => source)).subarray(0, bytes);
-}
 
 /**
  * Takes every thread of libuv's file pool with an open() of a FIFO nobody writes to, so the

@@ -24,3 +24,8 @@ export function rotated(source: Buffer, by: number, sampleBytes = 1): Buffer {
   const shift = ((by * sampleBytes) % source.length + source.length) % source.length;
   return Buffer.concat([source.subarray(shift), source.subarray(0, shift)]);
 }
+
+/** `source` repeated and cut to exactly `bytes` (e.g. a clip looped to a call's length). */
+export function looped(source: Buffer, bytes: number): Buffer {
+  return Buffer.concat(Array.from({ length: Math.ceil(bytes / source.length) }, () => source)).subarray(0, bytes);
+}

@@ -8,16 +8,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRecorder } from '../../src/recording/recorder.js';
 import { ffmpegDecode, ffmpegDecodeG711 } from '../helpers/ffmpeg.js';
-import { SPEECH_IN_ULAW, SPEECH_OUT_ULAW } from '../helpers/fixtures.js';
+import { looped, SPEECH_IN_ULAW, SPEECH_OUT_ULAW } from '../helpers/fixtures.js';
 import { findRecordingDir, firstDifference, tempDataDir, waitFor } from '../helpers/recordings.js';
 import { interleave, mediaFrames, newTwilioCall, TwilioFrameWriter } from '../helpers/twilio-frames.js';
-
-/** `clip` repeated to exactly `ms` of 8 kHz mu-law. */
-function looped(clip: Buffer, ms: number): Buffer {
-  const out = Buffer.alloc(ms * 8);
-  for (let i = 0; i < out.length; i++) out[i] = clip[i % clip.length]!;
-  return out;
-}
 
 describe('write backlog', () => {
   it('pauses reading while more than a megabyte waits for the disk, resumes as it drains, and loses nothing', async () => {
@@ -27,8 +20,8 @@ describe('write backlog', () => {
     const stream = recorder.openStream('twilio', { pause: () => calls.pause++, resume: () => calls.resume++ });
     const call = newTwilioCall();
     const writer = new TwilioFrameWriter(call);
-    const inbound = looped(SPEECH_IN_ULAW, 40_000);
-    const outbound = looped(SPEECH_OUT_ULAW, 40_000);
+    const inbound = looped(SPEECH_IN_ULAW, 40 * 8000);
+    const outbound = looped(SPEECH_OUT_ULAW, 40 * 8000);
     const frames = interleave(mediaFrames('inbound', inbound), mediaFrames('outbound', outbound));
     stream.frame(Buffer.from(writer.connected()), false);
     stream.frame(Buffer.from(writer.start()), false);
