@@ -166,6 +166,7 @@ class Call {
 }
 
 class Simulation {
+  readonly provider: SimulatedProvider;
   readonly wire: WireProtocol;
   readonly tracks: readonly SimulatedTrack[];
   readonly url: string;
@@ -177,10 +178,10 @@ class Simulation {
   callsDone = 0;
 
   constructor(readonly opts: SimulateOptions) {
-    const provider = opts.provider ?? 'twilio';
-    this.wire = WIRE_PROTOCOLS[provider];
+    this.provider = opts.provider ?? 'twilio';
+    this.wire = WIRE_PROTOCOLS[this.provider];
     if (opts.outbound && !this.wire.outbound) {
-      throw new Error(`${provider} streams only the caller's audio to an endpoint like this: simulate one track (no outbound clip)`);
+      throw new Error(`${this.provider} streams only the caller's audio to an endpoint like this: simulate one track (no outbound clip)`);
     }
     this.tracks = opts.outbound ? ['inbound', 'outbound'] : ['inbound'];
     this.url = this.wire.url(opts.url, this.tracks);
@@ -190,7 +191,7 @@ class Simulation {
   }
 
   headers(): Record<string, string> {
-    if (!this.opts.twilioAuthToken || (this.opts.provider ?? 'twilio') !== 'twilio') return {};
+    if (!this.opts.twilioAuthToken || this.provider !== 'twilio') return {};
     // Twilio signs the wss:// URL of the stream; a local ws:// URL is checked as wss:// too.
     // The URL connected to (this.url), so whatever the provider's framing adds is signed too.
     const signed = this.url.replace(/^ws:/, 'wss:').split('?')[0]!;

@@ -26,7 +26,6 @@ export interface CallIds {
 
 /** One call's framing: what it sends, in order. */
 export interface CallFraming {
-  readonly ids: CallIds;
   /** Frames before the first media frame (connected, start). */
   header(): string[];
   /** Media frame `index` (20 ms each from the stream's start) of `track`. */
@@ -58,7 +57,6 @@ function twilioLike(ids: CallIds, tracks: readonly SimulatedTrack[], params: Rea
   let sequence = 0;
   const suffix = `"},"streamSid":"${ids.streamId}"}`;
   return {
-    ids,
     header: () => [
       JSON.stringify({ event: 'connected', protocol: 'Call', version }),
       JSON.stringify({
@@ -112,7 +110,6 @@ export const WIRE_PROTOCOLS: Readonly<Record<SimulatedProvider, WireProtocol>> =
       let sequence = 0;
       const suffix = `"},"stream_id":"${ids.streamId}"}`;
       return {
-        ids,
         header: () => [
           JSON.stringify({ event: 'connected', version: '1.0.0' }),
           JSON.stringify({
@@ -148,7 +145,6 @@ export const WIRE_PROTOCOLS: Readonly<Record<SimulatedProvider, WireProtocol>> =
       let sequence = 0;
       const suffix = `"},"extra_headers":${JSON.stringify(extraHeaders)}}`;
       return {
-        ids,
         header: () => [
           JSON.stringify({
             event: 'start',
@@ -171,7 +167,6 @@ export const WIRE_PROTOCOLS: Readonly<Record<SimulatedProvider, WireProtocol>> =
     newIds: () => ({ callId: `c-${uuid()}`, streamId: `s-${uuid()}`, accountId: String(crypto.randomInt(1_000_000, 9_999_999)) }),
     call(ids, tracks, params) {
       return {
-        ids,
         header: () => [
           JSON.stringify({
             eventType: 'start',
@@ -205,7 +200,6 @@ export const WIRE_PROTOCOLS: Readonly<Record<SimulatedProvider, WireProtocol>> =
       const prefix = `{"event":"media","sequence_number":`;
       const suffix = `"}}`;
       return {
-        ids,
         header: () => [
           JSON.stringify({ event: 'connected' }),
           JSON.stringify({
