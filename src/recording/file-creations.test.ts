@@ -41,6 +41,22 @@ describe('FileCreations', () => {
     expect(ran).toEqual(Array.from({ length: 1000 }, (_, i) => i));
   });
 
+  it('call() frees the slot as the operation calls back, then passes its result on', () => {
+    const creations = new FileCreations(1);
+    let finish: ((err: Error | null, value: number) => void) | undefined;
+    const results: unknown[] = [];
+    creations.call<[Error | null, number]>((callback) => (finish = callback), (err, value) => {
+      results.push([err, value, creations.waiting]);
+    });
+    const ran: string[] = [];
+    creations.run(creation(ran, 'next', new Map()));
+    expect(ran).toEqual([]);
+    finish!(null, 7);
+    // The waiting creation took the freed slot before the callback saw the result.
+    expect(ran).toEqual(['next']);
+    expect(results).toEqual([[null, 7, 0]]);
+  });
+
   it('slot() resolves with the release once a slot is held', async () => {
     const creations = new FileCreations(1);
     const first = await creations.slot();

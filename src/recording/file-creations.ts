@@ -33,6 +33,22 @@ export class FileCreations {
     else this.queue.push(task);
   }
 
+  /**
+   * Starts `operation` (a callback-style fs call, given its callback) once a slot is free;
+   * the slot is freed as the operation calls back, before `callback` runs with its result.
+   */
+  call<Result extends unknown[]>(
+    operation: (callback: (...result: Result) => void) => void,
+    callback: (...result: Result) => void,
+  ): void {
+    this.run((done) =>
+      operation((...result) => {
+        done();
+        callback(...result);
+      }),
+    );
+  }
+
   /** As run(), for async code: resolves with `done` once a slot is held. */
   slot(): Promise<() => void> {
     return new Promise((resolve) => this.run(resolve));

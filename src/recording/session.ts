@@ -565,12 +565,7 @@ export class StreamSession {
         if (err?.code !== 'ENOENT') return then(err);
         fs.mkdir(path.dirname(dir), { recursive: true }, (parentErr) => (parentErr ? then(parentErr) : fs.mkdir(dir, then)));
       });
-    this.ctx.creations.run((done) =>
-      makeDir((err) => {
-        done();
-        claimed(err);
-      }),
-    );
+    this.ctx.creations.call(makeDir, claimed);
     this.log.info(
       { tracks: this.recordedTracks(), format: event.format, fileFormat: this.fileFormat, sampleRate: this.sampleRate, dir },
       'recording started',

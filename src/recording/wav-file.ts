@@ -94,16 +94,9 @@ export class WavFileWriter {
 
   /** Creates the file ('wx': an existing recording is never overwritten) and starts writing. */
   open(): void {
-    if (!this.creations) {
-      fs.open(this.path, 'wx', 0o644, this.afterOpen);
-      return;
-    }
-    this.creations.run((done) =>
-      fs.open(this.path, 'wx', 0o644, (err, fd) => {
-        done();
-        this.afterOpen(err, fd);
-      }),
-    );
+    const create = (callback: (err: NodeJS.ErrnoException | null, fd: number) => void) => fs.open(this.path, 'wx', 0o644, callback);
+    if (this.creations) this.creations.call(create, this.afterOpen);
+    else create(this.afterOpen);
   }
 
   /** The file will not be created (its directory could not be claimed): fail and settle. */
