@@ -93,6 +93,27 @@ export const configSchema = z.object({
    * Exotel sends for a stream URL of the form wss://key:token@host/streams/exotel.
    */
   exotelBasicAuth: z.string().regex(/^[^:]+:.+$/, 'must be key:token').optional(),
+  /**
+   * Which proxies' X-Forwarded-For to believe (fastify trustProxy): `true` (every hop), a hop
+   * count, or comma-separated addresses/CIDRs. Unset: none, and a request with any proxy
+   * header is never taken for a local client.
+   */
+  trustProxy: z
+    .union([z.boolean(), z.string()])
+    .transform((value, ctx): boolean | number | string[] => {
+      if (typeof value === 'boolean') return value;
+      const text = value.trim();
+      if (text === 'true') return true;
+      if (text === 'false') return false;
+      if (/^\d{1,3}$/.test(text)) return Number(text);
+      const list = text.split(',').map((part) => part.trim()).filter(Boolean);
+      if (list.length === 0 || !list.every((part) => /^[0-9A-Fa-f:.]+(\/\d{1,3})?$/.test(part) || part === 'loopback' || part === 'linklocal' || part === 'uniquelocal')) {
+        ctx.addIssue({ code: 'custom', message: 'must be true, a hop count, or comma-separated addresses/CIDRs' });
+        return z.NEVER;
+      }
+      return list;
+    })
+    .optional(),
   /** Comma-separated bearer tokens for /api; unset = /api answers loopback clients only. */
   apiToken: z.string().min(1).optional(),
 
@@ -123,6 +144,15 @@ export const configSchema = z.object({
   retentionDays: z.coerce.number().positive().max(36500).optional(),
   /** How often the retention job runs. */
   retentionIntervalMs: int(1000, 7 * 24 * 3600 * 1000).default(3600 * 1000),
+
+  /**
+   * HTTP: a connection with no progress for this long (a client that stops reading a
+   * download or an event stream, or stops sending) is closed. Upgraded stream sockets are
+   * governed by the stream limits instead.
+   */
+  httpIdleTimeoutMs: int(1000, 3_600_000).default(60_000),
+  /** HTTP: the whole request (headers and body) must arrive within this long. */
+  httpRequestTimeoutMs: int(1000, 600_000).default(30_000),
 
   /** How long shutdown waits for open recordings to finish before exiting anyway. */
   shutdownTimeoutMs: int(100, 600_000).default(10_000),
@@ -164,6 +194,7 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = {
   answerKey: 'CALLTAPE_ANSWER_KEY',
   signalwireBearerToken: 'CALLTAPE_SIGNALWIRE_BEARER_TOKEN',
   exotelBasicAuth: 'CALLTAPE_EXOTEL_BASIC_AUTH',
+  trustProxy: 'CALLTAPE_TRUST_PROXY',
   apiToken: 'CALLTAPE_API_TOKEN',
   twimlMode: 'CALLTAPE_TWIML_MODE',
   twimlSay: 'CALLTAPE_TWIML_SAY',
@@ -179,6 +210,8 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = {
   webhookPollMs: 'CALLTAPE_WEBHOOK_POLL_MS',
   retentionDays: 'CALLTAPE_RETENTION_DAYS',
   retentionIntervalMs: 'CALLTAPE_RETENTION_INTERVAL_MS',
+  httpIdleTimeoutMs: 'CALLTAPE_HTTP_IDLE_TIMEOUT_MS',
+  httpRequestTimeoutMs: 'CALLTAPE_HTTP_REQUEST_TIMEOUT_MS',
   shutdownTimeoutMs: 'CALLTAPE_SHUTDOWN_TIMEOUT_MS',
 };
 

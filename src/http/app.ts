@@ -2,15 +2,17 @@
  * buildApp: the HTTP + WebSocket server as a fastify instance, with no side effects at
  * import and nothing listening until the caller says so (tests use it on port 0).
  */
+import http from 'node:http';
 import formbody from '@fastify/formbody';
 import websocket from '@fastify/websocket';
 import { KNOWN_SUBPROTOCOLS } from '../providers/registry.js';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Config } from '../config.js';
-import { CalltapeError } from '../errors.js';
+import { CalltapeError, type ErrorCode } from '../errors.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { Recorder } from '../recording/recorder.js';
-import { checkApiClient } from './auth.js';
+import { installAccess } from './access.js';
+import { redactUrl } from './redact.js';
 import type { WebhookOutbox } from '../webhooks/outbox.js';
 import { healthRoutes } from './routes/health.js';
 import { liveRoutes } from './routes/live.js';
@@ -19,6 +21,8 @@ import { streamRoutes } from './routes/streams.js';
 import { answerRoutes } from './routes/answer.js';
 import { twimlRoutes } from './routes/twiml.js';
 
+const JSON_TYPE = 'application/json; charset=utf-8';
+
 export interface AppDeps {
   readonly recorder: Recorder;
   /** Without a catalog (an embedding that only records) the /api routes are not served. */
@@ -26,21 +30,65 @@ export interface AppDeps {
   readonly outbox?: WebhookOutbox | undefined;
 }
 
+/** The documented error body, for every error the HTTP layer answers, its own or fastify's. */
+export function errorBody(code: ErrorCode | 'CALLTAPE_ERR_INTERNAL', message: string): string {
+  return JSON.stringify({ error: { code, message } });
+}
+
+/** A status fastify or Node chose (400, 408, 413, 414, 415, 431…) mapped to a calltape code. */
+function codeForStatus(status: number): ErrorCode | 'CALLTAPE_ERR_INTERNAL' {
+  if (status >= 500) return 'CALLTAPE_ERR_INTERNAL';
+  if (status === 404) return 'CALLTAPE_ERR_NOT_FOUND';
+  return 'CALLTAPE_ERR_BAD_REQUEST';
+}
+
+/** CALLTAPE_TRUST_PROXY as fastify takes it: a hop count becomes "trust the first n hops". */
+function trustProxyOption(value: Config['trustProxy']): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (value === undefined) return false;
+  if (typeof value === 'number') return (_address, hop) => hop < value;
+  return value;
+}
+
 export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.recorder.logger as FastifyBaseLogger,
-    trustProxy: false,
+    trustProxy: trustProxyOption(config.trustProxy),
+    // Requests are logged once, at the end, with credentials in the URL redacted (onResponse).
+    logController: new LogController({ disableRequestLogging: true }),
+    // A client that stops reading (a download, an event stream) or sending is cut off after
+    // this long without progress: every socket has a deadline. Stream sockets are exempt
+    // once upgraded (their own idle and start limits apply; see routes/streams.ts).
+    connectionTimeout: config.httpIdleTimeoutMs,
+    requestTimeout: config.httpRequestTimeoutMs,
+    // fastify's own rejections of a URL (bad escapes, a path parameter too long) answer in
+    // the documented error format too.
+    frameworkErrors: (err, request, reply) => {
+      const status = typeof (err as { statusCode?: unknown }).statusCode === 'number' ? (err as { statusCode: number }).statusCode : 400;
+      request.log.info({ code: err.code, url: redactUrl(request.url) }, 'request refused by the router');
+      void (reply as FastifyReply).code(status).type(JSON_TYPE).send(errorBody(codeForStatus(status), status === 414 ? 'a path segment is too long' : 'the URL is not valid'));
+    },
+    clientErrorHandler: (err: NodeJS.ErrnoException, socket) => {
+      if (err.code === 'ECONNRESET' || socket.destroyed) return;
+      const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+      const body = errorBody('CALLTAPE_ERR_BAD_REQUEST', status === 408 ? 'request not received in time' : status === 431 ? 'headers too large' : 'malformed HTTP request');
+      if (socket.writable) {
+        socket.write(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: ${JSON_TYPE}\r\nConnection: close\r\n\r\n${body}`);
+      }
+      socket.destroy();
+    },
   });
+  installAccess(app, config);
   app.setErrorHandler((err, request, reply) => {
     if (err instanceof CalltapeError) {
-      request.log.warn({ code: err.code, url: request.url }, err.message);
-      return reply.code(err.httpStatus).type('application/json; charset=utf-8').send({ error: { code: err.code, message: err.message } });
+      request.log.warn({ code: err.code, url: redactUrl(request.url) }, err.message);
+      return reply.code(err.httpStatus).type(JSON_TYPE).send(errorBody(err.code, err.message));
     }
     const status = typeof (err as { statusCode?: unknown }).statusCode === 'number' ? (err as { statusCode: number }).statusCode : 500;
-    if (status >= 500) request.log.error({ err }, 'request failed');
-    return reply.code(status).type('application/json; charset=utf-8').send({
-      error: { code: status >= 500 ? 'CALLTAPE_ERR_INTERNAL' : 'CALLTAPE_ERR_BAD_REQUEST', message: status >= 500 ? 'internal error' : (err as Error).message },
-    });
+    if (status >= 500) request.log.error({ err, url: redactUrl(request.url) }, 'request failed');
+    return reply.code(status).type(JSON_TYPE).send(errorBody(codeForStatus(status), status >= 500 ? 'internal error' : (err as Error).message));
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info({ method: request.method, url: redactUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
   // JSON bodies keep their raw text: Twilio's JSON-body signature hashes the exact bytes.
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
@@ -51,9 +99,6 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     } catch {
       done(new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', 'body is not valid JSON'), undefined);
     }
-  });
-  app.addHook('onRequest', async (request) => {
-    if (request.url.startsWith('/api/') || request.url === '/api') checkApiClient(config, request);
   });
   await app.register(formbody);
   await app.register(websocket, {
@@ -73,7 +118,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     liveRoutes(app, deps.recorder, deps.catalog);
   }
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: { code: 'CALLTAPE_ERR_NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0]}` } }),
+    reply.code(404).type(JSON_TYPE).send(errorBody('CALLTAPE_ERR_NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`)),
   );
   return app;
 }

@@ -106,15 +106,46 @@ export function unverifiedProviders(config: Config, request: FastifyRequest): Se
   return unverified;
 }
 
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
+const LOOPBACK_ADDRESS = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
+/** Names that only ever mean this machine: a page on any other name is a DNS-rebinding attempt. */
+const LOOPBACK_HOST = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d{1,5})?$/i;
+/** Headers a proxy adds: a request carrying one came from elsewhere, whatever its socket says. */
+const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-real-ip'] as const;
 
-/** /api: a configured bearer token, or, with none configured, a loopback client. */
+/**
+ * Why a request does not count as local, or undefined when it does: it came over loopback
+ * (or, with CALLTAPE_TRUST_PROXY, the trusted proxies say the client is on loopback), no
+ * proxy header that calltape does not interpret says otherwise, and it is addressed to a
+ * loopback name.
+ */
+export function notLocalBecause(config: Config, request: FastifyRequest): string | undefined {
+  const trusting = config.trustProxy !== undefined && config.trustProxy !== false;
+  // With trust configured, fastify derives request.ip from X-Forwarded-For through the
+  // trusted hops; Forwarded and X-Real-IP are not read, so they cannot vouch for a client.
+  const address = trusting ? request.ip : request.socket.remoteAddress ?? '';
+  if (!LOOPBACK_ADDRESS.test(address)) return 'the client is not on loopback';
+  for (const name of PROXY_HEADERS) {
+    if (trusting && name === 'x-forwarded-for') continue;
+    if (request.headers[name] !== undefined) return `the request came through a proxy (${name})`;
+  }
+  const host = trusting ? request.host : header(request, 'host');
+  if (!host || !LOOPBACK_HOST.test(host)) return 'the Host is not a loopback name';
+  return undefined;
+}
+
+/**
+ * /api and /metrics: a configured bearer token, or, with none configured, a local client.
+ * Routes that declare `apiTokenInQuery` (the event stream, for EventSource, which cannot
+ * send headers) also take ?token=; the request log redacts it.
+ */
 export function checkApiClient(config: Config, request: FastifyRequest): void {
   if (!config.apiToken) {
-    if (!LOOPBACK.test(request.socket.remoteAddress ?? '')) throw new CalltapeError('CALLTAPE_ERR_API_LOOPBACK_ONLY');
+    const because = notLocalBecause(config, request);
+    if (because) throw new CalltapeError('CALLTAPE_ERR_API_LOOPBACK_ONLY', because);
     return;
   }
-  const given = bearer(request) ?? (request.url.startsWith('/api/events') ? new URL(request.url, 'http://x').searchParams.get('token') ?? undefined : undefined);
+  const fromQuery = request.routeOptions.config.apiTokenInQuery ? (request.query as Record<string, unknown> | undefined)?.token : undefined;
+  const given = bearer(request) ?? (typeof fromQuery === 'string' ? fromQuery : undefined);
   if (!given) throw new CalltapeError('CALLTAPE_ERR_UNAUTHENTICATED', 'Authorization: Bearer <CALLTAPE_API_TOKEN> missing');
   const tokens = config.apiToken.split(',').map((t) => t.trim()).filter(Boolean);
   if (!tokens.some((t) => constantTimeEqual(t, given))) throw new CalltapeError('CALLTAPE_ERR_FORBIDDEN', 'API token not valid');

@@ -29,6 +29,7 @@ export function answerRoutes(app: FastifyInstance, config: Config): void {
     app.route({
       method: ['GET', 'POST'],
       url: `/answer/${provider}`,
+      config: { access: 'provider' },
       handler: async (request, reply) => {
         const query = asRecord(request.query);
         const body = asRecord(request.body);

@@ -9,7 +9,6 @@ import type { Catalog } from '../../catalog/catalog.js';
 import type { Config } from '../../config.js';
 import type { Recorder } from '../../recording/recorder.js';
 import type { WebhookOutbox } from '../../webhooks/outbox.js';
-import { checkApiClient } from '../auth.js';
 import { createMetrics } from '../metrics.js';
 
 async function check(probe: () => Promise<unknown>): Promise<string> {
@@ -22,9 +21,9 @@ async function check(probe: () => Promise<unknown>): Promise<string> {
 }
 
 export function healthRoutes(app: FastifyInstance, config: Config, recorder: Recorder, catalog?: Catalog, outbox?: WebhookOutbox): void {
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/healthz', { config: { access: 'public' } }, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', async (_request, reply) => {
+  app.get('/readyz', { config: { access: 'public' } }, async (_request, reply) => {
     const checks: Record<string, string> = {
       dataDir: await check(async () => {
         await fs.mkdir(config.dataDir, { recursive: true });
@@ -38,8 +37,7 @@ export function healthRoutes(app: FastifyInstance, config: Config, recorder: Rec
   });
 
   const registry = createMetrics(recorder, outbox);
-  app.get('/metrics', async (request, reply) => {
-    checkApiClient(config, request);
+  app.get('/metrics', { config: { access: 'api' } }, async (_request, reply) => {
     return reply.type(registry.contentType).send(await registry.metrics());
   });
 }

@@ -15,9 +15,9 @@ import { recordingJson } from '../../catalog/recording-json.js';
 const SSE_HEARTBEAT_MS = 15_000;
 
 export function liveRoutes(app: FastifyInstance, recorder: Recorder, catalog: Catalog): void {
-  app.get('/api/streams/live', async () => ({ items: recorder.liveStreams().map(({ dir: _dir, ...live }) => live) }));
+  app.get('/api/streams/live', { config: { access: 'api' } }, async () => ({ items: recorder.liveStreams().map(({ dir: _dir, ...live }) => live) }));
 
-  app.get('/api/events', (request, reply) => {
+  app.get('/api/events', { config: { access: 'api', apiTokenInQuery: true } }, (request, reply) => {
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
@@ -43,14 +43,14 @@ export function liveRoutes(app: FastifyInstance, recorder: Recorder, catalog: Ca
     });
   });
 
-  app.post<{ Params: { streamSid: string }; Body: { behavior?: unknown } | undefined }>('/api/streams/:streamSid/pause', async (request) => {
+  app.post<{ Params: { streamSid: string }; Body: { behavior?: unknown } | undefined }>('/api/streams/:streamSid/pause', { config: { access: 'api' } }, async (request) => {
     const behavior = (request.body?.behavior ?? (request.query as { behavior?: unknown }).behavior ?? 'silence') as PauseBehavior;
     if (behavior !== 'silence' && behavior !== 'skip') throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', 'behavior must be silence or skip');
     if (!recorder.pause(request.params.streamSid, behavior)) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', 'no live stream with that streamSid');
     return { streamSid: request.params.streamSid, paused: behavior };
   });
 
-  app.post<{ Params: { streamSid: string } }>('/api/streams/:streamSid/resume', async (request) => {
+  app.post<{ Params: { streamSid: string } }>('/api/streams/:streamSid/resume', { config: { access: 'api' } }, async (request) => {
     if (!recorder.resume(request.params.streamSid)) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', 'no live stream with that streamSid');
     return { streamSid: request.params.streamSid, paused: null };
   });

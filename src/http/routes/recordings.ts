@@ -75,7 +75,7 @@ export function recordingRoutes(app: FastifyInstance, catalog: Catalog): void {
     return recording;
   };
 
-  app.get('/api/recordings', async (request) => {
+  app.get('/api/recordings', { config: { access: 'api' } }, async (request) => {
     const filter = parseListQuery(request.query as Record<string, unknown>);
     try {
       const page = await catalog.repo.list(filter);
@@ -86,12 +86,12 @@ export function recordingRoutes(app: FastifyInstance, catalog: Catalog): void {
     }
   });
 
-  app.get<{ Params: { id: string } }>('/api/recordings/:id', async (request) => {
+  app.get<{ Params: { id: string } }>('/api/recordings/:id', { config: { access: 'api' } }, async (request) => {
     const recording = await find(request.params.id);
     return { ...recordingJson(recording), events: await catalog.repo.events(recording.id) };
   });
 
-  app.get<{ Params: { id: string; track: string } }>('/api/recordings/:id/audio/:track', async (request, reply) => {
+  app.get<{ Params: { id: string; track: string } }>('/api/recordings/:id/audio/:track', { config: { access: 'api' } }, async (request, reply) => {
     const match = TRACK_PARAM.exec(request.params.track);
     if (!match) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', 'track must be inbound, outbound or stereo');
     const recording = await find(request.params.id);
@@ -107,7 +107,7 @@ export function recordingRoutes(app: FastifyInstance, catalog: Catalog): void {
     return sendFileRange(reply, full, size, request.headers.range);
   });
 
-  app.delete<{ Params: { id: string } }>('/api/recordings/:id', async (request, reply) => {
+  app.delete<{ Params: { id: string } }>('/api/recordings/:id', { config: { access: 'api' } }, async (request, reply) => {
     const recording = await find(request.params.id);
     if (recording.status === 'recording') throw new CalltapeError('CALLTAPE_ERR_RECORDING_IN_PROGRESS', 'stop the call first');
     await catalog.delete(recording);

@@ -15,6 +15,7 @@ export function streamRoutes(app: FastifyInstance, recorder: Recorder, config: C
       `/streams/${provider}`,
       {
         websocket: true,
+        config: { access: 'provider' },
         // Refuse before the upgrade while draining: the provider sees a plain 503.
         preValidation: async (request, reply) => {
           let refusal: ErrorCode | undefined = recorder.isShuttingDown

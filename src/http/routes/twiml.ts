@@ -26,6 +26,7 @@ export function twimlRoutes(app: FastifyInstance, config: Config): void {
   app.route({
     method: ['GET', 'POST'],
     url: '/twiml',
+    config: { access: 'provider' },
     handler: async (request, reply) => {
       checkTwilioWebhook(config, request);
       const query = asRecord(request.query);
