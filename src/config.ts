@@ -73,18 +73,43 @@ export const configSchema = z.object({
   /** Media frames kept while waiting for a late `start`; more are rejected. */
   preStartFrames: int(0, 10_000).default(50),
 
-  /** Streams recorded at once; more upgrades are answered 503. Default: 1000 per CPU core. */
+  /**
+   * Stream sockets open at once, in any state (awaiting start, recording, finishing); more
+   * upgrades are answered 503. Default: 1000 per CPU core.
+   */
   maxStreams: int(1, 1_000_000).default(1000 * Math.max(1, os.availableParallelism())),
-  /** A stream with no frame for this long is finished (endReason idle) and closed. */
+  /**
+   * Of those, sockets whose upgrade carried no configured provider credential (and whose start
+   * has not yet shown a valid stream token): a flood on a route without credentials cannot
+   * take the slots of authenticated calls. Default: half of maxStreams.
+   */
+  maxUnauthenticatedStreams: int(1, 1_000_000).optional(),
+  /** A socket that has not sent a usable start this long after the upgrade is closed (1008). */
+  startTimeoutMs: int(500, 120_000).default(5000),
+  /**
+   * How far a recording may run ahead of the wall-clock time since its socket opened: frames
+   * further ahead are refused (CALLTAPE_ERR_AHEAD_OF_REAL_TIME), so timestamps that jump, and
+   * senders faster than real time, cannot fill the disk. Raise it to replay recorded calls fast.
+   */
+  realtimeAllowanceMs: int(1000, 7 * 24 * 3600 * 1000).default(10_000),
+  /** A recording with no audio frame for this long is finished (endReason idle) and closed. */
   idleTimeoutMs: int(1000, 24 * 3600 * 1000).default(30_000),
-  /** A recording is finished (endReason max-duration) once it is this long, by call time or wall time. */
+  /**
+   * A recording is finished (endReason max-duration) once it holds this much audio (cut
+   * exactly there) or its socket has been open this long, whichever comes first.
+   */
   maxDurationMs: int(1000, 7 * 24 * 3600 * 1000).default(4 * 3600 * 1000),
 
   /** Twilio auth token: when set, /twiml and /streams/twilio upgrades must carry a valid X-Twilio-Signature. */
   twilioAuthToken: z.string().min(1).optional(),
   /** When set, /twiml adds a per-call <Parameter name="token"> (HMAC of the CallSid) that every start must carry. */
   streamTokenSecret: z.string().min(16).optional(),
-  /** Required as ?key= on /answer/<provider> before it issues stream tokens (those webhooks are not signature-checked). */
+  /** How long a stream token is good for after the answer request that issued it. */
+  streamTokenTtlMs: int(10_000, 24 * 3600 * 1000).default(300_000),
+  /**
+   * Required as ?key= on /answer/<provider> (and on /twiml without TWILIO_AUTH_TOKEN) before
+   * stream tokens are issued: those requests are not otherwise authenticated.
+   */
   answerKey: z.string().min(16).optional(),
   /** When set, /streams/signalwire upgrades need `Authorization: Bearer <this>` (SignalWire's authBearerToken). */
   signalwireBearerToken: z.string().min(1).optional(),
@@ -114,6 +139,12 @@ export const configSchema = z.object({
       return list;
     })
     .optional(),
+  /**
+   * Comma-separated providers whose /streams/<provider> route is served (auto included);
+   * unset = all. Turn off the routes you do not use: each one without a credential accepts
+   * any sender.
+   */
+  streamRoutes: z.string().regex(/^[a-z]+(\s*,\s*[a-z]+)*$/, 'must be comma-separated provider names').optional(),
   /** Comma-separated bearer tokens for /api; unset = /api answers loopback clients only. */
   apiToken: z.string().min(1).optional(),
 
@@ -187,14 +218,19 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = {
   headerIntervalMs: 'CALLTAPE_HEADER_INTERVAL_MS',
   preStartFrames: 'CALLTAPE_PRE_START_FRAMES',
   maxStreams: 'CALLTAPE_MAX_STREAMS',
+  maxUnauthenticatedStreams: 'CALLTAPE_MAX_UNAUTHENTICATED_STREAMS',
+  startTimeoutMs: 'CALLTAPE_START_TIMEOUT_MS',
+  realtimeAllowanceMs: 'CALLTAPE_REALTIME_ALLOWANCE_MS',
   idleTimeoutMs: 'CALLTAPE_IDLE_TIMEOUT_MS',
   maxDurationMs: 'CALLTAPE_MAX_DURATION_MS',
   twilioAuthToken: 'TWILIO_AUTH_TOKEN',
   streamTokenSecret: 'CALLTAPE_STREAM_TOKEN_SECRET',
+  streamTokenTtlMs: 'CALLTAPE_STREAM_TOKEN_TTL_MS',
   answerKey: 'CALLTAPE_ANSWER_KEY',
   signalwireBearerToken: 'CALLTAPE_SIGNALWIRE_BEARER_TOKEN',
   exotelBasicAuth: 'CALLTAPE_EXOTEL_BASIC_AUTH',
   trustProxy: 'CALLTAPE_TRUST_PROXY',
+  streamRoutes: 'CALLTAPE_STREAM_ROUTES',
   apiToken: 'CALLTAPE_API_TOKEN',
   twimlMode: 'CALLTAPE_TWIML_MODE',
   twimlSay: 'CALLTAPE_TWIML_SAY',

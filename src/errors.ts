@@ -54,6 +54,15 @@ export const ERRORS = {
   CALLTAPE_ERR_STREAM_EXISTS: { message: 'a recording for this stream id already exists', httpStatus: 409, wsCloseCode: WS_CLOSE.policyViolation },
   CALLTAPE_ERR_WRITE_FAILED: { message: 'writing the recording failed', httpStatus: 500, wsCloseCode: WS_CLOSE.internalError },
   CALLTAPE_ERR_TOO_MANY_STREAMS: { message: 'maxStreams streams are being recorded already', httpStatus: 503 },
+  CALLTAPE_ERR_TOO_MANY_UNAUTHENTICATED_STREAMS: {
+    message: 'maxUnauthenticatedStreams streams without provider credentials are open already',
+    httpStatus: 503,
+  },
+  CALLTAPE_ERR_START_TIMEOUT: { message: 'no start within startTimeoutMs of the upgrade', httpStatus: 408, wsCloseCode: WS_CLOSE.policyViolation },
+  CALLTAPE_ERR_AHEAD_OF_REAL_TIME: {
+    message: 'media would put the recording further ahead of the time since the stream opened than realtimeAllowanceMs',
+    httpStatus: 400,
+  },
   CALLTAPE_ERR_IDLE_TIMEOUT: { message: 'no frame for idleTimeoutMs', httpStatus: 408, wsCloseCode: WS_CLOSE.normal },
   CALLTAPE_ERR_MAX_DURATION: { message: 'recording reached maxDurationMs', httpStatus: 413, wsCloseCode: WS_CLOSE.policyViolation },
   CALLTAPE_ERR_SHUTTING_DOWN: { message: 'server is shutting down', httpStatus: 503, wsCloseCode: WS_CLOSE.goingAway },
@@ -71,6 +80,11 @@ export const ERRORS = {
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
+
+/** The WebSocket close code a stream ended by `code` is closed with, if the error ends streams. */
+export function closeCodeOf(code: ErrorCode): number | undefined {
+  return (ERRORS[code] as ErrorSpec).wsCloseCode;
+}
 
 /**
  * A rejection is data, not an exception: the media path produces them per frame, and

@@ -126,9 +126,12 @@ export interface ConnectionInfo {
   /** Request headers (lower-case names). */
   readonly headers?: Readonly<Record<string, string | string[] | undefined>> | undefined;
   /**
-   * /streams/auto: providers whose upgrade credentials are configured and were not valid on
-   * this upgrade. A stream detected as one of them is refused (CALLTAPE_ERR_UNVERIFIED_PROVIDER),
-   * so auto is no way around a provider's own check.
+   * Providers whose upgrade credentials are configured and were not valid on this upgrade. A
+   * stream that is (or claims the ids of) one of them is refused at its start
+   * (CALLTAPE_ERR_UNVERIFIED_PROVIDER), on any route: no route is a way around a provider's
+   * own check.
    */
   readonly unverified?: ReadonlySet<string> | undefined;
+  /** Providers whose configured upgrade credentials this upgrade carried. */
+  readonly verified?: ReadonlySet<string> | undefined;
 }

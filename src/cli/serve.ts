@@ -11,7 +11,7 @@ import { buildApp } from '../http/app.js';
 import { WebhookNotifier } from '../webhooks/notifier.js';
 import { WebhookOutbox } from '../webhooks/outbox.js';
 import { createRecorder, type Recorder } from '../recording/recorder.js';
-import { PROVIDER_NAMES } from '../providers/registry.js';
+import { servedStreamRoutes, unauthenticatedStreamRoutes } from '../http/routes/streams.js';
 import { recordingsRoot } from '../storage/local.js';
 
 export interface RunningServer {
@@ -62,8 +62,8 @@ export async function startServer(options: ConfigInput = {}): Promise<RunningSer
   const url = `http://${hostForUrl}:${port}`;
   const recordings = recordingsRoot(config.dataDir);
   recorder.logger.info(
-    { url, streams: PROVIDER_NAMES.map((p) => `/streams/${p}`), answer: '/twiml', recordings, format: config.format, catalog: catalogDb.dialect },
-    `calltape listening on ${url} (streams: ws://${hostForUrl}:${port}/streams/{${PROVIDER_NAMES.join(',')}}; answer URLs: ${url}/twiml, ${url}/answer/{telnyx,plivo,vonage,bandwidth,jambonz}); recordings go to ${recordings}`,
+    { url, streams: servedStreamRoutes(config).map((p) => `/streams/${p}`), answer: '/twiml', recordings, format: config.format, catalog: catalogDb.dialect },
+    `calltape listening on ${url} (streams: ws://${hostForUrl}:${port}/streams/{${servedStreamRoutes(config).join(',')}}; answer URLs: ${url}/twiml, ${url}/answer/{telnyx,plivo,vonage,bandwidth,jambonz}); recordings go to ${recordings}`,
   );
   if ((config.webhookUrl || config.webhookAllow) && !config.webhookSecret) {
     recorder.logger.warn('CALLTAPE_WEBHOOK_SECRET is not set: webhooks are sent unsigned');
@@ -71,8 +71,12 @@ export async function startServer(options: ConfigInput = {}): Promise<RunningSer
   if (!config.apiToken) {
     recorder.logger.warn('CALLTAPE_API_TOKEN is not set: the /api routes answer loopback clients only');
   }
-  if (!config.twilioAuthToken && !config.streamTokenSecret) {
-    recorder.logger.warn('neither TWILIO_AUTH_TOKEN nor CALLTAPE_STREAM_TOKEN_SECRET is set: any client that reaches /streams/twilio can record');
+  const open = unauthenticatedStreamRoutes(config);
+  if (open.length > 0) {
+    recorder.logger.warn(
+      { routes: open.map((p) => `/streams/${p}`) },
+      `these stream routes accept streams from anyone who reaches them: ${open.map((p) => `/streams/${p}`).join(', ')}. Configure the provider's credential or CALLTAPE_STREAM_TOKEN_SECRET, or serve only the routes you use (CALLTAPE_STREAM_ROUTES)`,
+    );
   }
   let stopping: Promise<void> | undefined;
   return {

@@ -7,7 +7,7 @@ import formbody from '@fastify/formbody';
 import websocket from '@fastify/websocket';
 import { KNOWN_SUBPROTOCOLS } from '../providers/registry.js';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
-import type { Config } from '../config.js';
+import { ConfigError, type Config } from '../config.js';
 import { CalltapeError, type ErrorCode } from '../errors.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { Recorder } from '../recording/recorder.js';
@@ -50,6 +50,12 @@ function trustProxyOption(value: Config['trustProxy']): boolean | string[] | ((a
 }
 
 export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
+  if (config.streamTokenSecret && !config.twilioAuthToken && !config.answerKey) {
+    // /twiml would hand a valid token to anyone who asks for one.
+    throw new ConfigError(
+      'CALLTAPE_STREAM_TOKEN_SECRET is set without TWILIO_AUTH_TOKEN or CALLTAPE_ANSWER_KEY: the answer routes could not tell who may be given a stream token. Set one of them.',
+    );
+  }
   const app = Fastify({
     loggerInstance: deps.recorder.logger as FastifyBaseLogger,
     trustProxy: trustProxyOption(config.trustProxy),

@@ -49,61 +49,96 @@ export function checkTwilioWebhook(config: Config, request: FastifyRequest): voi
   if (!valid) throw new CalltapeError('CALLTAPE_ERR_FORBIDDEN', 'X-Twilio-Signature does not match');
 }
 
-type UpgradeCheck = (config: Config, request: FastifyRequest) => void;
-
 /**
- * Each provider's own check of the stream upgrade; a check passes when its credential is not
- * configured. Twilio: X-Twilio-Signature over wss://<public host><path>, with any query
- * parameters as the signed parameters. SignalWire: Authorization: Bearer <token>. Exotel:
- * HTTP Basic key:token (its wss://key:token@host URLs).
+ * An answer request may be handed a stream token only when it is authenticated: by the
+ * provider's signature (`signed`, /twiml with TWILIO_AUTH_TOKEN), or by ?key= equal to
+ * CALLTAPE_ANSWER_KEY. Anyone else who asks would get a token that records a forged call.
  */
-const UPGRADE_CHECKS: Readonly<Record<string, UpgradeCheck>> = {
-  twilio(config, request) {
-    if (!config.twilioAuthToken) return;
-    const signature = header(request, 'x-twilio-signature');
-    if (!signature) throw new CalltapeError('CALLTAPE_ERR_UNAUTHENTICATED', 'X-Twilio-Signature missing on the upgrade');
-    const full = new URL(publicRequestUrl(config, request, true));
-    const params = Object.fromEntries(full.searchParams);
-    const url = `${full.origin}${full.pathname}`; // wss://host[:port]/path, query as params
-    if (!isValidTwilioSignature(config.twilioAuthToken, signature, url, params)) {
-      throw new CalltapeError('CALLTAPE_ERR_FORBIDDEN', 'X-Twilio-Signature does not match the stream URL');
-    }
-  },
-  signalwire(config, request) {
-    if (!config.signalwireBearerToken) return;
-    const given = bearer(request);
-    if (!given) throw new CalltapeError('CALLTAPE_ERR_UNAUTHENTICATED', 'Authorization: Bearer missing on the upgrade');
-    if (!constantTimeEqual(given, config.signalwireBearerToken)) throw new CalltapeError('CALLTAPE_ERR_FORBIDDEN', 'bearer token does not match');
-  },
-  exotel(config, request) {
-    if (!config.exotelBasicAuth) return;
-    const given = basicCredentials(request);
-    if (!given) throw new CalltapeError('CALLTAPE_ERR_UNAUTHENTICATED', 'Authorization: Basic missing on the upgrade');
-    if (!constantTimeEqual(given, config.exotelBasicAuth)) throw new CalltapeError('CALLTAPE_ERR_FORBIDDEN', 'Basic credentials do not match');
-  },
-};
+export function checkTokenRequest(config: Config, request: FastifyRequest, signed: boolean): void {
+  if (signed) return;
+  if (!config.answerKey) throw new CalltapeError('CALLTAPE_ERR_FORBIDDEN', 'set CALLTAPE_ANSWER_KEY to issue stream tokens from this route');
+  const key = (request.query as Record<string, unknown> | undefined)?.key;
+  if (typeof key !== 'string') throw new CalltapeError('CALLTAPE_ERR_UNAUTHENTICATED', 'answer key (?key=) missing');
+  if (!constantTimeEqual(key, config.answerKey)) throw new CalltapeError('CALLTAPE_ERR_FORBIDDEN', 'answer key is wrong');
+}
 
-/** The stream upgrade to /streams/<provider>: that provider's check, if it has one. */
-export function checkStreamUpgrade(config: Config, provider: string, request: FastifyRequest): void {
-  if (Object.hasOwn(UPGRADE_CHECKS, provider)) UPGRADE_CHECKS[provider]!(config, request);
+interface UpgradeCheck {
+  /** Whether the credential this check needs is configured. */
+  configured(config: Config): boolean;
+  /** Throws CALLTAPE_ERR_UNAUTHENTICATED (missing) or CALLTAPE_ERR_FORBIDDEN (wrong). */
+  check(config: Config, request: FastifyRequest): void;
 }
 
 /**
- * /streams/auto: the providers whose upgrade check fails on this request (their credential
- * is configured and not valid here). Their frames are then refused once detected
- * (ConnectionInfo.unverified), so auto is no way around any check above.
+ * Each provider's own check of the stream upgrade. Twilio: X-Twilio-Signature over
+ * wss://<public host><path>, with any query parameters as the signed parameters.
+ * SignalWire: Authorization: Bearer <token>. Exotel: HTTP Basic key:token (its
+ * wss://key:token@host URLs).
  */
-export function unverifiedProviders(config: Config, request: FastifyRequest): Set<string> {
-  const unverified = new Set<string>();
-  for (const [provider, check] of Object.entries(UPGRADE_CHECKS)) {
+const UPGRADE_CHECKS: Readonly<Record<string, UpgradeCheck>> = {
+  twilio: {
+    configured: (config) => config.twilioAuthToken !== undefined,
+    check(config, request) {
+      const signature = header(request, 'x-twilio-signature');
+      if (!signature) throw new CalltapeError('CALLTAPE_ERR_UNAUTHENTICATED', 'X-Twilio-Signature missing on the upgrade');
+      const full = new URL(publicRequestUrl(config, request, true));
+      const params = Object.fromEntries(full.searchParams);
+      const url = `${full.origin}${full.pathname}`; // wss://host[:port]/path, query as params
+      if (!isValidTwilioSignature(config.twilioAuthToken!, signature, url, params)) {
+        throw new CalltapeError('CALLTAPE_ERR_FORBIDDEN', 'X-Twilio-Signature does not match the stream URL');
+      }
+    },
+  },
+  signalwire: {
+    configured: (config) => config.signalwireBearerToken !== undefined,
+    check(config, request) {
+      const given = bearer(request);
+      if (!given) throw new CalltapeError('CALLTAPE_ERR_UNAUTHENTICATED', 'Authorization: Bearer missing on the upgrade');
+      if (!constantTimeEqual(given, config.signalwireBearerToken!)) throw new CalltapeError('CALLTAPE_ERR_FORBIDDEN', 'bearer token does not match');
+    },
+  },
+  exotel: {
+    configured: (config) => config.exotelBasicAuth !== undefined,
+    check(config, request) {
+      const given = basicCredentials(request);
+      if (!given) throw new CalltapeError('CALLTAPE_ERR_UNAUTHENTICATED', 'Authorization: Basic missing on the upgrade');
+      if (!constantTimeEqual(given, config.exotelBasicAuth!)) throw new CalltapeError('CALLTAPE_ERR_FORBIDDEN', 'Basic credentials do not match');
+    },
+  },
+};
+
+/** What a stream upgrade proved: each configured provider credential, carried or not. */
+export interface UpgradeProof {
+  readonly verified: Set<string>;
+  readonly unverified: Set<string>;
+  /** Why each unverified provider's check failed. */
+  readonly failures: Map<string, CalltapeError>;
+}
+
+/**
+ * Runs every configured provider check on a stream upgrade. The route's own provider must
+ * pass (the route refuses the upgrade otherwise); the others decide what the stream may
+ * claim to be at its start (Twilio ids on /streams/signalwire need Twilio's signature).
+ */
+export function upgradeProof(config: Config, request: FastifyRequest): UpgradeProof {
+  const proof: UpgradeProof = { verified: new Set(), unverified: new Set(), failures: new Map() };
+  for (const [provider, { configured, check }] of Object.entries(UPGRADE_CHECKS)) {
+    if (!configured(config)) continue;
     try {
       check(config, request);
+      proof.verified.add(provider);
     } catch (err) {
       if (!(err instanceof CalltapeError)) throw err;
-      unverified.add(provider);
+      proof.unverified.add(provider);
+      proof.failures.set(provider, err);
     }
   }
-  return unverified;
+  return proof;
+}
+
+/** Whether `provider`'s stream upgrade has a credential configured (else any sender gets in). */
+export function hasUpgradeCredential(config: Config, provider: string): boolean {
+  return Object.hasOwn(UPGRADE_CHECKS, provider) && UPGRADE_CHECKS[provider]!.configured(config);
 }
 
 const LOOPBACK_ADDRESS = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;

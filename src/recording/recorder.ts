@@ -75,7 +75,10 @@ export interface RecorderEvents {
 export class Recorder extends EventEmitter<RecorderEvents> {
   readonly config: Config;
   readonly logger: Logger;
+  /** Every stream whose socket is open or whose recording is finishing: each holds a slot. */
   private readonly sessions = new Set<StreamSession>();
+  /** Of those, the ones no credential has proven (see StreamOptions.authenticated). */
+  private unauthenticated = 0;
   private readonly rejections: Partial<Record<ErrorCode, number>> = {};
   private framesReceived = 0;
   private bytesWritten = 0;
@@ -122,7 +125,37 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     const { connection = {}, ...streamOptions } = options;
     const session = new StreamSession(this.nextId++, this.contextFor(provider, connection), hooks, streamOptions);
     this.sessions.add(session);
+    if (!session.isAuthenticated) this.unauthenticated++;
     return session;
+  }
+
+  /**
+   * Whether one more stream may open now: every open socket counts against maxStreams, and
+   * those without provider credentials also against maxUnauthenticatedStreams. Returns the
+   * refusal, or undefined.
+   */
+  refusalFor(authenticated: boolean): ErrorCode | undefined {
+    if (this.closing) return 'CALLTAPE_ERR_SHUTTING_DOWN';
+    if (this.sessions.size >= this.config.maxStreams) return 'CALLTAPE_ERR_TOO_MANY_STREAMS';
+    if (!authenticated && this.unauthenticated >= this.maxUnauthenticatedStreams) return 'CALLTAPE_ERR_TOO_MANY_UNAUTHENTICATED_STREAMS';
+    return undefined;
+  }
+
+  /**
+   * maxUnauthenticatedStreams as configured; by default half of maxStreams once any stream
+   * credential is configured, and all of them when none is (every call is unauthenticated
+   * then, and there are no authenticated calls to keep slots for).
+   */
+  get maxUnauthenticatedStreams(): number {
+    const { config } = this;
+    if (config.maxUnauthenticatedStreams !== undefined) return config.maxUnauthenticatedStreams;
+    const anyCredential = config.twilioAuthToken ?? config.signalwireBearerToken ?? config.exotelBasicAuth ?? config.streamTokenSecret;
+    return anyCredential === undefined ? config.maxStreams : Math.max(1, Math.floor(config.maxStreams / 2));
+  }
+
+  /** Open streams that no credential has proven yet. */
+  get unauthenticatedCount(): number {
+    return this.unauthenticated;
   }
 
   /** True once shutdown() was called: transports should refuse new streams. */
@@ -222,8 +255,15 @@ export class Recorder extends EventEmitter<RecorderEvents> {
         const info = session.startInfo();
         if (info) this.emit('recording.started', info);
       },
-      finished: (session, meta, finalizeMs) => {
+      credentials: { verified: connection.verified ?? NONE, unverified: connection.unverified ?? NONE },
+      released: (session) => {
         this.sessions.delete(session);
+        if (!session.isAuthenticated) this.unauthenticated--;
+      },
+      authenticated: () => {
+        this.unauthenticated--;
+      },
+      finished: (_session, meta, finalizeMs) => {
         this.streamsFinished++;
         if (meta) this.emit('recording.finished', meta);
         if (finalizeMs !== undefined) this.emit('recording.finalized', finalizeMs);
@@ -234,6 +274,8 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     };
   }
 }
+
+const NONE: ReadonlySet<string> = new Set();
 
 /** Creates a recorder: the engine behind `calltape serve`, embeddable in any WebSocket server. */
 export function createRecorder(options: RecorderOptions = {}): Recorder {

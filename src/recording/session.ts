@@ -14,9 +14,9 @@ import type { Logger } from 'pino';
 import { ALAW_TO_LINEAR, decodeG711, MULAW_SILENCE, MULAW_TO_LINEAR } from '../codec/g711.js';
 import { createFrameDecoder, decodedSampleRate, type FrameDecoder } from '../codec/frame-decoder.js';
 import { decodeL16, detectL16ByteOrder, type ByteOrder } from '../codec/l16.js';
-import { isValidStreamToken, STREAM_TOKEN_PARAM } from '../auth/stream-token.js';
+import { verifyStart } from '../auth/start-check.js';
 import type { Config } from '../config.js';
-import { ERRORS, isRejected, WS_CLOSE, type ErrorCode, type Rejection } from '../errors.js';
+import { closeCodeOf, ERRORS, isRejected, WS_CLOSE, type ErrorCode, type Rejection } from '../errors.js';
 import {
   isRejection,
   type AudioEvent,
@@ -74,6 +74,12 @@ export interface SessionContext {
   started(session: StreamSession): void;
   /** `finalizeMs`: from the end of the stream to files and meta.json complete. */
   finished(session: StreamSession, meta: RecordingMeta | undefined, finalizeMs?: number): void;
+  /** The stream holds no slot any more: finished, and its socket closed (or it has none to close). */
+  released(session: StreamSession): void;
+  /** The stream proved itself (a valid stream token) after an unauthenticated upgrade. */
+  authenticated(session: StreamSession): void;
+  /** What the upgrade proved: providers whose configured credential it carried, and failed. */
+  readonly credentials: UpgradeCredentials;
   /** Audio bytes that reached a file (per batch written, not per frame). */
   countBytesWritten(bytes: number): void;
 }
@@ -92,12 +98,25 @@ export interface TransportHooks {
   resume?(): void;
 }
 
+/** What a stream's upgrade proved about its sender (see http/auth.ts). */
+export interface UpgradeCredentials {
+  /** Providers whose configured credential the upgrade carried. */
+  readonly verified: ReadonlySet<string>;
+  /** Providers whose credential is configured and the upgrade did not carry. */
+  readonly unverified: ReadonlySet<string>;
+}
+
 export interface StreamOptions {
   /**
    * Record what the application sends back on a bidirectional stream (sent()) as the
    * outbound track: for <Connect><Stream>, where the provider streams only the caller.
    */
   readonly tee?: boolean;
+  /**
+   * The upgrade proved who sent the stream (a configured provider credential). Streams
+   * without it count against maxUnauthenticatedStreams until a stream token proves them.
+   */
+  readonly authenticated?: boolean;
 }
 
 type State = 'awaiting-start' | 'recording' | 'finishing' | 'finished';
@@ -208,16 +227,29 @@ export class StreamSession {
   private ownsDir = false;
   /** The meta.json written at start (status recording), so a crash leaves the ids on disk. */
   private initialMeta: Promise<void> | undefined;
-  /** Frames of any kind, and the count at the last tick: idleness costs nothing per frame. */
-  private framesSeen = 0;
-  private framesAtLastTick = -1;
+  /** Audio frames at the last tick: idleness costs nothing per frame. */
+  private audioFramesAtLastTick = -1;
   /** Reading is paused because the files are behind. */
   private readPaused = false;
   /** Audio handed to this stream's files and not yet written (the sum of their queuedBytes). */
   private queuedBytes = 0;
   private lengthAtLastTick = -1;
-  private idleSinceMs = Date.now();
-  private readonly openedAtMs = Date.now();
+  /** Monotonic (performance.now()) times: a wall clock that jumps moves no limit. */
+  private idleSinceMs = performance.now();
+  /** When the socket was upgraded: the start deadline and max duration count from here. */
+  private readonly openedAtMs = performance.now();
+  /**
+   * Output samples the timeline may reach, refreshed on each tick (so the media path compares
+   * one number): the wall-clock time since the upgrade plus realtimeAllowanceMs, and never
+   * more than maxDurationMs. Silence fill and fast senders cannot outrun real time.
+   */
+  private sampleLimit = 0;
+  private maxDurationSamples = 0;
+  private maxGapSamples = 0;
+  /** The upgrade or a stream token proved the sender; unauthenticated streams have their own bound. */
+  private authenticatedSender: boolean;
+  private transportClosed = false;
+  private released = false;
 
   constructor(id: number, ctx: SessionContext, hooks: TransportHooks, options: StreamOptions = {}) {
     this.id = id;
@@ -226,6 +258,12 @@ export class StreamSession {
     this.options = options;
     this.provider = ctx.provider;
     this.log = ctx.logger.child({ provider: ctx.provider, session: id });
+    this.authenticatedSender = options.authenticated ?? false;
+  }
+
+  /** True once the upgrade or the start's stream token proved who sent the stream. */
+  get isAuthenticated(): boolean {
+    return this.authenticatedSender;
   }
 
   get streamSid(): string | undefined {
@@ -315,7 +353,6 @@ export class StreamSession {
   /** One WebSocket message. */
   frame(data: Buffer | string, isBinary: boolean): void {
     this.ctx.countFrame();
-    this.framesSeen++;
     // The hot path: a recording stream's media frame, read from its bytes (no string, no
     // JSON objects); anything the fast reader is not sure of goes the ordinary way below.
     const readMedia = this.ctx.parser.readMedia;
@@ -338,8 +375,7 @@ export class StreamSession {
       this.reject(result);
       // A start that cannot be used (bad ids, a format calltape cannot decode) ends the
       // stream: nothing could be recorded from it. Once recording, nothing closes it.
-      const closeCode = (ERRORS[result.code] as { wsCloseCode?: number }).wsCloseCode;
-      if (closeCode !== undefined && this.state === 'awaiting-start') this.hooks.close?.(closeCode, result.code);
+      if (this.state === 'awaiting-start' && closeCodeOf(result.code) !== undefined) this.abort(result.code);
       return;
     }
     this.dispatch(result);
@@ -359,7 +395,26 @@ export class StreamSession {
   /** The socket closed: finish with what was received. */
   closed(code: number, reason: string): Promise<RecordingMeta | undefined> {
     if (this.closeInfo.code === undefined) this.closeInfo = { code, reason: this.closeInfo.reason ?? reason };
-    return this.finish('closed');
+    this.transportClosed = true;
+    const finished = this.finish('closed');
+    this.releaseWhenDone();
+    return finished;
+  }
+
+  /** Gives the stream's slot back once it is finished and its socket is gone. */
+  private releaseWhenDone(): void {
+    if (this.released || this.state !== 'finished' || (!this.transportClosed && this.hooks.close)) return;
+    this.released = true;
+    this.ctx.released(this);
+  }
+
+  /**
+   * Closes the socket for a rejection that ends the stream, with the close code the error
+   * registry holds for `code`; the close then finishes whatever was recorded.
+   */
+  private abort(code: ErrorCode): void {
+    this.closeInfo = { code: closeCodeOf(code) ?? WS_CLOSE.policyViolation, reason: code };
+    this.hooks.close?.(this.closeInfo.code!, code);
   }
 
   /**
@@ -367,23 +422,35 @@ export class StreamSession {
    * tick, writing its settled audio and headers (a flowing stream writes its own batches and
    * patches its headers as it writes, spread over time rather than all on this tick).
    */
-  tick(now = Date.now()): void {
+  tick(now = performance.now()): void {
     if (this.state === 'finishing' || this.state === 'finished') return;
-    const { idleTimeoutMs, maxDurationMs } = this.ctx.config;
+    const { idleTimeoutMs, maxDurationMs, startTimeoutMs } = this.ctx.config;
+    const sinceUpgrade = now - this.openedAtMs;
+    if (this.state === 'awaiting-start') {
+      // Providers send start at once; a socket that has not is not a call, whatever else it sends.
+      if (sinceUpgrade >= startTimeoutMs) {
+        this.reject({ code: 'CALLTAPE_ERR_START_TIMEOUT', detail: `no start within ${startTimeoutMs} ms of the upgrade` });
+        this.abort('CALLTAPE_ERR_START_TIMEOUT');
+      }
+      return;
+    }
+    if (!this.timeline) return;
+    // Only audio keeps a stream alive: providers stream it without pause for the whole call.
     // Paused reading (the files are behind) keeps frames waiting in the socket: the quiet is
     // ours, not the provider's, so it never ends the stream as idle.
-    if (this.framesSeen !== this.framesAtLastTick || this.readPaused) {
-      this.framesAtLastTick = this.framesSeen;
+    const audioFrames = this.counters[0].received + this.counters[1].received;
+    if (audioFrames !== this.audioFramesAtLastTick || this.readPaused) {
+      this.audioFramesAtLastTick = audioFrames;
       this.idleSinceMs = now;
     } else if (now - this.idleSinceMs >= idleTimeoutMs) {
       this.end('idle', 'CALLTAPE_ERR_IDLE_TIMEOUT');
       return;
     }
-    if (this.state !== 'recording' || !this.timeline) return;
-    if (now - this.openedAtMs >= maxDurationMs || this.samplesToMs(this.timeline.lengthSamples) >= maxDurationMs) {
+    if (sinceUpgrade >= maxDurationMs || this.timeline.lengthSamples >= this.maxDurationSamples) {
       this.end('max-duration', 'CALLTAPE_ERR_MAX_DURATION');
       return;
     }
+    this.refreshSampleLimit(sinceUpgrade);
     this.arrival?.settle(performance.now());
     this.tee?.release(this.clockHead);
     // Quiet = no new audio since the last tick (frames of other kinds do not write audio).
@@ -402,18 +469,30 @@ export class StreamSession {
     this.writers.stereo?.patchHeader();
   }
 
-  /** A limit ended the stream: finish the recording, then tell the provider why. */
-  private end(reason: EndReason, code: 'CALLTAPE_ERR_IDLE_TIMEOUT' | 'CALLTAPE_ERR_MAX_DURATION'): void {
-    this.log.warn({ code }, ERRORS[code].message);
-    this.closeInfo = { code: ERRORS[code].wsCloseCode, reason: code };
-    void this.finish(reason).then(() => this.hooks.close?.(ERRORS[code].wsCloseCode, code));
+  private refreshSampleLimit(sinceUpgradeMs: number): void {
+    const allowed = Math.floor((sinceUpgradeMs + this.ctx.config.realtimeAllowanceMs) * this.samplesPerMs);
+    this.sampleLimit = Math.min(allowed, this.maxDurationSamples);
   }
 
-  /** Ends the recording (idempotent): writes the rest, final headers and meta.json. */
+  /** A limit ended the stream: finish the recording, then tell the provider why. */
+  private end(reason: EndReason, code: 'CALLTAPE_ERR_IDLE_TIMEOUT' | 'CALLTAPE_ERR_MAX_DURATION'): void {
+    if (this.finishing) return;
+    this.log.warn({ code }, ERRORS[code].message);
+    this.closeInfo = { code: ERRORS[code].wsCloseCode, reason: code };
+    void this.finish(reason);
+  }
+
+  /**
+   * Ends the recording (idempotent): writes the rest, final headers and meta.json, then
+   * closes the socket, whatever ended it: no finished stream keeps a socket (and a slot).
+   */
   finish(reason: EndReason): Promise<RecordingMeta | undefined> {
     this.finishing ??= this.doFinish(reason).then((meta) => {
-      // Draining: the files are complete, so the provider may go (1001 = going away).
-      if (reason === 'shutdown') this.hooks.close?.(WS_CLOSE.goingAway, 'CALLTAPE_ERR_SHUTTING_DOWN');
+      if (!this.transportClosed) {
+        const [code, why] = closeFor(reason, this.closeInfo);
+        this.hooks.close?.(code, why);
+      }
+      this.releaseWhenDone();
       return meta;
     });
     return this.finishing;
@@ -458,15 +537,16 @@ export class StreamSession {
       return;
     }
     const { config } = this.ctx;
-    if (config.streamTokenSecret) {
-      if (!isValidStreamToken(config.streamTokenSecret, event.callId, event.params[STREAM_TOKEN_PARAM])) {
-        this.reject({ code: 'CALLTAPE_ERR_BAD_STREAM_TOKEN', detail: `start for ${event.callId}` });
-        this.hooks.close?.(WS_CLOSE.policyViolation, 'CALLTAPE_ERR_BAD_STREAM_TOKEN');
-        return;
-      }
-      // The token is a credential: it is checked, not stored with the recording.
-      const { [STREAM_TOKEN_PARAM]: _token, ...params } = event.params;
-      event = { ...event, params };
+    const verdict = verifyStart({ ...this.ctx.credentials, streamTokenSecret: config.streamTokenSecret }, event.provider ?? this.provider, event);
+    if (verdict.refused) {
+      this.reject(verdict.refused);
+      this.abort(verdict.refused.code);
+      return;
+    }
+    event = verdict.start;
+    if (verdict.authenticated && !this.authenticatedSender) {
+      this.authenticatedSender = true;
+      this.ctx.authenticated(this);
     }
     const startedAt = new Date();
     let dir: string;
@@ -474,7 +554,7 @@ export class StreamSession {
       dir = recordingDir(config.dataDir, startedAt, event.streamId);
     } catch (err) {
       this.reject({ code: 'CALLTAPE_ERR_INVALID_ID', detail: err instanceof Error ? err.message : String(err) });
-      this.hooks.close?.(WS_CLOSE.policyViolation, 'CALLTAPE_ERR_INVALID_ID');
+      this.abort('CALLTAPE_ERR_INVALID_ID');
       return;
     }
     if (event.provider) this.provider = event.provider;
@@ -485,6 +565,9 @@ export class StreamSession {
     this.log = this.log.child({ callSid: event.callId, streamSid: event.streamId, ...(event.provider ? { provider: event.provider } : {}) });
     this.state = 'recording';
     this.setUpDecoding(event);
+    this.maxDurationSamples = Math.floor(config.maxDurationMs * this.samplesPerMs);
+    this.maxGapSamples = Math.round((config.maxGapMs * this.sampleRate) / 1000);
+    this.refreshSampleLimit(performance.now() - this.openedAtMs);
     for (const track of event.tracks) this.declared[TRACK_INDEX[track]] = true;
     if (this.options.tee && !this.declared[1]) {
       if (this.frameDecoders.some(Boolean)) {
@@ -821,7 +904,10 @@ export class StreamSession {
       }
       if (behavior === 'silence') decode = this.fileFormat === 'mulaw' || this.expandCodes ? writeMulawSilence : writePcmSilence;
     }
-    const outcome = timeline.place(track, startSample - this.skipOffset, src, 0, count, bytesPerSample, decode);
+    const outStart = startSample - this.skipOffset;
+    const placed = outStart + count > this.sampleLimit ? this.admit(track, outStart, count) : count;
+    if (placed === 0) return;
+    const outcome = timeline.place(track, outStart, src, 0, placed, bytesPerSample, decode);
     switch (outcome) {
       case PlaceOutcome.Placed:
         counters.placed++;
@@ -848,6 +934,32 @@ export class StreamSession {
     }
     // Bot audio plays along the caller's clock: what is due by now goes in after each frame.
     if (track === 0 && this.tee) this.tee.release(this.clockHead);
+  }
+
+  /**
+   * How much of a frame that reaches past the stream's sample limit may be placed (off the
+   * per-frame path: only frames at the edge get here, and the limit is refreshed once more).
+   * Past max duration the recording keeps exactly maxDurationMs and ends; ahead of real time
+   * the frame is refused. Returns 0 for a frame that is dropped.
+   */
+  private admit(track: 0 | 1, outStart: number, count: number): number {
+    this.refreshSampleLimit(performance.now() - this.openedAtMs);
+    if (outStart + count <= this.sampleLimit) return count;
+    // A jump past maxGapMs is the timeline's to refuse (CALLTAPE_ERR_TIMESTAMP_JUMP).
+    if (outStart - this.timeline!.lengthSamples > this.maxGapSamples) return count;
+    const atMaxDuration = this.sampleLimit === this.maxDurationSamples;
+    // Cut at the limit; the next tick (or frame) ends the call.
+    if (atMaxDuration && outStart < this.maxDurationSamples) return this.maxDurationSamples - outStart;
+    this.counters[track].dropped++;
+    if (atMaxDuration) {
+      this.end('max-duration', 'CALLTAPE_ERR_MAX_DURATION');
+      return 0;
+    }
+    this.reject({
+      code: 'CALLTAPE_ERR_AHEAD_OF_REAL_TIME',
+      detail: `${TRACK_NAMES[track]} would end at ${this.samplesToMs(outStart + count)} ms, ${this.ctx.config.realtimeAllowanceMs} ms past the time since the stream opened`,
+    });
+    return 0;
   }
 
   private stamp(): { atMs: number; receivedAt: string } {
@@ -880,8 +992,8 @@ export class StreamSession {
     this.failure = { code, message: `${writer ? path.basename(writer.path) : 'recording directory'}: ${err.message}` };
     this.ctx.countRejection(code);
     this.log.error({ err, code }, 'recording failed; closing the stream');
+    this.abort(code);
     void this.finish('failed');
-    this.hooks.close?.(code === 'CALLTAPE_ERR_STREAM_EXISTS' ? WS_CLOSE.policyViolation : WS_CLOSE.internalError, code);
   }
 
   private async doFinish(reason: EndReason): Promise<RecordingMeta | undefined> {
@@ -988,6 +1100,16 @@ export class StreamSession {
   private samplesToMs(samples: number): number {
     return Math.round(samples / this.samplesPerMs);
   }
+}
+
+/**
+ * The close code and reason a finished stream's socket is closed with: the one a limit or
+ * failure already chose, else normal for a stop and going-away for a shutdown.
+ */
+function closeFor(reason: EndReason, chosen: { code?: number; reason?: string }): [number, string] {
+  if (reason === 'shutdown') return [WS_CLOSE.goingAway, 'CALLTAPE_ERR_SHUTTING_DOWN'];
+  if (chosen.code !== undefined && reason !== 'stop') return [chosen.code, chosen.reason ?? reason];
+  return [WS_CLOSE.normal, reason];
 }
 
 /** Audio held until the arrival clock places it: wire bytes (or decoded PCM), owned. */

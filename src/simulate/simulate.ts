@@ -11,6 +11,9 @@ import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import { streamToken, STREAM_TOKEN_PARAM } from '../auth/stream-token.js';
+
+/** Tokens simulate mints for its own calls: they only need to outlive the run's start. */
+const STREAM_TOKEN_TTL_MS = 3_600_000;
 import { twilioSignature } from '../providers/twilio/auth.js';
 import { WIRE_PROTOCOLS, type CallFraming, type SimulatedProvider, type SimulatedTrack, type WireProtocol } from './wire.js';
 
@@ -131,7 +134,7 @@ class Call {
     this.callSid = ids.callId;
     this.streamSid = ids.streamId;
     const params: Record<string, string> = { ...sim.opts.customParameters };
-    if (sim.opts.streamTokenSecret) params[STREAM_TOKEN_PARAM] = streamToken(sim.opts.streamTokenSecret, ids.callId);
+    if (sim.opts.streamTokenSecret) params[STREAM_TOKEN_PARAM] = streamToken(sim.opts.streamTokenSecret, sim.provider, ids.callId, STREAM_TOKEN_TTL_MS, sim.provider === 'plivo' ? 'hex' : 'base64url');
     this.framing = sim.wire.call(ids, sim.tracks, params);
     this.result = { callSid: this.callSid, streamSid: this.streamSid, ok: false };
   }

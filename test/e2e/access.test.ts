@@ -167,7 +167,7 @@ describe('loopback-only mode (no CALLTAPE_API_TOKEN)', () => {
   });
 
   it('refuses requests that came through a proxy, whatever the socket says', async () => {
-    for (const headers of [{ 'X-Forwarded-For': '203.0.113.7' }, { Forwarded: 'for=203.0.113.7' }, { 'X-Real-IP': '203.0.113.7' }, { 'X-Forwarded-For': '127.0.0.1' }]) {
+    for (const headers of [{ 'X-Forwarded-For': '203.0.113.7' }, { Forwarded: 'for=203.0.113.7' }, { 'X-Real-IP': '203.0.113.7' }, { 'X-Forwarded-For': '127.0.0.1' }] as Array<Record<string, string>>) {
       const answer = await rawRequest(server.url, 'GET', '/api/recordings', headers);
       expect(answer.status, JSON.stringify(headers)).toBe(403);
       expect(answer.body).toContain('CALLTAPE_ERR_API_LOOPBACK_ONLY');

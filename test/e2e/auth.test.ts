@@ -20,6 +20,7 @@ import { mediaFrames, newTwilioCall, TwilioFrameWriter } from '../helpers/twilio
 import { openSocket, sendAll, whenClosed } from '../helpers/ws-client.js';
 
 const TOKEN = 'twilio-auth-token-123';
+const ANSWER_KEY = 'an-answer-key-of-some-length';
 let server: TestServer | undefined;
 afterEach(async () => {
   await server?.stop();
@@ -105,9 +106,9 @@ describe('Twilio signature on /twiml', () => {
 
 describe('per-call stream token', () => {
   it('issues a token in /twiml and records only starts that carry it (never storing it)', async () => {
-    server = await startTestServer({ streamTokenSecret: 'a-long-enough-stream-secret' });
+    server = await startTestServer({ streamTokenSecret: 'a-long-enough-stream-secret', answerKey: ANSWER_KEY });
     const call = newTwilioCall();
-    const res = await fetch(`${server.url}/twiml`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `CallSid=${call.callSid}` });
+    const res = await fetch(`${server.url}/twiml?key=${ANSWER_KEY}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `CallSid=${call.callSid}` });
     const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (n) => n === 'Parameter' }).parse(await res.text());
     const token = doc.Response.Start.Stream.Parameter.find((p: { name: string }) => p.name === 'token').value as string;
 

@@ -77,7 +77,7 @@ describe('limits', () => {
   });
 
   it('stops reading a stream whose files are behind, never takes that for idle, and loses nothing', async () => {
-    server = await startTestServer({ idleTimeoutMs: 1000, headerIntervalMs: 100 });
+    server = await startTestServer({ idleTimeoutMs: 1000, headerIntervalMs: 100, realtimeAllowanceMs: 60_000 });
     // 24 s of two-track audio is 1.5 MiB for the three 16-bit files: past the 1 MiB backlog
     // at which a stream's socket stops being read while no file operation can complete.
     const seconds = 24;

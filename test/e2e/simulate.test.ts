@@ -49,7 +49,8 @@ describe('calltape simulate', () => {
   });
 
   it('the CLI, in fast mode, signs for a hardened server and prints JSON', async () => {
-    server = await startTestServer({ twilioAuthToken: 'tok-123', streamTokenSecret: 'simulate-stream-secret' });
+    // 30 s calls sent in a moment: a replay faster than real time, so the allowance is raised.
+    server = await startTestServer({ twilioAuthToken: 'tok-123', streamTokenSecret: 'simulate-stream-secret', realtimeAllowanceMs: 60_000 });
     const finished = server.finished(3);
     const child = spawn(
       process.execPath,
@@ -115,7 +116,7 @@ describe('calltape simulate', () => {
   for (const provider of SIMULATED_PROVIDERS.filter((p) => p !== 'twilio')) {
     const twoTracks = WIRE_PROTOCOLS[provider].outbound;
     it(`speaks ${provider}'s protocol: every call recorded exactly under its ids, parameters kept`, async () => {
-      server = await startTestServer({ streamTokenSecret: 'simulate-stream-secret' });
+      server = await startTestServer({ streamTokenSecret: 'simulate-stream-secret', answerKey: 'simulate-answer-key-0123' });
       const finished = server.finished(2);
       const summary = await simulate({
         provider,

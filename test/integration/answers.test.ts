@@ -5,7 +5,7 @@
  */
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { streamToken } from '../../src/auth/stream-token.js';
+import { checkStreamToken, streamToken } from '../../src/auth/stream-token.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { openSocket, sendAll, whenClosed } from '../helpers/ws-client.js';
 
@@ -71,14 +71,18 @@ describe('/answer/<provider>', () => {
   });
 
   it('issues stream tokens only with the answer key, keyed on the call id', async () => {
-    expect((await get(hardened, '/answer/bandwidth?callId=c-9')).status).toBe(403);
+    expect((await get(hardened, '/answer/bandwidth?callId=c-9')).status).toBe(401);
     expect((await get(hardened, '/answer/bandwidth?callId=c-9&key=wrong-key-wrong-key')).status).toBe(403);
     const res = await get(hardened, `/answer/bandwidth?callId=c-9&key=${KEY}`);
     const doc = xml.parse(await res.text());
-    expect(doc.Response.StartStream.StreamParam).toMatchObject({ name: 'token', value: streamToken(SECRET, 'c-9') });
+    expect(doc.Response.StartStream.StreamParam).toMatchObject({ name: 'token' });
+    const token = doc.Response.StartStream.StreamParam.value as string;
+    expect(checkStreamToken(SECRET, 'bandwidth', 'c-9', token)).toBe('valid');
+    // Bound to the provider it was issued for: a Bandwidth token does not start a Plivo stream.
+    expect(checkStreamToken(SECRET, 'plivo', 'c-9', token)).toBe('invalid');
     const plivo = xml.parse(await (await get(hardened, `/answer/plivo?CallUUID=u-1&key=${KEY}`)).text());
-    expect(plivo.Response.Stream.extraHeaders).toBe(`token=${streamToken(SECRET, 'u-1', 'hex')}`);
     expect(plivo.Response.Stream.extraHeaders).toMatch(/^token=[A-Za-z0-9]+$/);
+    expect(checkStreamToken(SECRET, 'plivo', 'u-1', (plivo.Response.Stream.extraHeaders as string).slice(6))).toBe('valid');
   });
 
   it('a Plivo stream carrying the issued token in extra_headers records; one without is closed 1008', async () => {
@@ -88,14 +92,14 @@ describe('/answer/<provider>', () => {
     const finished = hardened.finished(1);
     const good = await openSocket(hardened.wsUrl('plivo'));
     const goodClosed = whenClosed(good);
-    await sendAll(good, [start('u-1', `token=${streamToken(SECRET, 'u-1', 'hex')}`), media]);
+    await sendAll(good, [start('u-1', `token=${streamToken(SECRET, 'plivo', 'u-1', 60_000, 'hex')}`), media]);
     good.close(1000);
     await goodClosed;
     const [meta] = await finished;
     expect(meta).toMatchObject({ status: 'complete', callSid: 'u-1', customParameters: {} });
     const bad = await openSocket(hardened.wsUrl('plivo'));
     const badClosed = whenClosed(bad);
-    await sendAll(bad, [start('u-2', `token=${streamToken(SECRET, 'u-1', 'hex')}`)]);
+    await sendAll(bad, [start('u-2', `token=${streamToken(SECRET, 'plivo', 'u-1', 60_000, 'hex')}`)]);
     expect(await badClosed).toMatchObject({ code: 1008, reason: 'CALLTAPE_ERR_BAD_STREAM_TOKEN' });
   });
 });

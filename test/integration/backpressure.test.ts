@@ -15,7 +15,7 @@ import { interleave, mediaFrames, newTwilioCall, TwilioFrameWriter } from '../he
 describe('write backlog', () => {
   it('pauses reading while more than a megabyte waits for the disk, resumes as it drains, and loses nothing', async () => {
     const dataDir = tempDataDir();
-    const recorder = createRecorder({ dataDir, logLevel: 'silent' });
+    const recorder = createRecorder({ dataDir, logLevel: 'silent', realtimeAllowanceMs: 60_000 }); // 40 s sent at once
     const calls = { pause: 0, resume: 0 };
     const stream = recorder.openStream('twilio', { pause: () => calls.pause++, resume: () => calls.resume++ });
     const call = newTwilioCall();

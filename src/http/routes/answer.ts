@@ -9,12 +9,12 @@
  * ?key=<CALLTAPE_ANSWER_KEY>.
  */
 import type { FastifyInstance } from 'fastify';
-import { constantTimeEqual } from '../../auth/constant-time.js';
 import { STREAM_TOKEN_PARAM, streamToken } from '../../auth/stream-token.js';
 import { paramsFromQuery } from './query-params.js';
 import type { Config } from '../../config.js';
 import { CalltapeError } from '../../errors.js';
 import { ANSWERS, CALL_ID_FIELDS, CALL_ID_PARAM, CARRIES_PARAMS, type AnswerProvider } from '../../providers/answers.js';
+import { checkTokenRequest } from '../auth.js';
 import { publicStreamBase } from '../public-url.js';
 
 const MAX_PARAMS = 12;
@@ -45,11 +45,10 @@ export function answerRoutes(app: FastifyInstance, config: Config): void {
         const callIdParam = CALL_ID_PARAM[provider];
         if (callIdParam && callId) params.push([callIdParam, callId]);
         if (config.streamTokenSecret) {
-          if (!config.answerKey) throw new CalltapeError('CALLTAPE_ERR_FORBIDDEN', 'set CALLTAPE_ANSWER_KEY to issue stream tokens from /answer');
-          if (typeof query.key !== 'string' || !constantTimeEqual(query.key, config.answerKey)) throw new CalltapeError('CALLTAPE_ERR_FORBIDDEN', 'answer key missing or wrong');
+          checkTokenRequest(config, request, false);
           if (!callId) throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `${CALL_ID_FIELDS[provider].join(' or ')} is needed to issue the stream token`);
           // Plivo's extraHeaders allow letters and digits only: hex there.
-          params.push([STREAM_TOKEN_PARAM, streamToken(config.streamTokenSecret, callId, provider === 'plivo' ? 'hex' : 'base64url')]);
+          params.push([STREAM_TOKEN_PARAM, streamToken(config.streamTokenSecret, provider, callId, config.streamTokenTtlMs, provider === 'plivo' ? 'hex' : 'base64url')]);
         }
         if (params.length > MAX_PARAMS) throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `at most ${MAX_PARAMS} parameters`);
         const base = publicStreamBase(config.publicUrl, request.headers);

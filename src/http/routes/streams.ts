@@ -2,57 +2,84 @@
  * WebSocket endpoints /streams/<provider> (and /streams/auto): one recorder stream per socket. The handler only
  * wires socket events to the stream; everything about the protocol happens behind it.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Recorder } from '../../recording/recorder.js';
-import { PROVIDER_NAMES } from '../../providers/registry.js';
-import type { Config } from '../../config.js';
-import { CalltapeError, ERRORS, type ErrorCode } from '../../errors.js';
-import { checkStreamUpgrade, unverifiedProviders } from '../auth.js';
+import { isProviderName, PROVIDER_NAMES, type ProviderName } from '../../providers/registry.js';
+import { ConfigError, type Config } from '../../config.js';
+import { ERRORS, type ErrorCode } from '../../errors.js';
+import { hasUpgradeCredential, upgradeProof, type UpgradeProof } from '../auth.js';
+
+/** The upgrade's proof, kept between the check before the upgrade and the socket handler. */
+const proofs = new WeakMap<FastifyRequest, UpgradeProof>();
+
+/** The stream routes served: CALLTAPE_STREAM_ROUTES, or every provider's. */
+export function servedStreamRoutes(config: Config): ProviderName[] {
+  if (config.streamRoutes === undefined) return [...PROVIDER_NAMES];
+  const named = config.streamRoutes.split(',').map((name) => name.trim());
+  const unknown = named.filter((name) => !isProviderName(name));
+  if (unknown.length > 0) throw new ConfigError(`CALLTAPE_STREAM_ROUTES: ${unknown.join(', ')} is not a provider (known: ${PROVIDER_NAMES.join(', ')})`);
+  return PROVIDER_NAMES.filter((name) => named.includes(name));
+}
+
+/**
+ * Served routes on which a stream needs no credential at all: no upgrade credential for the
+ * provider and no stream token secret (auto: any provider without one). Said at start-up.
+ */
+export function unauthenticatedStreamRoutes(config: Config): ProviderName[] {
+  if (config.streamTokenSecret) return [];
+  // auto detects any provider, so it is open while any provider has no credential.
+  const uncredentialed = PROVIDER_NAMES.filter((p) => p !== 'auto' && !hasUpgradeCredential(config, p));
+  return servedStreamRoutes(config).filter((p) => (p === 'auto' ? uncredentialed.length > 0 : uncredentialed.includes(p)));
+}
 
 export function streamRoutes(app: FastifyInstance, recorder: Recorder, config: Config): void {
-  for (const provider of PROVIDER_NAMES) {
+  for (const provider of servedStreamRoutes(config)) {
     app.get(
       `/streams/${provider}`,
       {
         websocket: true,
         config: { access: 'provider' },
-        // Refuse before the upgrade while draining: the provider sees a plain 503.
+        // Refuse before the upgrade: the provider sees a plain 401/403/503, and nothing opens.
         preValidation: async (request, reply) => {
-          let refusal: ErrorCode | undefined = recorder.isShuttingDown
-            ? 'CALLTAPE_ERR_SHUTTING_DOWN'
-            : recorder.activeCount >= recorder.config.maxStreams
-              ? 'CALLTAPE_ERR_TOO_MANY_STREAMS'
-              : undefined;
-          let detail: string = refusal ? ERRORS[refusal].message : '';
-          if (!refusal) {
-            try {
-              checkStreamUpgrade(config, provider, request);
-            } catch (err) {
-              if (!(err instanceof CalltapeError)) throw err;
-              refusal = err.code;
-              detail = err.message;
-            }
+          let refusal: ErrorCode | undefined;
+          let detail = '';
+          if (recorder.isShuttingDown) refusal = 'CALLTAPE_ERR_SHUTTING_DOWN';
+          const proof = upgradeProof(config, request);
+          const failed = provider === 'auto' ? undefined : proof.failures.get(provider);
+          if (!refusal && failed) {
+            refusal = failed.code;
+            detail = failed.message;
           }
+          refusal ??= recorder.refusalFor(isAuthenticated(provider, proof));
           if (refusal) {
+            detail ||= ERRORS[refusal].message;
             recorder.countRejection(refusal);
             request.log.warn({ code: refusal, provider }, detail);
             if (ERRORS[refusal].httpStatus === 503) reply.header('Retry-After', '1');
             await reply.code(ERRORS[refusal].httpStatus).send({ error: { code: refusal, message: detail } });
+            return;
           }
+          proofs.set(request, proof);
         },
       },
       (socket, request) => {
+        const proof = proofs.get(request) ?? upgradeProof(config, request);
+        proofs.delete(request);
+        // The socket no longer answers HTTP: the server's idle deadline is replaced by the
+        // stream's own limits (start deadline, idle audio, max duration).
+        request.raw.socket.setTimeout(0);
         const url = new URL(request.url, 'http://calltape.invalid');
         const stream = recorder.openStream(
           provider,
           { close: (code, reason) => socket.close(code, reason), pause: () => socket.pause(), resume: () => socket.resume() },
           {
+            authenticated: isAuthenticated(provider, proof),
             connection: {
               subprotocol: socket.protocol || undefined,
               query: url.searchParams,
               headers: request.headers,
-              // auto checks, once it knows the provider, what /streams/<provider> checks here.
-              ...(provider === 'auto' ? { unverified: unverifiedProviders(config, request) } : {}),
+              verified: proof.verified,
+              unverified: proof.unverified,
             },
           },
         );
@@ -64,4 +91,9 @@ export function streamRoutes(app: FastifyInstance, recorder: Recorder, config: C
       },
     );
   }
+}
+
+/** The route's own credential was carried (auto: any configured provider's). */
+function isAuthenticated(provider: string, proof: UpgradeProof): boolean {
+  return provider === 'auto' ? proof.verified.size > 0 : proof.verified.has(provider);
 }

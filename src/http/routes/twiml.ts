@@ -12,7 +12,7 @@ import { CalltapeError } from '../../errors.js';
 import { isUuid } from '../../providers/twilio/ids.js';
 import { buildTwiml, type TwimlMode } from '../../providers/twilio/answer.js';
 import { STREAM_TOKEN_PARAM, streamToken } from '../../auth/stream-token.js';
-import { checkTwilioWebhook } from '../auth.js';
+import { checkTokenRequest, checkTwilioWebhook } from '../auth.js';
 import { paramsFromQuery } from './query-params.js';
 import { publicStreamBase } from '../public-url.js';
 
@@ -44,10 +44,11 @@ export function twimlRoutes(app: FastifyInstance, config: Config): void {
       // Twilio: name plus value must stay under 500 characters.
       const params = paramsFromQuery(query, (name, value) => (name.length + value.length >= 500 ? 'is too long (name plus value: under 500)' : undefined));
       if (config.streamTokenSecret) {
+        checkTokenRequest(config, request, config.twilioAuthToken !== undefined);
         if (typeof callSid !== 'string' || callSid.length === 0) {
           throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', 'CallSid is needed to issue the stream token');
         }
-        params.push([STREAM_TOKEN_PARAM, streamToken(config.streamTokenSecret, callSid)]);
+        params.push([STREAM_TOKEN_PARAM, streamToken(config.streamTokenSecret, provider, callSid, config.streamTokenTtlMs)]);
       }
       if (params.length > MAX_PARAMS) throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `at most ${MAX_PARAMS} parameters`);
       const base = publicStreamBase(config.publicUrl, request.headers);

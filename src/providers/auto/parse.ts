@@ -50,10 +50,6 @@ export function createAutoParser(connection: ConnectionInfo, createParser: (prov
   const held: Held[] = [];
 
   function decide(name: string): ParseOutput {
-    if (connection.unverified?.has(name)) {
-      held.length = 0;
-      return rejection('CALLTAPE_ERR_UNVERIFIED_PROVIDER', `${name} frames on an upgrade without valid ${name} credentials (use /streams/${name})`);
-    }
     provider = name;
     delegate = createParser(name, connection);
     const results: ParseResult[] = [];
