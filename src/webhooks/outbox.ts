@@ -29,7 +29,10 @@ export interface OutboxOptions {
   readonly timeoutMs: number;
   readonly pollMs: number;
   /** Deliveries claimed (and sent concurrently) per round. */
-  readonly batchSize?: number;
+  /** Deliveries in flight at once, all receivers together (default 32). */
+  readonly maxInFlight?: number;
+  /** Deliveries in flight at once to one URL (default 4): a slow receiver holds only these. */
+  readonly maxInFlightPerUrl?: number;
 }
 
 export interface OutboxEvents {
@@ -46,13 +49,29 @@ export interface OutboxStats {
 
 const USER_AGENT = 'calltape-webhooks/1';
 
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+/** Retry-After as seconds or an HTTP date, in ms from now (0 when absent or unreadable). */
+export function parseRetryAfter(value: string | null, nowMs: number): number {
+  if (!value) return 0;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Math.min(Number(trimmed), 1e9) * 1000;
+  const at = Date.parse(trimmed);
+  return Number.isFinite(at) ? Math.max(0, at - nowMs) : 0;
+}
+
 function isRetryable(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
 }
 
 export class WebhookOutbox extends EventEmitter<OutboxEvents> {
   private readonly opts: OutboxOptions;
-  private readonly batchSize: number;
+  private readonly maxInFlight: number;
+  private readonly maxPerUrl: number;
+  /** Deliveries under way, and how many of them go to each URL. */
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly perUrl = new Map<string, number>();
+  private expiredAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
@@ -62,7 +81,8 @@ export class WebhookOutbox extends EventEmitter<OutboxEvents> {
   constructor(opts: OutboxOptions) {
     super();
     this.opts = opts;
-    this.batchSize = opts.batchSize ?? 10;
+    this.maxInFlight = opts.maxInFlight ?? 32;
+    this.maxPerUrl = opts.maxInFlightPerUrl ?? 4;
   }
 
   stats(): OutboxStats {
@@ -129,6 +149,7 @@ export class WebhookOutbox extends EventEmitter<OutboxEvents> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     await this.running;
+    await Promise.allSettled([...this.inFlight]);
   }
 
   /** Delivers everything due right now (used at shutdown), within `timeoutMs`. */
@@ -136,29 +157,93 @@ export class WebhookOutbox extends EventEmitter<OutboxEvents> {
     const deadline = Date.now() + timeoutMs;
     await this.running;
     while (Date.now() < deadline) {
-      const claimed = await this.deliverBatch();
-      if (claimed === 0) return;
+      const started = await this.startDue();
+      if (started === 0 && this.inFlight.size === 0) return;
+      await Promise.race([Promise.race([...this.inFlight]), sleep(Math.max(1, Math.min(100, deadline - Date.now())))]);
     }
   }
 
   private async round(): Promise<void> {
     try {
-      while (!this.stopped && (await this.deliverBatch()) === this.batchSize) {
-        // A full batch: there may be more due.
+      // Expiry is a sweep over the table: once per poll interval, not after every delivery.
+      if (Date.now() - this.expiredAt >= this.opts.pollMs) {
+        this.expiredAt = Date.now();
+        await this.expire();
       }
+      await this.startDue();
     } catch (err) {
       this.opts.logger.error({ err }, 'webhook outbox: claiming deliveries failed');
     }
   }
 
-  /** Claims up to batchSize due rows and delivers them; returns how many it claimed. */
-  private async deliverBatch(): Promise<number> {
-    const claimed = await this.claim();
-    await Promise.all(claimed.map((delivery) => this.deliver(delivery)));
-    return claimed.length;
+  /**
+   * Claims as many due rows as there are free places and starts each delivery on its own:
+   * none waits for another, and URLs that already have maxInFlightPerUrl deliveries under way
+   * are not claimed from, so one slow receiver holds only its own places. A finished delivery
+   * looks for more. Returns how many it started.
+   */
+  private async startDue(): Promise<number> {
+    let started = 0;
+    for (;;) {
+      const free = this.maxInFlight - this.inFlight.size;
+      if (free <= 0) break;
+      const saturated = [...this.perUrl].filter(([, n]) => n >= this.maxPerUrl).map(([url]) => url);
+      // At most one URL's share per claim, so a batch cannot overfill one URL by much; rows
+      // that would still go past its share are given back unattempted.
+      const wanted = Math.min(free, this.maxPerUrl);
+      const claimed = await this.claim(wanted, saturated);
+      const over: Delivery[] = [];
+      for (const delivery of claimed) {
+        if ((this.perUrl.get(delivery.url) ?? 0) >= this.maxPerUrl) over.push(delivery);
+        else this.launch(delivery);
+      }
+      if (over.length > 0) await this.release(over);
+      started += claimed.length - over.length;
+      if (claimed.length < wanted) break;
+    }
+    return started;
   }
 
-  private async claim(): Promise<Delivery[]> {
+  private launch(delivery: Delivery): void {
+    this.perUrl.set(delivery.url, (this.perUrl.get(delivery.url) ?? 0) + 1);
+    const work = this.deliver(delivery)
+      .catch((err: unknown) => this.opts.logger.error({ err, delivery: delivery.id }, 'webhook outbox: recording a delivery failed'))
+      .finally(() => {
+        this.inFlight.delete(work);
+        const left = (this.perUrl.get(delivery.url) ?? 1) - 1;
+        if (left > 0) this.perUrl.set(delivery.url, left);
+        else this.perUrl.delete(delivery.url);
+        this.nudge();
+      });
+    this.inFlight.add(work);
+  }
+
+  private async release(deliveries: Delivery[]): Promise<void> {
+    await this.opts.db
+      .updateTable('webhook_deliveries')
+      .set((eb) => ({ locked_until: null, attempts: eb('attempts', '-', 1) }))
+      .where('id', 'in', deliveries.map((d) => d.id))
+      .execute();
+  }
+
+  /** Deliveries whose max age ran out while pending (the process was down, say) fail now. */
+  private async expire(): Promise<void> {
+    const cutoff = Date.now() - this.opts.maxAgeMs;
+    const expired = await this.opts.db
+      .updateTable('webhook_deliveries')
+      .set({ status: 'failed', locked_until: null, last_error: 'max age reached before a successful attempt' })
+      .where('status', '=', 'pending')
+      .where('created_at', '<', cutoff)
+      .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', Date.now())]))
+      .returning(['id', 'url'])
+      .execute();
+    for (const row of expired) {
+      this.counts.failed++;
+      this.opts.logger.error({ delivery: row.id, url: row.url }, 'webhook delivery failed for good: max age reached');
+    }
+  }
+
+  private async claim(limit: number, skipUrls: string[]): Promise<Delivery[]> {
     const { db, dialect, timeoutMs } = this.opts;
     const now = Date.now();
     return db
@@ -171,8 +256,9 @@ export class WebhookOutbox extends EventEmitter<OutboxEvents> {
           .where('status', '=', 'pending')
           .where('next_attempt_at', '<=', now)
           .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', now)]))
+          .$if(skipUrls.length > 0, (q) => q.where('url', 'not in', skipUrls))
           .orderBy('next_attempt_at')
-          .limit(this.batchSize)
+          .limit(limit)
           .$if(dialect === 'postgres', (q) => q.forUpdate().skipLocked()),
       )
       .returningAll()
@@ -201,8 +287,7 @@ export class WebhookOutbox extends EventEmitter<OutboxEvents> {
         signal: AbortSignal.timeout(this.opts.timeoutMs),
       });
       status = res.status;
-      const retryAfter = Number(res.headers.get('retry-after'));
-      if (Number.isFinite(retryAfter) && retryAfter > 0) retryAfterMs = retryAfter * 1000;
+      retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), Date.now());
       await res.body?.cancel();
       if (status >= 200 && status < 300) {
         await this.markDelivered(delivery, status);
@@ -214,13 +299,17 @@ export class WebhookOutbox extends EventEmitter<OutboxEvents> {
     }
     const retryable = status === undefined || isRetryable(status);
     const now = Date.now();
-    if (!retryable || now - Number(delivery.created_at) >= this.opts.maxAgeMs) {
-      await this.markFailed(delivery, status, retryable ? `gave up after ${delivery.attempts} attempts: ${problem}` : problem!);
-      return;
-    }
+    const expiresAt = Number(delivery.created_at) + this.opts.maxAgeMs;
     const exponential = Math.min(this.opts.retryMaxMs, this.opts.retryBaseMs * 2 ** Math.min(30, Number(delivery.attempts) - 1));
     // Equal jitter: at least half the backoff, so retries spread out but never bunch at zero.
     const delay = Math.max(exponential / 2 + Math.random() * (exponential / 2), retryAfterMs);
+    // A receiver's Retry-After never keeps a delivery past its max age: one that would be due
+    // only after that fails now, with the reason.
+    if (!retryable || now + delay > expiresAt) {
+      const why = !retryable ? problem! : `gave up after ${delivery.attempts} attempts (max age would pass before the next): ${problem}`;
+      await this.markFailed(delivery, status, why);
+      return;
+    }
     await this.opts.db
       .updateTable('webhook_deliveries')
       .set({ next_attempt_at: Math.round(now + delay), locked_until: null, last_status: status ?? null, last_error: problem ?? null })

@@ -142,3 +142,68 @@ describe('two calltape processes on one PostgreSQL', () => {
     }
   });
 });
+
+describe('webhook outbox under hostile receivers', () => {
+  const outboxFor = (catalog: Awaited<ReturnType<typeof openCatalogDb>>, maxAgeMs = 60_000) =>
+    new WebhookOutbox({ db: catalog.db, dialect: catalog.dialect, logger: pino({ level: 'silent' }), secret: SECRET, retryBaseMs: 20, retryMaxMs: 100, maxAgeMs, timeoutMs: 10_000, pollMs: 50 });
+
+  it('a slow receiver does not hold back deliveries to others', async () => {
+    const slow = await startReceiver({ delayMs: 4000 });
+    const fast = await startReceiver();
+    const catalog = await openCatalogDb({ dataDir: tempDataDir() });
+    const outbox = outboxFor(catalog);
+    try {
+      for (let i = 0; i < 20; i++) await outbox.enqueue(catalog.db, { recordingId: `slow-${i}`, event: 'recording.complete', url: slow.url, body: '{}' });
+      for (let i = 0; i < 20; i++) await outbox.enqueue(catalog.db, { recordingId: `fast-${i}`, event: 'recording.complete', url: fast.url, body: '{}' });
+      const startedAt = performance.now();
+      outbox.start();
+      await waitFor(() => fast.received.length === 20, 3000, 'the fast receiver to get all 20 while the slow one holds its answers');
+      expect(performance.now() - startedAt).toBeLessThan(3000);
+      // The slow receiver holds at most its own share of places at once.
+      expect(slow.received.length).toBeLessThanOrEqual(4);
+    } finally {
+      await outbox.stop();
+      await catalog.close();
+      await slow.close();
+      await fast.close();
+    }
+  });
+
+  it("a Retry-After past the delivery's max age fails it now, with the reason, instead of scheduling it years out", async () => {
+    const receiver = await startReceiver({ answers: [503], retryAfter: '99999999' });
+    const catalog = await openCatalogDb({ dataDir: tempDataDir() });
+    const outbox = outboxFor(catalog, 5000);
+    try {
+      await outbox.enqueue(catalog.db, { recordingId: 'r-1', event: 'recording.complete', url: receiver.url, body: '{}' });
+      outbox.start();
+      await waitFor(() => outbox.stats().failed === 1, 3000, 'the delivery to fail');
+      const [row] = await catalog.db.selectFrom('webhook_deliveries').selectAll().execute();
+      expect(row).toMatchObject({ status: 'failed', attempts: 1, last_status: 503 });
+      expect(row!.last_error).toContain('max age');
+    } finally {
+      await outbox.stop();
+      await catalog.close();
+      await receiver.close();
+    }
+  });
+
+  it('a delivery whose max age ran out while nothing sent it fails at the next poll', async () => {
+    const receiver = await startReceiver();
+    const catalog = await openCatalogDb({ dataDir: tempDataDir() });
+    const outbox = outboxFor(catalog, 1000);
+    try {
+      await outbox.enqueue(catalog.db, { recordingId: 'r-old', event: 'recording.complete', url: receiver.url, body: '{}' });
+      // Pending, not due until long after its age ran out (as a Retry-After left it before this fix).
+      await catalog.db.updateTable('webhook_deliveries').set({ created_at: Date.now() - 5000, next_attempt_at: Date.now() + 1e11 }).execute();
+      outbox.start();
+      await waitFor(() => outbox.stats().failed === 1, 3000, 'the expired delivery to fail');
+      const [row] = await catalog.db.selectFrom('webhook_deliveries').selectAll().execute();
+      expect(row).toMatchObject({ status: 'failed' });
+      expect(receiver.received).toHaveLength(0);
+    } finally {
+      await outbox.stop();
+      await catalog.close();
+      await receiver.close();
+    }
+  });
+});

@@ -15,8 +15,11 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-/** `answers` are used in order, then 200 forever; `delayMs` holds each answer back. */
-export async function startReceiver(opts: { answers?: number[]; port?: number; delayMs?: number } = {}): Promise<Receiver> {
+/**
+ * `answers` are used in order, then 200 forever; `delayMs` holds each answer back;
+ * `retryAfter` is sent with every answer that is not 2xx.
+ */
+export async function startReceiver(opts: { answers?: number[]; port?: number; delayMs?: number; retryAfter?: string } = {}): Promise<Receiver> {
   const answers = [...(opts.answers ?? [])];
   const received: Received[] = [];
   const server = http.createServer((req, res) => {
@@ -25,7 +28,9 @@ export async function startReceiver(opts: { answers?: number[]; port?: number; d
     req.on('end', () => {
       const status = answers.shift() ?? 200;
       received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), answeredWith: status });
-      setTimeout(() => res.writeHead(status, { 'content-type': 'text/plain' }).end(String(status)), opts.delayMs ?? 0);
+      const headers: Record<string, string> = { 'content-type': 'text/plain' };
+      if (opts.retryAfter !== undefined && (status < 200 || status >= 300)) headers['retry-after'] = opts.retryAfter;
+      setTimeout(() => res.writeHead(status, headers).end(String(status)), opts.delayMs ?? 0);
     });
   });
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
