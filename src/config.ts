@@ -182,6 +182,8 @@ export const configSchema = z.object({
    * governed by the stream limits instead.
    */
   httpIdleTimeoutMs: int(1000, 3_600_000).default(60_000),
+  /** Event stream (/api/events): bytes waiting for a client that does not read before it is dropped. */
+  sseMaxBufferedBytes: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
   /** HTTP: the whole request (headers and body) must arrive within this long. */
   httpRequestTimeoutMs: int(1000, 600_000).default(30_000),
 
@@ -248,6 +250,7 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = {
   retentionIntervalMs: 'CALLTAPE_RETENTION_INTERVAL_MS',
   httpIdleTimeoutMs: 'CALLTAPE_HTTP_IDLE_TIMEOUT_MS',
   httpRequestTimeoutMs: 'CALLTAPE_HTTP_REQUEST_TIMEOUT_MS',
+  sseMaxBufferedBytes: 'CALLTAPE_SSE_MAX_BUFFERED_BYTES',
   shutdownTimeoutMs: 'CALLTAPE_SHUTDOWN_TIMEOUT_MS',
 };
 

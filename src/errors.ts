@@ -73,6 +73,7 @@ export const ERRORS = {
   CALLTAPE_ERR_FORBIDDEN: { message: 'credentials not valid for this request', httpStatus: 403 },
   CALLTAPE_ERR_API_LOOPBACK_ONLY: { message: 'no CALLTAPE_API_TOKEN is configured, so the API answers loopback clients only', httpStatus: 403 },
   CALLTAPE_ERR_CROSS_SITE: { message: 'a browser request from another site (or a form body) is not accepted by the API', httpStatus: 403 },
+  CALLTAPE_ERR_SLOW_CLIENT: { message: 'an event stream client was dropped: more than sseMaxBufferedBytes waited for it to read', httpStatus: 408 },
   CALLTAPE_ERR_BAD_STREAM_TOKEN: { message: 'start does not carry a valid per-call token parameter', httpStatus: 403, wsCloseCode: WS_CLOSE.policyViolation },
   CALLTAPE_ERR_NOT_FOUND: { message: 'not found', httpStatus: 404 },
   CALLTAPE_ERR_RECORDING_IN_PROGRESS: { message: 'the recording is still in progress', httpStatus: 409 },

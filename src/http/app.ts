@@ -121,7 +121,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   answerRoutes(app, config);
   if (deps.catalog) {
     recordingRoutes(app, deps.catalog);
-    liveRoutes(app, deps.recorder, deps.catalog);
+    liveRoutes(app, deps.recorder, deps.catalog, config);
   }
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).type(JSON_TYPE).send(errorBody('CALLTAPE_ERR_NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`)),

@@ -10,37 +10,29 @@ import { CalltapeError } from '../../errors.js';
 import type { Recorder } from '../../recording/recorder.js';
 import type { PauseBehavior } from '../../recording/session.js';
 import { recordingJson } from '../../catalog/recording-json.js';
+import type { Config } from '../../config.js';
+import { EventStreamHub } from '../event-stream.js';
 
-/** A comment line every so often keeps proxies from closing an idle event stream. */
-const SSE_HEARTBEAT_MS = 15_000;
-
-export function liveRoutes(app: FastifyInstance, recorder: Recorder, catalog: Catalog): void {
+export function liveRoutes(app: FastifyInstance, recorder: Recorder, catalog: Catalog, config: Config): void {
   app.get('/api/streams/live', { config: { access: 'api' } }, async () => ({ items: recorder.liveStreams().map(({ dir: _dir, ...live }) => live) }));
 
-  app.get('/api/events', { config: { access: 'api', apiTokenInQuery: true } }, (request, reply) => {
+  const events = new EventStreamHub({
+    maxBufferedBytes: config.sseMaxBufferedBytes,
+    // Under the HTTP idle deadline, so a quiet stream is never taken for a stalled one.
+    heartbeatMs: Math.min(15_000, Math.floor(config.httpIdleTimeoutMs / 2)),
+    onSlowClient: () => {
+      recorder.countRejection('CALLTAPE_ERR_SLOW_CLIENT');
+      app.log.warn({ code: 'CALLTAPE_ERR_SLOW_CLIENT', limitBytes: config.sseMaxBufferedBytes }, 'event stream client dropped: it does not read what it is sent');
+    },
+  });
+  catalog.on('recording.started', (recording: Recording) => events.send('started', recording.id, recordingJson(recording)));
+  catalog.on('recording.finished', (recording: Recording) => events.send('finished', recording.id, recordingJson(recording)));
+  // Event streams never end on their own: closing the server ends them (a clean shutdown).
+  app.addHook('preClose', async () => events.closeAll());
+
+  app.get('/api/events', { config: { access: 'api', apiTokenInQuery: true } }, (_request, reply) => {
     reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, {
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-cache, no-transform',
-      Connection: 'keep-alive',
-      'X-Accel-Buffering': 'no',
-    });
-    res.write(': calltape events\n\n');
-    const send = (event: string) => (recording: Recording) => {
-      res.write(`event: ${event}\nid: ${recording.id}\ndata: ${JSON.stringify(recordingJson(recording))}\n\n`);
-    };
-    const onStarted = send('started');
-    const onFinished = send('finished');
-    catalog.on('recording.started', onStarted);
-    catalog.on('recording.finished', onFinished);
-    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), SSE_HEARTBEAT_MS);
-    heartbeat.unref();
-    request.raw.on('close', () => {
-      clearInterval(heartbeat);
-      catalog.off('recording.started', onStarted);
-      catalog.off('recording.finished', onFinished);
-    });
+    events.add(reply.raw);
   });
 
   app.post<{ Params: { streamSid: string }; Body: { behavior?: unknown } | undefined }>('/api/streams/:streamSid/pause', { config: { access: 'api' } }, async (request) => {
