@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Recording } from '../../src/catalog/recordings.js';
 import { SPEECH_IN_ULAW, SPEECH_OUT_ULAW, looped } from '../helpers/fixtures.js';
 import { spawnCalltape } from '../helpers/process.js';
-import { tempDataDir, waitFor } from '../helpers/recordings.js';
+import { tempDataDir } from '../helpers/recordings.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { interleave, mediaFrames, newTwilioCall, TwilioFrameWriter } from '../helpers/twilio-frames.js';
 import { streamSession } from '../helpers/ws-client.js';
