@@ -46,6 +46,7 @@ export const ERRORS = {
     httpStatus: 403,
     wsCloseCode: WS_CLOSE.policyViolation,
   },
+  CALLTAPE_ERR_BAD_FRAME: { message: 'WebSocket frame breaks the protocol (RFC 6455)', httpStatus: 400 },
   CALLTAPE_ERR_BINARY_FRAME: { message: 'binary frame on a text protocol', httpStatus: 400 },
   CALLTAPE_ERR_FRAME_TOO_BIG: { message: 'frame exceeds maxPayload', httpStatus: 413, wsCloseCode: WS_CLOSE.messageTooBig },
   CALLTAPE_ERR_LATE_AUDIO: { message: 'audio for a stretch of the timeline that is already written', httpStatus: 409 },

@@ -114,6 +114,12 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       // the server agrees to it; other clients ask for none.
       handleProtocols: (offered: Set<string>) => [...offered].find((protocol) => KNOWN_SUBPROTOCOLS.has(protocol)) ?? false,
     },
+    // Protocol errors of a stream's socket reach its stream (routes/streams.ts), which counts
+    // and logs them within its per-code cap; only anything else is logged here, as a fault.
+    errorHandler: (error: Error & { code?: string }, socket, request) => {
+      if (!error.code?.startsWith('WS_ERR_')) request.log.error({ err: error }, 'stream socket failed');
+      socket.terminate();
+    },
   });
   healthRoutes(app, config, deps.recorder, deps.catalog, deps.outbox);
   streamRoutes(app, deps.recorder, config);

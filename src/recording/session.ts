@@ -386,8 +386,13 @@ export class StreamSession {
     if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
       this.reject({ code: 'CALLTAPE_ERR_FRAME_TOO_BIG', detail: `limit is ${this.ctx.config.maxPayloadBytes} bytes` });
       this.closeInfo = { code: WS_CLOSE.messageTooBig, reason: 'CALLTAPE_ERR_FRAME_TOO_BIG' };
+    } else if (err.code?.startsWith('WS_ERR_')) {
+      // A frame that breaks the WebSocket protocol (bad UTF-8, reserved bits, bad opcode):
+      // a rejection like any other, logged within the per-code cap and without a stack.
+      this.reject({ code: 'CALLTAPE_ERR_BAD_FRAME', detail: `${err.code}: ${err.message}` });
+      this.closeInfo = { reason: 'CALLTAPE_ERR_BAD_FRAME' };
     } else {
-      this.log.warn({ err }, 'stream transport error');
+      this.log.info({ code: err.code }, `stream transport error: ${err.message}`);
       this.closeInfo = { reason: err.code ?? err.message };
     }
   }

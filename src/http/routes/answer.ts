@@ -19,6 +19,7 @@ import { publicStreamBase } from '../public-url.js';
 
 const MAX_PARAMS = 12;
 const PARAM_NAME = /^[A-Za-z0-9_]{1,64}$/;
+const PLIVO_VALUE = /^[A-Za-z0-9]*$/;
 
 function asRecord(value: unknown): Record<string, unknown> {
   return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
@@ -33,9 +34,13 @@ export function answerRoutes(app: FastifyInstance, config: Config): void {
       handler: async (request, reply) => {
         const query = asRecord(request.query);
         const body = asRecord(request.body);
-        const params = paramsFromQuery(query, (name, value) =>
-          !PARAM_NAME.test(name) || value.length > 256 ? 'must be [A-Za-z0-9_] (64 at most) with a value of 256 characters at most' : undefined,
-        );
+        const params = paramsFromQuery(query, (name, value) => {
+          if (!PARAM_NAME.test(name) || value.length > 256) return 'must be [A-Za-z0-9_] (64 at most) with a value of 256 characters at most';
+          // Plivo's extraHeaders is one `name=value,name=value` string of letters and digits:
+          // a comma, semicolon or equals sign in a value would add parameters of its own.
+          if (provider === 'plivo' && !PLIVO_VALUE.test(value)) return 'has a value Plivo cannot carry in extraHeaders (letters and digits only)';
+          return undefined;
+        });
         if (!CARRIES_PARAMS[provider] && (params.length > 0 || config.streamTokenSecret)) {
           // Said plainly rather than dropped: nothing would arrive, and with a token secret
           // every stream of this provider would be refused.

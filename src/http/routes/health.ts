@@ -3,7 +3,7 @@
  * catalog answers). /metrics: Prometheus text, behind the same access rule as /api.
  */
 import fs from 'node:fs/promises';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import type { Catalog } from '../../catalog/catalog.js';
 import type { Config } from '../../config.js';
@@ -11,25 +11,30 @@ import type { Recorder } from '../../recording/recorder.js';
 import type { WebhookOutbox } from '../../webhooks/outbox.js';
 import { createMetrics } from '../metrics.js';
 
-async function check(probe: () => Promise<unknown>): Promise<string> {
+/**
+ * 'ok', or 'failing': /readyz answers anyone, so what failed is logged for the operator and
+ * the answer names only the check (database and file-system errors carry paths and hosts).
+ */
+async function check(name: string, probe: () => Promise<unknown>, log: FastifyBaseLogger): Promise<string> {
   try {
     await probe();
     return 'ok';
   } catch (err) {
-    return err instanceof Error ? err.message : String(err);
+    log.warn({ err, check: name }, 'readiness check failed');
+    return 'failing';
   }
 }
 
 export function healthRoutes(app: FastifyInstance, config: Config, recorder: Recorder, catalog?: Catalog, outbox?: WebhookOutbox): void {
   app.get('/healthz', { config: { access: 'public' } }, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', { config: { access: 'public' } }, async (_request, reply) => {
+  app.get('/readyz', { config: { access: 'public' } }, async (request, reply) => {
     const checks: Record<string, string> = {
-      dataDir: await check(async () => {
+      dataDir: await check('dataDir', async () => {
         await fs.mkdir(config.dataDir, { recursive: true });
         await fs.access(config.dataDir, fs.constants.W_OK);
-      }),
-      ...(catalog ? { catalog: await check(() => sql`select 1`.execute(catalog.db.db)) } : {}),
+      }, request.log),
+      ...(catalog ? { catalog: await check('catalog', () => sql`select 1`.execute(catalog.db.db), request.log) } : {}),
       ...(recorder.isShuttingDown ? { accepting: 'shutting down' } : {}),
     };
     const ready = Object.values(checks).every((v) => v === 'ok');

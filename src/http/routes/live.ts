@@ -12,6 +12,7 @@ import type { PauseBehavior } from '../../recording/session.js';
 import { recordingJson } from '../../catalog/recording-json.js';
 import type { Config } from '../../config.js';
 import { EventStreamHub } from '../event-stream.js';
+import { redactUrl } from '../redact.js';
 
 export function liveRoutes(app: FastifyInstance, recorder: Recorder, catalog: Catalog, config: Config): void {
   app.get('/api/streams/live', { config: { access: 'api' } }, async () => ({ items: recorder.liveStreams().map(({ dir: _dir, ...live }) => live) }));
@@ -30,7 +31,9 @@ export function liveRoutes(app: FastifyInstance, recorder: Recorder, catalog: Ca
   // Event streams never end on their own: closing the server ends them (a clean shutdown).
   app.addHook('preClose', async () => events.closeAll());
 
-  app.get('/api/events', { config: { access: 'api', apiTokenInQuery: true } }, (_request, reply) => {
+  app.get('/api/events', { config: { access: 'api', apiTokenInQuery: true } }, (request, reply) => {
+    // A hijacked response gets no request line at its end: it is logged as it opens.
+    request.log.info({ method: request.method, url: redactUrl(request.url), clients: events.size + 1 }, 'event stream opened');
     reply.hijack();
     events.add(reply.raw);
   });

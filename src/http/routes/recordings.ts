@@ -26,12 +26,18 @@ function intParam(name: string, value: string, min: number, max: number): number
   return n;
 }
 
+/** Custom-parameter filters one list request may combine (each is a subquery). */
+export const MAX_PARAM_FILTERS = 16;
+
 export function parseListQuery(query: Record<string, unknown>): RecordingFilter {
   const filter: RecordingFilter = { limit: 50 };
-  const params: Record<string, string> = {};
+  // No prototype: a parameter named __proto__ (or constructor) is a key like any other.
+  const params: Record<string, string> = Object.create(null) as Record<string, string>;
+  let paramCount = 0;
   for (const [key, raw] of Object.entries(query)) {
-    if (typeof raw !== 'string') throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `${key} given more than once`);
+    if (typeof raw !== 'string') throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `${key.slice(0, 64)} given more than once`);
     if (key.startsWith('param.') && key.length > 6) {
+      if (++paramCount > MAX_PARAM_FILTERS) throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `at most ${MAX_PARAM_FILTERS} param.* filters`);
       params[key.slice(6)] = raw;
       continue;
     }
@@ -64,7 +70,7 @@ export function parseListQuery(query: Record<string, unknown>): RecordingFilter 
         throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `unknown query parameter ${JSON.stringify(key)}`);
     }
   }
-  if (Object.keys(params).length > 0) filter.params = params;
+  if (paramCount > 0) filter.params = params;
   return filter;
 }
 
