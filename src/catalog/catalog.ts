@@ -144,9 +144,11 @@ export class Catalog extends EventEmitter<CatalogEvents> {
         const row = open.find((r) => path.resolve(this.dataDir, r.location) === dir);
         if (!row) {
           // meta.json says recording but the catalog already has the outcome (e.g. the disk
-          // was full when the final meta.json was due): the catalog is right.
+          // was full when the final meta.json was due): the catalog is right. A recording the
+          // disk failed still gets its files' headers repaired and its meta.json set to failed.
           const onDisk = await readMetaFile(dir);
           const known = onDisk && (await this.repo.getByStreamSid(onDisk.streamSid));
+          if (known && known.status === 'failed') await recoverRecording(dir, new Date(), { message: known.error ?? 'failed' });
           if (known && known.status !== 'recording') continue;
         }
         const meta = (await recoverRecording(dir)) ?? (await readMetaFile(dir));

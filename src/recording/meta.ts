@@ -123,8 +123,38 @@ export async function writeMeta(dir: string, meta: RecordingMeta, creations?: Fi
   const done = await creations?.slot();
   try {
     await fs.writeFile(temp, text, { mode: 0o644 });
+    await fs.rename(temp, target);
+  } catch (err) {
+    await fs.rm(temp, { force: true }).catch(() => undefined);
+    // A full disk has no room for a second copy; the existing meta.json's own space is
+    // enough for its final content, or at least for the outcome without the details.
+    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC' || !(await rewriteInPlace(target, meta))) throw err;
   } finally {
     done?.();
   }
-  await fs.rename(temp, target);
+}
+
+/**
+ * Overwrites meta.json in the space it already has: compact, and if that does not fit, the
+ * ids and outcome alone. True if one of them was written.
+ */
+async function rewriteInPlace(target: string, meta: RecordingMeta): Promise<boolean> {
+  const { version, provider, callSid, streamSid, status, startedAt, endedAt, durationMs, endReason, error, fileFormat, mediaFormat, tracks } = meta;
+  const essentials = { version, provider, callSid, streamSid, status, tracks, mediaFormat, fileFormat, startedAt, endedAt, durationMs, endReason, error, truncated: true };
+  for (const text of [JSON.stringify(meta), JSON.stringify(essentials)]) {
+    let handle: fs.FileHandle | undefined;
+    try {
+      handle = await fs.open(target, 'r+');
+      const { size } = await handle.stat();
+      // Spaces keep the file's length, so no block is freed and taken again.
+      const bytes = Buffer.from(text.padEnd(Math.max(size, text.length), ' '), 'utf8');
+      await handle.write(bytes, 0, bytes.length, 0);
+      return true;
+    } catch {
+      // too large for the space it has: try the shorter form
+    } finally {
+      await handle?.close();
+    }
+  }
+  return false;
 }

@@ -79,8 +79,12 @@ async function inspect(dir: string, name: FileState['name']): Promise<FileState 
   }
 }
 
-/** Repairs one recording directory; returns its final meta, or undefined if it needs none. */
-export async function recoverRecording(dir: string, now = new Date()): Promise<RecordingMeta | undefined> {
+/**
+ * Repairs one recording directory; returns its final meta, or undefined if it needs none.
+ * `failed`: the catalog already knows the recording failed (its disk filled, say) and its
+ * meta.json could not say so; the files are repaired the same way and it stays failed.
+ */
+export async function recoverRecording(dir: string, now = new Date(), failed?: { message: string }): Promise<RecordingMeta | undefined> {
   const meta = await readMetaFile(dir);
   if (!meta || meta.status !== 'recording') return undefined;
   const files = (await Promise.all((['inbound', 'outbound', 'stereo'] as const).map((name) => inspect(dir, name)))).filter(
@@ -106,8 +110,9 @@ export async function recoverRecording(dir: string, now = new Date()): Promise<R
   };
   const recovered: RecordingMeta = {
     ...meta,
-    status: 'recovered',
-    endReason: 'crashed',
+    status: failed ? 'failed' : 'recovered',
+    endReason: failed ? 'failed' : 'crashed',
+    ...(failed ? { error: { code: 'CALLTAPE_ERR_WRITE_FAILED', message: failed.message } } : {}),
     endedAt: now.toISOString(),
     durationMs,
   };

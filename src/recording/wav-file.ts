@@ -11,7 +11,7 @@
  */
 import fs from 'node:fs';
 import type { FileCreations } from './file-creations.js';
-import { buildWavHeader, headerSize, MAX_WAV_DATA_BYTES, type WavLayout } from './wav-header.js';
+import { buildWavHeader, bytesPerSample, headerSize, MAX_WAV_DATA_BYTES, type WavLayout } from './wav-header.js';
 
 export interface WavFileWriterOptions {
   /** Audio bytes that reached the file, per write. */
@@ -37,10 +37,13 @@ export class WavFileWriter {
   error: NodeJS.ErrnoException | undefined;
 
   private readonly dataOffset: number;
+  /** Bytes of one sample frame (all channels): a header never describes part of one. */
+  private readonly blockAlign: number;
   private readonly onFailure: (writer: WavFileWriter, err: NodeJS.ErrnoException) => void;
   private fd: number | undefined;
   private busy = false;
   private headerWritten = false;
+  private failureHeaderWritten = false;
   private headerDirty = false;
   private closeRequested = false;
   private closeWaiters: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
@@ -74,6 +77,7 @@ export class WavFileWriter {
     this.path = path;
     this.layout = layout;
     this.dataOffset = headerSize(layout.format);
+    this.blockAlign = bytesPerSample(layout.format) * layout.channels;
     this.onFailure = onFailure;
     this.onWritten = options.onWritten;
     this.recycle = options.recycle;
@@ -150,6 +154,15 @@ export class WavFileWriter {
     const fd = this.fd;
     if (this.error) {
       this.busy = true;
+      // Failed (the disk filled, say): the header is rewritten in place, which needs no new
+      // space, to describe the whole samples that did reach the file, so the file plays as
+      // far as it goes; then it is closed.
+      if (this.headerWritten && !this.failureHeaderWritten) {
+        this.failureHeaderWritten = true;
+        const whole = this.writtenBytes - (this.writtenBytes % this.blockAlign);
+        fs.write(fd, buildWavHeader(this.layout, whole), 0, this.dataOffset, 0, this.afterFailureHeader);
+        return;
+      }
       fs.close(fd, this.afterClose);
       return;
     }
@@ -192,6 +205,12 @@ export class WavFileWriter {
       return;
     }
     this.fd = fd;
+    this.pump();
+  };
+
+  private readonly afterFailureHeader = (): void => {
+    // Best effort: the file is failed already, and recovery repairs what this could not.
+    this.busy = false;
     this.pump();
   };
 

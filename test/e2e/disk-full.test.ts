@@ -10,12 +10,26 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SPEECH_IN_ULAW, SPEECH_OUT_ULAW } from '../helpers/fixtures.js';
-import { fileHashes, findRecordingDir, tempDataDir } from '../helpers/recordings.js';
+import { parseWavHeader } from '../../src/recording/wav-header.js';
+import { fileHashes, findRecordingDir, readMeta, tempDataDir } from '../helpers/recordings.js';
 import { startTestServer } from '../helpers/server.js';
 import { interleave, mediaFrames, newTwilioCall, TwilioFrameWriter } from '../helpers/twilio-frames.js';
 import { openSocket, sendAll, streamSession, whenClosed } from '../helpers/ws-client.js';
 
 const canMount = process.getuid?.() === 0;
+
+const wavFiles = (dir: string) => fs.readdirSync(dir).filter((f) => f.endsWith('.wav'));
+
+/** Every WAV header's data size is the file's length past the header, in whole frames. */
+function headersMatchData(dir: string): boolean {
+  return wavFiles(dir).every((file) => {
+    const bytes = fs.readFileSync(path.join(dir, file));
+    const header = parseWavHeader(bytes)!;
+    const frame = header.channels * (header.format === 'mulaw' ? 1 : 2);
+    const onDisk = bytes.length - header.dataOffset;
+    return header.dataBytes === onDisk - (onDisk % frame) && header.dataBytes > 0;
+  });
+}
 
 describe('disk full', () => {
   it.skipIf(!canMount)('fails only the recording that hit ENOSPC and keeps serving', async () => {
@@ -52,6 +66,33 @@ describe('disk full', () => {
       expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
       const ready = (await (await fetch(`${server.url}/readyz`)).json()) as { status: string };
       expect(ready.status).toBe('ready');
+
+      // Finalized as far as the disk allows: meta.json says failed (written in its own space,
+      // the disk being full), and every header describes exactly the whole samples on disk.
+      const bigDir = findRecordingDir(dataDir, big.streamSid);
+      expect(readMeta(bigDir)).toMatchObject({ status: 'failed', streamSid: big.streamSid });
+      expect(fs.readdirSync(bigDir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+      expect(headersMatchData(bigDir)).toBe(true);
+
+      // The state the disk used to leave (meta.json still `recording`, headers behind the data):
+      // the next start repairs the files and keeps the recording failed.
+      for (const file of wavFiles(bigDir)) {
+        const fd = fs.openSync(path.join(bigDir, file), 'r+');
+        fs.writeSync(fd, Buffer.alloc(4), 0, 4, 40); // data size 0
+        fs.closeSync(fd);
+      }
+      const stale = readMeta(bigDir);
+      const staleText = JSON.stringify({ ...stale, status: 'recording' });
+      fs.writeFileSync(path.join(bigDir, 'meta.json'), staleText.padEnd(fs.statSync(path.join(bigDir, 'meta.json')).size, ' '));
+      await server.stop();
+      const again = await startTestServer({ dataDir });
+      try {
+        expect(readMeta(bigDir)).toMatchObject({ status: 'failed', endReason: 'failed' });
+        expect(headersMatchData(bigDir)).toBe(true);
+        expect(await again.catalog.repo.getByStreamSid(big.streamSid)).toMatchObject({ status: 'failed' });
+      } finally {
+        await again.stop();
+      }
     } finally {
       await server.stop();
       spawnSync('umount', [recordings]);
