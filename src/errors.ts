@@ -78,6 +78,7 @@ export const ERRORS = {
   CALLTAPE_ERR_BAD_STREAM_TOKEN: { message: 'start does not carry a valid per-call token parameter', httpStatus: 403, wsCloseCode: WS_CLOSE.policyViolation },
   CALLTAPE_ERR_NOT_FOUND: { message: 'not found', httpStatus: 404 },
   CALLTAPE_ERR_RECORDING_IN_PROGRESS: { message: 'the recording is still in progress', httpStatus: 409 },
+  CALLTAPE_ERR_FILES_MISSING: { message: "the recording's files are gone from disk", httpStatus: 404 },
   CALLTAPE_ERR_RANGE_NOT_SATISFIABLE: { message: 'requested range not satisfiable', httpStatus: 416 },
 } as const satisfies Record<string, ErrorSpec>;
 

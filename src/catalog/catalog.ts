@@ -9,7 +9,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { META_FILE, type RecordingMeta } from '../recording/meta.js';
-import { findUnfinished, readMetaFile, recoverRecording } from '../recording/recover.js';
+import { ERRORS } from '../errors.js';
+import { findRecordings, findUnfinished, readMetaFile, recoverRecording } from '../recording/recover.js';
 import type { Recorder } from '../recording/recorder.js';
 import type { RecordingStarted } from '../recording/session.js';
 import { recordingsRoot } from '../storage/local.js';
@@ -17,15 +18,47 @@ import type { WebhookNotifier } from '../webhooks/notifier.js';
 import type { CatalogDb } from './db.js';
 import { RecordingsRepo, type Recording } from './recordings.js';
 
+/** Waits `ms`; false if `signal` ended the wait first. */
+function wait(ms: number, signal: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+async function exists(target: string): Promise<boolean> {
+  try {
+    await fs.access(target);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export interface CatalogEvents {
   'recording.started': [Recording];
   'recording.finished': [Recording];
 }
 
+/** First wait before a failed catalog write is tried again; doubles up to the max. */
+const RETRY_BASE_MS = 200;
+const RETRY_MAX_MS = 10_000;
+
 export class Catalog extends EventEmitter<CatalogEvents> {
   readonly repo: RecordingsRepo;
   private readonly ids = new Map<string, Promise<string | undefined>>();
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Writes that failed and are waiting to be tried again. */
+  private retrying = 0;
+  /** Cancels the waits between retries at shutdown (start-up reconciliation takes over). */
+  private readonly stopping = new AbortController();
 
   constructor(
     readonly db: CatalogDb,
@@ -41,6 +74,52 @@ export class Catalog extends EventEmitter<CatalogEvents> {
   attach(recorder: Recorder): void {
     recorder.on('recording.started', (info) => this.onStarted(info));
     recorder.on('recording.finished', (meta) => this.onFinished(meta));
+  }
+
+  /** True while a catalog write is failing and being retried (the database is down, say). */
+  get writesFailing(): boolean {
+    return this.retrying > 0;
+  }
+
+  /** Answers when the database does (readiness). */
+  async ping(): Promise<void> {
+    await this.repo.ping();
+  }
+
+  /**
+   * Stops retrying failed writes (shutdown): what is still not written is taken up by the
+   * next start's reconciliation of disk and catalog.
+   */
+  stopRetrying(): void {
+    this.stopping.abort();
+  }
+
+  /**
+   * Runs a catalog write until it succeeds, waiting longer after each failure, off the media
+   * path: a database that is down for a while delays rows, it does not lose them. `again`
+   * runs instead on retries, to find out whether a write whose answer was lost did land.
+   */
+  private async persist<T>(what: string, streamSid: string, write: () => Promise<T>, again: () => Promise<T | undefined>): Promise<T | undefined> {
+    let delay = RETRY_BASE_MS;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = attempt === 1 ? await write() : ((await again()) ?? (await write()));
+        if (attempt > 1) {
+          this.retrying--;
+          this.logger.info({ streamSid, attempts: attempt }, `catalog: ${what} written after the database recovered`);
+        }
+        return result;
+      } catch (err) {
+        if (attempt === 1) this.retrying++;
+        if (attempt === 1 || attempt % 10 === 0) this.logger.error({ err, streamSid, attempt }, `catalog: could not ${what}; retrying`);
+        if (this.stopping.signal.aborted || !(await wait(delay, this.stopping.signal))) {
+          this.retrying--;
+          this.logger.error({ streamSid }, `catalog: gave up retrying to ${what} at shutdown; the next start reconciles it from meta.json`);
+          return undefined;
+        }
+        delay = Math.min(RETRY_MAX_MS, delay * 2);
+      }
+    }
   }
 
   /** Resolves when every catalog write started so far has finished. */
@@ -70,28 +149,24 @@ export class Catalog extends EventEmitter<CatalogEvents> {
   }
 
   private onStarted(info: RecordingStarted): void {
+    const start = {
+      provider: info.provider,
+      callSid: info.callSid,
+      streamSid: info.streamSid,
+      accountSid: info.accountSid,
+      tracks: info.tracks,
+      format: info.format,
+      sampleRate: info.sampleRate,
+      customParameters: info.customParameters,
+      startedAt: info.startedAt,
+      location: path.relative(path.resolve(this.dataDir), info.dir),
+    };
     const created = this.track(
-      this.repo
-        .create({
-          provider: info.provider,
-          callSid: info.callSid,
-          streamSid: info.streamSid,
-          accountSid: info.accountSid,
-          tracks: info.tracks,
-          format: info.format,
-          sampleRate: info.sampleRate,
-          customParameters: info.customParameters,
-          startedAt: info.startedAt,
-          location: path.relative(path.resolve(this.dataDir), info.dir),
-        })
-        .then((recording) => {
-          this.emit('recording.started', recording);
-          return recording.id;
-        })
-        .catch((err: unknown) => {
-          this.logger.error({ err, streamSid: info.streamSid }, 'catalog: could not record the start of a recording');
-          return undefined;
-        }),
+      this.persist('record the start of a recording', info.streamSid, () => this.repo.create(start), () => this.repo.getByStreamSid(info.streamSid)).then((recording) => {
+        if (!recording) return undefined;
+        this.emit('recording.started', recording);
+        return recording.id;
+      }),
     );
     this.ids.set(info.streamSid, created);
   }
@@ -101,16 +176,22 @@ export class Catalog extends EventEmitter<CatalogEvents> {
     this.ids.delete(meta.streamSid);
     if (!created) return;
     void this.track(
-      created
-        .then((id) => (id ? this.complete(id, meta) : undefined))
-        .catch((err: unknown) => {
-          this.logger.error({ err, streamSid: meta.streamSid }, 'catalog: could not record the end of a recording');
-        }),
+      created.then((id) =>
+        id
+          ? this.persist(
+              'record the end of a recording',
+              meta.streamSid,
+              () => this.complete(id, meta),
+              // Finished already (the commit landed, its answer did not): nothing to do again.
+              async () => ((await this.repo.get(id))?.status === 'recording' ? undefined : true),
+            )
+          : undefined,
+      ),
     );
   }
 
   /** Stores a recording's outcome and queues its webhooks, in one transaction. */
-  private async complete(id: string, meta: RecordingMeta): Promise<void> {
+  private async complete(id: string, meta: RecordingMeta): Promise<true> {
     let queued = 0;
     const notifier = this.notifier;
     const recording = await this.repo.finish(
@@ -120,6 +201,7 @@ export class Catalog extends EventEmitter<CatalogEvents> {
     );
     if (queued > 0) notifier?.outbox.nudge();
     this.emit('recording.finished', recording);
+    return true;
   }
 
   /**
@@ -127,7 +209,7 @@ export class Catalog extends EventEmitter<CatalogEvents> {
    * `recording` gets its files repaired, status `recovered`, and its webhook. Recordings
    * started on disk but missing from the catalog are added.
    */
-  async recover(lookBackMs: number): Promise<{ recovered: number; failed: number }> {
+  async recover(lookBackMs: number): Promise<{ recovered: number; failed: number; catalogued: number; missing: number }> {
     const dirs = new Set(await findUnfinished(recordingsRoot(this.dataDir), lookBackMs));
     const open: Recording[] = [];
     let cursor: string | undefined;
@@ -183,6 +265,52 @@ export class Catalog extends EventEmitter<CatalogEvents> {
       }
     }
     if (dirs.size > 0) this.logger.info({ recovered, failed }, 'recovered recordings interrupted by a crash');
-    return { recovered, failed };
+    const reconciled = await this.reconcile(lookBackMs);
+    return { recovered, failed, ...reconciled };
+  }
+
+  /**
+   * Start-up reconciliation of disk and catalog over the days a recent recording could be on:
+   * a finished recording whose meta.json has no row (its catalog writes failed until the
+   * process stopped) is catalogued and announced; a finished row whose files are gone from
+   * disk is marked failed with the reason, rather than listing audio that cannot be served.
+   */
+  private async reconcile(lookBackMs: number): Promise<{ catalogued: number; missing: number }> {
+    const since = Date.now() - lookBackMs - 24 * 3600 * 1000;
+    const rows = new Map<string, Recording>();
+    let cursor: string | undefined;
+    do {
+      const page = await this.repo.list({ fromMs: since, limit: 500, ...(cursor ? { cursor } : {}) });
+      for (const row of page.items) rows.set(row.streamSid, row);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    let catalogued = 0;
+    for (const { dir, meta } of await findRecordings(recordingsRoot(this.dataDir), lookBackMs)) {
+      if (meta.status === 'recording' || rows.has(meta.streamSid)) continue;
+      const created = await this.repo.create({
+        provider: meta.provider,
+        callSid: meta.callSid,
+        streamSid: meta.streamSid,
+        accountSid: meta.accountSid,
+        tracks: meta.tracks,
+        format: meta.fileFormat.format,
+        sampleRate: meta.fileFormat.sampleRate,
+        customParameters: meta.customParameters,
+        startedAt: new Date(meta.startedAt),
+        location: path.relative(path.resolve(this.dataDir), dir),
+      });
+      await this.complete(created.id, meta);
+      catalogued++;
+    }
+    let missing = 0;
+    for (const row of rows.values()) {
+      if (row.status === 'recording' || row.status === 'failed') continue;
+      const dir = path.dirname(this.filePath(row, META_FILE));
+      if (await exists(dir)) continue;
+      await this.repo.failFinished(row.id, `CALLTAPE_ERR_FILES_MISSING: ${ERRORS.CALLTAPE_ERR_FILES_MISSING.message}`);
+      missing++;
+    }
+    if (catalogued + missing > 0) this.logger.warn({ catalogued, missing }, 'reconciled the catalog with the recordings on disk');
+    return { catalogued, missing };
   }
 }

@@ -43,6 +43,11 @@ export async function openCatalogDb(opts: {
     dialect = 'sqlite';
     fs.mkdirSync(opts.dataDir, { recursive: true });
     const file = new Database(path.join(opts.dataDir, 'calltape.db'));
+    // Exclusive locking before WAL: the WAL index lives in this process's memory instead of
+    // a mmapped calltape.db-shm, so a -shm file that cannot be written (read-only, a full or
+    // faulty disk) cannot kill the process with SIGBUS. The catalog file is this process's
+    // alone (nodes share a catalog through PostgreSQL); a second process gets SQLITE_BUSY.
+    file.pragma('locking_mode = EXCLUSIVE');
     file.pragma('journal_mode = WAL');
     // WAL's default (FULL) fsyncs on every commit, on the event loop that is also reading
     // every live call's frames (better-sqlite3 is synchronous): ~2 commits per call, each a

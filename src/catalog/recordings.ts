@@ -3,7 +3,7 @@
  * Same queries on SQLite and PostgreSQL.
  */
 import crypto from 'node:crypto';
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { RecordingMeta } from '../recording/meta.js';
 import type { CatalogDatabase, RecordingStatus, RecordingsTable } from './schema.js';
 
@@ -205,6 +205,16 @@ export class RecordingsRepo {
   /** Marks a recording failed without files (nothing of it reached the disk). */
   async fail(id: string, error: string): Promise<void> {
     await this.db.updateTable('recordings').set({ status: 'failed', error, ended_at: Date.now(), duration_ms: 0, end_reason: 'crashed' }).where('id', '=', id).execute();
+  }
+
+  /** Marks a finished recording failed, keeping what it recorded (its files are gone, say). */
+  async failFinished(id: string, error: string): Promise<void> {
+    await this.db.updateTable('recordings').set({ status: 'failed', error }).where('id', '=', id).execute();
+  }
+
+  /** A query that touches the database and nothing else (readiness). */
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
   }
 
   async get(id: string): Promise<Recording | undefined> {

@@ -90,7 +90,11 @@ export async function startServer(options: ConfigInput = {}): Promise<RunningSer
       stopping ??= (async () => {
         await retention?.stop();
         await recorder.shutdown();
-        await catalog.settled();
+        // A catalog write still failing is left to the next start's reconciliation.
+        const settled = catalog.settled();
+        const giveUp = setTimeout(() => catalog.stopRetrying(), Math.min(5000, config.shutdownTimeoutMs));
+        await settled;
+        clearTimeout(giveUp);
         // Give the last recordings' webhooks a moment; what is left stays pending in the outbox.
         await outbox.flush(Math.min(5000, config.shutdownTimeoutMs));
         await outbox.stop();

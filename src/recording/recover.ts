@@ -22,11 +22,11 @@ export async function readMetaFile(dir: string): Promise<RecordingMeta | undefin
 }
 
 /**
- * Directories of recordings left in status `recording`, looking at the days a recording
- * still open now could have started on (a crash can only have interrupted those).
+ * Every recording directory with a readable meta.json on the days a recording still open
+ * now could have started on (a crash, or a catalog outage, can only have touched those).
  */
-export async function findUnfinished(recordingsRoot: string, lookBackMs: number, now = Date.now()): Promise<string[]> {
-  const found: string[] = [];
+export async function findRecordings(recordingsRoot: string, lookBackMs: number, now = Date.now()): Promise<Array<{ dir: string; meta: RecordingMeta }>> {
+  const found: Array<{ dir: string; meta: RecordingMeta }> = [];
   const days = Math.ceil(lookBackMs / DAY_MS) + 1;
   for (let d = 0; d <= days; d++) {
     const date = new Date(now - d * DAY_MS);
@@ -44,10 +44,16 @@ export async function findUnfinished(recordingsRoot: string, lookBackMs: number,
     }
     for (const entry of entries) {
       const dir = path.join(dayDir, entry);
-      if ((await readMetaFile(dir))?.status === 'recording') found.push(dir);
+      const meta = await readMetaFile(dir);
+      if (meta) found.push({ dir, meta });
     }
   }
   return found;
+}
+
+/** Directories of recordings left in status `recording` (see findRecordings). */
+export async function findUnfinished(recordingsRoot: string, lookBackMs: number, now = Date.now()): Promise<string[]> {
+  return (await findRecordings(recordingsRoot, lookBackMs, now)).filter((r) => r.meta.status === 'recording').map((r) => r.dir);
 }
 
 interface FileState {

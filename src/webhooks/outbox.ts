@@ -157,7 +157,14 @@ export class WebhookOutbox extends EventEmitter<OutboxEvents> {
     const deadline = Date.now() + timeoutMs;
     await this.running;
     while (Date.now() < deadline) {
-      const started = await this.startDue();
+      let started: number;
+      try {
+        started = await this.startDue();
+      } catch (err) {
+        // The database refuses (it is down, say): what is pending stays for the next start.
+        this.opts.logger.error({ err }, 'webhook outbox: claiming deliveries at shutdown failed');
+        return;
+      }
       if (started === 0 && this.inFlight.size === 0) return;
       await Promise.race([Promise.race([...this.inFlight]), sleep(Math.max(1, Math.min(100, deadline - Date.now())))]);
     }

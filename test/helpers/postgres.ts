@@ -20,6 +20,9 @@ async function freePort(): Promise<number> {
 export interface TestPostgres {
   /** Creates an empty database and returns its postgres:// URL. */
   newDatabase(): Promise<string>;
+  /** Stops the server for `ms` (connections refused), then starts it again on the same data. */
+  outage(ms: number): Promise<void>;
+  /** Stops the server; `outage` resolves once it is back. */
   stop(): Promise<void>;
 }
 
@@ -36,7 +39,8 @@ export async function startPostgres(): Promise<TestPostgres> {
     user: 'postgres',
     password,
     port,
-    persistent: false,
+    // Kept across stop/start (outages); the whole directory is removed by stop().
+    persistent: true,
     createPostgresUser: true,
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off'],
     onLog: () => undefined,
@@ -49,6 +53,11 @@ export async function startPostgres(): Promise<TestPostgres> {
       const name = `calltape_${process.pid}_${++counter}`;
       await pg.createDatabase(name);
       return `postgres://postgres:${password}@127.0.0.1:${port}/${name}`;
+    },
+    async outage(ms: number) {
+      await pg.stop();
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      await pg.start();
     },
     async stop() {
       await pg.stop();
