@@ -16,7 +16,7 @@ import type { RecordingStarted } from '../recording/session.js';
 import { recordingsRoot } from '../storage/local.js';
 import type { WebhookNotifier } from '../webhooks/notifier.js';
 import type { CatalogDb } from './db.js';
-import { RecordingsRepo, type Recording } from './recordings.js';
+import { RecordingsRepo, type Recording, type RecordingStart } from './recordings.js';
 
 /** Waits `ms`; false if `signal` ended the wait first. */
 function wait(ms: number, signal: AbortSignal): Promise<boolean> {
@@ -243,20 +243,7 @@ export class Catalog extends EventEmitter<CatalogEvents> {
         const id =
           row?.id ??
           (await this.repo.getByStreamSid(meta.streamSid))?.id ??
-          (
-            await this.repo.create({
-            provider: meta.provider,
-            callSid: meta.callSid,
-            streamSid: meta.streamSid,
-            accountSid: meta.accountSid,
-            tracks: meta.tracks,
-            format: meta.fileFormat.format,
-            sampleRate: meta.fileFormat.sampleRate,
-            customParameters: meta.customParameters,
-            startedAt: new Date(meta.startedAt),
-            location: path.relative(path.resolve(this.dataDir), dir),
-          })
-          ).id;
+          (await this.repo.create(this.startFromMeta(meta, dir))).id;
         await this.complete(id, meta);
         recovered++;
       } catch (err) {
@@ -267,6 +254,22 @@ export class Catalog extends EventEmitter<CatalogEvents> {
     if (dirs.size > 0) this.logger.info({ recovered, failed }, 'recovered recordings interrupted by a crash');
     const reconciled = await this.reconcile(lookBackMs);
     return { recovered, failed, ...reconciled };
+  }
+
+  /** A recording's start as its meta.json tells it (for rows made after the fact). */
+  private startFromMeta(meta: RecordingMeta, dir: string): RecordingStart {
+    return {
+      provider: meta.provider,
+      callSid: meta.callSid,
+      streamSid: meta.streamSid,
+      accountSid: meta.accountSid,
+      tracks: meta.tracks,
+      format: meta.fileFormat.format,
+      sampleRate: meta.fileFormat.sampleRate,
+      customParameters: meta.customParameters,
+      startedAt: new Date(meta.startedAt),
+      location: path.relative(path.resolve(this.dataDir), dir),
+    };
   }
 
   /**
@@ -287,18 +290,7 @@ export class Catalog extends EventEmitter<CatalogEvents> {
     let catalogued = 0;
     for (const { dir, meta } of await findRecordings(recordingsRoot(this.dataDir), lookBackMs)) {
       if (meta.status === 'recording' || rows.has(meta.streamSid)) continue;
-      const created = await this.repo.create({
-        provider: meta.provider,
-        callSid: meta.callSid,
-        streamSid: meta.streamSid,
-        accountSid: meta.accountSid,
-        tracks: meta.tracks,
-        format: meta.fileFormat.format,
-        sampleRate: meta.fileFormat.sampleRate,
-        customParameters: meta.customParameters,
-        startedAt: new Date(meta.startedAt),
-        location: path.relative(path.resolve(this.dataDir), dir),
-      });
+      const created = await this.repo.create(this.startFromMeta(meta, dir));
       await this.complete(created.id, meta);
       catalogued++;
     }
