@@ -232,7 +232,11 @@ export class WavFileWriter {
       // A short write (the disk filling up, typically): put the unwritten tail back in front.
       if (written < this.inFlightBytes) this.requeueTail(written);
       else this.recycleAll(this.inFlight);
-      if (!this.closeRequested && Date.now() - this.lastPatchMs >= this.patchIntervalMs) this.headerDirty = true;
+      // The first batch is described at once (a file whose header says 0 bytes plays as
+      // empty if the process dies before the interval), then every patchIntervalMs.
+      if (!this.closeRequested && this.patchIntervalMs !== Infinity && (this.headerBytes === 0 || Date.now() - this.lastPatchMs >= this.patchIntervalMs)) {
+        this.headerDirty = true;
+      }
     }
     this.inFlight.length = 0;
     this.inFlightBytes = 0;
