@@ -3,8 +3,10 @@
  * Precedence: explicit options (CLI flags, createRecorder arguments) > environment > defaults.
  * Every option, its variable and its default are listed in the README; keep them in step.
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import { z } from 'zod';
+import { allowedValues, describeValue, nearest } from './config-problems.js';
 
 const bool = z.union([z.boolean(), z.stringbool()]);
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -20,6 +22,8 @@ export const configSchema = z.object({
   /** postgres://… for a PostgreSQL catalog; unset = SQLite file <dataDir>/calltape.db. */
   databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** json: one JSON object per line; pretty: one readable line; auto: pretty on a terminal, else json. */
+  logFormat: z.enum(['auto', 'json', 'pretty']).default('auto'),
 
   /** pcm16: 16-bit PCM WAV (default). mulaw: WAV format 7, the wire bytes unchanged (mu-law streams only). */
   format: z.enum(['pcm16', 'mulaw']).default('pcm16'),
@@ -187,6 +191,9 @@ export const configSchema = z.object({
   /** HTTP: the whole request (headers and body) must arrive within this long. */
   httpRequestTimeoutMs: int(1000, 600_000).default(30_000),
 
+  /** A JSON file of options (the keys of this schema), under the environment and flags. */
+  configFile: z.string().min(1).optional(),
+
   /** How long shutdown waits for open recordings to finish before exiting anyway. */
   shutdownTimeoutMs: int(100, 600_000).default(10_000),
 });
@@ -202,6 +209,7 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = {
   publicUrl: 'CALLTAPE_PUBLIC_URL',
   databaseUrl: 'DATABASE_URL',
   logLevel: 'CALLTAPE_LOG_LEVEL',
+  logFormat: 'CALLTAPE_LOG_FORMAT',
   format: 'CALLTAPE_FORMAT',
   recordInbound: 'CALLTAPE_RECORD_INBOUND',
   recordOutbound: 'CALLTAPE_RECORD_OUTBOUND',
@@ -252,6 +260,7 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = {
   httpRequestTimeoutMs: 'CALLTAPE_HTTP_REQUEST_TIMEOUT_MS',
   sseMaxBufferedBytes: 'CALLTAPE_SSE_MAX_BUFFERED_BYTES',
   shutdownTimeoutMs: 'CALLTAPE_SHUTDOWN_TIMEOUT_MS',
+  configFile: 'CALLTAPE_CONFIG',
 };
 
 export class ConfigError extends Error {
@@ -261,24 +270,67 @@ export class ConfigError extends Error {
   }
 }
 
-/** Builds the config from explicit options over environment variables over defaults. */
-export function loadConfig(options: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): Config {
+/**
+ * Builds the config from explicit options over environment variables over the config file
+ * (options.configFile or CALLTAPE_CONFIG) over defaults. A problem is a ConfigError whose
+ * message names the flag (`flagNames`), option, variable or file key, the value given and
+ * what is allowed, all on one line.
+ */
+export function loadConfig(options: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env, flagNames: Partial<Record<keyof Config, string>> = {}): Config {
   const merged: Record<string, unknown> = {};
+  const origin: Record<string, string> = {};
+  const file = options.configFile ?? (env.CALLTAPE_CONFIG || undefined);
+  if (file !== undefined) {
+    for (const [key, value] of Object.entries(readConfigFile(file, options.configFile !== undefined ? (flagNames.configFile ?? 'configFile') : 'CALLTAPE_CONFIG'))) {
+      merged[key] = value;
+      origin[key] = `${file}: ${key}`;
+    }
+  }
   for (const [key, name] of Object.entries(ENV_NAMES)) {
     const value = env[name];
-    if (value !== undefined && value !== '') merged[key] = value;
+    if (value !== undefined && value !== '') {
+      merged[key] = value;
+      origin[key] = name;
+    }
   }
   for (const [key, value] of Object.entries(options)) {
-    if (value !== undefined) merged[key] = value;
+    if (value === undefined) continue;
+    merged[key] = value;
+    origin[key] = flagNames[key as keyof Config] ?? key;
   }
   const result = configSchema.safeParse(merged);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
       const key = String(issue.path[0] ?? '');
-      const source = key in options ? key : `${ENV_NAMES[key as keyof Config] ?? key}`;
-      return `${source}: ${issue.message}`;
+      const field = (configSchema.shape as Record<string, unknown>)[key] as Parameters<typeof allowedValues>[0];
+      return `${origin[key] ?? key}=${describeValue(key, merged[key])} is not valid: expected ${allowedValues(field, issue)}`;
     });
-    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+    throw new ConfigError(problems.join('; '));
   }
   return result.data;
+}
+
+/** The config file's options: a JSON object whose keys are this schema's. */
+function readConfigFile(file: string, source: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${source}=${JSON.stringify(file)} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new ConfigError(`${source}=${JSON.stringify(file)} is not valid JSON`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError(`${file}: expected a JSON object of options`);
+  const known = Object.keys(ENV_NAMES);
+  for (const key of Object.keys(parsed)) {
+    if (!known.includes(key) || key === 'configFile') {
+      const suggestion = nearest(key, known);
+      throw new ConfigError(`${file}: unknown option ${JSON.stringify(key)}${suggestion ? ` (did you mean ${JSON.stringify(suggestion)}?)` : ''}`);
+    }
+  }
+  return parsed as Record<string, unknown>;
 }

@@ -7,14 +7,29 @@
  *
  * The calltape command line. Flags override environment variables (see README, Configuration).
  */
+import fs from 'node:fs';
 import { Command, Option } from 'commander';
-import { ConfigError, type ConfigInput } from '../config.js';
+import { ConfigError, loadConfig, type Config, type ConfigInput } from '../config.js';
 import { serveUntilSignalled } from './serve.js';
 import { runSimulateCommand, type SimulateFlags } from './simulate.js';
 import { SIMULATED_PROVIDERS } from '../simulate/wire.js';
 
+const { version } = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** The flag behind each option `serve` takes, so a bad value is reported under the flag given. */
+const SERVE_FLAGS: Partial<Record<keyof Config, string>> = {
+  port: '--port',
+  host: '--host',
+  dataDir: '--data-dir',
+  publicUrl: '--public-url',
+  format: '--format',
+  twimlMode: '--twiml-mode',
+  logLevel: '--log-level',
+  configFile: '--config',
+};
+
 const program = new Command();
-program.name('calltape').description('Record phone-call media streams to WAV files.');
+program.name('calltape').description('Record phone-call media streams to WAV files.').version(version, '-v, --version', 'print the version');
 
 program
   .command('serve')
@@ -26,6 +41,7 @@ program
   .addOption(new Option('--format <format>', 'file format (env CALLTAPE_FORMAT, default pcm16)').choices(['pcm16', 'mulaw']))
   .addOption(new Option('--twiml-mode <mode>', 'answer mode (env CALLTAPE_TWIML_MODE, default start)').choices(['start', 'connect']))
   .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env CALLTAPE_LOG_LEVEL, default info)')
+  .option('-c, --config <file>', 'JSON file of options, under the environment and flags (env CALLTAPE_CONFIG)')
   .action(async (flags: Record<string, string | undefined>) => {
     const options: ConfigInput = {
       port: flags.port,
@@ -35,7 +51,10 @@ program
       format: flags.format as ConfigInput['format'],
       twimlMode: flags.twimlMode as ConfigInput['twimlMode'],
       logLevel: flags.logLevel as ConfigInput['logLevel'],
+      configFile: flags.config,
     };
+    // Checked here first so a bad value is reported under the flag that gave it.
+    loadConfig(options, process.env, SERVE_FLAGS);
     await serveUntilSignalled(options);
   });
 

@@ -3,7 +3,9 @@
  */
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { ConfigInput } from '../config.js';
+import fs from 'node:fs';
+import { ConfigError, ENV_NAMES, type ConfigInput } from '../config.js';
+import { unknownVariables } from '../config-problems.js';
 import { Catalog } from '../catalog/catalog.js';
 import { openCatalogDb } from '../catalog/db.js';
 import { RetentionJob } from '../catalog/retention.js';
@@ -27,9 +29,22 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/** The data dir exists as a directory (made if missing), or a one-line ConfigError. */
+function ensureDataDir(dataDir: string): void {
+  try {
+    fs.mkdirSync(dataDir, { recursive: true });
+    if (!fs.statSync(dataDir).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'is not a directory' : `cannot be made (${code ?? 'error'})`;
+    throw new ConfigError(`data dir ${JSON.stringify(dataDir)} (CALLTAPE_DATA_DIR / --data-dir) ${why}`);
+  }
+}
+
 export async function startServer(options: ConfigInput = {}): Promise<RunningServer> {
   const recorder = createRecorder(options);
   const { config } = recorder;
+  ensureDataDir(config.dataDir);
   const catalogDb = await openCatalogDb({
     ...config,
     onConnectionError: (err) => recorder.logger.warn({ err }, 'catalog: a database connection was dropped; it will be replaced'),
@@ -55,7 +70,20 @@ export async function startServer(options: ConfigInput = {}): Promise<RunningSer
     config.retentionDays === undefined ? undefined : new RetentionJob(catalog, config.retentionDays, config.retentionIntervalMs, recorder.logger);
   retention?.start();
   const app = await buildApp(config, { recorder, catalog, outbox });
-  await app.listen({ host: config.host, port: config.port });
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    await retention?.stop();
+    await outbox.stop();
+    await recorder.shutdown();
+    await app.close();
+    await catalogDb.close();
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new ConfigError(`port ${config.port} on ${config.host} is in use (PORT / --port): stop what listens there, or choose another port`);
+    if (code === 'EACCES') throw new ConfigError(`port ${config.port} on ${config.host} needs privileges calltape does not have (PORT / --port)`);
+    if (code === 'EADDRNOTAVAIL') throw new ConfigError(`${config.host} is not an address of this machine (HOST / --host)`);
+    throw err;
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -67,6 +95,9 @@ export async function startServer(options: ConfigInput = {}): Promise<RunningSer
   );
   if ((config.webhookUrl || config.webhookAllow) && !config.webhookSecret) {
     recorder.logger.warn('CALLTAPE_WEBHOOK_SECRET is not set: webhooks are sent unsigned');
+  }
+  for (const { name, suggestion } of unknownVariables(process.env, Object.values(ENV_NAMES))) {
+    recorder.logger.warn({ variable: name, ...(suggestion ? { suggestion } : {}) }, `${name} is not a calltape setting and is ignored${suggestion ? ` (did you mean ${suggestion}?)` : ''}`);
   }
   if (!config.apiToken) {
     recorder.logger.warn('CALLTAPE_API_TOKEN is not set: the /api routes answer loopback clients only');

@@ -2,8 +2,9 @@
  * `calltape simulate`: the command-line face of src/simulate (see there). Prints a progress
  * line on a terminal, then a summary (or JSON with --json); exits 1 if any call failed.
  */
-import { builtinSpeech, loadMulaw } from '../simulate/audio.js';
-import { simulate, type SimulateSummary } from '../simulate/simulate.js';
+import { ConfigError } from '../config.js';
+import { AudioFileError, builtinSpeech, loadMulaw } from '../simulate/audio.js';
+import { simulate, type SimulateProgress, type SimulateSummary } from '../simulate/simulate.js';
 import { isSimulatedProvider, SIMULATED_PROVIDERS, WIRE_PROTOCOLS } from '../simulate/wire.js';
 
 export interface SimulateFlags {
@@ -33,10 +34,34 @@ export function formatSummary(s: SimulateSummary): string {
   const lines = [
     `calls: ${s.ok} ok, ${s.failed} failed (of ${s.calls})`,
     `frames sent: ${s.framesSent} in ${(s.wallMs / 1000).toFixed(1)} s`,
-    s.lagMs ? `sender lag behind schedule: p50 ${s.lagMs.p50} ms, p99 ${s.lagMs.p99} ms, max ${s.lagMs.max} ms` : 'sender lag: n/a (fast mode)',
+    s.lagMs
+      ? `sender lag behind schedule: p50 ${s.lagMs.p50} ms, p99 ${s.lagMs.p99} ms, max ${s.lagMs.max} ms`
+      : `sender lag: n/a (${s.realtime ? 'no call streamed' : 'fast mode'})`,
   ];
   for (const r of s.results.filter((x) => !x.ok).slice(0, 10)) lines.push(`  failed ${r.callSid}: ${r.error ?? `closed ${r.closeCode}`}`);
   return lines.join('\n');
+}
+
+/** An --inbound/--outbound file, or a one-line ConfigError naming the flag. */
+function audioFlag(flag: 'inbound' | 'outbound', file: string): Buffer {
+  try {
+    return loadMulaw(file);
+  } catch (err) {
+    if (err instanceof AudioFileError) throw new ConfigError(`--${flag}=${err.message}`);
+    throw err;
+  }
+}
+
+/**
+ * The progress line: calls by state, frames, and time left, after a bar of frames sent as
+ * wide as the terminal leaves room for; never longer than the terminal is wide.
+ */
+export function progressLine(p: SimulateProgress, columns: number): string {
+  const left = p.secondsLeft === undefined ? '' : ` | ${p.secondsLeft} s left`;
+  const text = `${p.callsDone}/${p.calls} done, ${p.streaming} streaming, ${p.connecting} connecting | ${p.framesSent}/${p.framesTotal} frames${left}`;
+  const width = Math.min(30, columns - text.length - 4);
+  const line = width < 5 ? text : `[${'#'.repeat(Math.round((p.framesSent / Math.max(1, p.framesTotal)) * width))}`.padEnd(width + 1, '.') + `] ${text}`;
+  return line.length < columns ? line : line.slice(0, Math.max(0, columns - 1));
 }
 
 export async function runSimulateCommand(flags: SimulateFlags): Promise<number> {
@@ -51,10 +76,13 @@ export async function runSimulateCommand(flags: SimulateFlags): Promise<number> 
   if (!WIRE_PROTOCOLS[provider].outbound && !flags.oneTrack) {
     throw new Error(`--provider ${provider} streams the caller's audio only: add --one-track`);
   }
-  const inbound = flags.inbound ? loadMulaw(flags.inbound) : builtinSpeech('inbound');
-  const outbound = flags.oneTrack ? undefined : flags.outbound ? loadMulaw(flags.outbound) : builtinSpeech('outbound');
+  const inbound = flags.inbound ? audioFlag('inbound', flags.inbound) : builtinSpeech('inbound');
+  const outbound = flags.oneTrack ? undefined : flags.outbound ? audioFlag('outbound', flags.outbound) : builtinSpeech('outbound');
   const tty = process.stderr.isTTY && !flags.json;
   let lastDraw = 0;
+  let last: SimulateProgress | undefined;
+  // One line, cut to the terminal's width and cleared to its end, so a redraw never wraps.
+  const draw = (p: SimulateProgress) => process.stderr.write(`\r${progressLine(p, process.stderr.columns || 80)}\x1b[K`);
   const summary = await simulate({
     provider,
     url: flags.url ?? `ws://127.0.0.1:8080/streams/${provider}`,
@@ -69,15 +97,17 @@ export async function runSimulateCommand(flags: SimulateFlags): Promise<number> 
     streamTokenSecret: flags.streamTokenSecret ?? process.env.CALLTAPE_STREAM_TOKEN_SECRET,
     customParameters: params,
     onProgress: (p) => {
+      last = p;
       const now = Date.now();
       if (!tty || now - lastDraw < 200) return;
       lastDraw = now;
-      const width = 30;
-      const filled = Math.round((p.callsDone / p.calls) * width);
-      process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.callsDone}/${p.calls} calls, ${p.framesSent} frames`);
+      draw(p);
     },
   });
-  if (tty) process.stderr.write('\n');
+  if (tty) {
+    if (last) draw(last); // the final state, which the redraw interval may have skipped
+    process.stderr.write('\n');
+  }
   process.stdout.write(flags.json ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary)}\n`);
   return summary.failed === 0 ? 0 : 1;
 }

@@ -4,7 +4,8 @@
  * open a stream per socket, hand it every frame and the close.
  */
 import { EventEmitter } from 'node:events';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { createLogger } from '../logger.js';
 import { loadConfig, type Config, type ConfigInput } from '../config.js';
 import { CalltapeError, type ErrorCode } from '../errors.js';
 import type { ConnectionInfo } from '../events.js';
@@ -99,7 +100,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     super();
     const { logger, ...configInput } = options;
     this.config = loadConfig(configInput);
-    this.logger = logger ?? pino({ level: this.config.logLevel });
+    this.logger = logger ?? createLogger(this.config);
     this.scratch = Buffer.allocUnsafe(Math.ceil(this.config.maxPayloadBytes * 0.75) + 3);
     this.pcmScratch = new Int16Array(Math.max(this.config.maxPayloadBytes * 2, 48 * 120));
     this.backlog = new WriteBacklog(this.config.maxWriteBacklogBytes);

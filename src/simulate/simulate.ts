@@ -52,9 +52,18 @@ export interface SimulateOptions {
 }
 
 export interface SimulateProgress {
-  callsDone: number;
   calls: number;
+  /** Calls whose socket is not open yet. */
+  connecting: number;
+  /** Calls sending audio now. */
+  streaming: number;
+  /** Calls ended, well or not. */
+  callsDone: number;
   framesSent: number;
+  /** Frames all calls together will send (one per track per 20 ms). */
+  framesTotal: number;
+  /** Realtime: seconds until the last call has sent its audio; fast mode: undefined. */
+  secondsLeft: number | undefined;
 }
 
 export interface SimulatedCall {
@@ -71,7 +80,8 @@ export interface SimulateSummary {
   failed: number;
   framesSent: number;
   wallMs: number;
-  /** How far behind schedule frames were sent (realtime only). */
+  realtime: boolean;
+  /** How far behind schedule frames were sent (realtime, once any call streamed). */
   lagMs: { p50: number; p99: number; max: number } | null;
   results: SimulatedCall[];
 }
@@ -225,13 +235,37 @@ class Simulation {
     });
   }
 
+  /** Tells onProgress where the run is (cheap: a pass over the calls). */
+  report(calls: Call[]): void {
+    const onProgress = this.opts.onProgress;
+    if (!onProgress) return;
+    let connecting = 0;
+    let streaming = 0;
+    let lastEnd = 0;
+    for (const call of calls) {
+      if (call.finished) continue;
+      if (call.open) streaming++;
+      else connecting++;
+      lastEnd = Math.max(lastEnd, call.startAt + this.frames * FRAME_MS);
+    }
+    onProgress({
+      calls: calls.length,
+      connecting,
+      streaming,
+      callsDone: this.callsDone,
+      framesSent: this.framesSent,
+      framesTotal: calls.length * this.frames * this.tracks.length,
+      secondsLeft: this.opts.realtime ? Math.max(0, Math.ceil((lastEnd - performance.now()) / 1000)) : undefined,
+    });
+  }
+
   async runRealtime(calls: Call[]): Promise<void> {
     const t0 = performance.now() + 50;
     const ramp = this.opts.rampMs ?? Math.min(1000, calls.length);
     calls.forEach((call, i) => {
       call.startAt = t0 + (calls.length > 1 ? (ramp * i) / calls.length : 0);
     });
-    const finished = Promise.all(calls.map((call) => this.connect(call)));
+    const finished = Promise.all(calls.map((call) => this.connect(call)).map((connected) => connected.then(() => this.report(calls))));
     let active = calls.length;
     await new Promise<void>((resolve) => {
       const tick = () => {
@@ -252,7 +286,7 @@ class Simulation {
             active--;
           }
         }
-        this.opts.onProgress?.({ callsDone: this.callsDone, calls: calls.length, framesSent: this.framesSent });
+        this.report(calls);
         if (active <= 0 || this.callsDone >= calls.length) resolve();
         else setTimeout(tick, TICK_MS);
       };
@@ -260,6 +294,7 @@ class Simulation {
       void finished.then(() => resolve());
     });
     await finished;
+    this.report(calls);
   }
 
   async runFast(calls: Call[]): Promise<void> {
@@ -276,10 +311,11 @@ class Simulation {
         await new Promise((r) => setTimeout(r, this.opts.drainBeforeStopMs));
       }
       if (!call.finished) call.stop();
-      this.opts.onProgress?.({ callsDone: this.callsDone, calls: calls.length, framesSent: this.framesSent });
+      this.report(calls);
     };
     await Promise.all(calls.map(pump));
     await finished;
+    this.report(calls);
   }
 }
 
@@ -297,6 +333,7 @@ export async function simulate(opts: SimulateOptions): Promise<SimulateSummary> 
     failed: calls.length - ok,
     framesSent: sim.framesSent,
     wallMs: Math.round(performance.now() - started),
+    realtime: opts.realtime,
     lagMs: opts.realtime ? sim.lag.summary() : null,
     results,
   };

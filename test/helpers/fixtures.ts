@@ -10,8 +10,10 @@ function read(name: string): Buffer {
 }
 
 /** 8 kHz mu-law speech, as Twilio sends it: caller (inbound) and agent (outbound). */
-export const SPEECH_IN_ULAW = read('speech-in.ulaw');
-export const SPEECH_OUT_ULAW = read('speech-out.ulaw');
+/** (Shipped in assets/: `calltape simulate` plays them when given no audio of one's own.) */
+export const ASSETS_DIR = path.resolve(FIXTURES_DIR, '../../assets');
+export const SPEECH_IN_ULAW = fs.readFileSync(path.join(ASSETS_DIR, 'speech-in.ulaw'));
+export const SPEECH_OUT_ULAW = fs.readFileSync(path.join(ASSETS_DIR, 'speech-out.ulaw'));
 /** ffmpeg's pcm_mulaw decode of the above, s16le: the reference, not calltape's decoder. */
 export const SPEECH_IN_PCM = read('speech-in.ulaw.expected.s16le');
 export const SPEECH_OUT_PCM = read('speech-out.ulaw.expected.s16le');

@@ -1,0 +1,135 @@
+/**
+ * The command line as an operator meets it: a version, one-line configuration errors that
+ * name the variable or flag, the value and what is allowed (exit 2, no stack trace),
+ * warnings for misspelt variables, a config file, readable logs on request, and `simulate`
+ * taking WAV files as ffmpeg writes them.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { progressLine, formatSummary } from '../../src/cli/simulate.js';
+import { loadMulaw } from '../../src/simulate/audio.js';
+import { FFMPEG } from '../helpers/ffmpeg.js';
+import { SPEECH_IN_ULAW } from '../helpers/fixtures.js';
+import { spawnCalltape } from '../helpers/process.js';
+import { tempDataDir } from '../helpers/recordings.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const MAIN = path.join(ROOT, 'dist/cli/main.js');
+
+/** Runs the CLI to its end (a bad configuration ends it at once). */
+function run(args: string[], env: Record<string, string> = {}) {
+  const result = spawnSync(process.execPath, [MAIN, ...args], { env: { ...process.env, CALLTAPE_LOG_LEVEL: 'warn', ...env }, encoding: 'utf8', timeout: 20_000 });
+  return { code: result.status, stderr: result.stderr, stdout: result.stdout };
+}
+
+function expectOneLineError(result: ReturnType<typeof run>, pattern: RegExp): void {
+  expect(result.code, result.stderr).toBe(2);
+  const lines = result.stderr.trim().split('\n');
+  expect(lines, result.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(pattern);
+  expect(result.stderr).not.toMatch(/\n\s+at /);
+}
+
+describe('calltape command line', () => {
+  it('--version prints the package version', () => {
+    const { version } = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(run(['--version']).stdout.trim()).toBe(version);
+  });
+
+  it('a bad value names the variable or flag, the value and what is allowed', () => {
+    const dataDir = tempDataDir();
+    expectOneLineError(run(['serve', '--data-dir', dataDir], { PORT: 'abc' }), /^calltape: PORT="abc" is not valid: expected an integer from 0 to 65535$/);
+    expectOneLineError(run(['serve', '--data-dir', dataDir, '--port', '99999']), /^calltape: --port="99999" is not valid: expected an integer from 0 to 65535$/);
+    expectOneLineError(run(['serve', '--data-dir', dataDir], { CALLTAPE_FORMAT: 'mp3' }), /^calltape: CALLTAPE_FORMAT="mp3" is not valid: expected one of pcm16, mulaw$/);
+    expectOneLineError(run(['serve', '--data-dir', dataDir], { CALLTAPE_RECORD_STEREO: 'maybe' }), /CALLTAPE_RECORD_STEREO="maybe" is not valid: expected true or false/);
+    // A secret's value is never echoed.
+    const secret = run(['serve', '--data-dir', dataDir], { CALLTAPE_STREAM_TOKEN_SECRET: 'short' });
+    expectOneLineError(secret, /CALLTAPE_STREAM_TOKEN_SECRET=\(value hidden\) is not valid: expected at least 16 characters/);
+    expect(secret.stderr).not.toContain('short');
+  });
+
+  it('a data dir that is a file, a port in use and a missing audio file are one-line errors too', async () => {
+    const file = path.join(tempDataDir(), 'not-a-dir');
+    fs.writeFileSync(file, 'x');
+    expectOneLineError(run(['serve', '--data-dir', file, '--port', '0']), /data dir ".*not-a-dir" \(CALLTAPE_DATA_DIR \/ --data-dir\) is not a directory/);
+    const busy = net.createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const { port } = busy.address() as net.AddressInfo;
+    try {
+      expectOneLineError(run(['serve', '--data-dir', tempDataDir(), '--port', String(port)]), new RegExp(`port ${port} on 127.0.0.1 is in use \\(PORT / --port\\)`));
+    } finally {
+      busy.close();
+    }
+    expectOneLineError(run(['simulate', '--inbound', '/nonexistent/in.wav', '--fast']), /^calltape: --inbound="\/nonexistent\/in.wav" cannot be read \(ENOENT\)$/);
+  });
+
+  it('warns about CALLTAPE_* variables nobody reads, with the nearest known name', async () => {
+    const proc = spawnCalltape(tempDataDir(), { CALLTAPE_MAX_STREAM: '5' });
+    await proc.url;
+    proc.child.kill('SIGTERM');
+    await proc.exited;
+    const warning = proc.logs.find((l) => l.variable === 'CALLTAPE_MAX_STREAM');
+    expect(warning).toMatchObject({ suggestion: 'CALLTAPE_MAX_STREAMS', msg: 'CALLTAPE_MAX_STREAM is not a calltape setting and is ignored (did you mean CALLTAPE_MAX_STREAMS?)' });
+  });
+
+  it('reads a config file under the environment and flags, and refuses unknown keys in it', async () => {
+    const dir = tempDataDir();
+    const config = path.join(dir, 'calltape.json');
+    fs.writeFileSync(config, JSON.stringify({ maxStreams: 7, format: 'mulaw' }));
+    const proc = spawnCalltape(tempDataDir(), { CALLTAPE_CONFIG: config, CALLTAPE_FORMAT: 'pcm16' });
+    await proc.url;
+    proc.child.kill('SIGTERM');
+    await proc.exited;
+    expect(proc.logs.find((l) => String(l.msg).startsWith('calltape listening'))).toMatchObject({ format: 'pcm16' });
+    fs.writeFileSync(config, JSON.stringify({ maxStream: 7 }));
+    expectOneLineError(run(['serve', '--config', config, '--data-dir', dir]), /calltape\.json: unknown option "maxStream" \(did you mean "maxStreams"\?\)/);
+    fs.writeFileSync(config, JSON.stringify({ maxStreams: 'many' }));
+    expectOneLineError(run(['serve', '--config', config, '--data-dir', dir]), /calltape\.json: maxStreams="many" is not valid: expected an integer from 1 to 1000000/);
+  });
+
+  it('CALLTAPE_LOG_FORMAT=pretty writes readable lines instead of JSON', async () => {
+    const proc = spawnSync(process.execPath, [MAIN, 'serve', '--port', '0', '--data-dir', tempDataDir()], {
+      env: { ...process.env, CALLTAPE_LOG_FORMAT: 'pretty', CALLTAPE_LOG_LEVEL: 'info' },
+      encoding: 'utf8',
+      timeout: 3000,
+      killSignal: 'SIGTERM',
+    });
+    const lines = proc.stdout.trim().split('\n');
+    const listening = lines.find((l) => l.includes('calltape listening on'));
+    expect(listening).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: calltape listening on http:\/\/127\.0\.0\.1:\d+/);
+    expect(() => JSON.parse(listening!)).toThrow();
+  });
+});
+
+describe('calltape simulate', () => {
+  it('reads WAV files with extra chunks, as ffmpeg writes them', () => {
+    const dir = tempDataDir();
+    const raw = path.join(dir, 'in.ulaw');
+    fs.writeFileSync(raw, SPEECH_IN_ULAW);
+    for (const [name, codec] of [['pcm.wav', 'pcm_s16le'], ['mulaw.wav', 'pcm_mulaw']] as const) {
+      const wav = path.join(dir, name);
+      const made = spawnSync(FFMPEG, ['-v', 'error', '-y', '-f', 'mulaw', '-ar', '8000', '-ac', '1', '-i', raw, '-metadata', 'title=calltape', '-c:a', codec, wav]);
+      expect(made.status).toBe(0);
+      expect(fs.readFileSync(wav).includes('LIST')).toBe(true);
+      // mu-law through PCM and back is exact for G.711's table.
+      expect(loadMulaw(wav).equals(SPEECH_IN_ULAW), name).toBe(true);
+    }
+  });
+
+  it('draws its progress on one line no wider than the terminal, and says why there is no lag', () => {
+    const progress = { calls: 1000, connecting: 12, streaming: 950, callsDone: 38, framesSent: 123_456, framesTotal: 3_000_000, secondsLeft: 27 };
+    for (const columns of [40, 60, 80, 120, 200]) {
+      const line = progressLine(progress, columns);
+      expect(line.length, String(columns)).toBeLessThan(columns);
+      expect(line).not.toContain('\n');
+    }
+    expect(progressLine(progress, 200)).toMatch(/^\[#*\.+\] 38\/1000 done, 950 streaming, 12 connecting \| 123456\/3000000 frames \| 27 s left$/);
+    const failed = { calls: 2, ok: 0, failed: 2, framesSent: 0, wallMs: 10, realtime: true, lagMs: null, results: [] };
+    expect(formatSummary(failed)).toContain('sender lag: n/a (no call streamed)');
+    expect(formatSummary({ ...failed, realtime: false })).toContain('sender lag: n/a (fast mode)');
+  });
+});
