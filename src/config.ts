@@ -191,6 +191,8 @@ export const configSchema = z.object({
   /** HTTP: the whole request (headers and body) must arrive within this long. */
   httpRequestTimeoutMs: int(1000, 600_000).default(30_000),
 
+  /** /readyz says not-ready when the data dir's disk has less free space than this. */
+  minFreeBytes: int(0, Number.MAX_SAFE_INTEGER).default(256 * 1024 * 1024),
   /** A JSON file of options (the keys of this schema), under the environment and flags. */
   configFile: z.string().min(1).optional(),
 
@@ -260,6 +262,7 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = {
   httpRequestTimeoutMs: 'CALLTAPE_HTTP_REQUEST_TIMEOUT_MS',
   sseMaxBufferedBytes: 'CALLTAPE_SSE_MAX_BUFFERED_BYTES',
   shutdownTimeoutMs: 'CALLTAPE_SHUTDOWN_TIMEOUT_MS',
+  minFreeBytes: 'CALLTAPE_MIN_FREE_BYTES',
   configFile: 'CALLTAPE_CONFIG',
 };
 

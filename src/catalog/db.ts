@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import pg from 'pg';
 import { migrationProvider } from './migrations.js';
 import type { CatalogDatabase } from './schema.js';
@@ -77,6 +77,19 @@ function keepingStatements(file: Database.Database, limit = 200): SqliteDatabase
   return {
     close: () => file.close(),
     prepare(sql: string) {
+      // SQLite rolls a transaction back by itself when a write fails for want of space
+      // (SQLITE_FULL); kysely's ROLLBACK after it would then fail with "no transaction is
+      // active" and hide the real error. Rolling back only what is open keeps the real one.
+      if (/^\s*rollback\s*$/i.test(sql)) {
+        const rollback = file.prepare(sql);
+        const onlyIfOpen: SqliteStatement = {
+          reader: false,
+          all: () => [],
+          iterate: () => [][Symbol.iterator](),
+          run: () => (file.inTransaction ? rollback.run() : { changes: 0, lastInsertRowid: 0 }),
+        };
+        return onlyIfOpen;
+      }
       let statement = statements.get(sql);
       if (!statement) {
         statement = file.prepare(sql);

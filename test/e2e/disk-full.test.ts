@@ -11,7 +11,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SPEECH_IN_ULAW, SPEECH_OUT_ULAW } from '../helpers/fixtures.js';
 import { parseWavHeader } from '../../src/recording/wav-header.js';
-import { fileHashes, findRecordingDir, readMeta, tempDataDir } from '../helpers/recordings.js';
+import { fileHashes, findRecordingDir, readMeta, tempDataDir, waitFor } from '../helpers/recordings.js';
 import { startTestServer } from '../helpers/server.js';
 import { interleave, mediaFrames, newTwilioCall, TwilioFrameWriter } from '../helpers/twilio-frames.js';
 import { openSocket, sendAll, streamSession, whenClosed } from '../helpers/ws-client.js';
@@ -101,6 +101,55 @@ describe('disk full', () => {
     } finally {
       await server.stop();
       spawnSync('umount', [recordings]);
+    }
+  });
+
+  it.skipIf(!canMount)('with the whole data dir on a full disk: /readyz says so, and the failed call is catalogued once there is room', async () => {
+    const dataDir = tempDataDir();
+    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', dataDir]).status).toBe(0);
+    const server = await startTestServer({ dataDir, minFreeBytes: 1024 * 1024 });
+    const filler = path.join(dataDir, 'filler');
+    try {
+      expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+      // Fill the disk.
+      const fd = fs.openSync(filler, 'w');
+      try {
+        for (;;) fs.writeSync(fd, Buffer.alloc(64 * 1024, 1));
+      } catch (err) {
+        expect((err as NodeJS.ErrnoException).code).toBe('ENOSPC');
+      } finally {
+        fs.closeSync(fd);
+      }
+      const ready = await fetch(`${server.url}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(((await ready.json()) as { checks: Record<string, string> }).checks.disk).toBe('low');
+
+      // SQLite's own rollback on SQLITE_FULL is not hidden behind "no transaction is active".
+      await expect(
+        server.catalog.repo.create({ provider: 'twilio', callSid: 'CA0', streamSid: 'MZ0', tracks: ['inbound'], format: 'pcm16', sampleRate: 8000, customParameters: { a: 'x'.repeat(100_000) }, startedAt: new Date(), location: 'recordings/x' }),
+      ).rejects.toThrow(/full/i);
+
+      const call = newTwilioCall();
+      const writer = new TwilioFrameWriter(call);
+      const ws = await openSocket(server.wsUrl());
+      const closed = whenClosed(ws);
+      const done = server.finished(1);
+      const frames = interleave(mediaFrames('inbound', SPEECH_IN_ULAW), mediaFrames('outbound', SPEECH_OUT_ULAW)).map((f) => writer.media(f));
+      await sendAll(ws, [writer.connected(), writer.start(), ...frames]).catch(() => undefined);
+      expect((await done)[0]).toMatchObject({ status: 'failed', error: { code: 'CALLTAPE_ERR_WRITE_FAILED' } });
+      expect((await closed).code).toBe(1011);
+      await waitFor(() => server.catalog.writesFailing, 5000, 'the catalog writes to fail on the full disk');
+      expect(((await (await fetch(`${server.url}/readyz`)).json()) as { checks: Record<string, string> }).checks).toMatchObject({ disk: 'low', catalogWrites: 'failing' });
+
+      fs.rmSync(filler);
+      await waitFor(() => !server.catalog.writesFailing, 20_000, 'the retried catalog writes to land');
+      const row = await server.catalog.repo.getByStreamSid(call.streamSid);
+      expect(row).toMatchObject({ status: 'failed' });
+      expect(row!.error).toContain('ENOSPC');
+      expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+    } finally {
+      await server.stop();
+      spawnSync('umount', ['-l', dataDir]);
     }
   });
 

@@ -24,6 +24,19 @@ async function check(name: string, probe: () => Promise<unknown>, log: FastifyBa
   }
 }
 
+async function freeSpace(dir: string, minFreeBytes: number, log: FastifyBaseLogger): Promise<string> {
+  try {
+    const stats = await fs.statfs(dir);
+    const free = stats.bavail * stats.bsize;
+    if (free >= minFreeBytes) return 'ok';
+    log.warn({ freeBytes: free, minFreeBytes }, 'readiness: the data disk is almost full');
+    return 'low';
+  } catch (err) {
+    log.warn({ err }, 'readiness: free space of the data dir could not be read');
+    return 'failing';
+  }
+}
+
 export function healthRoutes(app: FastifyInstance, config: Config, recorder: Recorder, catalog?: Catalog, outbox?: WebhookOutbox): void {
   app.get('/healthz', { config: { access: 'public' } }, async () => ({ status: 'ok' }));
 
@@ -33,6 +46,8 @@ export function healthRoutes(app: FastifyInstance, config: Config, recorder: Rec
         await fs.mkdir(config.dataDir, { recursive: true });
         await fs.access(config.dataDir, fs.constants.W_OK);
       }, request.log),
+      // Room for the next calls: on a full disk every call would fail.
+      disk: await freeSpace(config.dataDir, config.minFreeBytes, request.log),
       ...(catalog ? { catalog: await check('catalog', () => catalog.ping(), request.log) } : {}),
       // The database answers reads but a recording's row could not be written (and is being retried).
       ...(catalog ? { catalogWrites: catalog.writesFailing ? 'failing' : 'ok' } : {}),
