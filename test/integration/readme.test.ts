@@ -30,3 +30,11 @@ describe('README', () => {
     expect(Object.values(ENV_NAMES).filter((name) => !table.has(name))).toEqual([]);
   });
 });
+
+describe('README examples', () => {
+  it('the embedding example is examples/embed-ws.ts as the suite runs it', () => {
+    const file = fs.readFileSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples/embed-ws.ts'), 'utf8');
+    const code = file.slice(file.indexOf('*/\n') + 3);
+    expect(README).toContain(`\`\`\`ts\n${code}\`\`\``);
+  });
+});
