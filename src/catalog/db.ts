@@ -38,6 +38,10 @@ export async function openCatalogDb(opts: {
     });
     // Without a listener, an idle connection dropped by the server would crash the process.
     pool.on('error', (err) => opts.onConnectionError?.(err));
+    // The pool listens only to idle clients: one checked out when the server goes away
+    // (a restart, an admin shutdown) emits its error with nobody listening, which would
+    // crash the process too. Its query fails as well, and the catalog retries it.
+    pool.on('connect', (client) => client.on('error', (err) => opts.onConnectionError?.(err)));
     db = new Kysely<CatalogDatabase>({ dialect: new PostgresDialect({ pool }) });
   } else {
     dialect = 'sqlite';

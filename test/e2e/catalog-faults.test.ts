@@ -84,19 +84,19 @@ describe('catalog faults', () => {
     expect(row!.error).toContain('CALLTAPE_ERR_FILES_MISSING');
   });
 
-  it('PostgreSQL down for 4 s: the call that started and ended meanwhile gets its row once it is back', async () => {
+  it('PostgreSQL down for seconds: the call that started and ended meanwhile gets its row once it is back', async () => {
     const postgres = await startPostgres();
     try {
       server = await startTestServer({ databaseUrl: await postgres.newDatabase() });
-      const outage = postgres.outage(4000);
-      await new Promise((r) => setTimeout(r, 500)); // the server is down now
+      await postgres.pause();
       const { call, frames } = session();
       const done = server.finished(1);
       await streamSession(server.wsUrl(), frames);
       await done;
       await waitFor(() => server!.catalog.writesFailing, 5000, 'the catalog writes to fail');
       expect(((await (await fetch(`${server.url}/readyz`)).json()) as { status: string }).status).toBe('not-ready');
-      await outage;
+      await new Promise((r) => setTimeout(r, 2000)); // retries keep failing meanwhile
+      await postgres.resume();
       await waitFor(() => !server!.catalog.writesFailing, 20_000, 'the retried writes to land');
       expect(await server.catalog.repo.getByStreamSid(call.streamSid)).toMatchObject({ status: 'complete', durationMs: 200 });
     } finally {

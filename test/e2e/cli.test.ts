@@ -4,7 +4,8 @@
  * warnings for misspelt variables, a config file, readable logs on request, and `simulate`
  * taking WAV files as ffmpeg writes them.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import readline from 'node:readline';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -92,16 +93,18 @@ describe('calltape command line', () => {
   });
 
   it('CALLTAPE_LOG_FORMAT=pretty writes readable lines instead of JSON', async () => {
-    const proc = spawnSync(process.execPath, [MAIN, 'serve', '--port', '0', '--data-dir', tempDataDir()], {
+    const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--data-dir', tempDataDir()], {
       env: { ...process.env, CALLTAPE_LOG_FORMAT: 'pretty', CALLTAPE_LOG_LEVEL: 'info' },
-      encoding: 'utf8',
-      timeout: 3000,
-      killSignal: 'SIGTERM',
+      stdio: ['ignore', 'pipe', 'inherit'],
     });
-    const lines = proc.stdout.trim().split('\n');
-    const listening = lines.find((l) => l.includes('calltape listening on'));
+    const listening = await new Promise<string>((resolve, reject) => {
+      readline.createInterface({ input: child.stdout }).on('line', (line) => line.includes('calltape listening on') && resolve(line));
+      child.on('exit', (code) => reject(new Error(`exited ${code}`)));
+    });
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.on('exit', resolve));
     expect(listening).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: calltape listening on http:\/\/127\.0\.0\.1:\d+/);
-    expect(() => JSON.parse(listening!)).toThrow();
+    expect(() => JSON.parse(listening)).toThrow();
   });
 });
 

@@ -43,7 +43,8 @@ describe('stream slots', () => {
     const openedAt = performance.now();
     expect(await closed).toEqual({ code: 1008, reason: 'CALLTAPE_ERR_START_TIMEOUT' });
     clearInterval(keepAlive);
-    expect(performance.now() - openedAt).toBeLessThan(3000);
+    // The deadline is checked each second: well under 5 s even on a busy machine.
+    expect(performance.now() - openedAt).toBeLessThan(5000);
     expect(server.recorder.stats().rejections.CALLTAPE_ERR_START_TIMEOUT).toBe(1);
     await waitFor(() => server!.recorder.activeCount === 0, 3000, 'the slot to be given back');
   });
@@ -83,13 +84,13 @@ describe('stream slots', () => {
   });
 
   it('ends a recording at maxDurationMs of wall time from the upgrade, even when the start came late', async () => {
-    server = await startTestServer({ maxDurationMs: 2000, idleTimeoutMs: 10_000 });
+    server = await startTestServer({ maxDurationMs: 3000, idleTimeoutMs: 10_000 });
     const call = newTwilioCall();
     const writer = new TwilioFrameWriter(call);
     const ws = await openSocket(server.wsUrl());
     const closed = whenClosed(ws);
     const done = server.finished(1);
-    await new Promise((r) => setTimeout(r, 1200)); // start arrives 1.2 s after the upgrade
+    await new Promise((r) => setTimeout(r, 1500)); // start arrives 1.5 s after the upgrade
     await sendAll(ws, [writer.start({ tracks: ['inbound'] })]);
     const frames = mediaFrames('inbound', SPEECH_IN_ULAW);
     let i = 0;
@@ -97,8 +98,9 @@ describe('stream slots', () => {
     const [meta] = await done;
     clearInterval(pace);
     expect(meta).toMatchObject({ endReason: 'max-duration' });
-    // About 0.8 s of the call fits before the socket's 2 s are up (the check runs each second).
-    expect(meta!.durationMs).toBeLessThan(1900);
+    // About 1.5 s of the call fits before the socket's 3 s are up (the check runs each
+    // second); counted from the start, the call would have reached the full 3 s.
+    expect(meta!.durationMs).toBeLessThan(2800);
     expect(await closed).toMatchObject({ code: 1008, reason: 'CALLTAPE_ERR_MAX_DURATION' });
   });
 });

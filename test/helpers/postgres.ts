@@ -20,9 +20,10 @@ async function freePort(): Promise<number> {
 export interface TestPostgres {
   /** Creates an empty database and returns its postgres:// URL. */
   newDatabase(): Promise<string>;
-  /** Stops the server for `ms` (connections refused), then starts it again on the same data. */
-  outage(ms: number): Promise<void>;
-  /** Stops the server; `outage` resolves once it is back. */
+  /** Stops the server (connections refused from then on), keeping its data. */
+  pause(): Promise<void>;
+  /** Starts a paused server again on the same data. */
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -54,11 +55,8 @@ export async function startPostgres(): Promise<TestPostgres> {
       await pg.createDatabase(name);
       return `postgres://postgres:${password}@127.0.0.1:${port}/${name}`;
     },
-    async outage(ms: number) {
-      await pg.stop();
-      await new Promise((resolve) => setTimeout(resolve, ms));
-      await pg.start();
-    },
+    pause: () => pg.stop(),
+    resume: () => pg.start(),
     async stop() {
       await pg.stop();
       fs.rmSync(base, { recursive: true, force: true });
