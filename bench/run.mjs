@@ -106,7 +106,9 @@ async function startTarget(kind) {
       ? ['--max-semi-space-size=4', path.join(ROOT, 'dist/cli/main.js'), 'serve', '--port', '0', '--data-dir', dataDir]
       : [path.join(ROOT, 'bench/sink.mjs')];
   const child = spawn(process.execPath, args, {
-    env: { ...process.env, CALLTAPE_LOG_LEVEL: 'info', CALLTAPE_MAX_STREAMS: '100000' },
+    // The fast phases replay calls faster than real time: allowed here, refused by default
+    // (CALLTAPE_REALTIME_ALLOWANCE_MS). JSON logs: the bench reads the listening line.
+    env: { ...process.env, CALLTAPE_LOG_LEVEL: 'info', CALLTAPE_LOG_FORMAT: 'json', CALLTAPE_MAX_STREAMS: '100000', CALLTAPE_REALTIME_ALLOWANCE_MS: String(7 * 24 * 3600 * 1000) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise((resolve, reject) => {
