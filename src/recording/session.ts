@@ -249,6 +249,8 @@ export class StreamSession {
   /** The upgrade or a stream token proved the sender; unauthenticated streams have their own bound. */
   private authenticatedSender: boolean;
   private transportClosed = false;
+  /** abort() asked the transport to close: the close (or, from a silent peer, ws's own close timeout) follows. */
+  private aborted = false;
   private released = false;
 
   constructor(id: number, ctx: SessionContext, hooks: TransportHooks, options: StreamOptions = {}) {
@@ -418,6 +420,7 @@ export class StreamSession {
    * registry holds for `code`; the close then finishes whatever was recorded.
    */
   private abort(code: ErrorCode): void {
+    this.aborted = true;
     this.closeInfo = { code: closeCodeOf(code) ?? WS_CLOSE.policyViolation, reason: code };
     this.hooks.close?.(this.closeInfo.code!, code);
   }
@@ -432,8 +435,9 @@ export class StreamSession {
     const { idleTimeoutMs, maxDurationMs, startTimeoutMs } = this.ctx.config;
     const sinceUpgrade = now - this.openedAtMs;
     if (this.state === 'awaiting-start') {
-      // Providers send start at once; a socket that has not is not a call, whatever else it sends.
-      if (sinceUpgrade >= startTimeoutMs) {
+      // Providers send start at once; a socket that has not is not a call, whatever else it
+      // sends. Once: a peer that ignores the close is cut by ws after its close timeout.
+      if (sinceUpgrade >= startTimeoutMs && !this.aborted) {
         this.reject({ code: 'CALLTAPE_ERR_START_TIMEOUT', detail: `no start within ${startTimeoutMs} ms of the upgrade` });
         this.abort('CALLTAPE_ERR_START_TIMEOUT');
       }

@@ -5,6 +5,7 @@
  * fill the disk; tokens and ids cannot be carried across providers.
  */
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import twilio from 'twilio';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -206,5 +207,26 @@ describe('credentials across routes and providers', () => {
     proc.child.kill('SIGTERM');
     await proc.exited;
     expect(warning?.routes).toEqual(['/streams/telnyx', '/streams/auto']);
+  });
+});
+
+describe('a peer that ignores the close', () => {
+  it('is refused for its missing start once, not on every tick until the socket dies', async () => {
+    server = await startTestServer({ startTimeoutMs: 500 });
+    const { hostname, port } = new URL(server.url);
+    // A WebSocket handshake by hand, then silence: no start, and no answer to the close.
+    const socket = net.connect(Number(port), hostname);
+    socket.on('error', () => undefined);
+    socket.write(
+      `GET /streams/twilio HTTP/1.1\r\nHost: ${hostname}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${Buffer.alloc(16, 7).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    await waitFor(() => received.startsWith('HTTP/1.1 101'), 5000, 'the upgrade');
+    // The close frame arrives; the peer says nothing back for three more ticks.
+    await waitFor(() => server!.recorder.stats().rejections.CALLTAPE_ERR_START_TIMEOUT === 1, 5000, 'the start deadline');
+    await new Promise((r) => setTimeout(r, 3500));
+    expect(server.recorder.stats().rejections.CALLTAPE_ERR_START_TIMEOUT).toBe(1);
+    socket.destroy();
   });
 });
