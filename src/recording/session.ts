@@ -245,7 +245,6 @@ export class StreamSession {
    */
   private sampleLimit = 0;
   private maxDurationSamples = 0;
-  private maxGapSamples = 0;
   /** The upgrade or a stream token proved the sender; unauthenticated streams have their own bound. */
   private authenticatedSender: boolean;
   private transportClosed = false;
@@ -575,7 +574,6 @@ export class StreamSession {
     this.state = 'recording';
     this.setUpDecoding(event);
     this.maxDurationSamples = Math.floor(config.maxDurationMs * this.samplesPerMs);
-    this.maxGapSamples = Math.round((config.maxGapMs * this.sampleRate) / 1000);
     this.refreshSampleLimit(performance.now() - this.openedAtMs);
     for (const track of event.tracks) this.declared[TRACK_INDEX[track]] = true;
     if (this.options.tee && !this.declared[1]) {
@@ -955,7 +953,7 @@ export class StreamSession {
     this.refreshSampleLimit(performance.now() - this.openedAtMs);
     if (outStart + count <= this.sampleLimit) return count;
     // A jump past maxGapMs is the timeline's to refuse (CALLTAPE_ERR_TIMESTAMP_JUMP).
-    if (outStart - this.timeline!.lengthSamples > this.maxGapSamples) return count;
+    if (this.timeline!.isTooFarAhead(outStart)) return count;
     const atMaxDuration = this.sampleLimit === this.maxDurationSamples;
     // Cut at the limit; the next tick (or frame) ends the call.
     if (atMaxDuration && outStart < this.maxDurationSamples) return this.maxDurationSamples - outStart;

@@ -203,7 +203,7 @@ export class Timeline {
     const win = this.windows[track];
     if (!win || count <= 0) return PlaceOutcome.Placed;
     let at = start === undefined || Math.abs(start - win.head) <= this.opts.snapSamples ? win.head : start;
-    if (at > this.streamHead + this.opts.maxGapSamples) return PlaceOutcome.TooFarAhead;
+    if (this.isTooFarAhead(at)) return PlaceOutcome.TooFarAhead;
 
     if (count > this.reorder) this.reorder = Math.min(count, this.opts.capacitySamples - this.opts.flushSamples);
     let outcome: PlaceOutcome = PlaceOutcome.Placed;
@@ -218,6 +218,11 @@ export class Timeline {
       remaining -= n;
     }
     return outcome;
+  }
+
+  /** Whether audio starting at `start` would jump further past the stream's end than maxGap allows. */
+  isTooFarAhead(start: number): boolean {
+    return start > this.streamHead + this.opts.maxGapSamples;
   }
 
   /** Writes audio that is older than the reorder window (the periodic tick calls this). */
