@@ -41,18 +41,12 @@ export function streamRoutes(app: FastifyInstance, recorder: Recorder, config: C
         config: { access: 'provider' },
         // Refuse before the upgrade: the provider sees a plain 401/403/503, and nothing opens.
         preValidation: async (request, reply) => {
-          let refusal: ErrorCode | undefined;
-          let detail = '';
-          if (recorder.isShuttingDown) refusal = 'CALLTAPE_ERR_SHUTTING_DOWN';
           const proof = upgradeProof(config, request);
           const failed = provider === 'auto' ? undefined : proof.failures.get(provider);
-          if (!refusal && failed) {
-            refusal = failed.code;
-            detail = failed.message;
-          }
-          refusal ??= recorder.refusalFor(isAuthenticated(provider, proof));
+          // The route's own credential first, then room (shutting down, the stream limits).
+          const refusal: ErrorCode | undefined = failed?.code ?? recorder.refusalFor(isAuthenticated(provider, proof));
           if (refusal) {
-            detail ||= ERRORS[refusal].message;
+            const detail = failed?.message ?? ERRORS[refusal].message;
             recorder.countRejection(refusal);
             request.log.warn({ code: refusal, provider }, detail);
             if (ERRORS[refusal].httpStatus === 503) reply.header('Retry-After', '1');
