@@ -62,6 +62,12 @@ export function checkTokenRequest(config: Config, request: FastifyRequest, signe
   if (!constantTimeEqual(key, config.answerKey)) throw new CalltapeError('CALLTAPE_ERR_FORBIDDEN', 'answer key is wrong');
 }
 
+/** A shared secret the upgrade must carry: 401 without it, 403 when it differs (constant time). */
+function expectSecret(given: string | undefined, expected: string, what: string): void {
+  if (!given) throw new CalltapeError('CALLTAPE_ERR_UNAUTHENTICATED', `${what} missing on the upgrade`);
+  if (!constantTimeEqual(given, expected)) throw new CalltapeError('CALLTAPE_ERR_FORBIDDEN', `${what} does not match`);
+}
+
 interface UpgradeCheck {
   /** Whether the credential this check needs is configured. */
   configured(config: Config): boolean;
@@ -91,19 +97,11 @@ const UPGRADE_CHECKS: Readonly<Record<string, UpgradeCheck>> = {
   },
   signalwire: {
     configured: (config) => config.signalwireBearerToken !== undefined,
-    check(config, request) {
-      const given = bearer(request);
-      if (!given) throw new CalltapeError('CALLTAPE_ERR_UNAUTHENTICATED', 'Authorization: Bearer missing on the upgrade');
-      if (!constantTimeEqual(given, config.signalwireBearerToken!)) throw new CalltapeError('CALLTAPE_ERR_FORBIDDEN', 'bearer token does not match');
-    },
+    check: (config, request) => expectSecret(bearer(request), config.signalwireBearerToken!, 'Authorization: Bearer'),
   },
   exotel: {
     configured: (config) => config.exotelBasicAuth !== undefined,
-    check(config, request) {
-      const given = basicCredentials(request);
-      if (!given) throw new CalltapeError('CALLTAPE_ERR_UNAUTHENTICATED', 'Authorization: Basic missing on the upgrade');
-      if (!constantTimeEqual(given, config.exotelBasicAuth!)) throw new CalltapeError('CALLTAPE_ERR_FORBIDDEN', 'Basic credentials do not match');
-    },
+    check: (config, request) => expectSecret(basicCredentials(request), config.exotelBasicAuth!, 'Authorization: Basic'),
   },
 };
 
