@@ -90,7 +90,7 @@ export async function startServer(options: ConfigInput = {}): Promise<RunningSer
   const url = `http://${hostForUrl}:${port}`;
   const recordings = recordingsRoot(config.dataDir);
   recorder.logger.info(
-    { url, streams: servedStreamRoutes(config).map((p) => `/streams/${p}`), answer: '/twiml', recordings, format: config.format, catalog: catalogDb.dialect },
+    { url, streamRoutes: servedStreamRoutes(config).map((p) => `/streams/${p}`), answer: '/twiml', recordings, format: config.format, catalog: catalogDb.dialect },
     `calltape listening on ${url} (streams: ws://${hostForUrl}:${port}/streams/{${servedStreamRoutes(config).join(',')}}; answer URLs: ${url}/twiml, ${url}/answer/{telnyx,plivo,vonage,bandwidth,jambonz}); recordings go to ${recordings}`,
   );
   if ((config.webhookUrl || config.webhookAllow) && !config.webhookSecret) {
@@ -105,7 +105,7 @@ export async function startServer(options: ConfigInput = {}): Promise<RunningSer
   const open = unauthenticatedStreamRoutes(config);
   if (open.length > 0) {
     recorder.logger.warn(
-      { routes: open.map((p) => `/streams/${p}`) },
+      { openStreamRoutes: open.map((p) => `/streams/${p}`) },
       `these stream routes accept streams from anyone who reaches them: ${open.map((p) => `/streams/${p}`).join(', ')}. Configure the provider's credential or CALLTAPE_STREAM_TOKEN_SECRET, or serve only the routes you use (CALLTAPE_STREAM_ROUTES)`,
     );
   }

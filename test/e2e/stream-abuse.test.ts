@@ -206,7 +206,7 @@ describe('credentials across routes and providers', () => {
     const warning = proc.logs.find((l) => String(l.msg).startsWith('these stream routes accept streams from anyone'));
     proc.child.kill('SIGTERM');
     await proc.exited;
-    expect(warning?.routes).toEqual(['/streams/telnyx', '/streams/auto']);
+    expect(warning?.openStreamRoutes).toEqual(['/streams/telnyx', '/streams/auto']);
   });
 });
 
