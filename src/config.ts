@@ -58,8 +58,12 @@ export const configSchema = z.object({
    * writes. Default: the pool's size (UV_THREADPOOL_SIZE, else libuv's 4).
    */
   maxConcurrentFileCreations: int(1, 1024).default(Number(process.env.UV_THREADPOOL_SIZE) || 4),
-  /** A frame within this many ms of its track's end is placed right at the end (timestamp jitter). */
-  timestampToleranceMs: int(0, 100).default(2),
+  /**
+   * Timestamp jitter tolerated (J, ms): a frame whose drift-corrected timestamp lands within
+   * 2J + 2 ms of its track's end continues the track; further is a real gap or overlap.
+   * See Timeline.positionOf.
+   */
+  timestampToleranceMs: int(0, 100).default(5),
   /**
    * Protocols without timestamps: how long a frame waits for the frames after it before its
    * place is decided, and the smallest gap in arrival that is filled with silence (shorter

@@ -68,8 +68,13 @@ export interface TimelineOptions {
   readonly flushSamples: number;
   /** How far behind the newest audio a frame may still arrive and be placed. */
   readonly reorderSamples: number;
-  /** A frame starting within this many samples of its track's end is placed right at it. */
-  readonly snapSamples: number;
+  /**
+   * Timestamp jitter tolerated (J): a frame whose drift-corrected timestamp is within
+   * 2J + 2 ms (`continueSamples`) of its track's end continues the track. See positionOf.
+   */
+  readonly jitterSamples: number;
+  /** Samples per millisecond, for the 2 ms margin of the continuation window. */
+  readonly samplesPerMs?: number;
   /** Largest silence a timestamp jump may create. */
   readonly maxGapSamples: number;
   /** One entry per track (index 0 inbound, 1 outbound); undefined = track not kept. */
@@ -88,9 +93,21 @@ export interface TrackStats {
   placedSamples: number;
   lateSamples: number;
   duplicateSamples: number;
+  /**
+   * Where the track's contiguous audio ends minus where its last frame's timestamp put it
+   * (samples): the timestamp drift absorbed so far. Positive: the audio runs ahead of the
+   * timestamps (a slow provider clock).
+   */
+  driftSamples: number;
+  /** The largest |driftSamples| seen. */
+  maxDriftSamples: number;
+  /** Frames moved to the other track's drift because this track's drifted apart from it. */
+  realignedFrames: number;
 }
 
 const SILENCE_CHUNK_SAMPLES = 32_768;
+/** Weight of each frame in a track's running drift (see Timeline.noteDrift). */
+const DRIFT_WEIGHT = 1 / 8;
 // Shared read-only silence: long gaps are written as references to these, never copied.
 const SILENCE_PCM16 = Buffer.alloc(SILENCE_CHUNK_SAMPLES * 2);
 const SILENCE_MULAW = Buffer.alloc(SILENCE_CHUNK_SAMPLES, MULAW_SILENCE);
@@ -102,7 +119,13 @@ class TrackWindow {
   readonly covered: CoverageBits;
   /** Absolute sample index just past the furthest audio placed on this track. */
   head = 0;
-  readonly stats: TrackStats = { placedSamples: 0, lateSamples: 0, duplicateSamples: 0 };
+  /** Whether a timestamped frame has set `drift` yet. */
+  anchored = false;
+  /** Where this track's audio goes minus where its timestamps put it, averaged (samples). */
+  drift = 0;
+  /** Timestamp of the last frame that extended the track. */
+  lastStart = Number.NEGATIVE_INFINITY;
+  readonly stats: TrackStats = { placedSamples: 0, lateSamples: 0, duplicateSamples: 0, driftSamples: 0, maxDriftSamples: 0, realignedFrames: 0 };
 
   constructor(
     readonly sinks: TrackSinks,
@@ -146,6 +169,8 @@ export class Timeline {
    * tracks the other track's frame for the same instant arrives after this one.
    */
   private reorder: number;
+  /** How far a drift-corrected timestamp may be from its track's end and still continue it. */
+  private readonly continueSamples: number;
 
   constructor(opts: TimelineOptions) {
     if (opts.flushSamples + opts.reorderSamples > opts.capacitySamples) {
@@ -165,6 +190,7 @@ export class Timeline {
     ];
     this.reorder = opts.reorderSamples;
     this.pieceSamples = Math.max(1, opts.capacitySamples - opts.flushSamples);
+    this.continueSamples = opts.jitterSamples > 0 ? 2 * opts.jitterSamples + Math.ceil(2 * (opts.samplesPerMs ?? 0)) : 0;
   }
 
   /** Whether the timeline keeps this track (otherwise its audio is not needed). */
@@ -202,8 +228,9 @@ export class Timeline {
   ): PlaceOutcome {
     const win = this.windows[track];
     if (!win || count <= 0) return PlaceOutcome.Placed;
-    let at = start === undefined || Math.abs(start - win.head) <= this.opts.snapSamples ? win.head : start;
+    let at = start === undefined ? win.head : this.positionOf(win, track, start);
     if (this.isTooFarAhead(at)) return PlaceOutcome.TooFarAhead;
+    if (start !== undefined && at + count > win.head) this.noteDrift(win, track, start, at - start);
 
     if (count > this.reorder) this.reorder = Math.min(count, this.opts.capacitySamples - this.opts.flushSamples);
     let outcome: PlaceOutcome = PlaceOutcome.Placed;
@@ -218,6 +245,64 @@ export class Timeline {
       remaining -= n;
     }
     return outcome;
+  }
+
+  /**
+   * Where a frame stamped `start` goes. Providers' timestamps jitter by a few ms around a
+   * steady clock (whole ms, so rounding adds up to half a ms), and that clock may run a
+   * little fast or slow against the audio it stamps; placing every frame exactly at its
+   * timestamp cut or padded contiguous audio, a click each time. So the timestamp is first
+   * corrected by the drift the track has shown so far (where its audio went minus where its
+   * timestamps put it, averaged), and a frame that then lands within `continueSamples` of
+   * the track's end continues the track, whatever its exact stamp. Jitter of up to J on this
+   * frame and the average moves that difference by at most 2J, rounding by 1 ms more, hence
+   * a window of 2J + 2 ms (12 ms by default). Beyond the window it is a real gap (silence up
+   * to the frame) or a real overlap (only samples not yet placed are kept: duplicates and
+   * reordered frames; a stamp that is not past the track's last is never a continuation).
+   * This needs J under half a frame (20 ms frames: J < 10 ms). A track's first frame takes the other track's drift, and a track's
+   * drift is held within one window of the other's (noteDrift), so two tracks on different
+   * clocks are brought back together instead of parting.
+   */
+  private positionOf(win: TrackWindow, track: 0 | 1, start: number): number {
+    const other = this.windows[track ^ 1];
+    const otherDrift = other?.anchored ? other.drift : undefined;
+    if (!win.anchored) win.drift = otherDrift ?? 0;
+    const expected = start + win.drift;
+    const window = this.continueSamples;
+    // A stamp not past the last one that extended the track is that frame again or an older
+    // one, never the next: a duplicate of a short frame must not continue the track.
+    if (start > win.lastStart && expected - win.head <= window && win.head - expected <= window) return win.head;
+    // A track held at the edge of the other's drift (see noteDrift) comes back here.
+    if (otherDrift !== undefined && Math.abs(win.drift - otherDrift) >= window) win.stats.realignedFrames++;
+    return Math.round(expected);
+  }
+
+  /**
+   * Learns from a frame that extends its track, placed `drift` samples from its timestamp.
+   * The track's drift is an average over recent frames (weight 1/8 each), not the last
+   * frame's: one frame's jitter then moves it by an eighth, and a gap is placed where the
+   * clock says rather than where one jittered stamp does. A steady clock error of e per
+   * frame is followed with a lag of 7e, well inside the window at 0.5%.
+   */
+  private noteDrift(win: TrackWindow, track: 0 | 1, start: number, drift: number): void {
+    win.lastStart = start;
+    const other = this.windows[track ^ 1];
+    if (win.anchored) {
+      win.drift += (drift - win.drift) * DRIFT_WEIGHT;
+      // Kept within one window of the other track, so the two cannot part by more.
+      if (other?.anchored) {
+        const limit = this.continueSamples;
+        if (win.drift > other.drift + limit) win.drift = other.drift + limit;
+        else if (win.drift < other.drift - limit) win.drift = other.drift - limit;
+      }
+    } else {
+      win.anchored = true;
+      win.drift = drift;
+    }
+    const rounded = Math.round(win.drift);
+    win.stats.driftSamples = rounded;
+    const size = rounded < 0 ? -rounded : rounded;
+    if (size > win.stats.maxDriftSamples) win.stats.maxDriftSamples = size;
   }
 
   /** Whether audio starting at `start` would jump further past the stream's end than maxGap allows. */
