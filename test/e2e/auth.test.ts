@@ -4,6 +4,7 @@
  * /streams/auto), and API tokens. Refusals happen before the
  * socket opens (401 missing, 403 wrong) and leave no recording behind.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import twilio from 'twilio';
@@ -136,6 +137,36 @@ describe('SignalWire bearer token', () => {
     await expect(openSocket(server.wsUrl('signalwire'), { headers: { Authorization: 'Bearer nope' } })).rejects.toThrow('HTTP 403');
     const ws = await openSocket(server.wsUrl('signalwire'), { headers: { Authorization: 'Bearer sw-secret' } });
     ws.close();
+  });
+
+  it('/twiml?provider=signalwire names the token as authBearerToken (SignalWire sends it only then), and only to a keyed request', async () => {
+    const sw = (server = await startTestServer({ signalwireBearerToken: 'sw-secret', answerKey: ANSWER_KEY }));
+    const callSid = crypto.randomUUID();
+    const answer = (query: string) => fetch(`${sw.url}/twiml?provider=signalwire${query}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `CallSid=${callSid}` });
+    // Unsigned and unkeyed, the markup would hand the secret to anyone who asks.
+    const anonymous = await answer('');
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.text()).not.toContain('sw-secret');
+    expect((await answer('&key=wrong-key-of-some-length')).status).toBe(403);
+    const keyed = await answer(`&key=${ANSWER_KEY}`);
+    expect(keyed.status).toBe(200);
+    const stream = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(await keyed.text()).Response.Start.Stream;
+    expect(stream).toMatchObject({ url: expect.stringMatching(/\/streams\/signalwire$/), authBearerToken: 'sw-secret' });
+
+    // The upgrade SignalWire then makes, with the token from the markup: recorded.
+    const streamSid = crypto.randomUUID();
+    const frames = [
+      JSON.stringify({ event: 'start', start: { streamSid, callSid, accountSid: crypto.randomUUID(), tracks: ['inbound'], mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 }, customParameters: {} }, streamSid }),
+      ...mediaFrames('inbound', SPEECH_IN_ULAW.subarray(0, 8000)).map((f) => JSON.stringify({ event: 'media', media: { track: 'inbound', timestamp: String(f.timestampMs), payload: f.payload.toString('base64') }, streamSid })),
+      JSON.stringify({ event: 'stop' }),
+    ];
+    const done = sw.finished(1);
+    const ws = await openSocket(stream.url.replace('wss://', 'ws://'), { headers: { Authorization: `Bearer ${stream.authBearerToken}` } });
+    const closed = whenClosed(ws);
+    await sendAll(ws, frames);
+    await closed;
+    const [meta] = await done;
+    expect(meta).toMatchObject({ provider: 'signalwire', callSid, streamSid, status: 'complete', durationMs: 1000 });
   });
 });
 

@@ -50,6 +50,10 @@ export function twimlRoutes(app: FastifyInstance, config: Config): void {
         }
         params.push([STREAM_TOKEN_PARAM, streamToken(config.streamTokenSecret, provider, callSid, config.streamTokenTtlMs)]);
       }
+      // SignalWire sends its bearer token only when the markup names it; the markup then
+      // carries a secret, so it goes only to a request that proved itself (signed or keyed).
+      const bearerToken = provider === 'signalwire' ? config.signalwireBearerToken : undefined;
+      if (bearerToken && !config.streamTokenSecret) checkTokenRequest(config, request, config.twilioAuthToken !== undefined);
       if (params.length > MAX_PARAMS) throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `at most ${MAX_PARAMS} parameters`);
       const base = publicStreamBase(config.publicUrl, request.headers);
       const xml = buildTwiml({
@@ -59,6 +63,7 @@ export function twimlRoutes(app: FastifyInstance, config: Config): void {
         say: config.twimlSay,
         dial: config.twimlDial,
         pauseSeconds: config.twimlPauseSeconds,
+        bearerToken,
       });
       return reply.type('text/xml; charset=utf-8').send(xml);
     },

@@ -17,6 +17,11 @@ export interface StreamAnswer {
   readonly dial?: string | undefined;
   /** start mode without dial: how long to keep the call up. */
   readonly pauseSeconds: number;
+  /**
+   * SignalWire's authBearerToken: SignalWire then sends `Authorization: Bearer <token>` on
+   * the stream's upgrade (Twilio has no such attribute).
+   */
+  readonly bearerToken?: string | undefined;
 }
 
 const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
@@ -29,15 +34,16 @@ export function buildTwiml(answer: StreamAnswer): string {
   const params = answer.params
     .map(([name, value]) => `      <Parameter name="${escapeXml(name)}" value="${escapeXml(value)}"/>\n`)
     .join('');
-  const url = escapeXml(answer.streamUrl);
+  const bearer = answer.bearerToken ? ` authBearerToken="${escapeXml(answer.bearerToken)}"` : '';
+  const stream = `<Stream url="${escapeXml(answer.streamUrl)}"${bearer}`;
   const lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<Response>'];
   if (answer.mode === 'connect') {
     // <Connect><Stream> is bidirectional and receives only the inbound track.
-    lines.push('  <Connect>', `    <Stream url="${url}">`);
+    lines.push('  <Connect>', `    ${stream}>`);
     if (params) lines.push(params.trimEnd());
     lines.push('    </Stream>', '  </Connect>');
   } else {
-    lines.push('  <Start>', `    <Stream url="${url}" track="both_tracks">`);
+    lines.push('  <Start>', `    ${stream} track="both_tracks">`);
     if (params) lines.push(params.trimEnd());
     lines.push('    </Stream>', '  </Start>');
     if (answer.say) lines.push(`  <Say>${escapeXml(answer.say)}</Say>`);
