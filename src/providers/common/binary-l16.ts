@@ -8,7 +8,12 @@
 import crypto from 'node:crypto';
 import { isRejected, rejection, type Rejection } from '../../errors.js';
 import type { AudioEvent, ParseOutput, StartEvent } from '../../events.js';
-import { isGenericId, parseParams, type Json } from './json-frames.js';
+import { isGenericId, MAX_PARAM_CHARS, parseParams, type Json } from './json-frames.js';
+
+function jsonText(value: object, limit: number): string {
+  const text = JSON.stringify(value);
+  return text.length <= limit ? text : `${text.slice(0, Math.max(0, limit - 1))}…`;
+}
 
 export type ChannelLayout = 'mono' | 'mixed' | 'stereo';
 
@@ -30,7 +35,9 @@ export function binaryStart(format: BinaryStreamFormat, metadata: Json, extraPar
   const params: Record<string, string> = {};
   const scalars: Json = {};
   for (const [key, value] of Object.entries(metadata)) {
-    if (typeof value !== 'object' || value === null) scalars[key] = value;
+    // Objects (jambonz's customerData, SIP headers) as their JSON text, cut to the limit a
+    // parameter has rather than refusing the call over a long header list.
+    scalars[key] = typeof value === 'object' && value !== null ? jsonText(value, MAX_PARAM_CHARS - key.length) : value;
   }
   const parsed = parseParams({ ...scalars, ...extraParams }, 'metadata', params);
   if (isRejected(parsed)) return parsed;

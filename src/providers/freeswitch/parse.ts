@@ -4,13 +4,17 @@
  * <metadata>` was given), then binary 16-bit little-endian PCM: mono (caller), mixed, or
  * stereo (caller left, callee right) at 8 or 16 kHz. The mix and rate are not sent in-band,
  * so they come from the stream URL: /streams/freeswitch?mix=stereo&rate=16000 (defaults
- * mono, 8000). `uuid_audio_fork <uuid> stop <metadata>` sends a final text frame: that ends
- * the recording like a stop.
+ * mono, 8000). After the metadata, `uuid_audio_fork <uuid> send_text <text>` may send any
+ * text at any time (its README's example: DTMF), and `stop <text>` an optional last one
+ * before closing; the two cannot be told apart, so every later text frame is kept as an
+ * event (DTMF when it names a digit, else a notice) and the socket's close ends the
+ * recording. (drachtio-freeswitch-modules, modules/mod_audio_fork/README.md.)
  */
 import { isRejected, rejection } from '../../errors.js';
 import type { ConnectionInfo, FrameParser, ParseOutput, ParseResult } from '../../events.js';
 import { binaryAudio, binaryStart, isBinaryRate, type BinaryStreamFormat } from '../common/binary-l16.js';
 import { describe, isObject, type Json } from '../common/json-frames.js';
+import { textFrameEvent } from '../common/text-events.js';
 
 export const FREESWITCH_SUBPROTOCOL = 'audio.drachtio.org';
 
@@ -40,7 +44,7 @@ export function createFreeswitchParser(connection: ConnectionInfo = {}): FramePa
   return {
     parseText(text: string): ParseResult {
       if (isRejected(format)) return format;
-      if (started) return { type: 'stop' };
+      if (started) return textFrameEvent(text, 'FreeSWITCH');
       started = true;
       return binaryStart(format, metadataOf(text));
     },

@@ -3,20 +3,24 @@
  * frame with the call's attributes (callSid, from, to, ...), `sampleRate`, `mixType` (mono =
  * caller, mixed = both in one channel, stereo = caller left / other party right) and the
  * verb's `metadata`; then binary 16-bit little-endian PCM. Later text frames may carry DTMF
- * (`{"event":"dtmf","dtmf":"5","duration":...}`). The socket's close ends the recording.
+ * (`{"event":"dtmf","dtmf":"5","duration":"1600"}`, the duration in 8 kHz RTP timestamp
+ * units as RFC 4733 events count it, so 1600 is 200 ms) or marks of bidirectional audio
+ * (`{"type":"mark","data":{"name":...}}`); any other text is kept as a notice. Object values
+ * of the first frame (customerData, SIP headers) are kept as JSON text. The socket's close
+ * ends the recording. (docs.jambonz.org/verbs/verbs/listen; jambonz-feature-server's
+ * listen task.)
  */
 import { isRejected, rejection } from '../../errors.js';
 import type { FrameParser, ParseOutput, ParseResult } from '../../events.js';
 import { binaryAudio, binaryStart, isBinaryRate, type BinaryStreamFormat, type ChannelLayout } from '../common/binary-l16.js';
-import {
-  describe,
-  isObject,
-  numberOf,
-  parseJsonObject,
-  readDtmf,
-  unknownEvent,
-  type Json,
-} from '../common/json-frames.js';
+import { describe, isObject, numberOf, parseJsonObject, type Json } from '../common/json-frames.js';
+import { textFrameEvent } from '../common/text-events.js';
+
+/** RFC 4733 event durations count the 8 kHz RTP clock: 8 units per ms. */
+const dtmfSamplesToMs = (raw: unknown): unknown => {
+  const samples = numberOf(raw);
+  return Number.isFinite(samples) ? Math.round(samples / 8) : raw;
+};
 
 export const JAMBONZ_SUBPROTOCOL = 'audio.jambonz.org';
 
@@ -43,8 +47,7 @@ export function createJambonzParser(): FrameParser {
         const { sampleRate: _rate, mixType: _mix, metadata, ...attributes } = msg;
         return binaryStart(parsed, attributes, isObject(metadata) ? metadata : {});
       }
-      if (msg.event === 'dtmf') return readDtmf(undefined, { digit: msg.dtmf, duration: msg.duration });
-      return unknownEvent(msg.event);
+      return textFrameEvent(text, 'jambonz', dtmfSamplesToMs);
     },
     parseBinary(data: Uint8Array): ParseOutput {
       if (!format) return rejection('CALLTAPE_ERR_MEDIA_BEFORE_START', 'binary audio before the jambonz metadata frame');
