@@ -4,7 +4,8 @@
  * detector plus the binary family:
  *   subprotocol audio.jambonz.org -> jambonz; audio.drachtio.org -> freeswitch;
  *   a binary frame first -> freeswitch (raw L16, format from the URL);
- *   start.streamSid + start.callSid -> twilio, or signalwire when the ids are UUIDs;
+ *   start.streamSid + start.callSid -> exotel when Exotel's marks show (looksLikeExotel),
+ *   else twilio, or signalwire when the ids are UUIDs;
  *   stream_id + start.call_control_id -> telnyx; start.streamId + start.callId -> plivo;
  *   start.stream_sid/stream_sid + start.call_sid -> exotel; eventType -> bandwidth;
  *   event websocket:connected -> vonage; sampleRate/mixType with a callSid -> jambonz;
@@ -15,7 +16,7 @@ import type { ConnectionInfo, FrameParser, ParseOutput, ParseResult } from '../.
 import { isObject, type Json } from '../common/json-frames.js';
 import { FREESWITCH_SUBPROTOCOL } from '../freeswitch/parse.js';
 import { JAMBONZ_SUBPROTOCOL } from '../jambonz/parse.js';
-import { isUuid } from '../twilio/ids.js';
+import { isTwilioSid, isUuid } from '../twilio/ids.js';
 
 /** Frames held while undecided; a stream that says nothing recognisable by then is refused. */
 const MAX_HELD_FRAMES = 4;
@@ -34,7 +35,10 @@ export function detectFromMessage(msg: Json): string | 'wait' | undefined {
   if (msg.event === 'websocket:connected') return 'vonage';
   if (typeof msg.eventType === 'string') return 'bandwidth';
   if (start) {
-    if (start.streamSid !== undefined && start.callSid !== undefined) return isUuid(start.callSid) ? 'signalwire' : 'twilio';
+    if (start.streamSid !== undefined && start.callSid !== undefined) {
+      if (looksLikeExotel(msg, start)) return 'exotel';
+      return isUuid(start.callSid) ? 'signalwire' : 'twilio';
+    }
     if (msg.stream_id !== undefined && start.call_control_id !== undefined) return 'telnyx';
     if (start.streamId !== undefined && start.callId !== undefined) return 'plivo';
     if ((start.stream_sid !== undefined || msg.stream_sid !== undefined) && start.call_sid !== undefined) return 'exotel';
@@ -42,6 +46,20 @@ export function detectFromMessage(msg: Json): string | 'wait' | undefined {
   if (msg.event === undefined && typeof msg.callSid === 'string' && (msg.sampleRate !== undefined || msg.mixType !== undefined)) return 'jambonz';
   if (msg.event === 'connected') return 'wait';
   return undefined;
+}
+
+/**
+ * Exotel's camelCase start (its stream protocol document) has Twilio's field names; it is
+ * told apart by what Twilio and SignalWire never send: snake_case envelope fields, the
+ * caller's numbers in the start, a bit rate, or a call id that is neither a Twilio CA SID
+ * nor a UUID (Exotel's are bare hex).
+ */
+function looksLikeExotel(msg: Json, start: Json): boolean {
+  if (msg.stream_sid !== undefined || msg.sequence_number !== undefined) return true;
+  if (start.from !== undefined || start.to !== undefined) return true;
+  const format = isObject(start.mediaFormat) ? start.mediaFormat : undefined;
+  if (format && (format.bitRate !== undefined || format.bit_rate !== undefined)) return true;
+  return !isTwilioSid(start.callSid, 'CA') && !isUuid(start.callSid);
 }
 
 export function createAutoParser(connection: ConnectionInfo, createParser: (provider: string, connection: ConnectionInfo) => FrameParser): FrameParser {
@@ -62,7 +80,9 @@ export function createAutoParser(connection: ConnectionInfo, createParser: (prov
 
   /** Start events say which provider was found, for meta.json and the catalog. */
   function tagged(result: ParseResult): ParseResult {
-    return 'type' in result && result.type === 'start' ? { ...result, provider } : result;
+    if ('type' in result) return result.type === 'start' ? { ...result, provider } : result;
+    // A refused start names its provider too, for the failed recording it leaves.
+    return result.refusedStart ? rejection(result.code, result.detail, { ...result.refusedStart, provider }) : result;
   }
 
   function forward(output: ParseOutput): ParseOutput {
