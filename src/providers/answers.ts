@@ -12,6 +12,8 @@ export interface AnswerInput {
   readonly params: ReadonlyArray<readonly [string, string]>;
   /** How long to keep a call that only records up (seconds). */
   readonly pauseSeconds: number;
+  /** calltape's longest recording (CALLTAPE_MAX_DURATION_MS), for providers' own stream limits. */
+  readonly maxDurationSeconds: number;
 }
 
 export interface Answer {
@@ -26,22 +28,32 @@ const xml = (lines: string[]): Answer => ({
 const json = (value: unknown): Answer => ({ contentType: 'application/json; charset=utf-8', body: `${JSON.stringify(value, null, 2)}\n` });
 
 export const ANSWERS = {
-  /** TeXML: both tracks; Telnyx's start names no tracks, so the URL says both. No parameters (see CARRIES_PARAMS). */
+  /**
+   * TeXML: both tracks; Telnyx's start names no tracks, so the URL says both. No parameters
+   * (see CARRIES_PARAMS). codec="PCMU": without it Telnyx streams the call's own codec, which
+   * may be one calltape cannot decode (AMR-WB); PCMA calls are transcoded, G722 and OPUS
+   * calls (which Telnyx does not transcode) are decoded by calltape.
+   * (developers.telnyx.com/docs/voice/programmable-voice/texml-verbs/stream)
+   */
   telnyx: ({ streamUrl, pauseSeconds }: AnswerInput): Answer =>
     xml([
       '<Response>',
       '  <Start>',
-      `    <Stream url="${escapeXml(`${streamUrl}?tracks=both`)}" track="both_tracks"/>`,
+      `    <Stream url="${escapeXml(`${streamUrl}?tracks=both`)}" track="both_tracks" codec="PCMU"/>`,
       '  </Start>',
       `  <Pause length="${pauseSeconds}"/>`,
       '</Response>',
     ]),
-  /** Plivo XML: the URL is the element's text; parameters travel in extraHeaders. */
-  plivo: ({ streamUrl, params, pauseSeconds }: AnswerInput): Answer => {
+  /**
+   * Plivo XML: the URL is the element's text; parameters travel in extraHeaders (letters and
+   * digits only, checked by the route). streamTimeout is calltape's own max duration: the
+   * stream then lasts as long as calltape would record it (Plivo's default is 86400 s).
+   */
+  plivo: ({ streamUrl, params, pauseSeconds, maxDurationSeconds }: AnswerInput): Answer => {
     const extra = params.map(([name, value]) => `${name}=${value}`).join(',');
     return xml([
       '<Response>',
-      `  <Stream bidirectional="false" audioTrack="both" streamTimeout="${pauseSeconds}" contentType="audio/x-l16;rate=16000"${extra ? ` extraHeaders="${escapeXml(extra)}"` : ''}>${escapeXml(streamUrl)}</Stream>`,
+      `  <Stream bidirectional="false" audioTrack="both" streamTimeout="${maxDurationSeconds}" contentType="audio/x-l16;rate=16000"${extra ? ` extraHeaders="${escapeXml(extra)}"` : ''}>${escapeXml(streamUrl)}</Stream>`,
       `  <Wait length="${pauseSeconds}"/>`,
       '</Response>',
     ]);

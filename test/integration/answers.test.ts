@@ -35,6 +35,11 @@ describe('/answer/<provider>', () => {
     expect(doc.Response.Start.Stream).toMatchObject({ url: 'wss://rec.example.com/streams/telnyx?tracks=both', track: 'both_tracks' });
   });
 
+  it('Telnyx: asks for PCMU, so a call in a codec calltape cannot decode (AMR-WB) is not streamed as such', async () => {
+    const doc = xml.parse(await (await get(server, '/answer/telnyx')).text());
+    expect(doc.Response.Start.Stream.codec).toBe('PCMU');
+  });
+
   it('Telnyx: refuses parameters and tokens it could not deliver instead of dropping them', async () => {
     const withParam = await get(server, '/answer/telnyx?param.agent=42');
     expect(withParam.status).toBe(400);
@@ -47,6 +52,20 @@ describe('/answer/<provider>', () => {
     const doc = xml.parse(await res.text());
     expect(doc.Response.Stream['#text']).toBe('wss://rec.example.com/streams/plivo');
     expect(doc.Response.Stream).toMatchObject({ audioTrack: 'both', extraHeaders: 'agent=42', contentType: 'audio/x-l16;rate=16000' });
+  });
+
+  it("Plivo: the stream lasts as long as calltape records (streamTimeout = max duration, not the pause)", async () => {
+    const doc = xml.parse(await (await get(server, '/answer/plivo')).text());
+    // CALLTAPE_MAX_DURATION_MS defaults to 4 h; Plivo's own default is 86400 s.
+    expect(doc.Response.Stream.streamTimeout).toBe('14400');
+  });
+
+  it('Plivo: refuses parameter names or values extraHeaders cannot carry (letters and digits only)', async () => {
+    for (const query of ['param.agent_id=42', 'param.agent=4-2', 'param.agent=a%3Db', 'param.agent=x%2Cy=1']) {
+      const res = await get(server, `/answer/plivo?${query}`);
+      expect(res.status, query).toBe(400);
+      expect(await res.text()).toContain('letters and digits only');
+    }
   });
 
   it('Vonage: NCCO connect to a websocket endpoint with the call id in headers', async () => {

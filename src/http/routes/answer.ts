@@ -19,7 +19,8 @@ import { publicStreamBase } from '../public-url.js';
 
 const MAX_PARAMS = 12;
 const PARAM_NAME = /^[A-Za-z0-9_]{1,64}$/;
-const PLIVO_VALUE = /^[A-Za-z0-9]*$/;
+/** Plivo's extraHeaders: names and values of letters and digits only. */
+const PLIVO_TEXT = /^[A-Za-z0-9]*$/;
 
 function asRecord(value: unknown): Record<string, unknown> {
   return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
@@ -38,7 +39,9 @@ export function answerRoutes(app: FastifyInstance, config: Config): void {
           if (!PARAM_NAME.test(name) || value.length > 256) return 'must be [A-Za-z0-9_] (64 at most) with a value of 256 characters at most';
           // Plivo's extraHeaders is one `name=value,name=value` string of letters and digits:
           // a comma, semicolon or equals sign in a value would add parameters of its own.
-          if (provider === 'plivo' && !PLIVO_VALUE.test(value)) return 'has a value Plivo cannot carry in extraHeaders (letters and digits only)';
+          if (provider === 'plivo' && !(PLIVO_TEXT.test(name) && PLIVO_TEXT.test(value))) {
+            return 'has a name or value Plivo cannot carry in extraHeaders (letters and digits only)';
+          }
           return undefined;
         });
         if (!CARRIES_PARAMS[provider] && (params.length > 0 || config.streamTokenSecret)) {
@@ -57,7 +60,12 @@ export function answerRoutes(app: FastifyInstance, config: Config): void {
         }
         if (params.length > MAX_PARAMS) throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `at most ${MAX_PARAMS} parameters`);
         const base = publicStreamBase(config.publicUrl, request.headers);
-        const answer = ANSWERS[provider]({ streamUrl: `${base}/streams/${provider}`, params, pauseSeconds: config.twimlPauseSeconds });
+        const answer = ANSWERS[provider]({
+          streamUrl: `${base}/streams/${provider}`,
+          params,
+          pauseSeconds: config.twimlPauseSeconds,
+          maxDurationSeconds: Math.ceil(config.maxDurationMs / 1000),
+        });
         return reply.type(answer.contentType).send(answer.body);
       },
     });

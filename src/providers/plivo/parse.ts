@@ -5,7 +5,11 @@
  * detected) or mu-law. There is no stop frame: the socket's close ends the recording.
  *
  * Media timestamps are relative when small; if the first one looks like wall-clock epoch
- * milliseconds, all are taken relative to it (the docs do not say which Plivo sends).
+ * milliseconds, all are taken relative to it (the docs do not say which Plivo sends). With
+ * audioTrack="both" the other track's first frame may carry an earlier time than the first
+ * frame to arrive: that track is then moved later by the difference (up to 1 s), so its
+ * audio is all kept, at worst that many ms behind the other track, instead of its first
+ * frames being refused as late.
  */
 import { isRejected, rejection } from '../../errors.js';
 import type { MediaFormat, ParseResult, SingleResultParser, WireEncoding } from '../../events.js';
@@ -36,6 +40,8 @@ const ENCODINGS: ReadonlyMap<string, WireEncoding> = new Map([
 const readPlivoMedia = createAnyLayoutReader('streamId', { defaultTrack: 0 });
 /** A first timestamp above this (year 2001 in epoch ms) is a wall clock, not stream time. */
 const EPOCH_MS_FLOOR = 1e12;
+/** How much earlier than the stream's first frame another track's clock may start. */
+const MAX_TRACK_LEAD_MS = 1000;
 
 function parseFormat(value: unknown): MediaFormat | ReturnType<typeof rejection> {
   if (!isObject(value)) return rejection('CALLTAPE_ERR_BAD_SHAPE', 'start.mediaFormat missing');
@@ -62,6 +68,8 @@ function parseExtraHeaders(value: unknown): Json {
 
 export function createPlivoParser(): SingleResultParser {
   let timestampBase: number | undefined;
+  /** Per track (0 inbound, 1 outbound): ms added to its times; undefined until its first frame. */
+  const trackShift: [number | undefined, number | undefined] = [undefined, undefined];
   let streamId: string | undefined;
 
   function parseStart(msg: Json): ParseResult {
@@ -83,15 +91,18 @@ export function createPlivoParser(): SingleResultParser {
    * A media timestamp on the stream's clock: the first one decides whether Plivo sends wall
    * time (then it is the stream's zero) or stream time. -1: before the stream's first.
    */
-  function streamTime(timestampMs: number): number {
+  function streamTime(track: 0 | 1, timestampMs: number): number {
     timestampBase ??= timestampMs >= EPOCH_MS_FLOOR ? timestampMs : 0;
-    return timestampMs >= timestampBase ? timestampMs - timestampBase : -1;
+    const relative = timestampMs - timestampBase;
+    // A track's first frame fixes its shift: 0, or how far its clock started before the base.
+    const shift = (trackShift[track] ??= relative < 0 && relative >= -MAX_TRACK_LEAD_MS ? -relative : 0);
+    return relative + shift >= 0 ? relative + shift : -1;
   }
 
   function parseMedia(msg: Json): ParseResult {
     const audio = readAudio(msg.media, { streamId: typeof msg.streamId === 'string' ? msg.streamId : streamId, defaultTrack: 'inbound' });
     if (isRejected(audio) || audio.timestampMs === undefined) return audio;
-    const relative = streamTime(audio.timestampMs);
+    const relative = streamTime(audio.track === 'outbound' ? 1 : 0, audio.timestampMs);
     return relative >= 0 ? { ...audio, timestampMs: relative } : rejection('CALLTAPE_ERR_LATE_AUDIO', `media.timestamp before the stream's first`);
   }
 
@@ -99,7 +110,7 @@ export function createPlivoParser(): SingleResultParser {
   function readMedia(frame: Uint8Array, out: MediaFrameFields, audio: Uint8Array): boolean {
     if (!readPlivoMedia(frame, out, audio)) return false;
     if (out.timestampMs < 0) return true; // no timestamp: as parseMedia, nothing to shift
-    const relative = streamTime(out.timestampMs);
+    const relative = streamTime(out.track, out.timestampMs);
     // Before the stream's first: the ordinary path says so with its error code.
     if (relative < 0) return false;
     out.timestampMs = relative;
