@@ -96,17 +96,30 @@ export function closeCodeOf(code: ErrorCode): number | undefined {
 export interface Rejection {
   readonly code: ErrorCode;
   readonly detail: string;
+  /** A start refused after its ids were read and checked: enough to leave a trace of the call. */
+  readonly refusedStart?: RefusedStart;
+}
+
+/** The checked ids (and what else was readable) of a start that could not be used. */
+export interface RefusedStart {
+  readonly callId: string;
+  readonly streamId: string;
+  readonly accountId?: string;
+  readonly params: Readonly<Record<string, string>>;
+  /** The provider found by /streams/auto (else the route's). */
+  readonly provider?: string;
 }
 
 class RejectionValue implements Rejection {
   constructor(
     readonly code: ErrorCode,
     readonly detail: string,
+    readonly refusedStart?: RefusedStart,
   ) {}
 }
 
-export function rejection(code: ErrorCode, detail: string): Rejection {
-  return new RejectionValue(code, detail);
+export function rejection(code: ErrorCode, detail: string, refusedStart?: RefusedStart): Rejection {
+  return new RejectionValue(code, detail, refusedStart);
 }
 
 /** True for what rejection() made: tells a rejection from a parsed value of any shape. */

@@ -42,6 +42,12 @@ export interface StartEvent {
    * parties in one channel (recorded as the inbound track). Absent: the track is one party.
    */
   readonly mix?: 'mixed';
+  /**
+   * Neither the provider's start nor the stream URL named the tracks: both are prepared,
+   * and a track the provider never sends is left out of the files at the end (meta.json
+   * says `tracksInferred`).
+   */
+  readonly tracksInferred?: true;
 }
 
 export interface AudioEvent {
@@ -74,10 +80,13 @@ export interface StopEvent {
   readonly type: 'stop';
 }
 
-/** Something the provider reported (e.g. Telnyx's `error` event): logged and kept in meta.json. */
+/**
+ * Something the provider reported (Telnyx's `error` event, a FreeSWITCH send_text frame):
+ * logged at its level; warn and info are kept in meta.json, debug only logged.
+ */
 export interface NoticeEvent {
   readonly type: 'notice';
-  readonly level: 'debug' | 'warn';
+  readonly level: 'debug' | 'info' | 'warn';
   readonly message: string;
 }
 

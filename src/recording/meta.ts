@@ -29,6 +29,16 @@ export interface TrackMeta {
   framesSkipped: number;
   /** Silence inserted where this track had no audio (gaps, lost frames, padding to the end). */
   gapFilledMs: number;
+  /**
+   * Timestamp drift absorbed (present when any was): where the track's contiguous audio
+   * ends minus where its last frame's timestamp put it, in ms (positive: the provider's
+   * clock runs slow against its audio), and the largest such difference during the call.
+   * Jitter and drift within the tolerance are absorbed this way instead of cutting audio.
+   */
+  timestampDriftMs?: number;
+  maxTimestampDriftMs?: number;
+  /** Frames moved back onto the other track's timing because this track had drifted apart from it. */
+  framesRealigned?: number;
 }
 
 export interface StereoMeta {
@@ -79,12 +89,17 @@ export interface RecordingMeta {
   tracks: TrackName[];
   /** `mixed`: the provider sent both parties in one channel, recorded as the inbound track. */
   mix?: 'mixed';
+  /**
+   * Neither the provider's start nor the stream URL named the tracks: both were prepared and
+   * `tracks` lists those the provider actually sent.
+   */
+  tracksInferred?: true;
   /** Where the outbound track came from when not from the provider: `tee` = the bot's audio. */
   outboundSource?: 'tee';
   /** Protocols without timestamps: silence inserted for gaps in arrival (ms). */
   arrivalGapFilledMs?: number;
-  /** What came over the wire. */
-  mediaFormat: MediaFormat & { byteOrder?: 'be' | 'le' };
+  /** What came over the wire; absent when the start was refused for its format. */
+  mediaFormat?: MediaFormat & { byteOrder?: 'be' | 'le' };
   /** What the files hold. */
   fileFormat: { format: WavFormat; sampleRate: number };
   customParameters: Record<string, string>;

@@ -272,6 +272,10 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       countBytesWritten: (bytes) => {
         this.bytesWritten += bytes;
       },
+      refusedRecording: (started, meta) => {
+        this.emit('recording.started', started);
+        this.emit('recording.finished', meta);
+      },
     };
   }
 }

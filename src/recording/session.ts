@@ -16,7 +16,7 @@ import { createFrameDecoder, decodedSampleRate, type FrameDecoder } from '../cod
 import { decodeL16, detectL16ByteOrder, type ByteOrder } from '../codec/l16.js';
 import { verifyStart } from '../auth/start-check.js';
 import type { Config } from '../config.js';
-import { closeCodeOf, ERRORS, isRejected, WS_CLOSE, type ErrorCode, type Rejection } from '../errors.js';
+import { closeCodeOf, ERRORS, isRejected, WS_CLOSE, type ErrorCode, type RefusedStart, type Rejection } from '../errors.js';
 import {
   isRejection,
   type AudioEvent,
@@ -33,6 +33,7 @@ import { parseAppFrame } from '../providers/app-frames.js';
 import { MediaFrameFields, spanIs } from '../providers/common/media-frame-bytes.js';
 import { ArrivalClock } from './arrival-clock.js';
 import { BotAudioTee } from './tee.js';
+import { mayLeaveTrace, writeRefusedRecording } from './refused-start.js';
 import {
   writeMeta,
   type DtmfMeta,
@@ -82,6 +83,8 @@ export interface SessionContext {
   readonly credentials: UpgradeCredentials;
   /** Audio bytes that reached a file (per batch written, not per frame). */
   countBytesWritten(bytes: number): void;
+  /** A refused start left a failed recording (refused-start.ts): catalog it. */
+  refusedRecording(started: RecordingStarted, meta: RecordingMeta): void;
 }
 
 /** What the session needs from the transport carrying the stream. */
@@ -214,6 +217,8 @@ export class StreamSession {
   private readonly marks: MarkMeta[] = [];
   private readonly pauses: PauseMeta[] = [];
   private readonly notices: NoticeMeta[] = [];
+  /** The failed recording a refused start is leaving, while it is written. */
+  private trace: Promise<void> | undefined;
   /** The open pause, from `startSample` on the input clock. */
   private paused: { behavior: PauseBehavior; startSample: number; receivedAt: string } | undefined;
   /** Samples left out by skip-pauses: later audio moves up by this much. */
@@ -376,7 +381,10 @@ export class StreamSession {
       this.reject(result);
       // A start that cannot be used (bad ids, a format calltape cannot decode) ends the
       // stream: nothing could be recorded from it. Once recording, nothing closes it.
-      if (this.state === 'awaiting-start' && closeCodeOf(result.code) !== undefined) this.abort(result.code);
+      if (this.state === 'awaiting-start' && closeCodeOf(result.code) !== undefined) {
+        if (result.refusedStart) this.leaveTrace(result.code, result.detail, result.refusedStart);
+        this.abort(result.code);
+      }
       return;
     }
     this.dispatch(result);
@@ -534,9 +542,22 @@ export class StreamSession {
         return;
       case 'notice':
         this.log[event.level]({ notice: event.message }, 'provider notice');
-        if (event.level === 'warn') this.keep(this.notices, { message: event.message, ...this.stamp() });
+        if (event.level !== 'debug') this.keep(this.notices, { message: event.message, ...this.stamp() });
         return;
     }
+  }
+
+  /** A start refused after its ids were known: a failed recording says the call happened (refused-start.ts). */
+  private leaveTrace(code: ErrorCode, detail: string, refused: RefusedStart): void {
+    const provider = refused.provider ?? this.provider;
+    if (this.trace || !mayLeaveTrace({ ...this.ctx.credentials, streamTokenSecret: this.ctx.config.streamTokenSecret }, provider, refused, code)) return;
+    this.trace = writeRefusedRecording(this.ctx.config.dataDir, provider, refused, { code, detail }, closeCodeOf(code))
+      .then((written) => {
+        if (!written) return;
+        this.log.info({ callSid: refused.callId, streamSid: refused.streamId, code }, 'start refused; a failed recording says why');
+        this.ctx.refusedRecording(written.started, written.meta);
+      })
+      .catch((err: unknown) => this.log.error({ err }, 'could not write the failed recording of a refused start'));
   }
 
   private onStart(event: StartEvent): void {
@@ -548,6 +569,8 @@ export class StreamSession {
     const verdict = verifyStart({ ...this.ctx.credentials, streamTokenSecret: config.streamTokenSecret }, event.provider ?? this.provider, event);
     if (verdict.refused) {
       this.reject(verdict.refused);
+      const { callId, streamId, accountId, params } = event;
+      this.leaveTrace(verdict.refused.code, verdict.refused.detail, { callId, streamId, ...(accountId ? { accountId } : {}), params, provider: event.provider ?? this.provider });
       this.abort(verdict.refused.code);
       return;
     }
@@ -619,7 +642,8 @@ export class StreamSession {
       capacitySamples: flushSamples + reorderSamples + ms(100),
       flushSamples,
       reorderSamples,
-      snapSamples: Math.round((config.timestampToleranceMs * rate) / 1000),
+      jitterSamples: Math.round((config.timestampToleranceMs * rate) / 1000),
+      samplesPerMs: rate / 1000,
       maxGapSamples: Math.round((config.maxGapMs * rate) / 1000),
       tracks: [
         keepInbound ? { mono: this.writers.inbound } : undefined,
@@ -712,11 +736,9 @@ export class StreamSession {
     }
   }
 
-  /** Tracks the files hold: the declared ones, plus outbound when the tee records it. */
+  /** Tracks the files hold: the declared ones (outbound too when the tee records it), less any dropped unsent. */
   private recordedTracks(): TrackName[] {
-    const tracks = [...(this.start?.tracks ?? [])];
-    if (this.tee && !tracks.includes('outbound')) tracks.push('outbound');
-    return tracks;
+    return TRACK_NAMES.filter((_, track) => this.declared[track]);
   }
 
   /**
@@ -1015,6 +1037,7 @@ export class StreamSession {
         this.log.warn({ reason, heldFrames: this.preStart.length }, 'stream ended without a start; nothing recorded');
       }
       this.preStart.length = 0;
+      await this.trace;
       this.state = 'finished';
       this.ctx.finished(this, undefined);
       return undefined;
@@ -1033,6 +1056,7 @@ export class StreamSession {
     for (const decoder of this.frameDecoders) decoder?.close();
     const writers = Object.values(this.writers);
     await Promise.allSettled(writers.map((writer) => writer.close()));
+    if (this.start.tracksInferred) await this.dropUnsentTracks();
     const meta = this.buildMeta(reason, endedAt);
     await this.initialMeta;
     if (this.ownsDir) {
@@ -1053,6 +1077,23 @@ export class StreamSession {
     return meta;
   }
 
+  /**
+   * Tracks were prepared without the provider naming them (StartEvent.tracksInferred): a
+   * track that never sent a frame is not part of the recording, so its file and the stereo
+   * file (which would be half silence) go.
+   */
+  private async dropUnsentTracks(): Promise<void> {
+    const unsent = ([0, 1] as const).filter((track) => this.declared[track] && this.counters[track].received === 0 && !(track === 1 && this.tee));
+    if (unsent.length === 0 || unsent.length === 2) return;
+    const gone = [unsent[0] === 0 ? this.writers.inbound : this.writers.outbound, this.writers.stereo];
+    await Promise.allSettled(gone.map((writer) => (writer ? fs.promises.rm(writer.path, { force: true }) : undefined)));
+    if (unsent[0] === 0) delete this.writers.inbound;
+    else delete this.writers.outbound;
+    delete this.writers.stereo;
+    this.declared[unsent[0]!] = false;
+    this.log.info({ track: TRACK_NAMES[unsent[0]!] }, 'tracks were inferred; the provider sent nothing on this one, so it has no file');
+  }
+
   private buildMeta(reason: EndReason, endedAt: Date): RecordingMeta {
     const start = this.start!;
     const timeline = this.timeline!;
@@ -1069,6 +1110,13 @@ export class StreamSession {
         framesTrimmed: counters.trimmed,
         framesSkipped: counters.skipped,
         gapFilledMs: this.samplesToMs(length - (stats?.placedSamples ?? 0)),
+        ...(stats && stats.maxDriftSamples > 0
+          ? {
+              timestampDriftMs: samplesToMsExact(stats.driftSamples, this.samplesPerMs),
+              maxTimestampDriftMs: samplesToMsExact(stats.maxDriftSamples, this.samplesPerMs),
+            }
+          : {}),
+        ...(stats && stats.realignedFrames > 0 ? { framesRealigned: stats.realignedFrames } : {}),
       };
     };
     const stereo = this.writers.stereo;
@@ -1081,6 +1129,7 @@ export class StreamSession {
       status: this.failure ? 'failed' : 'complete',
       tracks: this.recordedTracks(),
       ...(start.mix ? { mix: start.mix } : {}),
+      ...(start.tracksInferred ? { tracksInferred: true as const } : {}),
       ...(this.tee ? { outboundSource: 'tee' as const } : {}),
       ...(this.arrival ? { arrivalGapFilledMs: this.samplesToMs(this.arrival.insertedSamples) } : {}),
       mediaFormat: { ...start.format, ...(this.l16Order ? { byteOrder: this.l16Order } : {}) },
@@ -1117,6 +1166,11 @@ function closeFor(reason: EndReason, chosen: { code?: number; reason?: string })
   if (reason === 'shutdown') return [WS_CLOSE.goingAway, 'CALLTAPE_ERR_SHUTTING_DOWN'];
   if (chosen.code !== undefined && reason !== 'stop') return [chosen.code, chosen.reason ?? reason];
   return [WS_CLOSE.normal, reason];
+}
+
+/** Samples as ms to a tenth: drift is a few ms, where whole ms would hide it. */
+function samplesToMsExact(samples: number, samplesPerMs: number): number {
+  return Math.round((samples / samplesPerMs) * 10) / 10;
 }
 
 /** Audio held until the arrival clock places it: wire bytes (or decoded PCM), owned. */

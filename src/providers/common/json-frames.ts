@@ -10,7 +10,7 @@ export type Json = Record<string, unknown>;
 
 /** Limits on what a start frame may carry, so one frame cannot pin much memory. */
 const MAX_PARAMS = 100;
-const MAX_PARAM_CHARS = 2000;
+export const MAX_PARAM_CHARS = 2000;
 const MAX_MARK_CHARS = 1000;
 const DTMF_DIGITS = /^[0-9*#A-Da-d]$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -91,6 +91,14 @@ export function parseTracks(value: unknown, label: string): TrackName[] | Reject
   return tracks;
 }
 
+/**
+ * Tracks for a start that names none: the stream URL's `tracks` query when it has one, else
+ * both, inferred (the provider may send either; see StartEvent.tracksInferred).
+ */
+export function inferTracks(query: URLSearchParams | undefined): { tracks: TrackName[]; tracksInferred?: true } {
+  return query?.has('tracks') ? { tracks: tracksFromQuery(query) } : { tracks: ['inbound', 'outbound'], tracksInferred: true };
+}
+
 /** Tracks named by a stream URL's `tracks` query (inbound | outbound | both), default inbound. */
 export function tracksFromQuery(query: URLSearchParams | undefined): TrackName[] {
   switch (query?.get('tracks')) {
@@ -126,10 +134,16 @@ export function parseParams(value: unknown, label: string, into: Record<string, 
  * A start's parameters: the string fields `keys` of `source` that are worth keeping (caller
  * numbers, stream names), then the provider's custom parameters under `label`.
  */
-export function startParams(source: Json, keys: readonly string[], custom: unknown, label: string): Record<string, string> | Rejection {
+export function startParams(
+  source: Json,
+  keys: readonly string[],
+  custom: unknown,
+  label: string,
+  base: Record<string, string> = {},
+): Record<string, string> | Rejection {
   const named: Json = {};
   for (const key of keys) if (typeof source[key] === 'string') named[key] = source[key];
-  const params = parseParams(named, 'start');
+  const params = parseParams(named, 'start', base);
   return isRejected(params) ? params : parseParams(custom, label, params);
 }
 
@@ -144,11 +158,13 @@ export function startEvent(
   format: MediaFormat | Rejection,
   params: Record<string, string> | Rejection,
 ): StartEvent | Rejection {
-  if (isRejected(tracks)) return tracks;
-  if (isRejected(format)) return format;
-  if (isRejected(params)) return params;
   const { callId, streamId, accountId } = ids;
-  return { type: 'start', callId, streamId, ...(isGenericId(accountId) ? { accountId } : {}), tracks, format, params };
+  const account = isGenericId(accountId) ? { accountId } : {};
+  if (isRejected(tracks)) return tracks;
+  // The ids are good: a format calltape cannot record still names a call (see RefusedStart).
+  if (isRejected(format)) return rejection(format.code, format.detail, { callId, streamId, ...account, params: isRejected(params) ? {} : params });
+  if (isRejected(params)) return params;
+  return { type: 'start', callId, streamId, ...account, tracks, format, params };
 }
 
 /** A non-negative integer millisecond timestamp given as a number or a decimal string. */

@@ -1,10 +1,11 @@
 /**
  * Telnyx media streaming (PROTOCOLS.md section 3): Twilio-like JSON with snake_case names
  * (`stream_id`, `sequence_number`, `start.call_control_id`, `start.media_format`), codecs
- * PCMU, PCMA, G722, OPUS and L16, an `error` event, and no track list in `start`: the
- * tracks come from the stream URL (`?tracks=both`, as /answer/telnyx writes it), inbound by
- * default as Telnyx's own default. Frames may arrive out of order; media timestamps place
- * them (the timeline's reorder window takes the rest).
+ * PCMU, PCMA, G722, OPUS and L16 (also by MIME name, audio/x-mulaw), an `error` event, and
+ * no track list in `start`: the tracks come from the stream URL (`?tracks=both`, as
+ * /answer/telnyx writes it); a URL that names none prepares both and keeps what Telnyx
+ * sends (stream_track is set on the call, which calltape never sees). Frames may arrive out
+ * of order; media timestamps place them (the timeline's reorder window takes the rest).
  */
 import { isRejected, rejection } from '../../errors.js';
 import type { ConnectionInfo, MediaFormat, ParseResult, SingleResultParser, WireEncoding } from '../../events.js';
@@ -20,7 +21,7 @@ import {
   readDtmf,
   readMark,
   startParams,
-  tracksFromQuery,
+  inferTracks,
   unknownEvent,
   type Json,
   startEvent,
@@ -32,6 +33,9 @@ const readTelnyxMedia = createMediaFrameReader('stream_id', 'sequence_number');
 const ENCODINGS: ReadonlyMap<string, WireEncoding> = new Map([
   ['pcmu', 'mulaw'],
   ['pcma', 'alaw'],
+  // MIME names, as Telnyx's SDK docs write the stream's media_format.encoding.
+  ['audio/x-mulaw', 'mulaw'],
+  ['audio/x-alaw', 'alaw'],
   ['g722', 'g722'],
   ['opus', 'opus'],
   // RTP L16 is network byte order.
@@ -51,6 +55,21 @@ function parseFormat(value: unknown): MediaFormat | ReturnType<typeof rejection>
   return { encoding, sampleRate, channels };
 }
 
+/**
+ * Telnyx's error event: its details under `payload` (the media streaming guide), under
+ * `error`, or on the frame itself; an `errors` list as the REST API has is read too.
+ */
+function telnyxError(msg: Json): ParseResult {
+  const list = Array.isArray(msg.errors) && isObject(msg.errors[0]) ? msg.errors[0] : undefined;
+  const body = isObject(msg.payload) ? msg.payload : isObject(msg.error) ? msg.error : (list ?? msg);
+  const part = (value: unknown) => (value === undefined ? undefined : typeof value === 'string' ? value.slice(0, 500) : describe(value));
+  const code = part(body.code);
+  const title = part(body.title ?? body.message);
+  const detail = part(body.detail);
+  const text = [code && `code ${code}`, title, detail].filter(Boolean).join(': ');
+  return { type: 'notice', level: 'warn', message: `Telnyx error${text ? ` ${text}` : ' (no details)'}` };
+}
+
 export function createTelnyxParser(connection: ConnectionInfo = {}): SingleResultParser {
   const streamIdOf = (msg: Json) => (typeof msg.stream_id === 'string' ? msg.stream_id : undefined);
 
@@ -61,16 +80,16 @@ export function createTelnyxParser(connection: ConnectionInfo = {}): SingleResul
     if (!isGenericId(streamId)) return rejection('CALLTAPE_ERR_INVALID_ID', `stream_id ${describe(streamId)}`);
     const callId = start.call_control_id ?? start.call_session_id;
     if (!isGenericId(callId)) return rejection('CALLTAPE_ERR_INVALID_ID', `start.call_control_id ${describe(callId)}`);
-    // An unusable format is reported before the tracks (it ends the stream).
     const format = parseFormat(start.media_format);
-    if (isRejected(format)) return format;
-    return startEvent(
+    const inferred = start.tracks === undefined ? inferTracks(connection.query) : undefined;
+    const event = startEvent(
       { callId, streamId, accountId: start.user_id },
-      start.tracks === undefined ? tracksFromQuery(connection.query) : parseTracks(start.tracks, 'start.tracks'),
+      inferred ? inferred.tracks : parseTracks(start.tracks, 'start.tracks'),
       format,
       // from/to/client_state are kept as parameters, so the catalog can filter on them.
       startParams(start, ['from', 'to', 'client_state', 'call_session_id'], start.custom_parameters, 'custom_parameters'),
     );
+    return inferred?.tracksInferred && !isRejected(event) ? { ...event, tracksInferred: true } : event;
   }
 
   return {
@@ -88,10 +107,8 @@ export function createTelnyxParser(connection: ConnectionInfo = {}): SingleResul
           return readDtmf(msg.dtmf);
         case 'mark':
           return readMark(isObject(msg.mark) ? msg.mark.name : undefined);
-        case 'error': {
-          const payload = isObject(msg.payload) ? msg.payload : {};
-          return { type: 'notice', level: 'warn', message: `Telnyx error ${describe(payload.code)} ${describe(payload.title)}: ${describe(payload.detail)}` };
-        }
+        case 'error':
+          return telnyxError(msg);
         case 'stop':
           return { type: 'stop' };
         default:

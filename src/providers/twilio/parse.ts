@@ -4,7 +4,7 @@
  * with its own id rules and codecs (see providers/signalwire/parse.ts).
  */
 import { isRejected, rejection } from '../../errors.js';
-import type { MediaFormat, ParseResult, SingleResultParser, StartEvent, WireEncoding } from '../../events.js';
+import type { MediaFormat, ParseResult, SingleResultParser, WireEncoding } from '../../events.js';
 import {
   binaryRejected,
   describe,
@@ -16,11 +16,12 @@ import {
   readAudio,
   readDtmf,
   readMark,
+  startEvent,
   unknownEvent,
   type Json,
 } from '../common/json-frames.js';
 import { createMediaFrameReader } from '../common/media-frame-bytes.js';
-import { isTwilioSid } from './ids.js';
+import { isTwilioSid, isUuid } from './ids.js';
 
 /** Shared by every stream: the reader is synchronous and keeps nothing between frames. */
 const readTwilioMedia = createMediaFrameReader('streamSid');
@@ -38,7 +39,8 @@ export interface TwilioDialect {
 export const TWILIO_DIALECT: TwilioDialect = {
   provider: 'twilio',
   isCallId: (v): v is string => isTwilioSid(v, 'CA'),
-  isStreamId: (v): v is string => isTwilioSid(v, 'MZ'),
+  // MZ SIDs as documented; a real <Connect><Stream> capture carried a UUID streamSid.
+  isStreamId: (v): v is string => isTwilioSid(v, 'MZ') || isUuid(v),
   isAccountId: (v): v is string => isTwilioSid(v, 'AC'),
   encodings: new Map([['audio/x-mulaw', 'mulaw']]),
 };
@@ -53,22 +55,12 @@ export function createTwilioParser(dialect: TwilioDialect = TWILIO_DIALECT): Sin
     if (start.accountSid !== undefined && !dialect.isAccountId(start.accountSid)) {
       return rejection('CALLTAPE_ERR_INVALID_ID', `start.accountSid ${describe(start.accountSid)}`);
     }
-    const tracks = parseTracks(start.tracks, 'start.tracks');
-    if (isRejected(tracks)) return tracks;
-    const format = parseMediaFormat(start.mediaFormat);
-    if (isRejected(format)) return format;
-    const params = parseParams(start.customParameters, 'customParameters');
-    if (isRejected(params)) return params;
-    const event: StartEvent = {
-      type: 'start',
-      callId: start.callSid,
-      streamId,
-      ...(typeof start.accountSid === 'string' ? { accountId: start.accountSid } : {}),
-      tracks,
-      format,
-      params,
-    };
-    return event;
+    return startEvent(
+      { callId: start.callSid, streamId, accountId: start.accountSid },
+      parseTracks(start.tracks, 'start.tracks'),
+      parseMediaFormat(start.mediaFormat),
+      parseParams(start.customParameters, 'customParameters'),
+    );
   }
 
   function parseMediaFormat(value: unknown): MediaFormat | ReturnType<typeof rejection> {
