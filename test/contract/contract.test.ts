@@ -4,6 +4,7 @@
  * route and on /streams/auto, gives files of the right rate and channel layout whose audio
  * equals the reference decoder's.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRejection, type ParseResult, type StartEvent } from '../../src/events.js';
@@ -54,6 +55,9 @@ function checkFiles(server: TestServer, session: ContractSession, meta: Recordin
   expect(meta.rejections).toEqual({});
   if (expected.mix) expect(meta.mix).toBe(expected.mix);
   const dir = findRecordingDir(server.dataDir, meta.streamSid);
+  // Exactly the files of the tracks recorded: none left behind for a track never sent.
+  const files = [...expected.tracks.map((t) => `${t}.wav`), ...(expected.tracks.length === 2 ? ['stereo.wav'] : []), 'meta.json'];
+  expect(fs.readdirSync(dir).sort()).toEqual(files.sort());
   const samples = Math.max(...Object.values(expected.pcm).map((pcm) => pcm!.length / 2));
   const want: Record<string, Buffer> = {};
   for (const track of expected.tracks) {
@@ -68,7 +72,14 @@ function checkFiles(server: TestServer, session: ContractSession, meta: Recordin
     expect(maxDifference(stereo.pcm, interleaveStereo(want.inbound!, want.outbound!))).toBeLessThanOrEqual(expected.tolerance);
   }
   expect(meta.dtmf.map((d) => d.digit)).toEqual(expected.dtmf ?? []);
+  if (expected.dtmfDurationsMs) expect(meta.dtmf.map((d) => d.durationMs)).toEqual(expected.dtmfDurationsMs);
   expect(meta.marks.map((m) => m.name)).toEqual(expected.marks ?? []);
+  const notices = meta.notices ?? [];
+  expect(notices).toHaveLength(expected.notices?.length ?? 0);
+  (expected.notices ?? []).forEach((text, i) => expect(notices[i]!.message).toContain(text));
+  expect(meta.tracksInferred ?? false).toBe(expected.tracksInferred ?? false);
+  // Contiguous audio is written contiguous: nothing trimmed, whatever the timestamps did.
+  for (const track of expected.tracks) expect(meta[track]!.framesTrimmed, `${track}.framesTrimmed`).toBe(0);
 }
 
 describe('adapter contract', () => {
@@ -91,7 +102,8 @@ describe('adapter contract', () => {
         const starts = results.filter((r): r is StartEvent => !isRejection(r) && r.type === 'start');
         expect(starts).toHaveLength(1);
         const start = starts[0]!;
-        expect(start.tracks).toEqual(session.expected.tracks);
+        // Tracks nobody named are all prepared; the files then hold those sent (checkFiles).
+        expect(start.tracks).toEqual(start.tracksInferred ? ['inbound', 'outbound'] : session.expected.tracks);
         expect(start.format.encoding).toBe(session.expected.encoding);
         if (session.expected.callId) expect(start.callId).toBe(session.expected.callId);
         if (session.expected.streamId) expect(start.streamId).toBe(session.expected.streamId);
@@ -102,6 +114,10 @@ describe('adapter contract', () => {
         expect(results.indexOf(start)).toBeLessThan(firstAudio);
         const stops = results.filter((r) => !isRejection(r) && r.type === 'stop');
         expect(stops).toHaveLength(session.expected.stop ? 1 : 0);
+      });
+
+      it(`cites its source (${session.source.slice(0, 60)})`, () => {
+        expect(session.source).toMatch(/https:\/\/|document/);
       });
 
       it('records the audio exactly over a real socket', async () => {

@@ -8,13 +8,16 @@ import crypto from 'node:crypto';
 import { OpusDecoder } from 'opus-decoder';
 import type { TrackName, WireEncoding } from '../../src/events.js';
 import type { ProviderName } from '../../src/providers/registry.js';
-import { SPEECH_IN_16K, SPEECH_IN_PCM, SPEECH_IN_ULAW, SPEECH_OUT_16K, SPEECH_OUT_PCM, SPEECH_OUT_ULAW } from '../helpers/fixtures.js';
 import { ffmpegDecodeG711, ffmpegDecodeG722, ffmpegEncodeAlaw, ffmpegEncodeG722, ffmpegEncodeOpusPackets } from '../helpers/ffmpeg.js';
 import { newTwilioCall, TwilioFrameWriter, interleave, mediaFrames } from '../helpers/twilio-frames.js';
+import { conformanceSessions } from './conformance-sessions.js';
+import { b64, chunks, MU, MU_REF, PCM16K, PCM8K, swap16, timed, uuid } from './speech.js';
 
 export interface ContractSession {
   /** Test label. */
   readonly name: string;
+  /** Where the frame shapes come from: the provider's documentation (or code that speaks the protocol). */
+  readonly source: string;
   readonly provider: Exclude<ProviderName, 'auto'>;
   /** Query string of the stream URL ('' or '?...'). */
   readonly query: string;
@@ -32,34 +35,18 @@ export interface ContractSession {
     /** The protocol ends the stream with a frame (else the socket's close ends it). */
     readonly stop: boolean;
     readonly dtmf?: string[];
+    /** DTMF durations in ms, in order, where the protocol sends them. */
+    readonly dtmfDurationsMs?: number[];
     readonly marks?: string[];
+    /** Texts each kept notice must contain, in order. */
+    readonly notices?: string[];
+    /** Tracks were inferred (neither start nor URL named them); `tracks` are those sent. */
+    readonly tracksInferred?: boolean;
     /** Reference decode per track, s16le at sampleRate. */
     readonly pcm: Partial<Record<TrackName, Buffer>>;
     /** Largest per-sample difference allowed against the reference (0 = sample-exact). */
     readonly tolerance: number;
   };
-}
-
-const SECONDS = 2;
-const b64 = (bytes: Buffer) => bytes.toString('base64');
-const uuid = () => crypto.randomUUID();
-const chunks = (bytes: Buffer, size: number) => Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) => bytes.subarray(i * size, (i + 1) * size));
-const swap16 = (pcm: Buffer) => Buffer.from(pcm).swap16();
-
-// Two seconds of each voice in every form the providers send.
-const MU = { inbound: SPEECH_IN_ULAW.subarray(0, 8000 * SECONDS), outbound: SPEECH_OUT_ULAW.subarray(0, 8000 * SECONDS) };
-const MU_REF = { inbound: SPEECH_IN_PCM.subarray(0, 16000 * SECONDS), outbound: SPEECH_OUT_PCM.subarray(0, 16000 * SECONDS) };
-const PCM16K = { inbound: SPEECH_IN_16K.subarray(0, 32000 * SECONDS), outbound: SPEECH_OUT_16K.subarray(0, 32000 * SECONDS) };
-/** 8 kHz linear PCM: the mu-law reference decode (any real 8 kHz speech will do). */
-const PCM8K = MU_REF;
-
-/** Frames of every track interleaved in time, 20 ms each: [track, index, bytes]. */
-function timed(tracks: Partial<Record<TrackName, Buffer>>, frameBytes: number): Array<[TrackName, number, Buffer]> {
-  const out: Array<[TrackName, number, Buffer]> = [];
-  const lists = Object.entries(tracks).map(([track, bytes]) => [track as TrackName, chunks(bytes!, frameBytes)] as const);
-  const longest = Math.max(...lists.map(([, list]) => list.length));
-  for (let i = 0; i < longest; i++) for (const [track, list] of lists) if (list[i]) out.push([track, i, list[i]!]);
-  return out;
 }
 
 function twilio(): ContractSession {
@@ -68,6 +55,7 @@ function twilio(): ContractSession {
   const frames = interleave(mediaFrames('inbound', MU.inbound), mediaFrames('outbound', MU.outbound));
   return {
     name: 'twilio (mu-law, both tracks)',
+    source: 'https://www.twilio.com/docs/voice/media-streams/websocket-messages',
     provider: 'twilio',
     query: '',
     protocols: [],
@@ -86,6 +74,7 @@ function signalwire(): ContractSession {
   );
   return {
     name: 'signalwire (L16 16 kHz, byte order detected)',
+    source: 'https://developer.signalwire.com/compatibility-api/cxml/voice/stream/',
     provider: 'signalwire',
     query: '',
     protocols: [],
@@ -161,6 +150,7 @@ function telnyx(codec: TelnyxCodec): ContractSession {
   }
   return {
     name: `telnyx (${codec.encoding}${tracks.length === 2 ? ', both tracks' : ''})`,
+    source: 'https://developers.telnyx.com/docs/voice/programmable-voice/media-streaming',
     provider: 'telnyx',
     query: tracks.length === 2 ? '?tracks=both' : '',
     protocols: [],
@@ -178,6 +168,8 @@ function telnyx(codec: TelnyxCodec): ContractSession {
     ],
     expected: {
       callId: callControlId, streamId, tracks, encoding: codec.wire, sampleRate: codec.decodedRate, params: { from: '+13122010094', to: '+13122123456' }, stop: true, dtmf: ['1'],
+      // One track on a URL that names none: both prepared, the unsent one left out.
+      tracksInferred: tracks.length === 1,
       pcm: Object.fromEntries(tracks.map((track) => [track, codec.tracks[track]!.pcm])), tolerance: codec.tolerance,
     },
   };
@@ -196,6 +188,7 @@ function plivo(encoding: 'l16' | 'mulaw'): ContractSession {
   );
   return {
     name: `plivo (${l16 ? 'L16 8 kHz, the default' : 'mu-law'}, no stop frame, epoch timestamps)`,
+    source: 'https://www.plivo.com/docs/voice/xml/the-stream-element (start, media, dtmf, playedStream events)',
     provider: 'plivo',
     query: '',
     protocols: [],
@@ -217,6 +210,7 @@ function exotel(): ContractSession {
   );
   return {
     name: 'exotel (16-bit LE PCM 8 kHz, dtmf, mark)',
+    source: 'https://developer.exotel.com/docs/agentstream/websocket-protocol',
     provider: 'exotel',
     query: '',
     protocols: [],
@@ -228,7 +222,7 @@ function exotel(): ContractSession {
       JSON.stringify({ event: 'mark', sequence_number: sequence + 4, stream_sid: streamSid, mark: { name: 'greeting-done' } }),
       JSON.stringify({ event: 'stop', sequence_number: sequence + 5, stream_sid: streamSid, stop: { call_sid: callSid, account_sid: 'exotel1', reason: 'callended' } }),
     ],
-    expected: { callId: callSid, streamId: streamSid, tracks: ['inbound'], encoding: 'l16le', sampleRate: 8000, params: { lang: 'en', from: '09999999999', to: '08888888888' }, stop: true, dtmf: ['9'], marks: ['greeting-done'], pcm: { inbound: PCM8K.inbound }, tolerance: 0 },
+    expected: { callId: callSid, streamId: streamSid, tracks: ['inbound'], tracksInferred: true, encoding: 'l16le', sampleRate: 8000, params: { lang: 'en', from: '09999999999', to: '08888888888' }, stop: true, dtmf: ['9'], marks: ['greeting-done'], pcm: { inbound: PCM8K.inbound }, tolerance: 0 },
   };
 }
 
@@ -238,6 +232,7 @@ function bandwidth(): ContractSession {
   const media = timed(MU, 160).map(([track, i, bytes]) => JSON.stringify({ eventType: 'media', track, sequenceNumber: String(i + 1), payload: b64(bytes) }));
   return {
     name: 'bandwidth (PCMU, both tracks, no timestamps)',
+    source: 'https://dev.bandwidth.com/docs/voice/bxml/startStream (and its WebSocket message guide)',
     provider: 'bandwidth',
     query: '',
     protocols: [],
@@ -254,6 +249,7 @@ function vonage(): ContractSession {
   const callId = uuid();
   return {
     name: 'vonage (binary L16 16 kHz after websocket:connected)',
+    source: 'https://developer.vonage.com/voice/voice-api/concepts/websockets',
     provider: 'vonage',
     query: '',
     protocols: [],
@@ -281,6 +277,7 @@ function jambonz(): ContractSession {
   const callSid = uuid();
   return {
     name: 'jambonz listen (stereo L16 8 kHz, subprotocol)',
+    source: 'https://docs.jambonz.org/verbs/verbs/listen',
     provider: 'jambonz',
     query: '',
     protocols: ['audio.jambonz.org'],
@@ -295,12 +292,26 @@ function jambonz(): ContractSession {
 function freeswitch(): ContractSession {
   const uuidValue = uuid();
   return {
-    name: 'freeswitch mod_audio_fork (mono L16 16 kHz, metadata, stop text)',
+    name: 'freeswitch mod_audio_fork (mono L16 16 kHz, metadata, send_text mid-call, stop text)',
+    // `send_text` may come at any time and `stop <text>` sends a last text before closing:
+    // every later text is an event, and the close ends the recording.
+    source: 'https://github.com/drachtio/drachtio-freeswitch-modules/blob/main/modules/mod_audio_fork/README.md',
     provider: 'freeswitch',
     query: '?mix=mono&rate=16000',
     protocols: ['audio.drachtio.org'],
-    frames: [JSON.stringify({ uuid: uuidValue, lang: 'en-US' }), ...chunks(PCM16K.inbound, 640), JSON.stringify({ reason: 'stop' })],
-    expected: { callId: uuidValue, tracks: ['inbound'], encoding: 'l16le', sampleRate: 16000, params: { lang: 'en-US' }, stop: true, pcm: { inbound: PCM16K.inbound }, tolerance: 0 },
+    frames: [
+      JSON.stringify({ uuid: uuidValue, lang: 'en-US' }),
+      ...chunks(PCM16K.inbound, 640).slice(0, 40),
+      JSON.stringify({ event: 'dtmf', dtmf: '4' }),
+      ...chunks(PCM16K.inbound, 640).slice(40, 60),
+      'agent joined the call',
+      ...chunks(PCM16K.inbound, 640).slice(60),
+      JSON.stringify({ reason: 'stop' }),
+    ],
+    expected: {
+      callId: uuidValue, tracks: ['inbound'], encoding: 'l16le', sampleRate: 16000, params: { lang: 'en-US' }, stop: false, dtmf: ['4'],
+      notices: ['agent joined the call', '{"reason":"stop"}'], pcm: { inbound: PCM16K.inbound }, tolerance: 0,
+    },
   };
 }
 
@@ -316,5 +327,6 @@ export async function contractSessions(): Promise<ContractSession[]> {
     vonage(),
     jambonz(),
     freeswitch(),
+    ...(await conformanceSessions()),
   ];
 }
