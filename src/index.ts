@@ -7,6 +7,9 @@
  *     ws.on('message', (data, isBinary) => stream.frame(data as Buffer, isBinary));
  *     ws.on('close', (code, reason) => stream.closed(code, reason.toString()));
  *   });
+ *
+ * The HTTP server (catalog, REST API, webhooks) is `calltape/server`; this entry loads none
+ * of it.
  */
 export { createRecorder, Recorder } from './recording/recorder.js';
 export type { RecorderOptions, StreamHandle, OpenStreamOptions, LiveStream, RecorderStats, RecorderEvents } from './recording/recorder.js';
@@ -19,6 +22,3 @@ export { ERRORS, CalltapeError, WS_CLOSE } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export type { ProviderName } from './providers/registry.js';
 export { PROVIDER_NAMES } from './providers/registry.js';
-export { buildApp } from './http/app.js';
-export { startServer } from './cli/serve.js';
-export type { RunningServer } from './cli/serve.js';

@@ -1,7 +1,7 @@
 /** A real calltape server on 127.0.0.1 and a free port, with a temp data dir. */
 import type { ConfigInput } from '../../src/config.js';
 import type { RecordingMeta } from '../../src/recording/meta.js';
-import { startServer, type RunningServer } from '../../src/cli/serve.js';
+import { startServer, type RunningServer } from '../../src/server/start.js';
 import { tempDataDir } from './recordings.js';
 
 export interface TestServer extends RunningServer {

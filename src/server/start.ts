@@ -1,0 +1,139 @@
+/**
+ * The composition root: the recorder behind the HTTP + WebSocket server, with its catalog,
+ * webhook outbox, retention job and start-up repair, listening. `calltape serve` and the
+ * `calltape/server` entry both start here; signals are the CLI's business (cli/serve.ts).
+ */
+import type { FastifyInstance } from 'fastify';
+import fs from 'node:fs';
+import { ConfigError, ENV_NAMES, type ConfigInput } from '../config.js';
+import { unknownVariables } from '../config-problems.js';
+import { Catalog } from '../catalog/catalog.js';
+import { openCatalogDb } from '../catalog/db.js';
+import { RetentionJob } from '../catalog/retention.js';
+import { buildApp } from '../http/app.js';
+import { WebhookNotifier } from '../webhooks/notifier.js';
+import { WebhookOutbox } from '../webhooks/outbox.js';
+import { createRecorder, type Recorder } from '../recording/recorder.js';
+import { servedStreamRoutes, unauthenticatedStreamRoutes } from '../http/routes/streams.js';
+import { recordingsRoot } from '../storage/local.js';
+
+export interface RunningServer {
+  readonly app: FastifyInstance;
+  readonly recorder: Recorder;
+  readonly catalog: Catalog;
+  readonly outbox: WebhookOutbox;
+  /** Present when CALLTAPE_RETENTION_DAYS is set. */
+  readonly retention: RetentionJob | undefined;
+  /** Base URL the server listens on (http://host:port). */
+  readonly url: string;
+  /** Graceful stop: refuse new streams, finish open recordings, close sockets and the port. */
+  stop(): Promise<void>;
+}
+
+/** The data dir exists as a directory (made if missing), or a one-line ConfigError. */
+function ensureDataDir(dataDir: string): void {
+  try {
+    fs.mkdirSync(dataDir, { recursive: true });
+    if (!fs.statSync(dataDir).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'is not a directory' : `cannot be made (${code ?? 'error'})`;
+    throw new ConfigError(`data dir ${JSON.stringify(dataDir)} (CALLTAPE_DATA_DIR / --data-dir) ${why}`);
+  }
+}
+
+export async function startServer(options: ConfigInput = {}): Promise<RunningServer> {
+  const recorder = createRecorder(options);
+  const { config } = recorder;
+  ensureDataDir(config.dataDir);
+  const catalogDb = await openCatalogDb({
+    ...config,
+    onConnectionError: (err) => recorder.logger.warn({ err }, 'catalog: a database connection was dropped; it will be replaced'),
+  });
+  const outbox = new WebhookOutbox({
+    db: catalogDb.db,
+    dialect: catalogDb.dialect,
+    logger: recorder.logger,
+    secret: config.webhookSecret,
+    retryBaseMs: config.webhookRetryBaseMs,
+    retryMaxMs: config.webhookRetryMaxMs,
+    maxAgeMs: config.webhookMaxAgeMs,
+    timeoutMs: config.webhookTimeoutMs,
+    pollMs: config.webhookPollMs,
+  });
+  const catalog = new Catalog(catalogDb, config.dataDir, recorder.logger, new WebhookNotifier(config, outbox, recorder.logger));
+  catalog.attach(recorder);
+  // A recording the last run left open (kill -9, power loss) is repaired before new calls come.
+  await catalog.recover(config.maxDurationMs + 24 * 3600 * 1000);
+  // Deliveries left pending by an earlier run go out now.
+  outbox.start();
+  const retention =
+    config.retentionDays === undefined ? undefined : new RetentionJob(catalog, config.retentionDays, config.retentionIntervalMs, recorder.logger);
+  retention?.start();
+  const app = await buildApp(config, { recorder, catalog, outbox });
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    await retention?.stop();
+    await outbox.stop();
+    await recorder.shutdown();
+    await app.close();
+    await catalogDb.close();
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new ConfigError(`port ${config.port} on ${config.host} is in use (PORT / --port): stop what listens there, or choose another port`);
+    if (code === 'EACCES') throw new ConfigError(`port ${config.port} on ${config.host} needs privileges calltape does not have (PORT / --port)`);
+    if (code === 'EADDRNOTAVAIL') throw new ConfigError(`${config.host} is not an address of this machine (HOST / --host)`);
+    throw err;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${hostForUrl}:${port}`;
+  const recordings = recordingsRoot(config.dataDir);
+  recorder.logger.info(
+    { url, streamRoutes: servedStreamRoutes(config).map((p) => `/streams/${p}`), answer: '/twiml', recordings, format: config.format, catalog: catalogDb.dialect },
+    `calltape listening on ${url} (streams: ws://${hostForUrl}:${port}/streams/{${servedStreamRoutes(config).join(',')}}; answer URLs: ${url}/twiml, ${url}/answer/{telnyx,plivo,vonage,bandwidth,jambonz}); recordings go to ${recordings}`,
+  );
+  if ((config.webhookUrl || config.webhookAllow) && !config.webhookSecret) {
+    recorder.logger.warn('CALLTAPE_WEBHOOK_SECRET is not set: webhooks are sent unsigned');
+  }
+  for (const { name, suggestion } of unknownVariables(process.env, Object.values(ENV_NAMES))) {
+    recorder.logger.warn({ variable: name, ...(suggestion ? { suggestion } : {}) }, `${name} is not a calltape setting and is ignored${suggestion ? ` (did you mean ${suggestion}?)` : ''}`);
+  }
+  if (!config.apiToken) {
+    recorder.logger.warn('CALLTAPE_API_TOKEN is not set: the /api routes answer loopback clients only');
+  }
+  const open = unauthenticatedStreamRoutes(config);
+  if (open.length > 0) {
+    recorder.logger.warn(
+      { openStreamRoutes: open.map((p) => `/streams/${p}`) },
+      `these stream routes accept streams from anyone who reaches them: ${open.map((p) => `/streams/${p}`).join(', ')}. Configure the provider's credential or CALLTAPE_STREAM_TOKEN_SECRET, or serve only the routes you use (CALLTAPE_STREAM_ROUTES)`,
+    );
+  }
+  let stopping: Promise<void> | undefined;
+  return {
+    app,
+    recorder,
+    catalog,
+    outbox,
+    retention,
+    url,
+    stop() {
+      stopping ??= (async () => {
+        await retention?.stop();
+        await recorder.shutdown();
+        // A catalog write still failing is left to the next start's reconciliation.
+        const settled = catalog.settled();
+        const giveUp = setTimeout(() => catalog.stopRetrying(), Math.min(5000, config.shutdownTimeoutMs));
+        await settled;
+        clearTimeout(giveUp);
+        // Give the last recordings' webhooks a moment; what is left stays pending in the outbox.
+        await outbox.flush(Math.min(5000, config.shutdownTimeoutMs));
+        await outbox.stop();
+        await app.close();
+        await catalogDb.close();
+      })();
+      return stopping;
+    },
+  };
+}
