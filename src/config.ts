@@ -3,6 +3,7 @@
  * Precedence: explicit options (CLI flags, createRecorder arguments) > environment > defaults.
  * Every option, its variable and its default are listed in the README; keep them in step.
  */
+import type { ErrorCode } from './errors.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import { z } from 'zod';
@@ -270,7 +271,9 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = {
   configFile: 'CALLTAPE_CONFIG',
 };
 
+/** A configuration calltape cannot start with (CALLTAPE_ERR_CONFIG), said in one line. */
 export class ConfigError extends Error {
+  readonly code = 'CALLTAPE_ERR_CONFIG' as const satisfies ErrorCode;
   constructor(message: string) {
     super(message);
     this.name = 'ConfigError';

@@ -1,7 +1,8 @@
 /**
  * The error registry. Every rejection calltape makes carries one of these stable codes, so
  * logs, metrics and meta.json can be searched and alerted on without parsing messages.
- * The README's error table is generated from the same list by hand: keep them in step.
+ * What each does is data here (`effect`, with the HTTP status and the WebSocket close code);
+ * the README's error table lists the same codes and a test holds the two together.
  */
 
 /** WebSocket close codes calltape uses (RFC 6455 section 7.4.1). */
@@ -15,9 +16,18 @@ export const WS_CLOSE = {
   tryAgainLater: 1013,
 } as const;
 
+/**
+ * What an error does: `dropped` the frame (or event) is rejected and the stream goes on;
+ * `closed` the stream's socket is closed with `wsCloseCode`; `refused` a request or upgrade
+ * is answered with `httpStatus`; `failed` a recording is marked failed; `logged` nothing is
+ * refused, it is logged and counted; `startup` calltape does not start.
+ */
+export type ErrorEffect = 'dropped' | 'closed' | 'refused' | 'failed' | 'logged' | 'startup';
+
 interface ErrorSpec {
   /** Short human text; the detail of a particular occurrence is added next to it. */
   readonly message: string;
+  readonly effect: ErrorEffect;
   /** HTTP status when the error answers a request. */
   readonly httpStatus: number;
   /** WebSocket close code when the error ends a stream, if it does. */
@@ -25,61 +35,66 @@ interface ErrorSpec {
 }
 
 export const ERRORS = {
-  CALLTAPE_ERR_INVALID_JSON: { message: 'frame is not valid JSON', httpStatus: 400 },
-  CALLTAPE_ERR_BAD_SHAPE: { message: 'frame does not have the shape the protocol defines', httpStatus: 400 },
-  CALLTAPE_ERR_BAD_BASE64: { message: 'media payload is not valid base64', httpStatus: 400 },
-  CALLTAPE_ERR_BAD_PAYLOAD_LENGTH: { message: 'media payload length does not fit the stream format', httpStatus: 400 },
-  CALLTAPE_ERR_UNKNOWN_EVENT: { message: 'unknown event', httpStatus: 400 },
-  CALLTAPE_ERR_MEDIA_BEFORE_START: { message: 'media arrived before start and the pre-start buffer is full', httpStatus: 409 },
-  CALLTAPE_ERR_DUPLICATE_START: { message: 'a second start on the same stream', httpStatus: 409 },
-  CALLTAPE_ERR_AFTER_STOP: { message: 'frame arrived after stop', httpStatus: 409 },
-  CALLTAPE_ERR_TOO_MANY_EVENTS: { message: 'more dtmf/mark/pause events than a recording keeps', httpStatus: 400 },
-  CALLTAPE_ERR_UNKNOWN_TRACK: { message: 'media track is not one the stream declared', httpStatus: 400 },
-  CALLTAPE_ERR_STREAM_MISMATCH: { message: 'frame names a different stream than its start', httpStatus: 400 },
-  CALLTAPE_ERR_INVALID_ID: { message: 'call or stream id is not a valid id for this provider', httpStatus: 400, wsCloseCode: WS_CLOSE.policyViolation },
-  CALLTAPE_ERR_UNSUPPORTED_FORMAT: { message: 'media format is not supported', httpStatus: 415, wsCloseCode: WS_CLOSE.unsupportedData },
-  CALLTAPE_ERR_DECODE_FAILED: { message: 'media payload could not be decoded with the stream codec', httpStatus: 400 },
-  CALLTAPE_ERR_TEE_QUEUE_FULL: { message: 'the application queued more bot audio than teeMaxQueuedMs', httpStatus: 413 },
-  CALLTAPE_ERR_UNKNOWN_PROVIDER: { message: 'the first frames match no provider protocol', httpStatus: 400, wsCloseCode: WS_CLOSE.unsupportedData },
+  CALLTAPE_ERR_INVALID_JSON: { effect: 'dropped', message: 'frame is not valid JSON', httpStatus: 400 },
+  CALLTAPE_ERR_BAD_SHAPE: { effect: 'dropped', message: 'frame does not have the shape the protocol defines', httpStatus: 400 },
+  CALLTAPE_ERR_BAD_BASE64: { effect: 'dropped', message: 'media payload is not valid base64', httpStatus: 400 },
+  CALLTAPE_ERR_BAD_PAYLOAD_LENGTH: { effect: 'dropped', message: 'media payload length does not fit the stream format', httpStatus: 400 },
+  CALLTAPE_ERR_UNKNOWN_EVENT: { effect: 'dropped', message: 'unknown event', httpStatus: 400 },
+  CALLTAPE_ERR_MEDIA_BEFORE_START: { effect: 'dropped', message: 'media arrived before start and the pre-start buffer is full', httpStatus: 409 },
+  CALLTAPE_ERR_DUPLICATE_START: { effect: 'dropped', message: 'a second start on the same stream', httpStatus: 409 },
+  CALLTAPE_ERR_AFTER_STOP: { effect: 'dropped', message: 'frame arrived after stop', httpStatus: 409 },
+  CALLTAPE_ERR_TOO_MANY_EVENTS: { effect: 'logged', message: 'more dtmf/mark/pause events than a recording keeps', httpStatus: 400 },
+  CALLTAPE_ERR_UNKNOWN_TRACK: { effect: 'dropped', message: 'media track is not one the stream declared', httpStatus: 400 },
+  CALLTAPE_ERR_STREAM_MISMATCH: { effect: 'dropped', message: 'frame names a different stream than its start', httpStatus: 400 },
+  CALLTAPE_ERR_INVALID_ID: { effect: 'closed', message: 'call or stream id is not a valid id for this provider', httpStatus: 400, wsCloseCode: WS_CLOSE.policyViolation },
+  CALLTAPE_ERR_UNSUPPORTED_FORMAT: { effect: 'closed', message: 'media format is not supported', httpStatus: 415, wsCloseCode: WS_CLOSE.unsupportedData },
+  CALLTAPE_ERR_DECODE_FAILED: { effect: 'dropped', message: 'media payload could not be decoded with the stream codec', httpStatus: 400 },
+  CALLTAPE_ERR_TEE_QUEUE_FULL: { effect: 'logged', message: 'the application queued more bot audio than teeMaxQueuedMs', httpStatus: 413 },
+  CALLTAPE_ERR_UNKNOWN_PROVIDER: { effect: 'closed', message: 'the first frames match no provider protocol', httpStatus: 400, wsCloseCode: WS_CLOSE.unsupportedData },
   CALLTAPE_ERR_UNVERIFIED_PROVIDER: {
+    effect: 'closed',
     message: 'the frames are from a provider whose upgrade credentials are configured, and this upgrade did not carry them',
     httpStatus: 403,
     wsCloseCode: WS_CLOSE.policyViolation,
   },
-  CALLTAPE_ERR_BAD_FRAME: { message: 'WebSocket frame breaks the protocol (RFC 6455)', httpStatus: 400 },
-  CALLTAPE_ERR_BINARY_FRAME: { message: 'binary frame on a text protocol', httpStatus: 400 },
-  CALLTAPE_ERR_FRAME_TOO_BIG: { message: 'frame exceeds maxPayload', httpStatus: 413, wsCloseCode: WS_CLOSE.messageTooBig },
-  CALLTAPE_ERR_LATE_AUDIO: { message: 'audio for a stretch of the timeline that is already written', httpStatus: 409 },
-  CALLTAPE_ERR_DUPLICATE_AUDIO: { message: 'audio overlapping audio already placed', httpStatus: 409 },
-  CALLTAPE_ERR_TIMESTAMP_JUMP: { message: 'media timestamp is further ahead of the stream than maxGapMs', httpStatus: 400 },
-  CALLTAPE_ERR_STREAM_EXISTS: { message: 'a recording for this stream id already exists', httpStatus: 409, wsCloseCode: WS_CLOSE.policyViolation },
-  CALLTAPE_ERR_WRITE_FAILED: { message: 'writing the recording failed', httpStatus: 500, wsCloseCode: WS_CLOSE.internalError },
-  CALLTAPE_ERR_TOO_MANY_STREAMS: { message: 'maxStreams streams are being recorded already', httpStatus: 503 },
+  CALLTAPE_ERR_BAD_FRAME: { effect: 'closed', message: 'WebSocket frame breaks the protocol (RFC 6455)', httpStatus: 400 },
+  CALLTAPE_ERR_BINARY_FRAME: { effect: 'dropped', message: 'binary frame on a text protocol', httpStatus: 400 },
+  CALLTAPE_ERR_FRAME_TOO_BIG: { effect: 'closed', message: 'frame exceeds maxPayload', httpStatus: 413, wsCloseCode: WS_CLOSE.messageTooBig },
+  CALLTAPE_ERR_LATE_AUDIO: { effect: 'dropped', message: 'audio for a stretch of the timeline that is already written', httpStatus: 409 },
+  CALLTAPE_ERR_DUPLICATE_AUDIO: { effect: 'dropped', message: 'audio overlapping audio already placed', httpStatus: 409 },
+  CALLTAPE_ERR_TIMESTAMP_JUMP: { effect: 'dropped', message: 'media timestamp is further ahead of the stream than maxGapMs', httpStatus: 400 },
+  CALLTAPE_ERR_STREAM_EXISTS: { effect: 'closed', message: 'a recording for this stream id already exists', httpStatus: 409, wsCloseCode: WS_CLOSE.policyViolation },
+  CALLTAPE_ERR_WRITE_FAILED: { effect: 'closed', message: 'writing the recording failed', httpStatus: 500, wsCloseCode: WS_CLOSE.internalError },
+  CALLTAPE_ERR_TOO_MANY_STREAMS: { effect: 'refused', message: 'maxStreams streams are being recorded already', httpStatus: 503 },
   CALLTAPE_ERR_TOO_MANY_UNAUTHENTICATED_STREAMS: {
+    effect: 'refused',
     message: 'maxUnauthenticatedStreams streams without provider credentials are open already',
     httpStatus: 503,
   },
-  CALLTAPE_ERR_START_TIMEOUT: { message: 'no start within startTimeoutMs of the upgrade', httpStatus: 408, wsCloseCode: WS_CLOSE.policyViolation },
+  CALLTAPE_ERR_START_TIMEOUT: { effect: 'closed', message: 'no start within startTimeoutMs of the upgrade', httpStatus: 408, wsCloseCode: WS_CLOSE.policyViolation },
   CALLTAPE_ERR_AHEAD_OF_REAL_TIME: {
+    effect: 'dropped',
     message: 'media would put the recording further ahead of the time since the stream opened than realtimeAllowanceMs',
     httpStatus: 400,
   },
-  CALLTAPE_ERR_IDLE_TIMEOUT: { message: 'no frame for idleTimeoutMs', httpStatus: 408, wsCloseCode: WS_CLOSE.normal },
-  CALLTAPE_ERR_MAX_DURATION: { message: 'recording reached maxDurationMs', httpStatus: 413, wsCloseCode: WS_CLOSE.policyViolation },
-  CALLTAPE_ERR_SHUTTING_DOWN: { message: 'server is shutting down', httpStatus: 503, wsCloseCode: WS_CLOSE.goingAway },
-  CALLTAPE_ERR_BAD_HOST: { message: 'Host / X-Forwarded-Host is not a valid host[:port]', httpStatus: 400 },
-  CALLTAPE_ERR_BAD_REQUEST: { message: 'request is not valid', httpStatus: 400 },
-  CALLTAPE_ERR_WEBHOOK_NOT_ALLOWED: { message: 'statusCallback URL is not on CALLTAPE_WEBHOOK_ALLOW', httpStatus: 403 },
-  CALLTAPE_ERR_UNAUTHENTICATED: { message: 'credentials missing (X-Twilio-Signature or Authorization)', httpStatus: 401 },
-  CALLTAPE_ERR_FORBIDDEN: { message: 'credentials not valid for this request', httpStatus: 403 },
-  CALLTAPE_ERR_API_LOOPBACK_ONLY: { message: 'no CALLTAPE_API_TOKEN is configured, so the API answers loopback clients only', httpStatus: 403 },
-  CALLTAPE_ERR_CROSS_SITE: { message: 'a browser request from another site (or a form body) is not accepted by the API', httpStatus: 403 },
-  CALLTAPE_ERR_SLOW_CLIENT: { message: 'an event stream client was dropped: more than sseMaxBufferedBytes waited for it to read', httpStatus: 408 },
-  CALLTAPE_ERR_BAD_STREAM_TOKEN: { message: 'start does not carry a valid per-call token parameter', httpStatus: 403, wsCloseCode: WS_CLOSE.policyViolation },
-  CALLTAPE_ERR_NOT_FOUND: { message: 'not found', httpStatus: 404 },
-  CALLTAPE_ERR_RECORDING_IN_PROGRESS: { message: 'the recording is still in progress', httpStatus: 409 },
-  CALLTAPE_ERR_FILES_MISSING: { message: "the recording's files are gone from disk", httpStatus: 404 },
-  CALLTAPE_ERR_RANGE_NOT_SATISFIABLE: { message: 'requested range not satisfiable', httpStatus: 416 },
+  CALLTAPE_ERR_IDLE_TIMEOUT: { effect: 'closed', message: 'no frame for idleTimeoutMs', httpStatus: 408, wsCloseCode: WS_CLOSE.normal },
+  CALLTAPE_ERR_MAX_DURATION: { effect: 'closed', message: 'recording reached maxDurationMs', httpStatus: 413, wsCloseCode: WS_CLOSE.policyViolation },
+  CALLTAPE_ERR_SHUTTING_DOWN: { effect: 'refused', message: 'server is shutting down', httpStatus: 503, wsCloseCode: WS_CLOSE.goingAway },
+  CALLTAPE_ERR_BAD_HOST: { effect: 'refused', message: 'Host / X-Forwarded-Host is not a valid host[:port]', httpStatus: 400 },
+  CALLTAPE_ERR_BAD_REQUEST: { effect: 'refused', message: 'request is not valid', httpStatus: 400 },
+  CALLTAPE_ERR_WEBHOOK_NOT_ALLOWED: { effect: 'logged', message: 'statusCallback URL is not on CALLTAPE_WEBHOOK_ALLOW', httpStatus: 403 },
+  CALLTAPE_ERR_UNAUTHENTICATED: { effect: 'refused', message: 'credentials missing (X-Twilio-Signature or Authorization)', httpStatus: 401 },
+  CALLTAPE_ERR_FORBIDDEN: { effect: 'refused', message: 'credentials not valid for this request', httpStatus: 403 },
+  CALLTAPE_ERR_API_LOOPBACK_ONLY: { effect: 'refused', message: 'no CALLTAPE_API_TOKEN is configured, so the API answers loopback clients only', httpStatus: 403 },
+  CALLTAPE_ERR_CROSS_SITE: { effect: 'refused', message: 'a browser request from another site (or a form body) is not accepted by the API', httpStatus: 403 },
+  CALLTAPE_ERR_SLOW_CLIENT: { effect: 'logged', message: 'an event stream client was dropped: more than sseMaxBufferedBytes waited for it to read', httpStatus: 408 },
+  CALLTAPE_ERR_BAD_STREAM_TOKEN: { effect: 'closed', message: 'start does not carry a valid per-call token parameter', httpStatus: 403, wsCloseCode: WS_CLOSE.policyViolation },
+  CALLTAPE_ERR_NOT_FOUND: { effect: 'refused', message: 'not found', httpStatus: 404 },
+  CALLTAPE_ERR_RECORDING_IN_PROGRESS: { effect: 'refused', message: 'the recording is still in progress', httpStatus: 409 },
+  CALLTAPE_ERR_FILES_MISSING: { effect: 'failed', message: "the recording's files are gone from disk", httpStatus: 404 },
+  CALLTAPE_ERR_RANGE_NOT_SATISFIABLE: { effect: 'refused', message: 'requested range not satisfiable', httpStatus: 416 },
+  CALLTAPE_ERR_INTERNAL: { effect: 'refused', message: 'internal error', httpStatus: 500 },
+  CALLTAPE_ERR_CONFIG: { effect: 'startup', message: 'configuration is not usable', httpStatus: 500 },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

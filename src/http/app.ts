@@ -31,12 +31,12 @@ export interface AppDeps {
 }
 
 /** The documented error body, for every error the HTTP layer answers, its own or fastify's. */
-export function errorBody(code: ErrorCode | 'CALLTAPE_ERR_INTERNAL', message: string): string {
+export function errorBody(code: ErrorCode, message: string): string {
   return JSON.stringify({ error: { code, message } });
 }
 
 /** A status fastify or Node chose (400, 408, 413, 414, 415, 431…) mapped to a calltape code. */
-function codeForStatus(status: number): ErrorCode | 'CALLTAPE_ERR_INTERNAL' {
+function codeForStatus(status: number): ErrorCode {
   if (status >= 500) return 'CALLTAPE_ERR_INTERNAL';
   if (status === 404) return 'CALLTAPE_ERR_NOT_FOUND';
   return 'CALLTAPE_ERR_BAD_REQUEST';

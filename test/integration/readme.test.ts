@@ -25,6 +25,24 @@ describe('README', () => {
     expect([...table].sort()).toEqual(Object.keys(ERRORS).sort());
   });
 
+  it("error table: each code's effect column says what the registry's effect, status and close code are", () => {
+    const rows = new Map([...section('Error codes').matchAll(/^\| `(CALLTAPE_ERR_[A-Z0-9_]+)` \| .* \| (.*) \|$/gm)].map((m) => [m[1]!, m[2]!]));
+    const wrong: string[] = [];
+    for (const [code, spec] of Object.entries(ERRORS) as Array<[keyof typeof ERRORS, (typeof ERRORS)[keyof typeof ERRORS] & { wsCloseCode?: number }]>) {
+      const text = rows.get(code) ?? '';
+      const says = {
+        dropped: /dropped|ignored/.test(text),
+        closed: spec.wsCloseCode === undefined ? /closed/.test(text) : text.includes(`closed ${spec.wsCloseCode}`),
+        refused: text.includes(`HTTP ${spec.httpStatus}`) || text.includes(`answered ${spec.httpStatus}`),
+        failed: /failed/.test(text),
+        logged: /logged|counted|not recorded/.test(text),
+        startup: /does not start/.test(text),
+      }[spec.effect];
+      if (!says) wrong.push(`${code} (${spec.effect}): ${text}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+
   it('configuration table: every variable', () => {
     const table = new Set([...section('Configuration').matchAll(/^\| `([A-Z0-9_]+)` \|/gm)].map((m) => m[1]));
     expect(Object.values(ENV_NAMES).filter((name) => !table.has(name))).toEqual([]);
