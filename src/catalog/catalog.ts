@@ -4,6 +4,7 @@
  * path (on the recorder's events), one chain per recording so a finish never overtakes its
  * own start.
  */
+import { CATALOG_RETRY_BASE_MS, CATALOG_RETRY_MAX_MS } from '../limits.js';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -47,9 +48,6 @@ export interface CatalogEvents {
   'recording.finished': [Recording];
 }
 
-/** First wait before a failed catalog write is tried again; doubles up to the max. */
-const RETRY_BASE_MS = 200;
-const RETRY_MAX_MS = 10_000;
 
 export class Catalog extends EventEmitter<CatalogEvents> {
   readonly repo: RecordingsRepo;
@@ -100,7 +98,7 @@ export class Catalog extends EventEmitter<CatalogEvents> {
    * runs instead on retries, to find out whether a write whose answer was lost did land.
    */
   private async persist<T>(what: string, streamSid: string, write: () => Promise<T>, again: () => Promise<T | undefined>): Promise<T | undefined> {
-    let delay = RETRY_BASE_MS;
+    let delay = CATALOG_RETRY_BASE_MS;
     for (let attempt = 1; ; attempt++) {
       try {
         const result = attempt === 1 ? await write() : ((await again()) ?? (await write()));
@@ -117,7 +115,7 @@ export class Catalog extends EventEmitter<CatalogEvents> {
           this.logger.error({ streamSid }, `catalog: gave up retrying to ${what} at shutdown; the next start reconciles it from meta.json`);
           return undefined;
         }
-        delay = Math.min(RETRY_MAX_MS, delay * 2);
+        delay = Math.min(CATALOG_RETRY_MAX_MS, delay * 2);
       }
     }
   }

@@ -2,6 +2,7 @@
  * Opens the catalog: SQLite (a file in the data dir) by default, PostgreSQL when
  * DATABASE_URL is set, and brings its schema up to date.
  */
+import { PG_POOL_MAX } from '../limits.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -32,7 +33,7 @@ export async function openCatalogDb(opts: {
     dialect = 'postgres';
     const pool = new pg.Pool({
       connectionString: opts.databaseUrl,
-      max: 10,
+      max: PG_POOL_MAX,
       // bigint columns hold epoch ms and durations: well inside a double's exact range.
       types: { getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === PG_INT8 ? Number : pg.types.getTypeParser(oid, format as 'text')) } as pg.CustomTypesConfig,
     });

@@ -4,9 +4,9 @@
  */
 import type { Logger } from 'pino';
 import type { Catalog } from './catalog.js';
+import { RETENTION_BATCH } from '../limits.js';
 
 const DAY_MS = 24 * 3600 * 1000;
-const BATCH = 100;
 
 export class RetentionJob {
   private timer: NodeJS.Timeout | undefined;
@@ -44,12 +44,12 @@ export class RetentionJob {
     let deleted = 0;
     try {
       for (;;) {
-        const expired = await this.catalog.repo.finishedBefore(cutoff, BATCH);
+        const expired = await this.catalog.repo.finishedBefore(cutoff, RETENTION_BATCH);
         for (const recording of expired) {
           await this.catalog.delete(recording);
           deleted++;
         }
-        if (expired.length < BATCH) break;
+        if (expired.length < RETENTION_BATCH) break;
       }
     } catch (err) {
       this.logger.error({ err, deleted }, 'retention: deleting expired recordings failed');

@@ -33,6 +33,7 @@ import { parseAppFrame } from '../providers/app-frames.js';
 import { MediaFrameFields, spanIs } from '../providers/common/media-frame-bytes.js';
 import { ArrivalClock } from './arrival-clock.js';
 import { BotAudioTee } from './tee.js';
+import { LOGGED_REJECTIONS_PER_CODE, MAX_EVENTS_KEPT, STREAM_WRITE_BACKLOG_BYTES } from '../limits.js';
 import { mayLeaveTrace, writeRefusedRecording } from './refused-start.js';
 import {
   writeMeta,
@@ -92,7 +93,7 @@ export interface TransportHooks {
   /** Close the socket (the session decided the stream is over or must be refused). */
   close?(code: number, reason: string): void;
   /**
-   * Stop reading frames for now: the disk is behind, for this stream (WRITE_BACKLOG_LIMIT_BYTES)
+   * Stop reading frames for now: the disk is behind, for this stream (STREAM_WRITE_BACKLOG_BYTES)
    * or for the recorder as a whole (maxWriteBacklogBytes). TCP then holds the sender back, so
    * memory stays bounded instead of the backlog growing.
    */
@@ -152,17 +153,6 @@ export interface RecordingStarted {
   startedAt: Date;
   dir: string;
 }
-
-/** Rejections of one code logged per stream before the rest are only counted. */
-const LOGGED_REJECTIONS_PER_CODE = 5;
-/**
- * Audio a stream may have waiting for the disk before its socket stops being read: 16 s of
- * a two-track call in 16-bit files. Only a sender faster than real time (a replay, the fast
- * benchmark) or a stalled disk gets near it.
- */
-const WRITE_BACKLOG_LIMIT_BYTES = 1024 * 1024;
-/** dtmf and mark entries kept per stream; more are counted, not stored. */
-const MAX_EVENTS_KEPT = 10_000;
 
 interface TrackCounters {
   received: number;
@@ -867,7 +857,7 @@ export class StreamSession {
       this.queuedBytes += deltaBytes;
       this.ctx.backlog.change(deltaBytes);
       if (deltaBytes > 0) {
-        if (!this.readPaused && this.queuedBytes > WRITE_BACKLOG_LIMIT_BYTES) this.pauseReading();
+        if (!this.readPaused && this.queuedBytes > STREAM_WRITE_BACKLOG_BYTES) this.pauseReading();
       } else if (this.readPaused) {
         this.resumeReadingIfRoom();
       }
@@ -889,7 +879,7 @@ export class StreamSession {
    * the backlog's room callback).
    */
   private resumeReadingIfRoom(): void {
-    if (!this.readPaused || this.queuedBytes > WRITE_BACKLOG_LIMIT_BYTES / 2) return;
+    if (!this.readPaused || this.queuedBytes > STREAM_WRITE_BACKLOG_BYTES / 2) return;
     if (!this.ctx.backlog.hasRoom) {
       this.ctx.backlog.whenRoom(this.resumeWhenRoom);
       return;

@@ -8,6 +8,7 @@
  * selected FOR UPDATE SKIP LOCKED that sets a lease (locked_until), so two nodes never hold
  * the same row, and a node that dies mid-delivery only delays it until the lease runs out.
  */
+import { WEBHOOK_MAX_IN_FLIGHT, WEBHOOK_MAX_IN_FLIGHT_PER_URL } from '../limits.js';
 import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Kysely, Selectable, Transaction } from 'kysely';
@@ -28,10 +29,9 @@ export interface OutboxOptions {
   readonly maxAgeMs: number;
   readonly timeoutMs: number;
   readonly pollMs: number;
-  /** Deliveries claimed (and sent concurrently) per round. */
-  /** Deliveries in flight at once, all receivers together (default 32). */
+  /** Deliveries in flight at once, all receivers together (default WEBHOOK_MAX_IN_FLIGHT). */
   readonly maxInFlight?: number;
-  /** Deliveries in flight at once to one URL (default 4): a slow receiver holds only these. */
+  /** Deliveries in flight at once to one URL (default WEBHOOK_MAX_IN_FLIGHT_PER_URL). */
   readonly maxInFlightPerUrl?: number;
 }
 
@@ -81,8 +81,8 @@ export class WebhookOutbox extends EventEmitter<OutboxEvents> {
   constructor(opts: OutboxOptions) {
     super();
     this.opts = opts;
-    this.maxInFlight = opts.maxInFlight ?? 32;
-    this.maxPerUrl = opts.maxInFlightPerUrl ?? 4;
+    this.maxInFlight = opts.maxInFlight ?? WEBHOOK_MAX_IN_FLIGHT;
+    this.maxPerUrl = opts.maxInFlightPerUrl ?? WEBHOOK_MAX_IN_FLIGHT_PER_URL;
   }
 
   stats(): OutboxStats {

@@ -10,6 +10,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { STREAM_TOKEN_PARAM, streamToken } from '../../auth/stream-token.js';
+import { ANSWER_MAX_PARAMS } from '../../limits.js';
 import { paramsFromQuery } from './query-params.js';
 import type { Config } from '../../config.js';
 import { CalltapeError } from '../../errors.js';
@@ -17,7 +18,6 @@ import { ANSWERS, CALL_ID_FIELDS, CALL_ID_PARAM, CARRIES_PARAMS, type AnswerProv
 import { checkTokenRequest } from '../auth.js';
 import { publicStreamBase } from '../public-url.js';
 
-const MAX_PARAMS = 12;
 const PARAM_NAME = /^[A-Za-z0-9_]{1,64}$/;
 /** Plivo's extraHeaders: names and values of letters and digits only. */
 const PLIVO_TEXT = /^[A-Za-z0-9]*$/;
@@ -58,7 +58,7 @@ export function answerRoutes(app: FastifyInstance, config: Config): void {
           // Plivo's extraHeaders allow letters and digits only: hex there.
           params.push([STREAM_TOKEN_PARAM, streamToken(config.streamTokenSecret, provider, callId, config.streamTokenTtlMs, provider === 'plivo' ? 'hex' : 'base64url')]);
         }
-        if (params.length > MAX_PARAMS) throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `at most ${MAX_PARAMS} parameters`);
+        if (params.length > ANSWER_MAX_PARAMS) throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `at most ${ANSWER_MAX_PARAMS} parameters`);
         const base = publicStreamBase(config.publicUrl, request.headers);
         const answer = ANSWERS[provider]({
           streamUrl: `${base}/streams/${provider}`,

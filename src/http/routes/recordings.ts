@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import rangeParser from 'range-parser';
 import type { Catalog } from '../../catalog/catalog.js';
+import { RECORDING_MAX_PARAM_FILTERS } from '../../limits.js';
 import { InvalidCursorError, type Recording, type RecordingFilter } from '../../catalog/recordings.js';
 import { recordingJson } from '../../catalog/recording-json.js';
 import type { RecordingStatus } from '../../catalog/schema.js';
@@ -26,8 +27,6 @@ function intParam(name: string, value: string, min: number, max: number): number
   return n;
 }
 
-/** Custom-parameter filters one list request may combine (each is a subquery). */
-export const MAX_PARAM_FILTERS = 16;
 
 export function parseListQuery(query: Record<string, unknown>): RecordingFilter {
   const filter: RecordingFilter = { limit: 50 };
@@ -37,7 +36,7 @@ export function parseListQuery(query: Record<string, unknown>): RecordingFilter 
   for (const [key, raw] of Object.entries(query)) {
     if (typeof raw !== 'string') throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `${key.slice(0, 64)} given more than once`);
     if (key.startsWith('param.') && key.length > 6) {
-      if (++paramCount > MAX_PARAM_FILTERS) throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `at most ${MAX_PARAM_FILTERS} param.* filters`);
+      if (++paramCount > RECORDING_MAX_PARAM_FILTERS) throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `at most ${RECORDING_MAX_PARAM_FILTERS} param.* filters`);
       params[key.slice(6)] = raw;
       continue;
     }

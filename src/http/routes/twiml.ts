@@ -13,10 +13,10 @@ import { isUuid } from '../../providers/twilio/ids.js';
 import { buildTwiml, type TwimlMode } from '../../providers/twilio/answer.js';
 import { STREAM_TOKEN_PARAM, streamToken } from '../../auth/stream-token.js';
 import { checkTokenRequest, checkTwilioWebhook } from '../auth.js';
+import { TWIML_MAX_PARAMS } from '../../limits.js';
 import { paramsFromQuery } from './query-params.js';
 import { publicStreamBase } from '../public-url.js';
 
-const MAX_PARAMS = 20;
 
 function asRecord(value: unknown): Record<string, unknown> {
   return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
@@ -54,7 +54,7 @@ export function twimlRoutes(app: FastifyInstance, config: Config): void {
       // carries a secret, so it goes only to a request that proved itself (signed or keyed).
       const bearerToken = provider === 'signalwire' ? config.signalwireBearerToken : undefined;
       if (bearerToken && !config.streamTokenSecret) checkTokenRequest(config, request, config.twilioAuthToken !== undefined);
-      if (params.length > MAX_PARAMS) throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `at most ${MAX_PARAMS} parameters`);
+      if (params.length > TWIML_MAX_PARAMS) throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `at most ${TWIML_MAX_PARAMS} parameters`);
       const base = publicStreamBase(config.publicUrl, request.headers);
       const xml = buildTwiml({
         mode: mode as TwimlMode,

@@ -12,14 +12,13 @@
  *   `connected` frames are held until the start decides.
  */
 import { rejection } from '../../errors.js';
+import { AUTO_DETECT_HELD_FRAMES } from '../../limits.js';
 import type { ConnectionInfo, FrameParser, ParseOutput, ParseResult } from '../../events.js';
 import { isObject, type Json } from '../common/json-frames.js';
 import { FREESWITCH_SUBPROTOCOL } from '../freeswitch/parse.js';
 import { JAMBONZ_SUBPROTOCOL } from '../jambonz/parse.js';
 import { isTwilioSid, isUuid } from '../twilio/ids.js';
 
-/** Frames held while undecided; a stream that says nothing recognisable by then is refused. */
-const MAX_HELD_FRAMES = 4;
 
 type Held = { readonly text: string } | { readonly binary: Uint8Array };
 
@@ -90,9 +89,9 @@ export function createAutoParser(connection: ConnectionInfo, createParser: (prov
   }
 
   function undecided(): ParseOutput {
-    if (held.length < MAX_HELD_FRAMES) return [];
+    if (held.length < AUTO_DETECT_HELD_FRAMES) return [];
     held.length = 0;
-    return rejection('CALLTAPE_ERR_UNKNOWN_PROVIDER', `no provider recognised in the first ${MAX_HELD_FRAMES} frames`);
+    return rejection('CALLTAPE_ERR_UNKNOWN_PROVIDER', `no provider recognised in the first ${AUTO_DETECT_HELD_FRAMES} frames`);
   }
 
   return {

@@ -8,7 +8,8 @@
 import crypto from 'node:crypto';
 import { isRejected, rejection, type Rejection } from '../../errors.js';
 import type { AudioEvent, ParseOutput, StartEvent } from '../../events.js';
-import { isGenericId, MAX_PARAM_CHARS, parseParams, type Json } from './json-frames.js';
+import { PARAM_MAX_CHARS } from '../../limits.js';
+import { isGenericId, parseParams, type Json } from './json-frames.js';
 
 function jsonText(value: object, limit: number): string {
   const text = JSON.stringify(value);
@@ -37,7 +38,7 @@ export function binaryStart(format: BinaryStreamFormat, metadata: Json, extraPar
   for (const [key, value] of Object.entries(metadata)) {
     // Objects (jambonz's customerData, SIP headers) as their JSON text, cut to the limit a
     // parameter has rather than refusing the call over a long header list.
-    scalars[key] = typeof value === 'object' && value !== null ? jsonText(value, MAX_PARAM_CHARS - key.length) : value;
+    scalars[key] = typeof value === 'object' && value !== null ? jsonText(value, PARAM_MAX_CHARS - key.length) : value;
   }
   const parsed = parseParams({ ...scalars, ...extraParams }, 'metadata', params);
   if (isRejected(parsed)) return parsed;

@@ -4,14 +4,11 @@
  * DTMF and marks. Each provider's parser is these plus its own field names.
  */
 import { isRejected, rejection, type Rejection } from '../../errors.js';
+import { MARK_NAME_MAX_CHARS, PARAM_MAX_CHARS, START_MAX_PARAMS } from '../../limits.js';
 import type { AudioEvent, DtmfEvent, MarkEvent, MediaFormat, ParseResult, StartEvent, TrackName } from '../../events.js';
 
 export type Json = Record<string, unknown>;
 
-/** Limits on what a start frame may carry, so one frame cannot pin much memory. */
-const MAX_PARAMS = 100;
-export const MAX_PARAM_CHARS = 2000;
-const MAX_MARK_CHARS = 1000;
 const DTMF_DIGITS = /^[0-9*#A-Da-d]$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 /** Ids a provider's parser accepts when the provider documents no stricter format. */
@@ -118,12 +115,12 @@ export function parseParams(value: unknown, label: string, into: Record<string, 
   if (value === undefined) return into;
   if (!isObject(value)) return rejection('CALLTAPE_ERR_BAD_SHAPE', `${label} must be an object`);
   const entries = Object.entries(value);
-  if (entries.length + Object.keys(into).length > MAX_PARAMS) return rejection('CALLTAPE_ERR_BAD_SHAPE', `more than ${MAX_PARAMS} ${label}`);
+  if (entries.length + Object.keys(into).length > START_MAX_PARAMS) return rejection('CALLTAPE_ERR_BAD_SHAPE', `more than ${START_MAX_PARAMS} ${label}`);
   for (const [key, raw] of entries) {
     if (typeof raw === 'object' && raw !== null) return rejection('CALLTAPE_ERR_BAD_SHAPE', `${label}.${describe(key)} is not a scalar`);
     const text = String(raw);
-    if (key.length + text.length > MAX_PARAM_CHARS) {
-      return rejection('CALLTAPE_ERR_BAD_SHAPE', `${label}.${describe(key)} is longer than ${MAX_PARAM_CHARS} characters`);
+    if (key.length + text.length > PARAM_MAX_CHARS) {
+      return rejection('CALLTAPE_ERR_BAD_SHAPE', `${label}.${describe(key)} is longer than ${PARAM_MAX_CHARS} characters`);
     }
     into[key] = text;
   }
@@ -220,8 +217,8 @@ export function readDtmf(dtmf: unknown, extra: { digit?: unknown; duration?: unk
 }
 
 export function readMark(name: unknown): MarkEvent | Rejection {
-  if (typeof name !== 'string' || name.length > MAX_MARK_CHARS) {
-    return rejection('CALLTAPE_ERR_BAD_SHAPE', `mark.name must be a string of at most ${MAX_MARK_CHARS} characters`);
+  if (typeof name !== 'string' || name.length > MARK_NAME_MAX_CHARS) {
+    return rejection('CALLTAPE_ERR_BAD_SHAPE', `mark.name must be a string of at most ${MARK_NAME_MAX_CHARS} characters`);
   }
   return { type: 'mark', name };
 }

@@ -4,11 +4,10 @@
  * recording, never taken for the end of the stream.
  */
 import { isRejected } from '../../errors.js';
+import { NOTICE_TEXT_MAX_CHARS } from '../../limits.js';
 import type { ParseResult } from '../../events.js';
 import { isObject, readDtmf, readMark, type Json } from './json-frames.js';
 
-/** Longest text kept from a free-form frame in meta.json. */
-const MAX_NOTICE_CHARS = 500;
 
 function jsonObject(text: string): Json | undefined {
   try {
@@ -41,6 +40,6 @@ export function textFrameEvent(text: string, source: string, dtmfDurationMs?: (r
       if (!isRejected(mark)) return mark;
     }
   }
-  const shown = text.length > MAX_NOTICE_CHARS ? `${text.slice(0, MAX_NOTICE_CHARS)}…` : text;
+  const shown = text.length > NOTICE_TEXT_MAX_CHARS ? `${text.slice(0, NOTICE_TEXT_MAX_CHARS)}…` : text;
   return { type: 'notice', level: 'info', message: `${source} text frame: ${shown}` };
 }

@@ -12,6 +12,7 @@
  * frames being refused as late.
  */
 import { isRejected, rejection } from '../../errors.js';
+import { PLIVO_MAX_TRACK_LEAD_MS } from '../../limits.js';
 import type { MediaFormat, ParseResult, SingleResultParser, WireEncoding } from '../../events.js';
 import {
   binaryRejected,
@@ -40,8 +41,6 @@ const ENCODINGS: ReadonlyMap<string, WireEncoding> = new Map([
 const readPlivoMedia = createAnyLayoutReader('streamId', { defaultTrack: 0 });
 /** A first timestamp above this (year 2001 in epoch ms) is a wall clock, not stream time. */
 const EPOCH_MS_FLOOR = 1e12;
-/** How much earlier than the stream's first frame another track's clock may start. */
-const MAX_TRACK_LEAD_MS = 1000;
 
 function parseFormat(value: unknown): MediaFormat | ReturnType<typeof rejection> {
   if (!isObject(value)) return rejection('CALLTAPE_ERR_BAD_SHAPE', 'start.mediaFormat missing');
@@ -95,7 +94,7 @@ export function createPlivoParser(): SingleResultParser {
     timestampBase ??= timestampMs >= EPOCH_MS_FLOOR ? timestampMs : 0;
     const relative = timestampMs - timestampBase;
     // A track's first frame fixes its shift: 0, or how far its clock started before the base.
-    const shift = (trackShift[track] ??= relative < 0 && relative >= -MAX_TRACK_LEAD_MS ? -relative : 0);
+    const shift = (trackShift[track] ??= relative < 0 && relative >= -PLIVO_MAX_TRACK_LEAD_MS ? -relative : 0);
     return relative + shift >= 0 ? relative + shift : -1;
   }
 

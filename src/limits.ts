@@ -1,0 +1,68 @@
+/**
+ * Every fixed limit calltape applies that is not a setting, in one place, each with why it
+ * has its value. (Settings are in config.ts and the README's configuration table.)
+ */
+
+// --- one stream ---
+
+/**
+ * Audio waiting for the disk, per stream, past which the stream stops being read until the
+ * files catch up (TCP then holds the sender back): 16 s of a two-track call in 16-bit files. Only a sender faster than real time (a replay, the fast benchmark) or a stalled
+ * disk gets near it. (All streams together: CALLTAPE_MAX_WRITE_BACKLOG_BYTES.)
+ */
+export const STREAM_WRITE_BACKLOG_BYTES = 1024 * 1024;
+
+/** dtmf, mark, pause and notice entries kept per recording; more are counted, not stored. */
+export const MAX_EVENTS_KEPT = 10_000;
+
+/** Rejections of one code logged per stream before the rest are only counted. */
+export const LOGGED_REJECTIONS_PER_CODE = 5;
+
+// --- what a provider's frames may carry ---
+
+/** Parameters one start frame may carry (custom parameters, headers, metadata together). */
+export const START_MAX_PARAMS = 100;
+
+/** A parameter's name plus value, in characters. */
+export const PARAM_MAX_CHARS = 2000;
+
+/** A mark's name, in characters. */
+export const MARK_NAME_MAX_CHARS = 1000;
+
+/** Text kept from a free-form text frame (a notice in meta.json), in characters. */
+export const NOTICE_TEXT_MAX_CHARS = 500;
+
+/** Frames /streams/auto holds while it has not recognised the provider; then it refuses. */
+export const AUTO_DETECT_HELD_FRAMES = 4;
+
+/** How much earlier than a Plivo stream's first frame another track's clock may start (ms). */
+export const PLIVO_MAX_TRACK_LEAD_MS = 1000;
+
+// --- answer routes and API ---
+
+/** param.* values /twiml puts into <Parameter>s (Twilio's start carries them all). */
+export const TWIML_MAX_PARAMS = 20;
+
+/** param.* values /answer/<provider> puts into the markup (Plivo's extraHeaders is one short string). */
+export const ANSWER_MAX_PARAMS = 12;
+
+/** param.* filters on one /api/recordings query. */
+export const RECORDING_MAX_PARAM_FILTERS = 16;
+
+// --- catalog and webhooks ---
+
+/** PostgreSQL connections per process: a few queries at a time per recording start and end. */
+export const PG_POOL_MAX = 10;
+
+/** Recordings retention deletes per round, so one round never holds the database long. */
+export const RETENTION_BATCH = 100;
+
+/** Webhook deliveries in flight at once, all receivers together. */
+export const WEBHOOK_MAX_IN_FLIGHT = 32;
+
+/** Webhook deliveries in flight at once to one URL: a slow receiver holds only these. */
+export const WEBHOOK_MAX_IN_FLIGHT_PER_URL = 4;
+
+/** First wait before a failed catalog write is tried again; doubles up to the max. */
+export const CATALOG_RETRY_BASE_MS = 200;
+export const CATALOG_RETRY_MAX_MS = 10_000;
