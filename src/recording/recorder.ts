@@ -3,6 +3,7 @@
  * counters, and shutdown. The HTTP server and an embedding application use it the same way:
  * open a stream per socket, hand it every frame and the close.
  */
+import { systemClock, type Clock } from './clock.js';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { createLogger } from '../logger.js';
@@ -29,6 +30,8 @@ export type { LiveStream };
 export interface RecorderOptions extends ConfigInput {
   /** A pino logger to use (e.g. the embedding app's); default: a new one at config.logLevel. */
   logger?: Logger;
+  /** Where limits read the time and the streams' timer ticks from; default: the system clock. */
+  clock?: Clock;
 }
 
 /** A stream as the transport sees it. */
@@ -86,7 +89,8 @@ export class Recorder extends EventEmitter<RecorderEvents> {
   private streamsStarted = 0;
   private streamsFinished = 0;
   private nextId = 1;
-  private readonly timer: NodeJS.Timeout;
+  private readonly stopTimer: () => void;
+  readonly clock: Clock;
   /** Base64 decode space for every stream's frames (see SessionContext.scratch). */
   private readonly scratch: Buffer;
   /** Decoded PCM of one frame of a stateful codec (G.722: two samples per byte). */
@@ -98,7 +102,8 @@ export class Recorder extends EventEmitter<RecorderEvents> {
 
   constructor(options: RecorderOptions = {}) {
     super();
-    const { logger, ...configInput } = options;
+    const { logger, clock = systemClock, ...configInput } = options;
+    this.clock = clock;
     this.config = loadConfig(configInput);
     this.logger = logger ?? createLogger(this.config);
     this.scratch = Buffer.allocUnsafe(Math.ceil(this.config.maxPayloadBytes * 0.75) + 3);
@@ -107,13 +112,9 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     this.creations = new FileCreations(this.config.maxConcurrentFileCreations);
     // One timer for all streams (not one per call): limits, and the audio and headers of
     // streams that went quiet.
-    this.timer = setInterval(
-      () => {
-        for (const session of this.sessions) session.tick();
-      },
-      Math.min(1000, this.config.headerIntervalMs),
-    );
-    this.timer.unref();
+    this.stopTimer = clock.every(Math.min(1000, this.config.headerIntervalMs), () => {
+      for (const session of this.sessions) session.tick();
+    });
   }
 
   /**
@@ -227,7 +228,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       }),
     ]);
     clearTimeout(timeout);
-    clearInterval(this.timer);
+    this.stopTimer();
     if (timedOut) this.logger.error({ streams: this.sessions.size }, 'shutdown timed out with recordings still finishing');
   }
 
@@ -239,6 +240,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
   private contextFor(provider: ProviderName, connection: ConnectionInfo): SessionContext {
     return {
       config: this.config,
+      clock: this.clock,
       provider,
       parser: PROVIDERS[provider].createParser(connection),
       logger: this.logger,

@@ -33,6 +33,7 @@ import { parseAppFrame } from '../providers/app-frames.js';
 import { MediaFrameFields, spanIs } from '../providers/common/media-frame-bytes.js';
 import { ArrivalClock } from './arrival-clock.js';
 import { BotAudioTee } from './tee.js';
+import type { Clock } from './clock.js';
 import { LOGGED_REJECTIONS_PER_CODE, MAX_EVENTS_KEPT, STREAM_WRITE_BACKLOG_BYTES } from '../limits.js';
 import { mayLeaveTrace, writeRefusedRecording } from './refused-start.js';
 import {
@@ -55,6 +56,8 @@ import type { WavFormat } from './wav-header.js';
 /** What the session needs from the recorder that owns it. */
 export interface SessionContext {
   readonly config: Config;
+  /** Monotonic time for every limit (clock.ts). */
+  readonly clock: Clock;
   readonly provider: string;
   readonly parser: FrameParser;
   readonly logger: Logger;
@@ -229,10 +232,10 @@ export class StreamSession {
   /** Audio handed to this stream's files and not yet written (the sum of their queuedBytes). */
   private queuedBytes = 0;
   private lengthAtLastTick = -1;
-  /** Monotonic (performance.now()) times: a wall clock that jumps moves no limit. */
-  private idleSinceMs = performance.now();
+  /** Monotonic (ctx.clock) times: a wall clock that jumps moves no limit. */
+  private idleSinceMs: number;
   /** When the socket was upgraded: the start deadline and max duration count from here. */
-  private readonly openedAtMs = performance.now();
+  private readonly openedAtMs: number;
   /**
    * Output samples the timeline may reach, refreshed on each tick (so the media path compares
    * one number): the wall-clock time since the upgrade plus realtimeAllowanceMs, and never
@@ -255,6 +258,8 @@ export class StreamSession {
     this.provider = ctx.provider;
     this.log = ctx.logger.child({ provider: ctx.provider, session: id });
     this.authenticatedSender = options.authenticated ?? false;
+    this.openedAtMs = ctx.clock.now();
+    this.idleSinceMs = this.openedAtMs;
   }
 
   /** True once the upgrade or the start's stream token proved who sent the stream. */
@@ -427,7 +432,7 @@ export class StreamSession {
    * tick, writing its settled audio and headers (a flowing stream writes its own batches and
    * patches its headers as it writes, spread over time rather than all on this tick).
    */
-  tick(now = performance.now()): void {
+  tick(now = this.ctx.clock.now()): void {
     if (this.state === 'finishing' || this.state === 'finished') return;
     const { idleTimeoutMs, maxDurationMs, startTimeoutMs } = this.ctx.config;
     const sinceUpgrade = now - this.openedAtMs;
@@ -457,7 +462,7 @@ export class StreamSession {
       return;
     }
     this.refreshSampleLimit(sinceUpgrade);
-    this.arrival?.settle(performance.now());
+    this.arrival?.settle(this.ctx.clock.now());
     this.tee?.release(this.clockHead);
     // Quiet = no new audio since the last tick (frames of other kinds do not write audio).
     // A stream paused for the write backlog is quiet because of us: flushing its audio now
@@ -587,7 +592,7 @@ export class StreamSession {
     this.state = 'recording';
     this.setUpDecoding(event);
     this.maxDurationSamples = Math.floor(config.maxDurationMs * this.samplesPerMs);
-    this.refreshSampleLimit(performance.now() - this.openedAtMs);
+    this.refreshSampleLimit(this.ctx.clock.now() - this.openedAtMs);
     for (const track of event.tracks) this.declared[TRACK_INDEX[track]] = true;
     if (this.options.tee && !this.declared[1]) {
       if (this.frameDecoders.some(Boolean)) {
@@ -839,7 +844,7 @@ export class StreamSession {
       // No provider clock: the arrival clock decides where it goes, a little later.
       const shared = src.buffer === this.ctx.scratch.buffer || src.buffer === this.ctx.pcmScratch.buffer;
       const held = shared ? Uint8Array.prototype.slice.call(src, 0, count * this.wireBytesPerSample) : src;
-      this.arrivalClock().push(track, performance.now(), count, held);
+      this.arrivalClock().push(track, this.ctx.clock.now(), count, held);
       return;
     }
     this.placeAudio(track, Math.round(timestampMs * this.samplesPerMs), src, count, this.wireBytesPerSample, this.decode);
@@ -962,7 +967,7 @@ export class StreamSession {
    * the frame is refused. Returns 0 for a frame that is dropped.
    */
   private admit(track: 0 | 1, outStart: number, count: number): number {
-    this.refreshSampleLimit(performance.now() - this.openedAtMs);
+    this.refreshSampleLimit(this.ctx.clock.now() - this.openedAtMs);
     if (outStart + count <= this.sampleLimit) return count;
     // A jump past maxGapMs is the timeline's to refuse (CALLTAPE_ERR_TIMESTAMP_JUMP).
     if (this.timeline!.isTooFarAhead(outStart)) return count;

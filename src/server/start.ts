@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import fs from 'node:fs';
-import { ConfigError, ENV_NAMES, type ConfigInput } from '../config.js';
+import { ConfigError, ENV_NAMES } from '../config.js';
 import { unknownVariables } from '../config-problems.js';
 import { Catalog } from '../catalog/catalog.js';
 import { openCatalogDb } from '../catalog/db.js';
@@ -13,7 +13,7 @@ import { RetentionJob } from '../catalog/retention.js';
 import { buildApp } from '../http/app.js';
 import { WebhookNotifier } from '../webhooks/notifier.js';
 import { WebhookOutbox } from '../webhooks/outbox.js';
-import { createRecorder, type Recorder } from '../recording/recorder.js';
+import { createRecorder, type Recorder, type RecorderOptions } from '../recording/recorder.js';
 import { servedStreamRoutes, unauthenticatedStreamRoutes } from '../http/routes/streams.js';
 import { recordingsRoot } from '../storage/local.js';
 
@@ -42,7 +42,8 @@ function ensureDataDir(dataDir: string): void {
   }
 }
 
-export async function startServer(options: ConfigInput = {}): Promise<RunningServer> {
+/** Starts the server; `options` are settings (over the environment) plus a logger or clock to use. */
+export async function startServer(options: RecorderOptions = {}): Promise<RunningServer> {
   const recorder = createRecorder(options);
   const { config } = recorder;
   ensureDataDir(config.dataDir);

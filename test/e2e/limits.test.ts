@@ -14,6 +14,7 @@ import { findRecordingDir, firstDifference, interleaveStereo, tempDataDir, waitF
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { interleave, mediaFrames, newTwilioCall, TwilioFrameWriter } from '../helpers/twilio-frames.js';
 import { openSocket, sendAll, streamSession, whenClosed } from '../helpers/ws-client.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 
 let server: TestServer | undefined;
 /** A stalled file pool must be freed before the server can stop, even after a failure. */
@@ -43,8 +44,14 @@ async function inboundCallLeftOpen(target: TestServer, frames: number) {
 
 describe('limits', () => {
   it('finishes and closes a stream that goes quiet for idleTimeoutMs', async () => {
-    server = await startTestServer({ idleTimeoutMs: 1000, headerIntervalMs: 100 });
+    // On a clock the test moves: the second of quiet passes without a second of waiting.
+    const clock = new ManualClock();
+    server = await startTestServer({ idleTimeoutMs: 1000, headerIntervalMs: 100, clock });
     const { call, closed, done } = await inboundCallLeftOpen(server, 50);
+    await waitFor(() => server!.recorder.stats().framesReceived >= 52, 5000, 'the frames to arrive');
+    clock.advance(900);
+    expect(server.recorder.activeCount).toBe(1);
+    clock.advance(200);
     const [meta] = await done;
     expect(meta).toMatchObject({ endReason: 'idle', closeReason: 'CALLTAPE_ERR_IDLE_TIMEOUT', durationMs: 1000 });
     expect(await closed).toEqual({ code: 1000, reason: 'CALLTAPE_ERR_IDLE_TIMEOUT' });
@@ -58,6 +65,19 @@ describe('limits', () => {
     const [meta] = await done;
     expect(meta).toMatchObject({ endReason: 'max-duration', closeReason: 'CALLTAPE_ERR_MAX_DURATION' });
     expect(meta!.durationMs).toBeGreaterThanOrEqual(2000);
+    expect((await closed).code).toBe(1008);
+  });
+
+  it('finishes a recording whose socket has been open for maxDurationMs, however little audio it holds', async () => {
+    const clock = new ManualClock();
+    server = await startTestServer({ maxDurationMs: 60_000, idleTimeoutMs: 3_600_000, headerIntervalMs: 100, clock });
+    const { closed, done } = await inboundCallLeftOpen(server, 10);
+    await waitFor(() => server!.recorder.stats().framesReceived >= 12, 5000, 'the frames to arrive');
+    clock.advance(59_000);
+    expect(server.recorder.activeCount).toBe(1);
+    clock.advance(1_100);
+    const [meta] = await done;
+    expect(meta).toMatchObject({ endReason: 'max-duration', closeReason: 'CALLTAPE_ERR_MAX_DURATION', durationMs: 200 });
     expect((await closed).code).toBe(1008);
   });
 
