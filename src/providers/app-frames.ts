@@ -3,14 +3,14 @@
  * reads them: Twilio's (and SignalWire's, Telnyx's, Exotel's) media / mark / clear, and
  * Plivo's playAudio / checkpoint / clearAudio.
  */
-import { rejection, type Rejection } from '../errors.js';
+import { isRejected, rejection, type Rejection } from '../errors.js';
+import { isBase64, readMark } from './common/json-frames.js';
 
 export type AppFrame =
   | { readonly type: 'media'; readonly payload: string }
   | { readonly type: 'mark'; readonly name: string }
   | { readonly type: 'clear' };
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 export function parseAppFrame(text: string): AppFrame | Rejection {
   let msg: unknown;
@@ -25,16 +25,15 @@ export function parseAppFrame(text: string): AppFrame | Rejection {
     case 'media':
     case 'playAudio': {
       const payload = frame.media?.payload;
-      if (typeof payload !== 'string' || (payload.length & 3) !== 0 || !BASE64.test(payload)) {
+      if (typeof payload !== 'string' || !isBase64(payload)) {
         return rejection('CALLTAPE_ERR_BAD_BASE64', 'sent media.payload is not base64');
       }
       return { type: 'media', payload };
     }
     case 'mark':
     case 'checkpoint': {
-      const name = frame.mark?.name ?? frame.name;
-      if (typeof name !== 'string' || name.length > 1000) return rejection('CALLTAPE_ERR_BAD_SHAPE', 'sent mark without a name');
-      return { type: 'mark', name };
+      const mark = readMark(frame.mark?.name ?? frame.name);
+      return isRejected(mark) ? rejection(mark.code, `sent ${mark.detail}`) : { type: 'mark', name: mark.name };
     }
     case 'clear':
     case 'clearAudio':

@@ -8,6 +8,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { utcDayPath } from '../storage/local.js';
 import { META_FILE, writeMeta, type RecordingMeta } from './meta.js';
 import { buildWavHeader, bytesPerSample, headerSize, parseWavHeader, type ParsedWavHeader } from './wav-header.js';
 
@@ -30,12 +31,7 @@ export async function findRecordings(recordingsRoot: string, lookBackMs: number,
   const days = Math.ceil(lookBackMs / DAY_MS) + 1;
   for (let d = 0; d <= days; d++) {
     const date = new Date(now - d * DAY_MS);
-    const dayDir = path.join(
-      recordingsRoot,
-      String(date.getUTCFullYear()).padStart(4, '0'),
-      String(date.getUTCMonth() + 1).padStart(2, '0'),
-      String(date.getUTCDate()).padStart(2, '0'),
-    );
+    const dayDir = path.join(recordingsRoot, utcDayPath(date));
     let entries: string[];
     try {
       entries = await fs.readdir(dayDir);

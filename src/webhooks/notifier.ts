@@ -3,6 +3,7 @@
  * outbox: the configured CALLTAPE_WEBHOOK_URL, and a stream's own `statusCallback`
  * <Parameter> when its host is on the allow-list.
  */
+import { publicBase } from '../http/public-url.js';
 import type { Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import { recordingJson } from '../catalog/recording-json.js';
@@ -24,7 +25,8 @@ export class WebhookNotifier {
     private readonly logger: Logger,
   ) {
     this.allow = parseAllowList(config.webhookAllow);
-    this.publicBase = config.publicUrl ? config.publicUrl.replace(/^ws/, 'http').replace(/\/+$/, '') : '';
+    // Links in the body are the API's: http(s) on the public URL's host and path prefix.
+    this.publicBase = config.publicUrl ? publicBase(config.publicUrl, {}) : '';
   }
 
   targets(recording: Recording): string[] {

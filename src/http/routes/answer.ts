@@ -11,7 +11,7 @@
 import type { FastifyInstance } from 'fastify';
 import { STREAM_TOKEN_PARAM, streamToken } from '../../auth/stream-token.js';
 import { ANSWER_MAX_PARAMS } from '../../limits.js';
-import { paramsFromQuery } from './query-params.js';
+import { asRecord, paramsFromQuery } from './query-params.js';
 import type { Config } from '../../config.js';
 import { CalltapeError } from '../../errors.js';
 import { ANSWERS, CALL_ID_FIELDS, CALL_ID_PARAM, CARRIES_PARAMS, type AnswerProvider } from '../../providers/answers.js';
@@ -22,9 +22,6 @@ const PARAM_NAME = /^[A-Za-z0-9_]{1,64}$/;
 /** Plivo's extraHeaders: names and values of letters and digits only. */
 const PLIVO_TEXT = /^[A-Za-z0-9]*$/;
 
-function asRecord(value: unknown): Record<string, unknown> {
-  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
-}
 
 export function answerRoutes(app: FastifyInstance, config: Config): void {
   for (const provider of Object.keys(ANSWERS) as AnswerProvider[]) {

@@ -5,6 +5,11 @@
 import { STREAM_TOKEN_PARAM } from '../../auth/stream-token.js';
 import { CalltapeError } from '../../errors.js';
 
+/** A request's parsed query or body as a record (fastify leaves it unknown). */
+export function asRecord(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+}
+
 /** Why a name/value pair cannot be carried by the provider, or undefined if it can. */
 export type ParamRule = (name: string, value: string) => string | undefined;
 

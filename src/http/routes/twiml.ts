@@ -14,13 +14,10 @@ import { buildTwiml, type TwimlMode } from '../../providers/twilio/answer.js';
 import { STREAM_TOKEN_PARAM, streamToken } from '../../auth/stream-token.js';
 import { checkTokenRequest, checkTwilioWebhook } from '../auth.js';
 import { TWIML_MAX_PARAMS } from '../../limits.js';
-import { paramsFromQuery } from './query-params.js';
+import { asRecord, paramsFromQuery } from './query-params.js';
 import { publicStreamBase } from '../public-url.js';
 
 
-function asRecord(value: unknown): Record<string, unknown> {
-  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
-}
 
 export function twimlRoutes(app: FastifyInstance, config: Config): void {
   app.route({

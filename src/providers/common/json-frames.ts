@@ -11,6 +11,11 @@ export type Json = Record<string, unknown>;
 
 const DTMF_DIGITS = /^[0-9*#A-Da-d]$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** Whether `text` is standard base64 (padded to whole quads). */
+export function isBase64(text: string): boolean {
+  return (text.length & 3) === 0 && BASE64.test(text);
+}
 /** Ids a provider's parser accepts when the provider documents no stricter format. */
 const GENERIC_ID = /^[A-Za-z0-9][A-Za-z0-9:._+=/-]{0,255}$/;
 
@@ -178,7 +183,7 @@ export function parseTimestamp(value: unknown, label: string): number | undefine
 export function checkBase64Payload(payload: unknown, label: string): string | Rejection {
   if (typeof payload !== 'string') return rejection('CALLTAPE_ERR_BAD_SHAPE', `${label} must be a string`);
   if (payload.length === 0) return rejection('CALLTAPE_ERR_BAD_PAYLOAD_LENGTH', `${label} is empty`);
-  if ((payload.length & 3) !== 0 || !BASE64.test(payload)) return rejection('CALLTAPE_ERR_BAD_BASE64', `${label} of ${payload.length} characters`);
+  if (!isBase64(payload)) return rejection('CALLTAPE_ERR_BAD_BASE64', `${label} of ${payload.length} characters`);
   return payload;
 }
 
