@@ -1,0 +1,474 @@
+/**
+ * One call's recording, from its `start` on (DESIGN.md's track writer): it owns the
+ * directory, the decoder, the timeline and the files, the pauses, the bot-audio tee, the
+ * first meta.json (status recording, so a crash leaves the ids on disk) and the last. A
+ * frame's audio comes in through takeAudio(); finish() writes the rest and returns meta.json.
+ *
+ * The stream around it (session.ts) decides when a recording starts and ends; this file only
+ * records.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../config.js';
+import type { ErrorCode } from '../errors.js';
+import { TRACK_NAMES, type StartEvent, type TrackName } from '../events.js';
+import { ArrivalClock } from './arrival-clock.js';
+import type { BufferPool } from './buffer-pool.js';
+import type { Clock } from './clock.js';
+import type { FileCreations } from './file-creations.js';
+import { writeMeta, type EndReason, type RecordingMeta } from './meta.js';
+import { buildMeta, type TrackCounters } from './meta-snapshot.js';
+import { PauseSpans, type PauseBehavior } from './pause-spans.js';
+import type { ReadGate } from './read-gate.js';
+import { MAX_EVENTS_KEPT } from '../limits.js';
+import { NOT_DECODED, StreamDecoder } from './stream-decoder.js';
+import type { StreamLog } from './stream-log.js';
+import { BotAudioTee } from './tee.js';
+import { TeeInput } from './tee-input.js';
+import { PlaceOutcome, Timeline, type SampleDecoder } from './timeline.js';
+import { WavFileWriter } from './wav-file.js';
+
+/** What a recording needs from the stream and recorder around it. */
+export interface RecordingDeps {
+  readonly config: Config;
+  readonly clock: Clock;
+  readonly chunks: BufferPool;
+  readonly creations: FileCreations;
+  /** Where stateful codecs decode a frame (shared by every stream; used synchronously). */
+  readonly pcmScratch: Int16Array;
+  /** Shared payload scratch: audio held for later must be copied out of it. */
+  readonly scratch: Buffer;
+  readonly log: StreamLog;
+  readonly gate: ReadGate;
+  /** When the socket was upgraded (clock ms): real time and max duration count from here. */
+  readonly openedAtMs: number;
+  countBytesWritten(bytes: number): void;
+  /** A file or the directory failed: the stream closes with `code` and the recording finishes failed. */
+  failed(code: ErrorCode): void;
+  /** A frame reached past max duration: the stream ends. */
+  reachedMaxDuration(): void;
+}
+
+export interface FileInfo {
+  readonly name: string;
+  readonly bytes: number;
+}
+
+const TRACK_INDEX: Record<TrackName, 0 | 1> = { inbound: 0, outbound: 1 };
+
+export class Recording {
+  readonly decoder: StreamDecoder;
+  readonly timeline: Timeline;
+  readonly pauses = new PauseSpans(MAX_EVENTS_KEPT);
+  /** Tracks the files hold (outbound too when the tee records it; less one never sent, when inferred). */
+  private readonly declared: [boolean, boolean] = [false, false];
+  readonly counters: [TrackCounters, TrackCounters] = [
+    { received: 0, skipped: 0, placed: 0, dropped: 0, trimmed: 0 },
+    { received: 0, skipped: 0, placed: 0, dropped: 0, trimmed: 0 },
+  ];
+  private readonly writers: { inbound?: WavFileWriter; outbound?: WavFileWriter; stereo?: WavFileWriter } = {};
+  private readonly tee: BotAudioTee | undefined;
+  private readonly teeInput: TeeInput | undefined;
+  /** Places audio of protocols without timestamps (made on the first such frame). */
+  private arrival: ArrivalClock<Uint8Array> | undefined;
+  /** End of the furthest frame received, on the provider's clock (pauses do not stop it). */
+  private clockHead = 0;
+  /**
+   * Output samples the timeline may reach, refreshed on each tick (so the media path compares
+   * one number): the time since the upgrade plus realtimeAllowanceMs, and never more than
+   * maxDurationMs. Silence fill and fast senders cannot outrun real time.
+   */
+  private sampleLimit = 0;
+  readonly maxDurationSamples: number;
+  failure: { code: ErrorCode; message: string } | undefined;
+  /** Set once this recording created its directory; only then does it write anything there. */
+  private ownsDir = false;
+  private initialMeta: Promise<void> | undefined;
+  private lengthAtLastTick = -1;
+  private finished = false;
+
+  constructor(
+    readonly provider: string,
+    readonly start: StartEvent,
+    readonly startedAt: Date,
+    readonly dir: string,
+    private readonly deps: RecordingDeps,
+    wantsTee: boolean,
+  ) {
+    const { config, log } = deps;
+    this.decoder = new StreamDecoder(start.format, start.tracks, config, (byteOrder) => log.log.info({ byteOrder }, 'detected L16 byte order'));
+    const rate = this.decoder.sampleRate;
+    this.maxDurationSamples = Math.floor(config.maxDurationMs * this.decoder.samplesPerMs);
+    this.refreshLimit(deps.clock.now());
+    for (const track of start.tracks) this.declared[TRACK_INDEX[track]] = true;
+    if (wantsTee && !this.declared[1]) {
+      if (this.decoder.stateful) {
+        log.log.warn({ encoding: start.format.encoding }, 'bot-audio tee is not available for this codec; recording the caller only');
+      } else {
+        this.declared[1] = true;
+        this.tee = new BotAudioTee({
+          maxQueuedSamples: Math.round((config.teeMaxQueuedMs * rate) / 1000),
+          play: (startSample, src, count) => this.placeAudio(1, startSample, src, count),
+        });
+        this.teeInput = new TeeInput(this.tee, { clockHead: () => this.clockHead, skipOffset: () => this.pauses.skipOffset }, log, {
+          wireBytesPerSample: this.decoder.wireBytesPerSample,
+          samplesPerMs: this.decoder.samplesPerMs,
+          maxQueuedMs: config.teeMaxQueuedMs,
+        });
+      }
+    }
+    const wantStereo = config.recordStereo && this.declared[0] && this.declared[1];
+    const layout = { format: this.decoder.fileFormat, sampleRate: rate };
+    const onFailure = (writer: WavFileWriter, err: NodeJS.ErrnoException) => this.onWriteFailure(writer, err);
+    const writerOptions = {
+      patchIntervalMs: config.headerIntervalMs,
+      onWritten: (bytes: number) => deps.countBytesWritten(bytes),
+      recycle: (chunk: Buffer) => deps.chunks.release(chunk),
+      backlog: deps.gate.fileBacklog,
+      creations: deps.creations,
+    };
+    const writerFor = (name: string, channels: number) => new WavFileWriter(path.join(dir, `${name}.wav`), { ...layout, channels }, onFailure, writerOptions);
+    if (this.declared[0] && config.recordInbound) this.writers.inbound = writerFor('inbound', 1);
+    if (this.declared[1] && config.recordOutbound) this.writers.outbound = writerFor('outbound', 1);
+    if (wantStereo) this.writers.stereo = writerFor('stereo', 2);
+    this.timeline = this.newTimeline(wantStereo);
+    this.claimDirectory();
+  }
+
+  private newTimeline(wantStereo: boolean): Timeline {
+    const { config } = this.deps;
+    const rate = this.decoder.sampleRate;
+    const ms = (value: number) => Math.max(1, Math.round((value * rate) / 1000));
+    const reorderSamples = Math.round((config.reorderWindowMs * rate) / 1000);
+    const flushSamples = ms(config.writeBatchMs);
+    const keeps = (track: 0 | 1, recorded: boolean) => this.declared[track] && (recorded || wantStereo);
+    return new Timeline({
+      format: this.decoder.fileFormat,
+      expandCodes: this.decoder.expandCodes,
+      chunks: this.deps.chunks,
+      // Room for a batch, the reorder window, and a frame of any usual size on top.
+      capacitySamples: flushSamples + reorderSamples + ms(100),
+      flushSamples,
+      reorderSamples,
+      jitterSamples: Math.round((config.timestampToleranceMs * rate) / 1000),
+      samplesPerMs: rate / 1000,
+      maxGapSamples: Math.round((config.maxGapMs * rate) / 1000),
+      tracks: [
+        keeps(0, config.recordInbound) ? { mono: this.writers.inbound } : undefined,
+        keeps(1, config.recordOutbound) ? { mono: this.writers.outbound } : undefined,
+      ],
+      stereo: this.writers.stereo,
+    });
+  }
+
+  /**
+   * Creates the directory exclusively (if it exists, another stream with this id was recorded
+   * there, and nothing of this one may be written over it), then opens the files and writes
+   * the first meta.json. The day's directory exists for every call but the day's first: the
+   * stream's own directory is tried alone, and the parents are made only when it says they are
+   * missing (a recursive mkdir first cost every call two or three more syscalls in the pool).
+   */
+  private claimDirectory(): void {
+    const dir = this.dir;
+    const files = Object.values(this.writers);
+    if (files.length === 0) this.deps.log.log.warn('configuration records none of the declared tracks');
+    const claimed = (err: NodeJS.ErrnoException | null) => {
+      if (err) {
+        for (const writer of files) writer.abandon(err);
+        this.onWriteFailure(undefined, err);
+        return;
+      }
+      this.ownsDir = true;
+      for (const writer of files) writer.open();
+      if (this.finished) return; // already finishing: the final meta.json follows
+      const initial: RecordingMeta = { ...this.meta('stop', this.startedAt), status: 'recording', endedAt: this.startedAt.toISOString() };
+      delete initial.endReason;
+      this.initialMeta = writeMeta(dir, initial, this.deps.creations).catch((error: unknown) => {
+        this.deps.log.log.warn({ err: error }, 'could not write the initial meta.json');
+      });
+    };
+    const makeDir = (then: (err: NodeJS.ErrnoException | null) => void) =>
+      fs.mkdir(dir, (err) => {
+        if (err?.code !== 'ENOENT') return then(err);
+        fs.mkdir(path.dirname(dir), { recursive: true }, (parentErr) => (parentErr ? then(parentErr) : fs.mkdir(dir, then)));
+      });
+    this.deps.creations.call(makeDir, claimed);
+  }
+
+  get tracks(): TrackName[] {
+    return TRACK_NAMES.filter((_, track) => this.declared[track]);
+  }
+
+  get framesReceived(): number {
+    return this.counters[0].received + this.counters[1].received;
+  }
+
+  get durationMs(): number {
+    return this.toMs(this.timeline.lengthSamples);
+  }
+
+  /** A frame's audio, its payload already bytes (`byteLength` of `payload`). */
+  takeAudio(track: 0 | 1, timestampMs: number | undefined, payload: Uint8Array, byteLength: number): void {
+    const { log } = this.deps;
+    if (!this.declared[track]) {
+      log.reject({ code: 'CALLTAPE_ERR_UNKNOWN_TRACK', detail: `${TRACK_NAMES[track]} was not declared in start.tracks` });
+      return;
+    }
+    const counters = this.counters[track];
+    counters.received++;
+    if (!this.timeline.keeps(track)) return;
+    const decoder = this.decoder;
+    const count = decoder.toSamples(track, payload, byteLength, this.deps.pcmScratch);
+    if (count < 0) {
+      counters.dropped++;
+      if (count === NOT_DECODED) log.reject({ code: 'CALLTAPE_ERR_DECODE_FAILED', detail: `${TRACK_NAMES[track]}: ${byteLength} bytes of ${this.start.format.encoding}` });
+      else log.reject({ code: 'CALLTAPE_ERR_BAD_PAYLOAD_LENGTH', detail: `${byteLength} bytes is not whole ${decoder.wireBytesPerSample}-byte samples` });
+      return;
+    }
+    const src = decoder.samples;
+    if (timestampMs === undefined) {
+      // No provider clock: the arrival clock decides where it goes, a little later.
+      const shared = src.buffer === this.deps.scratch.buffer || src.buffer === this.deps.pcmScratch.buffer;
+      const held = shared ? Uint8Array.prototype.slice.call(src, 0, count * decoder.wireBytesPerSample) : src;
+      this.arrivalClock().push(track, this.deps.clock.now(), count, held);
+      return;
+    }
+    this.placeAudio(track, Math.round(timestampMs * decoder.samplesPerMs), src, count);
+    this.deps.gate.afterFrame();
+  }
+
+  private arrivalClock(): ArrivalClock<Uint8Array> {
+    this.arrival ??= new ArrivalClock<Uint8Array>({
+      sampleRate: this.decoder.sampleRate,
+      windowMs: this.deps.config.arrivalWindowMs,
+      minGapMs: this.deps.config.arrivalMinGapMs,
+      place: (track, startSample, held) => this.placeAudio(track, startSample, held, held.length / this.decoder.wireBytesPerSample),
+    });
+    return this.arrival;
+  }
+
+  /** Puts decoded-or-wire audio at `startSample` (input clock) on a track, pauses applied. */
+  private placeAudio(track: 0 | 1, startSample: number, src: Uint8Array, count: number): void {
+    const counters = this.counters[track];
+    const timeline = this.timeline;
+    if (startSample + count > this.clockHead) this.clockHead = startSample + count;
+    let decode: SampleDecoder = this.decoder.decode;
+    if (this.pauses.any) {
+      const behavior = this.pauses.behaviorAt(startSample);
+      if (behavior === 'skip') {
+        counters.skipped++;
+        return;
+      }
+      if (behavior === 'silence') decode = this.decoder.silence;
+    }
+    const outStart = startSample - this.pauses.skipOffset;
+    const placed = outStart + count > this.sampleLimit ? this.admit(track, outStart, count) : count;
+    if (placed === 0) return;
+    const outcome = timeline.place(track, outStart, src, 0, placed, this.decoder.wireBytesPerSample, decode);
+    if (outcome === PlaceOutcome.Placed) counters.placed++;
+    else this.misplaced(track, outcome, startSample);
+    // Bot audio plays along the caller's clock: what is due by now goes in after each frame.
+    if (track === 0 && this.tee) this.tee.release(this.clockHead);
+  }
+
+  /** Counts and reports a frame the timeline did not simply place. */
+  private misplaced(track: 0 | 1, outcome: PlaceOutcome, startSample: number): void {
+    const counters = this.counters[track];
+    const { log } = this.deps;
+    const where = `${TRACK_NAMES[track]} at ${this.toMs(startSample)} ms`;
+    switch (outcome) {
+      case PlaceOutcome.Trimmed:
+        counters.placed++;
+        counters.trimmed++;
+        return;
+      case PlaceOutcome.Duplicate:
+        counters.dropped++;
+        log.reject({ code: 'CALLTAPE_ERR_DUPLICATE_AUDIO', detail: where }, 'debug');
+        return;
+      case PlaceOutcome.Late:
+        counters.dropped++;
+        log.reject({ code: 'CALLTAPE_ERR_LATE_AUDIO', detail: where }, 'debug');
+        return;
+      case PlaceOutcome.TooFarAhead:
+        counters.dropped++;
+        log.reject({ code: 'CALLTAPE_ERR_TIMESTAMP_JUMP', detail: `${where}, stream is at ${this.toMs(this.timeline.lengthSamples)} ms` });
+        return;
+    }
+  }
+
+  /**
+   * How much of a frame that reaches past the sample limit may be placed (off the per-frame
+   * path: only frames at the edge get here, and the limit is refreshed once more). Past max
+   * duration the recording keeps exactly maxDurationMs and ends; ahead of real time the frame
+   * is refused. Returns 0 for a frame that is dropped.
+   */
+  private admit(track: 0 | 1, outStart: number, count: number): number {
+    this.refreshLimit(this.deps.clock.now());
+    if (outStart + count <= this.sampleLimit) return count;
+    // A jump past maxGapMs is the timeline's to refuse (CALLTAPE_ERR_TIMESTAMP_JUMP).
+    if (this.timeline.isTooFarAhead(outStart)) return count;
+    const atMaxDuration = this.sampleLimit === this.maxDurationSamples;
+    // Cut at the limit; the next tick (or frame) ends the call.
+    if (atMaxDuration && outStart < this.maxDurationSamples) return this.maxDurationSamples - outStart;
+    this.counters[track].dropped++;
+    if (atMaxDuration) {
+      this.deps.reachedMaxDuration();
+      return 0;
+    }
+    this.deps.log.reject({
+      code: 'CALLTAPE_ERR_AHEAD_OF_REAL_TIME',
+      detail: `${TRACK_NAMES[track]} would end at ${this.toMs(outStart + count)} ms, ${this.deps.config.realtimeAllowanceMs} ms past the time since the stream opened`,
+    });
+    return 0;
+  }
+
+  private refreshLimit(nowMs: number): void {
+    const allowed = Math.floor((nowMs - this.deps.openedAtMs + this.deps.config.realtimeAllowanceMs) * this.decoder.samplesPerMs);
+    this.sampleLimit = Math.min(allowed, this.maxDurationSamples);
+  }
+
+  /** Whether the recording holds max duration's worth of audio. */
+  get isFull(): boolean {
+    return this.timeline.lengthSamples >= this.maxDurationSamples;
+  }
+
+  /**
+   * The periodic tick: the real-time limit, audio the arrival clock and the tee have due, and
+   * for a recording gone quiet since the last tick (and not held back by the read gate), its
+   * settled audio and headers. A flowing recording writes its own batches and patches its
+   * headers as it writes, spread over time rather than all on this tick.
+   */
+  tick(nowMs: number): void {
+    this.refreshLimit(nowMs);
+    this.arrival?.settle(nowMs);
+    this.tee?.release(this.clockHead);
+    // A stream paused for the write backlog is quiet because of us: flushing its audio now
+    // would queue more behind the disk that is already behind, and the timeline would take
+    // fresh buffers for what follows (with many calls paused at once, a second of audio each).
+    if (this.deps.gate.paused) return;
+    const length = this.timeline.lengthSamples;
+    if (length !== this.lengthAtLastTick) {
+      this.lengthAtLastTick = length;
+      return;
+    }
+    this.timeline.flushSettled();
+    this.writers.inbound?.patchHeader();
+    this.writers.outbound?.patchHeader();
+    this.writers.stereo?.patchHeader();
+  }
+
+  /** A frame the application sent back on a bidirectional stream (tee only). */
+  sent(data: Buffer | string): void {
+    this.teeInput?.sent(data);
+  }
+
+  get hasTee(): boolean {
+    return this.tee !== undefined;
+  }
+
+  /** Stops keeping audio from the current point of the call on (see PauseSpans). */
+  pause(behavior: PauseBehavior): void {
+    const open = this.pauses.start(behavior, this.clockHead, new Date().toISOString());
+    this.deps.log.log.info({ behavior: open, atMs: this.toMs(this.clockHead) }, 'recording paused');
+  }
+
+  resume(): void {
+    const closed = this.pauses.end(this.clockHead);
+    if (!closed) return;
+    if (!closed.kept) this.deps.log.reject({ code: 'CALLTAPE_ERR_TOO_MANY_EVENTS', detail: `more than ${MAX_EVENTS_KEPT} pauses` }, 'debug');
+    this.deps.log.log.info({ behavior: closed.span.behavior, endMs: this.toMs(closed.span.endSample) }, 'recording resumed');
+  }
+
+  private onWriteFailure(writer: WavFileWriter | undefined, err: NodeJS.ErrnoException): void {
+    if (this.failure) return;
+    const code: ErrorCode = err.code === 'EEXIST' ? 'CALLTAPE_ERR_STREAM_EXISTS' : 'CALLTAPE_ERR_WRITE_FAILED';
+    this.failure = { code, message: `${writer ? path.basename(writer.path) : 'recording directory'}: ${err.message}` };
+    this.deps.log.log.error({ err, code }, 'recording failed; closing the stream');
+    this.deps.failed(code);
+  }
+
+  /**
+   * Writes the rest: audio the arrival clock and tee still hold, the timeline's window, the
+   * final headers, then meta.json (exactly once; every way a stream ends comes here).
+   */
+  async finish(reason: EndReason, endedAt: Date, closeInfo: { code?: number; reason?: string }): Promise<RecordingMeta> {
+    this.finished = true;
+    this.deps.gate.cancel();
+    this.arrival?.flush();
+    if (this.tee) {
+      this.tee.release(this.clockHead);
+      // Queued past the end of the call: the caller never heard it.
+      const unplayed = this.tee.clear(this.clockHead);
+      if (unplayed > 0) this.deps.log.log.debug({ unplayedMs: this.toMs(unplayed) }, 'bot audio queued past the end of the call');
+    }
+    this.resume();
+    this.timeline.finish();
+    this.decoder.close();
+    await Promise.allSettled(Object.values(this.writers).map((writer) => writer.close()));
+    if (this.start.tracksInferred) await this.dropUnsentTrack();
+    const meta = this.meta(reason, endedAt, closeInfo);
+    await this.initialMeta;
+    if (this.ownsDir) {
+      try {
+        // Not through the creation queue: a recording ending must not wait behind calls starting.
+        await writeMeta(this.dir, meta);
+      } catch (err) {
+        this.deps.log.log.error({ err }, 'could not write meta.json');
+      }
+    }
+    return meta;
+  }
+
+  /**
+   * Tracks were prepared without the provider naming them (StartEvent.tracksInferred): a
+   * track that never sent a frame is not part of the recording, so its file and the stereo
+   * file (which would be half silence) go.
+   */
+  private async dropUnsentTrack(): Promise<void> {
+    const unsent = ([0, 1] as const).filter((track) => this.declared[track] && this.counters[track].received === 0 && !(track === 1 && this.tee));
+    if (unsent.length !== 1) return;
+    const track = unsent[0]!;
+    const gone = [track === 0 ? this.writers.inbound : this.writers.outbound, this.writers.stereo];
+    await Promise.allSettled(gone.map((writer) => (writer ? fs.promises.rm(writer.path, { force: true }) : undefined)));
+    if (track === 0) delete this.writers.inbound;
+    else delete this.writers.outbound;
+    delete this.writers.stereo;
+    this.declared[track] = false;
+    this.deps.log.log.info({ track: TRACK_NAMES[track] }, 'tracks were inferred; the provider sent nothing on this one, so it has no file');
+  }
+
+  private meta(reason: EndReason, endedAt: Date, closeInfo: { code?: number; reason?: string } = {}): RecordingMeta {
+    const file = (writer: WavFileWriter | undefined) => (writer ? { name: path.basename(writer.path), bytes: writer.bytesOnDisk } : undefined);
+    const track = (index: 0 | 1, writer: WavFileWriter | undefined) =>
+      this.declared[index] ? { counters: this.counters[index], stats: this.timeline.trackStats(index), file: file(writer) } : undefined;
+    const { log } = this.deps;
+    return buildMeta({
+      provider: this.provider,
+      start: this.start,
+      startedAt: this.startedAt,
+      endedAt,
+      reason,
+      failure: this.failure,
+      closeInfo,
+      tracks: this.tracks,
+      lengthSamples: this.timeline.lengthSamples,
+      samplesPerMs: this.decoder.samplesPerMs,
+      trackFacts: [track(0, this.writers.inbound), track(1, this.writers.outbound)],
+      stereo: file(this.writers.stereo),
+      fileFormat: this.decoder.fileFormat,
+      sampleRate: this.decoder.sampleRate,
+      byteOrder: this.decoder.l16Order,
+      tee: this.tee !== undefined,
+      arrivalInsertedSamples: this.arrival?.insertedSamples,
+      dtmf: log.dtmf,
+      marks: log.marks,
+      pauses: this.pauses.spans.map((span) => ({ behavior: span.behavior, atMs: this.toMs(span.startSample), endMs: this.toMs(span.endSample), receivedAt: span.receivedAt })),
+      notices: log.notices,
+      rejections: log.rejections,
+    });
+  }
+
+  private toMs(samples: number): number {
+    return Math.round(samples / this.decoder.samplesPerMs);
+  }
+}
