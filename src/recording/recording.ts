@@ -7,8 +7,6 @@
  * The stream around it (session.ts) decides when a recording starts and ends; this file only
  * records.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Config } from '../config.js';
 import type { ErrorCode } from '../errors.js';
 import { TRACK_NAMES, type StartEvent, type TrackName } from '../events.js';
@@ -16,17 +14,18 @@ import { ArrivalClock } from './arrival-clock.js';
 import type { BufferPool } from './buffer-pool.js';
 import type { Clock } from './clock.js';
 import type { FileCreations } from './file-creations.js';
-import { writeMeta, type EndReason, type RecordingMeta } from './meta.js';
+import type { EndReason, RecordingMeta } from './meta.js';
 import { buildMeta, type TrackCounters } from './meta-snapshot.js';
 import { PauseSpans, type PauseBehavior } from './pause-spans.js';
 import type { ReadGate } from './read-gate.js';
+import type { LiveStream, RecordingStarted } from './stream-context.js';
 import { MAX_EVENTS_KEPT } from '../limits.js';
 import { NOT_DECODED, StreamDecoder } from './stream-decoder.js';
 import type { StreamLog } from './stream-log.js';
-import { BotAudioTee } from './tee.js';
+import type { BotAudioTee } from './tee.js';
 import { TeeInput } from './tee-input.js';
-import { PlaceOutcome, Timeline, type SampleDecoder } from './timeline.js';
-import { WavFileWriter } from './wav-file.js';
+import { RecordingFiles } from './recording-files.js';
+import { PlaceOutcome, Timeline, type AudioSink, type SampleDecoder } from './timeline.js';
 
 /** What a recording needs from the stream and recorder around it. */
 export interface RecordingDeps {
@@ -49,11 +48,6 @@ export interface RecordingDeps {
   reachedMaxDuration(): void;
 }
 
-export interface FileInfo {
-  readonly name: string;
-  readonly bytes: number;
-}
-
 const TRACK_INDEX: Record<TrackName, 0 | 1> = { inbound: 0, outbound: 1 };
 
 export class Recording {
@@ -66,7 +60,7 @@ export class Recording {
     { received: 0, skipped: 0, placed: 0, dropped: 0, trimmed: 0 },
     { received: 0, skipped: 0, placed: 0, dropped: 0, trimmed: 0 },
   ];
-  private readonly writers: { inbound?: WavFileWriter; outbound?: WavFileWriter; stereo?: WavFileWriter } = {};
+  readonly files: RecordingFiles;
   private readonly tee: BotAudioTee | undefined;
   private readonly teeInput: TeeInput | undefined;
   /** Places audio of protocols without timestamps (made on the first such frame). */
@@ -81,11 +75,7 @@ export class Recording {
   private sampleLimit = 0;
   readonly maxDurationSamples: number;
   failure: { code: ErrorCode; message: string } | undefined;
-  /** Set once this recording created its directory; only then does it write anything there. */
-  private ownsDir = false;
-  private initialMeta: Promise<void> | undefined;
   private lengthAtLastTick = -1;
-  private finished = false;
 
   constructor(
     readonly provider: string,
@@ -106,36 +96,39 @@ export class Recording {
         log.log.warn({ encoding: start.format.encoding }, 'bot-audio tee is not available for this codec; recording the caller only');
       } else {
         this.declared[1] = true;
-        this.tee = new BotAudioTee({
-          maxQueuedSamples: Math.round((config.teeMaxQueuedMs * rate) / 1000),
-          play: (startSample, src, count) => this.placeAudio(1, startSample, src, count),
-        });
-        this.teeInput = new TeeInput(this.tee, { clockHead: () => this.clockHead, skipOffset: () => this.pauses.skipOffset }, log, {
-          wireBytesPerSample: this.decoder.wireBytesPerSample,
-          samplesPerMs: this.decoder.samplesPerMs,
-          maxQueuedMs: config.teeMaxQueuedMs,
-        });
+        const position = { clockHead: () => this.clockHead, skipOffset: () => this.pauses.skipOffset };
+        this.teeInput = new TeeInput(position, log, { ...this.decoder, maxQueuedMs: config.teeMaxQueuedMs }, (startSample, src, count) => this.placeAudio(1, startSample, src, count));
+        this.tee = this.teeInput.tee;
       }
     }
     const wantStereo = config.recordStereo && this.declared[0] && this.declared[1];
-    const layout = { format: this.decoder.fileFormat, sampleRate: rate };
-    const onFailure = (writer: WavFileWriter, err: NodeJS.ErrnoException) => this.onWriteFailure(writer, err);
-    const writerOptions = {
-      patchIntervalMs: config.headerIntervalMs,
-      onWritten: (bytes: number) => deps.countBytesWritten(bytes),
-      recycle: (chunk: Buffer) => deps.chunks.release(chunk),
-      backlog: deps.gate.fileBacklog,
-      creations: deps.creations,
-    };
-    const writerFor = (name: string, channels: number) => new WavFileWriter(path.join(dir, `${name}.wav`), { ...layout, channels }, onFailure, writerOptions);
-    if (this.declared[0] && config.recordInbound) this.writers.inbound = writerFor('inbound', 1);
-    if (this.declared[1] && config.recordOutbound) this.writers.outbound = writerFor('outbound', 1);
-    if (wantStereo) this.writers.stereo = writerFor('stereo', 2);
-    this.timeline = this.newTimeline(wantStereo);
-    this.claimDirectory();
+    this.files = new RecordingFiles(
+      dir,
+      { format: this.decoder.fileFormat, sampleRate: rate },
+      (file, err) => this.onWriteFailure(file, err),
+      {
+        patchIntervalMs: config.headerIntervalMs,
+        onWritten: (bytes: number) => deps.countBytesWritten(bytes),
+        recycle: (chunk: Buffer) => deps.chunks.release(chunk),
+        backlog: deps.gate.fileBacklog,
+        creations: deps.creations,
+      },
+      deps.creations,
+      log.log,
+    );
+    const inbound = this.declared[0] && config.recordInbound ? this.files.add('inbound', 1) : undefined;
+    const outbound = this.declared[1] && config.recordOutbound ? this.files.add('outbound', 1) : undefined;
+    const stereo = wantStereo ? this.files.add('stereo', 2) : undefined;
+    this.timeline = this.newTimeline(wantStereo, inbound, outbound, stereo);
+    if (this.files.count === 0) log.log.warn('configuration records none of the declared tracks');
+    this.files.claim(() => {
+      const initial: RecordingMeta = { ...this.meta('stop', startedAt), status: 'recording', endedAt: startedAt.toISOString() };
+      delete initial.endReason;
+      return initial;
+    });
   }
 
-  private newTimeline(wantStereo: boolean): Timeline {
+  private newTimeline(wantStereo: boolean, inbound: AudioSink | undefined, outbound: AudioSink | undefined, stereo: AudioSink | undefined): Timeline {
     const { config } = this.deps;
     const rate = this.decoder.sampleRate;
     const ms = (value: number) => Math.max(1, Math.round((value * rate) / 1000));
@@ -154,45 +147,43 @@ export class Recording {
       samplesPerMs: rate / 1000,
       maxGapSamples: Math.round((config.maxGapMs * rate) / 1000),
       tracks: [
-        keeps(0, config.recordInbound) ? { mono: this.writers.inbound } : undefined,
-        keeps(1, config.recordOutbound) ? { mono: this.writers.outbound } : undefined,
+        keeps(0, config.recordInbound) ? { mono: inbound } : undefined,
+        keeps(1, config.recordOutbound) ? { mono: outbound } : undefined,
       ],
-      stereo: this.writers.stereo,
+      stereo,
     });
   }
 
-  /**
-   * Creates the directory exclusively (if it exists, another stream with this id was recorded
-   * there, and nothing of this one may be written over it), then opens the files and writes
-   * the first meta.json. The day's directory exists for every call but the day's first: the
-   * stream's own directory is tried alone, and the parents are made only when it says they are
-   * missing (a recursive mkdir first cost every call two or three more syscalls in the pool).
-   */
-  private claimDirectory(): void {
-    const dir = this.dir;
-    const files = Object.values(this.writers);
-    if (files.length === 0) this.deps.log.log.warn('configuration records none of the declared tracks');
-    const claimed = (err: NodeJS.ErrnoException | null) => {
-      if (err) {
-        for (const writer of files) writer.abandon(err);
-        this.onWriteFailure(undefined, err);
-        return;
-      }
-      this.ownsDir = true;
-      for (const writer of files) writer.open();
-      if (this.finished) return; // already finishing: the final meta.json follows
-      const initial: RecordingMeta = { ...this.meta('stop', this.startedAt), status: 'recording', endedAt: this.startedAt.toISOString() };
-      delete initial.endReason;
-      this.initialMeta = writeMeta(dir, initial, this.deps.creations).catch((error: unknown) => {
-        this.deps.log.log.warn({ err: error }, 'could not write the initial meta.json');
-      });
+  /** The live view's summary. */
+  describe(): LiveStream {
+    const { start } = this;
+    return {
+      provider: this.provider,
+      framesReceived: this.framesReceived,
+      paused: this.pauses.current ?? null,
+      callSid: start.callId,
+      streamSid: start.streamId,
+      startedAt: this.startedAt.toISOString(),
+      durationMs: this.durationMs,
+      dir: this.dir,
     };
-    const makeDir = (then: (err: NodeJS.ErrnoException | null) => void) =>
-      fs.mkdir(dir, (err) => {
-        if (err?.code !== 'ENOENT') return then(err);
-        fs.mkdir(path.dirname(dir), { recursive: true }, (parentErr) => (parentErr ? then(parentErr) : fs.mkdir(dir, then)));
-      });
-    this.deps.creations.call(makeDir, claimed);
+  }
+
+  /** What the catalog needs to know when the recording starts. */
+  startInfo(): RecordingStarted {
+    const { start } = this;
+    return {
+      provider: this.provider,
+      callSid: start.callId,
+      streamSid: start.streamId,
+      accountSid: start.accountId,
+      tracks: this.tracks,
+      format: this.decoder.fileFormat,
+      sampleRate: this.decoder.sampleRate,
+      customParameters: { ...start.params },
+      startedAt: this.startedAt,
+      dir: this.dir,
+    };
   }
 
   get tracks(): TrackName[] {
@@ -352,9 +343,7 @@ export class Recording {
       return;
     }
     this.timeline.flushSettled();
-    this.writers.inbound?.patchHeader();
-    this.writers.outbound?.patchHeader();
-    this.writers.stereo?.patchHeader();
+    this.files.patchHeaders();
   }
 
   /** A frame the application sent back on a bidirectional stream (tee only). */
@@ -379,10 +368,10 @@ export class Recording {
     this.deps.log.log.info({ behavior: closed.span.behavior, endMs: this.toMs(closed.span.endSample) }, 'recording resumed');
   }
 
-  private onWriteFailure(writer: WavFileWriter | undefined, err: NodeJS.ErrnoException): void {
+  private onWriteFailure(file: string, err: NodeJS.ErrnoException): void {
     if (this.failure) return;
     const code: ErrorCode = err.code === 'EEXIST' ? 'CALLTAPE_ERR_STREAM_EXISTS' : 'CALLTAPE_ERR_WRITE_FAILED';
-    this.failure = { code, message: `${writer ? path.basename(writer.path) : 'recording directory'}: ${err.message}` };
+    this.failure = { code, message: `${file}: ${err.message}` };
     this.deps.log.log.error({ err, code }, 'recording failed; closing the stream');
     this.deps.failed(code);
   }
@@ -392,7 +381,7 @@ export class Recording {
    * final headers, then meta.json (exactly once; every way a stream ends comes here).
    */
   async finish(reason: EndReason, endedAt: Date, closeInfo: { code?: number; reason?: string }): Promise<RecordingMeta> {
-    this.finished = true;
+    this.files.ending();
     this.deps.gate.cancel();
     this.arrival?.flush();
     if (this.tee) {
@@ -404,18 +393,10 @@ export class Recording {
     this.resume();
     this.timeline.finish();
     this.decoder.close();
-    await Promise.allSettled(Object.values(this.writers).map((writer) => writer.close()));
+    await this.files.close();
     if (this.start.tracksInferred) await this.dropUnsentTrack();
     const meta = this.meta(reason, endedAt, closeInfo);
-    await this.initialMeta;
-    if (this.ownsDir) {
-      try {
-        // Not through the creation queue: a recording ending must not wait behind calls starting.
-        await writeMeta(this.dir, meta);
-      } catch (err) {
-        this.deps.log.log.error({ err }, 'could not write meta.json');
-      }
-    }
+    await this.files.writeFinalMeta(meta);
     return meta;
   }
 
@@ -428,19 +409,14 @@ export class Recording {
     const unsent = ([0, 1] as const).filter((track) => this.declared[track] && this.counters[track].received === 0 && !(track === 1 && this.tee));
     if (unsent.length !== 1) return;
     const track = unsent[0]!;
-    const gone = [track === 0 ? this.writers.inbound : this.writers.outbound, this.writers.stereo];
-    await Promise.allSettled(gone.map((writer) => (writer ? fs.promises.rm(writer.path, { force: true }) : undefined)));
-    if (track === 0) delete this.writers.inbound;
-    else delete this.writers.outbound;
-    delete this.writers.stereo;
+    await this.files.remove([TRACK_NAMES[track]!, 'stereo']);
     this.declared[track] = false;
     this.deps.log.log.info({ track: TRACK_NAMES[track] }, 'tracks were inferred; the provider sent nothing on this one, so it has no file');
   }
 
   private meta(reason: EndReason, endedAt: Date, closeInfo: { code?: number; reason?: string } = {}): RecordingMeta {
-    const file = (writer: WavFileWriter | undefined) => (writer ? { name: path.basename(writer.path), bytes: writer.bytesOnDisk } : undefined);
-    const track = (index: 0 | 1, writer: WavFileWriter | undefined) =>
-      this.declared[index] ? { counters: this.counters[index], stats: this.timeline.trackStats(index), file: file(writer) } : undefined;
+    const track = (index: 0 | 1) =>
+      this.declared[index] ? { counters: this.counters[index], stats: this.timeline.trackStats(index), file: this.files.info(TRACK_NAMES[index]!) } : undefined;
     const { log } = this.deps;
     return buildMeta({
       provider: this.provider,
@@ -453,8 +429,8 @@ export class Recording {
       tracks: this.tracks,
       lengthSamples: this.timeline.lengthSamples,
       samplesPerMs: this.decoder.samplesPerMs,
-      trackFacts: [track(0, this.writers.inbound), track(1, this.writers.outbound)],
-      stereo: file(this.writers.stereo),
+      trackFacts: [track(0), track(1)],
+      stereo: this.files.info('stereo'),
       fileFormat: this.decoder.fileFormat,
       sampleRate: this.decoder.sampleRate,
       byteOrder: this.decoder.l16Order,

@@ -12,11 +12,12 @@ import type { StartCredentials } from '../auth/start-check.js';
 import { verifyStart } from '../auth/start-check.js';
 import { claimedProviders } from '../auth/stream-identity.js';
 import { STREAM_TOKEN_PARAM } from '../auth/stream-token.js';
-import { ERRORS, type ErrorCode, type RefusedStart } from '../errors.js';
+import type { Logger } from 'pino';
+import { closeCodeOf, ERRORS, type ErrorCode, type RefusedStart } from '../errors.js';
 import type { StartEvent } from '../events.js';
 import { recordingDir } from '../storage/local.js';
 import { writeMeta, type RecordingMeta } from './meta.js';
-import type { RecordingStarted } from './session.js';
+import type { RecordingStarted } from './stream-context.js';
 
 /**
  * Whether a refused start may leave a trace: when the same start with a usable format would
@@ -100,4 +101,27 @@ export async function writeRefusedRecording(
     dir,
   };
   return { started, meta };
+}
+
+/**
+ * Leaves the trace of a refused start if the stream may leave one: writes it, logs it and
+ * hands it to `catalog`. Resolves when done (errors are logged, never thrown).
+ */
+export function leaveTrace(
+  credentials: StartCredentials,
+  dataDir: string,
+  provider: string,
+  refused: RefusedStart,
+  error: { code: ErrorCode; detail: string },
+  log: Logger,
+  catalog: (started: RecordingStarted, meta: RecordingMeta) => void,
+): Promise<void> | undefined {
+  if (!mayLeaveTrace(credentials, provider, refused, error.code)) return undefined;
+  return writeRefusedRecording(dataDir, provider, refused, error, closeCodeOf(error.code))
+    .then((written) => {
+      if (!written) return;
+      log.info({ callSid: refused.callId, streamSid: refused.streamId, code: error.code }, 'start refused; a failed recording says why');
+      catalog(written.started, written.meta);
+    })
+    .catch((err: unknown) => log.error({ err }, 'could not write the failed recording of a refused start'));
 }

@@ -15,7 +15,7 @@ import type { EndReason, RecordingMeta } from './meta.js';
 import type { PauseBehavior } from './pause-spans.js';
 import { ReadGate } from './read-gate.js';
 import { Recording } from './recording.js';
-import { mayLeaveTrace, writeRefusedRecording } from './refused-start.js';
+import { leaveTrace } from './refused-start.js';
 import type { LiveStream, RecordingStarted, SessionContext, StreamOptions, TransportHooks } from './stream-context.js';
 import { StreamLog } from './stream-log.js';
 
@@ -86,33 +86,12 @@ export class StreamSession {
 
   /** A summary of the live stream, for the live view and logs. */
   describe(): LiveStream {
-    const rec = this.recording;
-    return {
-      provider: this.provider,
-      framesReceived: rec?.framesReceived ?? 0,
-      paused: rec?.pauses.current ?? null,
-      ...(rec ? { callSid: rec.start.callId, streamSid: rec.start.streamId, startedAt: rec.startedAt.toISOString(), dir: rec.dir } : {}),
-      durationMs: rec?.durationMs ?? 0,
-    };
+    return this.recording?.describe() ?? { provider: this.provider, framesReceived: 0, paused: null, durationMs: 0 };
   }
 
   /** The recording's identity and format, once started. */
   startInfo(): RecordingStarted | undefined {
-    const rec = this.recording;
-    if (!rec) return undefined;
-    const { start } = rec;
-    return {
-      provider: this.provider,
-      callSid: start.callId,
-      streamSid: start.streamId,
-      accountSid: start.accountId,
-      tracks: rec.tracks,
-      format: rec.decoder.fileFormat,
-      sampleRate: rec.decoder.sampleRate,
-      customParameters: { ...start.params },
-      startedAt: rec.startedAt,
-      dir: rec.dir,
-    };
+    return this.recording?.startInfo();
   }
 
   /** Stops keeping audio from now on until resume(): silence keeps the span, skip leaves it out. */
@@ -281,15 +260,8 @@ export class StreamSession {
 
   /** A start refused after its ids were known: a failed recording says the call happened (refused-start.ts). */
   private leaveTrace(code: ErrorCode, detail: string, refused: RefusedStart): void {
-    const provider = refused.provider ?? this.provider;
-    if (this.trace || !mayLeaveTrace({ ...this.ctx.credentials, streamTokenSecret: this.ctx.config.streamTokenSecret }, provider, refused, code)) return;
-    this.trace = writeRefusedRecording(this.ctx.config.dataDir, provider, refused, { code, detail }, closeCodeOf(code))
-      .then((written) => {
-        if (!written) return;
-        this.log.log.info({ callSid: refused.callId, streamSid: refused.streamId, code }, 'start refused; a failed recording says why');
-        this.ctx.refusedRecording(written.started, written.meta);
-      })
-      .catch((err: unknown) => this.log.log.error({ err }, 'could not write the failed recording of a refused start'));
+    const { ctx } = this;
+    this.trace ??= leaveTrace({ ...ctx.credentials, streamTokenSecret: ctx.config.streamTokenSecret }, ctx.config.dataDir, refused.provider ?? this.provider, refused, { code, detail }, this.log.log, ctx.refusedRecording);
   }
 
   /** The transport reported an error (e.g. a frame over maxPayload); close follows. */

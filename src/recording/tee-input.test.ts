@@ -1,16 +1,16 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { StreamLog } from './stream-log.js';
-import { BotAudioTee } from './tee.js';
 import { TeeInput } from './tee-input.js';
 
-function setup(maxQueuedSamples = 8000) {
+function setup(maxQueuedMs = 1000) {
   const played: Array<[number, number]> = [];
-  const tee = new BotAudioTee({ maxQueuedSamples, play: (start, _src, count) => played.push([start, count]) });
   const log = new StreamLog(pino({ level: 'silent' }), () => undefined);
   let clockHead = 0;
-  const input = new TeeInput(tee, { clockHead: () => clockHead, skipOffset: () => 0 }, log, { wireBytesPerSample: 1, samplesPerMs: 8, maxQueuedMs: 1000 });
-  return { tee, log, input, played, at: (sample: number) => (clockHead = sample) };
+  const input = new TeeInput({ clockHead: () => clockHead, skipOffset: () => 0 }, log, { wireBytesPerSample: 1, samplesPerMs: 8, maxQueuedMs }, (start, _src, count) =>
+    played.push([start, count]),
+  );
+  return { tee: input.tee, log, input, played, at: (sample: number) => (clockHead = sample) };
 }
 
 const media = (bytes: number) => JSON.stringify({ event: 'media', streamSid: 'MZ1', media: { payload: Buffer.alloc(bytes, 0x7f).toString('base64') } });
@@ -27,7 +27,7 @@ describe('TeeInput', () => {
   });
 
   it('rejects what it cannot use, with the code, and counts a full queue', () => {
-    const { input, log } = setup(200);
+    const { input, log } = setup(25); // 200 samples
     input.sent('not json');
     input.sent(JSON.stringify({ event: 'media', media: { payload: '' } }));
     input.sent(media(160));

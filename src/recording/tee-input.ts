@@ -6,7 +6,7 @@
 import { isRejected } from '../errors.js';
 import { parseAppFrame } from '../providers/app-frames.js';
 import type { StreamLog } from './stream-log.js';
-import type { BotAudioTee } from './tee.js';
+import { BotAudioTee } from './tee.js';
 
 export interface TeePosition {
   /** Where the call is on the provider's clock (input samples). */
@@ -16,12 +16,18 @@ export interface TeePosition {
 }
 
 export class TeeInput {
+  /** The queue the application's audio waits in until the call reaches it. */
+  readonly tee: BotAudioTee;
+
+  /** `play` puts audio that fell due on the outbound track. */
   constructor(
-    private readonly tee: BotAudioTee,
     private readonly position: TeePosition,
     private readonly log: StreamLog,
     private readonly format: { readonly wireBytesPerSample: number; readonly samplesPerMs: number; readonly maxQueuedMs: number },
-  ) {}
+    play: (startSample: number, src: Uint8Array, count: number) => void,
+  ) {
+    this.tee = new BotAudioTee({ maxQueuedSamples: Math.round(format.maxQueuedMs * format.samplesPerMs), play });
+  }
 
   /** One frame the application sent (text, or a Buffer of text). */
   sent(data: Buffer | string): void {

@@ -14,8 +14,10 @@
  * which halves it; which samples hold audio is one bit each (CoverageBits).
  */
 import { MULAW_SILENCE } from '../codec/g711.js';
-import { CoverageBits } from './coverage.js';
+import { TrackWindow, type TrackSinks, type TrackStats } from './track-window.js';
 import type { WavFormat } from './wav-header.js';
+
+export type { TrackSinks, TrackStats } from './track-window.js';
 
 /** Where a timeline's batches go; WavFileWriter is one. Chunks are never modified afterwards. */
 export interface AudioSink {
@@ -70,7 +72,7 @@ export interface TimelineOptions {
   readonly reorderSamples: number;
   /**
    * Timestamp jitter tolerated (J): a frame whose drift-corrected timestamp is within
-   * 2J + 2 ms (`continueSamples`) of its track's end continues the track. See positionOf.
+   * 2J + 2 ms (`continueSamples`) of its track's end continues the track. See track-window.ts.
    */
   readonly jitterSamples: number;
   /** Samples per millisecond, for the 2 ms margin of the continuation window. */
@@ -83,65 +85,10 @@ export interface TimelineOptions {
   readonly stereo: AudioSink | undefined;
 }
 
-export interface TrackSinks {
-  /** The track's own file, or undefined when only the stereo file wants the track. */
-  readonly mono: AudioSink | undefined;
-}
-
-/** What the timeline knows about one track, for meta.json. */
-export interface TrackStats {
-  placedSamples: number;
-  lateSamples: number;
-  duplicateSamples: number;
-  /**
-   * Where the track's contiguous audio ends minus where its last frame's timestamp put it
-   * (samples): the timestamp drift absorbed so far. Positive: the audio runs ahead of the
-   * timestamps (a slow provider clock).
-   */
-  driftSamples: number;
-  /** The largest |driftSamples| seen. */
-  maxDriftSamples: number;
-  /** Frames moved to the other track's drift because this track's drifted apart from it. */
-  realignedFrames: number;
-}
-
 const SILENCE_CHUNK_SAMPLES = 32_768;
-/** Weight of each frame in a track's running drift (see Timeline.noteDrift). */
-const DRIFT_WEIGHT = 1 / 8;
 // Shared read-only silence: long gaps are written as references to these, never copied.
 const SILENCE_PCM16 = Buffer.alloc(SILENCE_CHUNK_SAMPLES * 2);
 const SILENCE_MULAW = Buffer.alloc(SILENCE_CHUNK_SAMPLES, MULAW_SILENCE);
-
-class TrackWindow {
-  readonly bytes: Buffer;
-  readonly samples: Int16Array | Uint8Array;
-  /** Set where the sample in the window holds received audio. */
-  readonly covered: CoverageBits;
-  /** Absolute sample index just past the furthest audio placed on this track. */
-  head = 0;
-  /** Whether a timestamped frame has set `drift` yet. */
-  anchored = false;
-  /** Where this track's audio goes minus where its timestamps put it, averaged (samples). */
-  drift = 0;
-  /** Timestamp of the last frame that extended the track. */
-  lastStart = Number.NEGATIVE_INFINITY;
-  readonly stats: TrackStats = { placedSamples: 0, lateSamples: 0, duplicateSamples: 0, driftSamples: 0, maxDriftSamples: 0, realignedFrames: 0 };
-
-  constructor(
-    readonly sinks: TrackSinks,
-    capacity: number,
-    holdsCodes: boolean,
-  ) {
-    if (holdsCodes) {
-      this.bytes = Buffer.alloc(capacity, MULAW_SILENCE);
-      this.samples = new Uint8Array(this.bytes.buffer, this.bytes.byteOffset, capacity);
-    } else {
-      this.bytes = Buffer.alloc(capacity * 2);
-      this.samples = new Int16Array(this.bytes.buffer, this.bytes.byteOffset, capacity);
-    }
-    this.covered = new CoverageBits(capacity);
-  }
-}
 
 export class Timeline {
   private readonly opts: TimelineOptions;
@@ -228,9 +175,9 @@ export class Timeline {
   ): PlaceOutcome {
     const win = this.windows[track];
     if (!win || count <= 0) return PlaceOutcome.Placed;
-    let at = start === undefined ? win.head : this.positionOf(win, track, start);
+    let at = start === undefined ? win.head : win.positionOf(start, this.windows[track ^ 1], this.continueSamples);
     if (this.isTooFarAhead(at)) return PlaceOutcome.TooFarAhead;
-    if (start !== undefined && at + count > win.head) this.noteDrift(win, track, start, at - start);
+    if (start !== undefined && at + count > win.head) win.noteDrift(start, at - start, this.windows[track ^ 1], this.continueSamples);
 
     if (count > this.reorder) this.reorder = Math.min(count, this.opts.capacitySamples - this.opts.flushSamples);
     let outcome: PlaceOutcome = PlaceOutcome.Placed;
@@ -245,64 +192,6 @@ export class Timeline {
       remaining -= n;
     }
     return outcome;
-  }
-
-  /**
-   * Where a frame stamped `start` goes. Providers' timestamps jitter by a few ms around a
-   * steady clock (whole ms, so rounding adds up to half a ms), and that clock may run a
-   * little fast or slow against the audio it stamps; placing every frame exactly at its
-   * timestamp cut or padded contiguous audio, a click each time. So the timestamp is first
-   * corrected by the drift the track has shown so far (where its audio went minus where its
-   * timestamps put it, averaged), and a frame that then lands within `continueSamples` of
-   * the track's end continues the track, whatever its exact stamp. Jitter of up to J on this
-   * frame and the average moves that difference by at most 2J, rounding by 1 ms more, hence
-   * a window of 2J + 2 ms (12 ms by default). Beyond the window it is a real gap (silence up
-   * to the frame) or a real overlap (only samples not yet placed are kept: duplicates and
-   * reordered frames; a stamp that is not past the track's last is never a continuation).
-   * This needs J under half a frame (20 ms frames: J < 10 ms). A track's first frame takes the other track's drift, and a track's
-   * drift is held within one window of the other's (noteDrift), so two tracks on different
-   * clocks are brought back together instead of parting.
-   */
-  private positionOf(win: TrackWindow, track: 0 | 1, start: number): number {
-    const other = this.windows[track ^ 1];
-    const otherDrift = other?.anchored ? other.drift : undefined;
-    if (!win.anchored) win.drift = otherDrift ?? 0;
-    const expected = start + win.drift;
-    const window = this.continueSamples;
-    // A stamp not past the last one that extended the track is that frame again or an older
-    // one, never the next: a duplicate of a short frame must not continue the track.
-    if (start > win.lastStart && expected - win.head <= window && win.head - expected <= window) return win.head;
-    // A track held at the edge of the other's drift (see noteDrift) comes back here.
-    if (otherDrift !== undefined && Math.abs(win.drift - otherDrift) >= window) win.stats.realignedFrames++;
-    return Math.round(expected);
-  }
-
-  /**
-   * Learns from a frame that extends its track, placed `drift` samples from its timestamp.
-   * The track's drift is an average over recent frames (weight 1/8 each), not the last
-   * frame's: one frame's jitter then moves it by an eighth, and a gap is placed where the
-   * clock says rather than where one jittered stamp does. A steady clock error of e per
-   * frame is followed with a lag of 7e, well inside the window at 0.5%.
-   */
-  private noteDrift(win: TrackWindow, track: 0 | 1, start: number, drift: number): void {
-    win.lastStart = start;
-    const other = this.windows[track ^ 1];
-    if (win.anchored) {
-      win.drift += (drift - win.drift) * DRIFT_WEIGHT;
-      // Kept within one window of the other track, so the two cannot part by more.
-      if (other?.anchored) {
-        const limit = this.continueSamples;
-        if (win.drift > other.drift + limit) win.drift = other.drift + limit;
-        else if (win.drift < other.drift - limit) win.drift = other.drift - limit;
-      }
-    } else {
-      win.anchored = true;
-      win.drift = drift;
-    }
-    const rounded = Math.round(win.drift);
-    win.stats.driftSamples = rounded;
-    const size = rounded < 0 ? -rounded : rounded;
-    if (size > win.stats.maxDriftSamples) win.stats.maxDriftSamples = size;
   }
 
   /** Whether audio starting at `start` would jump further past the stream's end than maxGap allows. */
