@@ -15,7 +15,8 @@ import { findRecordings, findUnfinished, readMetaFile, recoverRecording } from '
 import type { Recorder } from '../recording/recorder.js';
 import type { RecordingStarted } from '../recording/session.js';
 import { recordingsRoot } from '../storage/local.js';
-import type { WebhookNotifier } from '../webhooks/notifier.js';
+import type { Transaction } from 'kysely';
+import type { CatalogDatabase } from './schema.js';
 import type { CatalogDb } from './db.js';
 import { RecordingsRepo, type Recording, type RecordingStart } from './recordings.js';
 
@@ -49,6 +50,17 @@ export interface CatalogEvents {
 }
 
 
+/**
+ * What runs when a recording is finished: inside the transaction that stores its outcome (the
+ * webhook outbox enqueues there, so a finished recording and its notification are stored
+ * together or not at all), and after it commits. The composition root wires the notifier in.
+ */
+export interface FinishHook {
+  /** Returns how many deliveries it queued. */
+  inTransaction(trx: Transaction<CatalogDatabase>, recording: Recording): Promise<number>;
+  committed(queued: number): void;
+}
+
 export class Catalog extends EventEmitter<CatalogEvents> {
   readonly repo: RecordingsRepo;
   private readonly ids = new Map<string, Promise<string | undefined>>();
@@ -62,7 +74,7 @@ export class Catalog extends EventEmitter<CatalogEvents> {
     readonly db: CatalogDb,
     private readonly dataDir: string,
     private readonly logger: Logger,
-    private readonly notifier?: WebhookNotifier,
+    private readonly onFinish?: FinishHook,
   ) {
     super();
     this.repo = new RecordingsRepo(db.db);
@@ -191,13 +203,9 @@ export class Catalog extends EventEmitter<CatalogEvents> {
   /** Stores a recording's outcome and queues its webhooks, in one transaction. */
   private async complete(id: string, meta: RecordingMeta): Promise<true> {
     let queued = 0;
-    const notifier = this.notifier;
-    const recording = await this.repo.finish(
-      id,
-      meta,
-      notifier ? { then: async (trx, finished) => void (queued = await notifier.enqueue(trx, finished)) } : {},
-    );
-    if (queued > 0) notifier?.outbox.nudge();
+    const hook = this.onFinish;
+    const recording = await this.repo.finish(id, meta, hook ? { then: async (trx, finished) => void (queued = await hook.inTransaction(trx, finished)) } : {});
+    if (queued > 0) hook?.committed(queued);
     this.emit('recording.finished', recording);
     return true;
   }

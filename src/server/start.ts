@@ -62,7 +62,11 @@ export async function startServer(options: RecorderOptions = {}): Promise<Runnin
     timeoutMs: config.webhookTimeoutMs,
     pollMs: config.webhookPollMs,
   });
-  const catalog = new Catalog(catalogDb, config.dataDir, recorder.logger, new WebhookNotifier(config, outbox, recorder.logger));
+  const notifier = new WebhookNotifier(config, outbox, recorder.logger);
+  const catalog = new Catalog(catalogDb, config.dataDir, recorder.logger, {
+    inTransaction: (trx, recording) => notifier.enqueue(trx, recording),
+    committed: () => outbox.nudge(),
+  });
   catalog.attach(recorder);
   // A recording the last run left open (kill -9, power loss) is repaired before new calls come.
   await catalog.recover(config.maxDurationMs + 24 * 3600 * 1000);

@@ -4,20 +4,21 @@
  * <StreamParam> in `streamParams`, PCMU 8 kHz. Media frames carry no timestamp, so the
  * session places them by arrival.
  */
-import { isRejected, rejection } from '../../errors.js';
+import { rejection } from '../../errors.js';
 import type { MediaFormat, ParseResult, SingleResultParser } from '../../events.js';
 import {
   binaryRejected,
   describe,
+  dispatchJson,
+  STOP,
+  type EventTable,
   isGenericId,
   isObject,
   numberOf,
-  parseJsonObject,
   parseTracks,
   readAudio,
   startParams,
   textOf,
-  unknownEvent,
   type Json,
   startEvent,
 } from '../common/json-frames.js';
@@ -46,22 +47,15 @@ export function createBandwidthParser(): SingleResultParser {
     );
   }
 
+  const events: EventTable = {
+    // The payload sits at the top level beside track; no timestamp.
+    media: (msg) => readAudio(msg, { streamId: undefined, timestamp: undefined }),
+    start: parseStart,
+    stop: STOP,
+  };
+
   return {
-    parseText(text: string): ParseResult {
-      const msg = parseJsonObject(text);
-      if (isRejected(msg)) return msg;
-      switch (msg.eventType) {
-        case 'media':
-          // The payload sits at the top level beside track; no timestamp.
-          return readAudio(msg, { streamId: undefined, timestamp: undefined });
-        case 'start':
-          return parseStart(msg);
-        case 'stop':
-          return { type: 'stop' };
-        default:
-          return unknownEvent(msg.eventType);
-      }
-    },
+    parseText: (text) => dispatchJson(text, events, 'eventType'),
     parseBinary: binaryRejected,
   };
 }

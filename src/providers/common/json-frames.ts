@@ -228,6 +228,24 @@ export function readMark(name: unknown): MarkEvent | Rejection {
   return { type: 'mark', name };
 }
 
+/** What a JSON protocol does with each of its event names. */
+export type EventTable = Readonly<Record<string, (msg: Json) => ParseResult>>;
+
+/**
+ * A JSON text frame through a protocol's event table (`key` names the event: `event`, or
+ * Bandwidth's `eventType`); an event the table does not have is rejected as unknown.
+ */
+export function dispatchJson(text: string, table: EventTable, key = 'event'): ParseResult {
+  const msg = parseJsonObject(text);
+  if (isRejected(msg)) return msg;
+  const name = msg[key];
+  const handler = typeof name === 'string' && Object.hasOwn(table, name) ? table[name] : undefined;
+  return handler ? handler(msg) : unknownEvent(name);
+}
+
+/** `stop`, where a protocol's stop frame says nothing else calltape keeps. */
+export const STOP = (): ParseResult => ({ type: 'stop' });
+
 /** The answer for an event name the protocol does not define. */
 export function unknownEvent(name: unknown): ParseResult {
   return typeof name === 'string'

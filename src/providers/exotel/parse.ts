@@ -16,10 +16,12 @@ import type { ConnectionInfo, MediaFormat, ParseResult, SingleResultParser } fro
 import {
   binaryRejected,
   describe,
+  dispatchJson,
+  STOP,
+  type EventTable,
   isGenericId,
   isObject,
   numberOf,
-  parseJsonObject,
   parseTracks,
   readAudio,
   readDtmf,
@@ -28,7 +30,6 @@ import {
   textOf,
   inferTracks,
   parseParams,
-  unknownEvent,
   type Json,
   startEvent,
 } from '../common/json-frames.js';
@@ -82,30 +83,19 @@ export function createExotelParser(connection: ConnectionInfo = {}): SingleResul
     return inferred?.tracksInferred && !isRejected(event) ? { ...event, tracksInferred: true } : event;
   }
 
+  const events: EventTable = {
+    media: (msg) => readAudio(msg.media, { streamId: streamIdOf(msg), defaultTrack: 'inbound' }),
+    start: parseStart,
+    connected: () => ({ type: 'connected' }),
+    dtmf: (msg) => readDtmf(msg.dtmf),
+    mark: (msg) => readMark(isObject(msg.mark) ? msg.mark.name : undefined),
+    clear: () => ({ type: 'notice', level: 'debug', message: 'Exotel cleared its playback queue' }),
+    stop: STOP,
+  };
+
   return {
     readMedia: readExotelMedia,
-    parseText(text: string): ParseResult {
-      const msg = parseJsonObject(text);
-      if (isRejected(msg)) return msg;
-      switch (msg.event) {
-        case 'media':
-          return readAudio(msg.media, { streamId: streamIdOf(msg), defaultTrack: 'inbound' });
-        case 'start':
-          return parseStart(msg);
-        case 'connected':
-          return { type: 'connected' };
-        case 'dtmf':
-          return readDtmf(msg.dtmf);
-        case 'mark':
-          return readMark(isObject(msg.mark) ? msg.mark.name : undefined);
-        case 'clear':
-          return { type: 'notice', level: 'debug', message: 'Exotel cleared its playback queue' };
-        case 'stop':
-          return { type: 'stop' };
-        default:
-          return unknownEvent(msg.event);
-      }
-    },
+    parseText: (text) => dispatchJson(text, events),
     parseBinary: binaryRejected,
   };
 }

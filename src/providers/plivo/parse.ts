@@ -17,17 +17,18 @@ import type { MediaFormat, ParseResult, SingleResultParser, WireEncoding } from 
 import {
   binaryRejected,
   describe,
+  dispatchJson,
+  STOP,
+  type EventTable,
   isGenericId,
   isObject,
   numberOf,
-  parseJsonObject,
   parseParams,
   parseTracks,
   readAudio,
   readDtmf,
   readMark,
   textOf,
-  unknownEvent,
   type Json,
   startEvent,
 } from '../common/json-frames.js';
@@ -116,28 +117,18 @@ export function createPlivoParser(): SingleResultParser {
     return true;
   }
 
+  const events: EventTable = {
+    media: parseMedia,
+    start: parseStart,
+    dtmf: (msg) => readDtmf(msg.dtmf, { digit: isObject(msg.dtmf) ? undefined : msg.digit }),
+    playedStream: (msg) => readMark(msg.name),
+    clearedAudio: () => ({ type: 'notice', level: 'debug', message: 'Plivo cleared its playback queue' }),
+    stop: STOP,
+  };
+
   return {
     readMedia,
-    parseText(text: string): ParseResult {
-      const msg = parseJsonObject(text);
-      if (isRejected(msg)) return msg;
-      switch (msg.event) {
-        case 'media':
-          return parseMedia(msg);
-        case 'start':
-          return parseStart(msg);
-        case 'dtmf':
-          return readDtmf(msg.dtmf, { digit: isObject(msg.dtmf) ? undefined : msg.digit });
-        case 'playedStream':
-          return readMark(msg.name);
-        case 'clearedAudio':
-          return { type: 'notice', level: 'debug', message: 'Plivo cleared its playback queue' };
-        case 'stop':
-          return { type: 'stop' };
-        default:
-          return unknownEvent(msg.event);
-      }
-    },
+    parseText: (text) => dispatchJson(text, events),
     parseBinary: binaryRejected,
   };
 }

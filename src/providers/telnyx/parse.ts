@@ -12,17 +12,18 @@ import type { ConnectionInfo, MediaFormat, ParseResult, SingleResultParser, Wire
 import {
   binaryRejected,
   describe,
+  dispatchJson,
+  STOP,
+  type EventTable,
   isGenericId,
   isObject,
   numberOf,
-  parseJsonObject,
   parseTracks,
   readAudio,
   readDtmf,
   readMark,
   startParams,
   inferTracks,
-  unknownEvent,
   type Json,
   startEvent,
 } from '../common/json-frames.js';
@@ -92,29 +93,18 @@ export function createTelnyxParser(connection: ConnectionInfo = {}): SingleResul
     return inferred?.tracksInferred && !isRejected(event) ? { ...event, tracksInferred: true } : event;
   }
 
+  const events: EventTable = {
+    media: (msg) => readAudio(msg.media, { streamId: streamIdOf(msg) }),
+    start: parseStart,
+    connected: (msg) => ({ type: 'connected', ...(typeof msg.version === 'string' ? { version: msg.version.slice(0, 64) } : {}) }),
+    dtmf: (msg) => readDtmf(msg.dtmf),
+    mark: (msg) => readMark(isObject(msg.mark) ? msg.mark.name : undefined),
+    error: telnyxError,
+    stop: STOP,
+  };
+
   return {
-    parseText(text: string): ParseResult {
-      const msg = parseJsonObject(text);
-      if (isRejected(msg)) return msg;
-      switch (msg.event) {
-        case 'media':
-          return readAudio(msg.media, { streamId: streamIdOf(msg) });
-        case 'start':
-          return parseStart(msg);
-        case 'connected':
-          return { type: 'connected', ...(typeof msg.version === 'string' ? { version: msg.version.slice(0, 64) } : {}) };
-        case 'dtmf':
-          return readDtmf(msg.dtmf);
-        case 'mark':
-          return readMark(isObject(msg.mark) ? msg.mark.name : undefined);
-        case 'error':
-          return telnyxError(msg);
-        case 'stop':
-          return { type: 'stop' };
-        default:
-          return unknownEvent(msg.event);
-      }
-    },
+    parseText: (text) => dispatchJson(text, events),
     // Media frames read from their bytes: Telnyx's media object is Twilio's (track, chunk,
     // timestamp, payload), with the stream id in stream_id.
     readMedia: readTelnyxMedia,

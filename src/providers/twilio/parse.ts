@@ -3,21 +3,22 @@
  * in, one event or rejection out. SignalWire speaks the same protocol and reuses this parser
  * with its own id rules and codecs (see providers/signalwire/parse.ts).
  */
-import { isRejected, rejection } from '../../errors.js';
+import { rejection } from '../../errors.js';
 import type { MediaFormat, ParseResult, SingleResultParser, WireEncoding } from '../../events.js';
 import {
   binaryRejected,
   describe,
+  dispatchJson,
+  STOP,
+  type EventTable,
   isObject,
   numberOf,
-  parseJsonObject,
   parseParams,
   parseTracks,
   readAudio,
   readDtmf,
   readMark,
   startEvent,
-  unknownEvent,
   type Json,
 } from '../common/json-frames.js';
 import { createMediaFrameReader } from '../common/media-frame-bytes.js';
@@ -77,31 +78,21 @@ export function createTwilioParser(dialect: TwilioDialect = TWILIO_DIALECT): Sin
     return { encoding, sampleRate, channels };
   }
 
+  const events: EventTable = {
+    media: (msg) => readAudio(msg.media, { streamId: typeof msg.streamSid === 'string' ? msg.streamSid : undefined }),
+    start: parseStart,
+    connected: (msg) => ({
+      type: 'connected',
+      ...(typeof msg.protocol === 'string' ? { protocol: msg.protocol.slice(0, 64) } : {}),
+      ...(typeof msg.version === 'string' ? { version: msg.version.slice(0, 64) } : {}),
+    }),
+    dtmf: (msg) => readDtmf(msg.dtmf),
+    mark: (msg) => readMark(isObject(msg.mark) ? msg.mark.name : undefined),
+    stop: STOP,
+  };
+
   return {
-    parseText(text: string): ParseResult {
-      const msg = parseJsonObject(text);
-      if (isRejected(msg)) return msg;
-      switch (msg.event) {
-        case 'media':
-          return readAudio(msg.media, { streamId: typeof msg.streamSid === 'string' ? msg.streamSid : undefined });
-        case 'start':
-          return parseStart(msg);
-        case 'connected':
-          return {
-            type: 'connected',
-            ...(typeof msg.protocol === 'string' ? { protocol: msg.protocol.slice(0, 64) } : {}),
-            ...(typeof msg.version === 'string' ? { version: msg.version.slice(0, 64) } : {}),
-          };
-        case 'dtmf':
-          return readDtmf(msg.dtmf);
-        case 'mark':
-          return readMark(isObject(msg.mark) ? msg.mark.name : undefined);
-        case 'stop':
-          return { type: 'stop' };
-        default:
-          return unknownEvent(msg.event);
-      }
-    },
+    parseText: (text) => dispatchJson(text, events),
     parseBinary: binaryRejected,
     readMedia: readTwilioMedia,
   };
