@@ -11,6 +11,8 @@ import type { Config } from '../config.js';
 import { CalltapeError } from '../errors.js';
 import { isValidTwilioSignature, isValidTwilioSignatureWithBody, type SignedParams } from '../providers/twilio/auth.js';
 import { publicBase } from './public-url.js';
+import type { UpgradeRequest } from '../providers/adapter.js';
+import { ADAPTERS } from '../providers/registry.js';
 
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
@@ -62,48 +64,15 @@ export function checkTokenRequest(config: Config, request: FastifyRequest, signe
   if (!constantTimeEqual(key, config.answerKey)) throw new CalltapeError('CALLTAPE_ERR_FORBIDDEN', 'answer key is wrong');
 }
 
-/** A shared secret the upgrade must carry: 401 without it, 403 when it differs (constant time). */
-function expectSecret(given: string | undefined, expected: string, what: string): void {
-  if (!given) throw new CalltapeError('CALLTAPE_ERR_UNAUTHENTICATED', `${what} missing on the upgrade`);
-  if (!constantTimeEqual(given, expected)) throw new CalltapeError('CALLTAPE_ERR_FORBIDDEN', `${what} does not match`);
+/** The request as a provider's upgrade check sees it (providers/adapter.ts). */
+function upgradeRequest(config: Config, request: FastifyRequest): UpgradeRequest {
+  return {
+    header: (name) => header(request, name),
+    bearer: () => bearer(request),
+    basic: () => basicCredentials(request),
+    publicUrl: () => publicRequestUrl(config, request, true),
+  };
 }
-
-interface UpgradeCheck {
-  /** Whether the credential this check needs is configured. */
-  configured(config: Config): boolean;
-  /** Throws CALLTAPE_ERR_UNAUTHENTICATED (missing) or CALLTAPE_ERR_FORBIDDEN (wrong). */
-  check(config: Config, request: FastifyRequest): void;
-}
-
-/**
- * Each provider's own check of the stream upgrade. Twilio: X-Twilio-Signature over
- * wss://<public host><path>, with any query parameters as the signed parameters.
- * SignalWire: Authorization: Bearer <token>. Exotel: HTTP Basic key:token (its
- * wss://key:token@host URLs).
- */
-const UPGRADE_CHECKS: Readonly<Record<string, UpgradeCheck>> = {
-  twilio: {
-    configured: (config) => config.twilioAuthToken !== undefined,
-    check(config, request) {
-      const signature = header(request, 'x-twilio-signature');
-      if (!signature) throw new CalltapeError('CALLTAPE_ERR_UNAUTHENTICATED', 'X-Twilio-Signature missing on the upgrade');
-      const full = new URL(publicRequestUrl(config, request, true));
-      const params = Object.fromEntries(full.searchParams);
-      const url = `${full.origin}${full.pathname}`; // wss://host[:port]/path, query as params
-      if (!isValidTwilioSignature(config.twilioAuthToken!, signature, url, params)) {
-        throw new CalltapeError('CALLTAPE_ERR_FORBIDDEN', 'X-Twilio-Signature does not match the stream URL');
-      }
-    },
-  },
-  signalwire: {
-    configured: (config) => config.signalwireBearerToken !== undefined,
-    check: (config, request) => expectSecret(bearer(request), config.signalwireBearerToken!, 'Authorization: Bearer'),
-  },
-  exotel: {
-    configured: (config) => config.exotelBasicAuth !== undefined,
-    check: (config, request) => expectSecret(basicCredentials(request), config.exotelBasicAuth!, 'Authorization: Basic'),
-  },
-};
 
 /** What a stream upgrade proved: each configured provider credential, carried or not. */
 export interface UpgradeProof {
@@ -120,10 +89,11 @@ export interface UpgradeProof {
  */
 export function upgradeProof(config: Config, request: FastifyRequest): UpgradeProof {
   const proof: UpgradeProof = { verified: new Set(), unverified: new Set(), failures: new Map() };
-  for (const [provider, { configured, check }] of Object.entries(UPGRADE_CHECKS)) {
-    if (!configured(config)) continue;
+  const seen = upgradeRequest(config, request);
+  for (const { name: provider, upgradeCheck } of ADAPTERS) {
+    if (!upgradeCheck?.configured(config)) continue;
     try {
-      check(config, request);
+      upgradeCheck.check(config, seen);
       proof.verified.add(provider);
     } catch (err) {
       if (!(err instanceof CalltapeError)) throw err;
@@ -136,7 +106,7 @@ export function upgradeProof(config: Config, request: FastifyRequest): UpgradePr
 
 /** Whether `provider`'s stream upgrade has a credential configured (else any sender gets in). */
 export function hasUpgradeCredential(config: Config, provider: string): boolean {
-  return Object.hasOwn(UPGRADE_CHECKS, provider) && UPGRADE_CHECKS[provider]!.configured(config);
+  return ADAPTERS.some((adapter) => adapter.name === provider && adapter.upgradeCheck?.configured(config) === true);
 }
 
 const LOOPBACK_ADDRESS = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;

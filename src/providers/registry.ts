@@ -1,49 +1,49 @@
 /**
- * The providers calltape accepts streams from. Each contributes a parser (frames ->
- * normalized events), made per stream with what the handshake told; the media path after it
- * is shared. Adding a provider is adding a folder and a line here.
+ * The providers calltape accepts streams from: one adapter per provider folder (see
+ * adapter.ts), and `auto`, which finds the provider from the handshake and the first frames.
+ * Adding a provider is adding a folder and a line here.
  */
 import type { ConnectionInfo, FrameParser } from '../events.js';
+import type { ProviderAdapter } from './adapter.js';
 import { createAutoParser } from './auto/parse.js';
-import { createBandwidthParser } from './bandwidth/parse.js';
-import { createExotelParser } from './exotel/parse.js';
-import { createFreeswitchParser, FREESWITCH_SUBPROTOCOL } from './freeswitch/parse.js';
-import { createJambonzParser, JAMBONZ_SUBPROTOCOL } from './jambonz/parse.js';
-import { createPlivoParser } from './plivo/parse.js';
-import { createSignalwireParser } from './signalwire/parse.js';
-import { createTelnyxParser } from './telnyx/parse.js';
-import { createTwilioParser } from './twilio/parse.js';
-import { createVonageParser } from './vonage/parse.js';
+import { bandwidth } from './bandwidth/index.js';
+import { exotel } from './exotel/index.js';
+import { freeswitch } from './freeswitch/index.js';
+import { jambonz } from './jambonz/index.js';
+import { plivo } from './plivo/index.js';
+import { signalwire } from './signalwire/index.js';
+import { telnyx } from './telnyx/index.js';
+import { twilio } from './twilio/index.js';
+import { vonage } from './vonage/index.js';
 
-export interface ProviderAdapter {
-  createParser(connection: ConnectionInfo): FrameParser;
-  /** WebSocket subprotocols the provider asks for; the server agrees to them. */
-  readonly subprotocols?: readonly string[];
-}
+export type { ProviderAdapter } from './adapter.js';
 
-const ADAPTERS = {
-  twilio: { createParser: () => createTwilioParser() },
-  signalwire: { createParser: () => createSignalwireParser() },
-  telnyx: { createParser: (connection) => createTelnyxParser(connection) },
-  plivo: { createParser: () => createPlivoParser() },
-  exotel: { createParser: (connection) => createExotelParser(connection) },
-  bandwidth: { createParser: () => createBandwidthParser() },
-  vonage: { createParser: () => createVonageParser() },
-  jambonz: { createParser: () => createJambonzParser(), subprotocols: [JAMBONZ_SUBPROTOCOL] },
-  freeswitch: { createParser: (connection) => createFreeswitchParser(connection), subprotocols: [FREESWITCH_SUBPROTOCOL] },
-} as const satisfies Record<string, ProviderAdapter>;
+/** Every provider, in the order routes and logs list them. */
+export const ADAPTERS: readonly ProviderAdapter[] = [twilio, signalwire, telnyx, plivo, exotel, bandwidth, vonage, jambonz, freeswitch];
 
-type ConcreteProvider = keyof typeof ADAPTERS;
+/**
+ * The order /streams/auto asks the adapters whether a first frame is theirs: Exotel's
+ * camelCase start has Twilio's field names, so Exotel is asked before Twilio and SignalWire.
+ */
+const DETECTION_ORDER: readonly ProviderAdapter[] = [vonage, bandwidth, exotel, signalwire, twilio, telnyx, plivo, jambonz, freeswitch];
 
-export const PROVIDERS: Record<ConcreteProvider | 'auto', ProviderAdapter> = {
-  ...ADAPTERS,
-  auto: {
-    createParser: (connection) => createAutoParser(connection, (name, conn) => ADAPTERS[name as ConcreteProvider].createParser(conn)),
-    subprotocols: [JAMBONZ_SUBPROTOCOL, FREESWITCH_SUBPROTOCOL],
-  },
+/** The route that detects its provider. */
+export const AUTO = 'auto';
+
+const byName = new Map(ADAPTERS.map((adapter) => [adapter.name, adapter]));
+
+const auto: ProviderAdapter = {
+  name: AUTO,
+  createParser: (connection: ConnectionInfo): FrameParser =>
+    createAutoParser(connection, DETECTION_ORDER, (name, conn) => byName.get(name)!.createParser(conn)),
+  subprotocols: ADAPTERS.flatMap((adapter) => adapter.subprotocols ?? []),
 };
 
-export type ProviderName = keyof typeof PROVIDERS;
+export type ProviderName = 'twilio' | 'signalwire' | 'telnyx' | 'plivo' | 'exotel' | 'bandwidth' | 'vonage' | 'jambonz' | 'freeswitch' | 'auto';
+
+export const PROVIDERS: Readonly<Record<ProviderName, ProviderAdapter>> = Object.fromEntries(
+  [...ADAPTERS, auto].map((adapter) => [adapter.name, adapter]),
+) as Record<ProviderName, ProviderAdapter>;
 
 export const PROVIDER_NAMES = Object.keys(PROVIDERS) as ProviderName[];
 
@@ -52,4 +52,4 @@ export function isProviderName(value: string): value is ProviderName {
 }
 
 /** Every subprotocol some provider asks for. */
-export const KNOWN_SUBPROTOCOLS: ReadonlySet<string> = new Set(Object.values(PROVIDERS).flatMap((adapter) => adapter.subprotocols ?? []));
+export const KNOWN_SUBPROTOCOLS: ReadonlySet<string> = new Set(auto.subprotocols);

@@ -15,6 +15,7 @@ import { WebhookNotifier } from '../webhooks/notifier.js';
 import { WebhookOutbox } from '../webhooks/outbox.js';
 import { createRecorder, type Recorder, type RecorderOptions } from '../recording/recorder.js';
 import { servedStreamRoutes, unauthenticatedStreamRoutes } from '../http/routes/streams.js';
+import { ADAPTERS } from '../providers/registry.js';
 import { recordingsRoot } from '../storage/local.js';
 
 export interface RunningServer {
@@ -97,7 +98,7 @@ export async function startServer(options: RecorderOptions = {}): Promise<Runnin
   const recordings = recordingsRoot(config.dataDir);
   recorder.logger.info(
     { url, streamRoutes: servedStreamRoutes(config).map((p) => `/streams/${p}`), answer: '/twiml', recordings, format: config.format, catalog: catalogDb.dialect },
-    `calltape listening on ${url} (streams: ws://${hostForUrl}:${port}/streams/{${servedStreamRoutes(config).join(',')}}; answer URLs: ${url}/twiml, ${url}/answer/{telnyx,plivo,vonage,bandwidth,jambonz}); recordings go to ${recordings}`,
+    `calltape listening on ${url} (streams: ws://${hostForUrl}:${port}/streams/{${servedStreamRoutes(config).join(',')}}; answer URLs: ${url}/twiml, ${url}/answer/{${ADAPTERS.filter((adapter) => adapter.answer).map((adapter) => adapter.name).join(',')}}); recordings go to ${recordings}`,
   );
   if ((config.webhookUrl || config.webhookAllow) && !config.webhookSecret) {
     recorder.logger.warn('CALLTAPE_WEBHOOK_SECRET is not set: webhooks are sent unsigned');

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRejection, type ParseResult, type StartEvent } from '../../src/events.js';
-import { PROVIDERS } from '../../src/providers/registry.js';
+import { ADAPTERS, PROVIDERS } from '../../src/providers/registry.js';
 import type { RecordingMeta } from '../../src/recording/meta.js';
 import { ffmpegDecode } from '../helpers/ffmpeg.js';
 import { findRecordingDir, interleaveStereo, padPcm } from '../helpers/recordings.js';
@@ -135,6 +135,12 @@ describe('adapter contract', () => {
       });
     });
   }
+
+  it('covers every provider adapter the registry has, and no other', () => {
+    const covered = new Set(sessions.map((session) => session.provider));
+    expect(ADAPTERS.map((adapter) => adapter.name).filter((name) => !covered.has(name as ContractSession['provider']))).toEqual([]);
+    expect([...covered].filter((name) => !ADAPTERS.some((adapter) => adapter.name === name))).toEqual([]);
+  });
 
   it('/streams/auto refuses a stream that matches no provider: 1003, nothing recorded', async () => {
     const before = autoServer.recorder.stats();

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Recorder } from '../../recording/recorder.js';
-import { isProviderName, PROVIDER_NAMES, type ProviderName } from '../../providers/registry.js';
+import { AUTO, isProviderName, PROVIDER_NAMES, type ProviderName } from '../../providers/registry.js';
 import { ConfigError, type Config } from '../../config.js';
 import { ERRORS, type ErrorCode } from '../../errors.js';
 import { hasUpgradeCredential, upgradeProof, type UpgradeProof } from '../auth.js';
@@ -28,8 +28,8 @@ export function servedStreamRoutes(config: Config): ProviderName[] {
 export function unauthenticatedStreamRoutes(config: Config): ProviderName[] {
   if (config.streamTokenSecret) return [];
   // auto detects any provider, so it is open while any provider has no credential.
-  const uncredentialed = PROVIDER_NAMES.filter((p) => p !== 'auto' && !hasUpgradeCredential(config, p));
-  return servedStreamRoutes(config).filter((p) => (p === 'auto' ? uncredentialed.length > 0 : uncredentialed.includes(p)));
+  const uncredentialed = PROVIDER_NAMES.filter((p) => p !== AUTO && !hasUpgradeCredential(config, p));
+  return servedStreamRoutes(config).filter((p) => (p === AUTO ? uncredentialed.length > 0 : uncredentialed.includes(p)));
 }
 
 export function streamRoutes(app: FastifyInstance, recorder: Recorder, config: Config): void {
@@ -42,7 +42,7 @@ export function streamRoutes(app: FastifyInstance, recorder: Recorder, config: C
         // Refuse before the upgrade: the provider sees a plain 401/403/503, and nothing opens.
         preValidation: async (request, reply) => {
           const proof = upgradeProof(config, request);
-          const failed = provider === 'auto' ? undefined : proof.failures.get(provider);
+          const failed = provider === AUTO ? undefined : proof.failures.get(provider);
           // The route's own credential first, then room (shutting down, the stream limits).
           const refusal: ErrorCode | undefined = failed?.code ?? recorder.refusalFor(isAuthenticated(provider, proof));
           if (refusal) {
@@ -89,5 +89,5 @@ export function streamRoutes(app: FastifyInstance, recorder: Recorder, config: C
 
 /** The route's own credential was carried (auto: any configured provider's). */
 function isAuthenticated(provider: string, proof: UpgradeProof): boolean {
-  return provider === 'auto' ? proof.verified.size > 0 : proof.verified.has(provider);
+  return provider === AUTO ? proof.verified.size > 0 : proof.verified.has(provider);
 }

@@ -9,7 +9,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../config.js';
 import { CalltapeError } from '../../errors.js';
-import { isUuid } from '../../providers/twilio/ids.js';
+import { ADAPTERS } from '../../providers/registry.js';
 import { buildTwiml, type TwimlMode } from '../../providers/twilio/answer.js';
 import { STREAM_TOKEN_PARAM, streamToken } from '../../auth/stream-token.js';
 import { checkTokenRequest, checkTwilioWebhook } from '../auth.js';
@@ -18,6 +18,9 @@ import { asRecord, paramsFromQuery } from './query-params.js';
 import { publicStreamBase } from '../public-url.js';
 
 
+
+/** The providers that answer calls with TwiML (Twilio and its compatibles). */
+const TWIML_PROVIDERS = ADAPTERS.filter((adapter) => adapter.twiml !== undefined);
 
 export function twimlRoutes(app: FastifyInstance, config: Config): void {
   app.route({
@@ -33,11 +36,14 @@ export function twimlRoutes(app: FastifyInstance, config: Config): void {
         throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', 'mode must be start or connect');
       }
       const requested = query.provider as string | undefined;
-      if (requested !== undefined && requested !== 'twilio' && requested !== 'signalwire') {
-        throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', 'provider must be twilio or signalwire');
+      const named = requested === undefined ? undefined : TWIML_PROVIDERS.find((adapter) => adapter.name === requested);
+      if (requested !== undefined && !named) {
+        throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `provider must be ${TWIML_PROVIDERS.map((adapter) => adapter.name).join(' or ')}`);
       }
       const callSid = body.CallSid ?? query.CallSid;
-      const provider = requested ?? (isUuid(callSid) ? 'signalwire' : 'twilio');
+      // Else the provider whose call ids the webhook's CallSid looks like; the first by default.
+      const adapter = named ?? TWIML_PROVIDERS.find((candidate) => candidate.twiml!.isCallSid(callSid)) ?? TWIML_PROVIDERS[0]!;
+      const provider = adapter.name;
       // Twilio: name plus value must stay under 500 characters.
       const params = paramsFromQuery(query, (name, value) => (name.length + value.length >= 500 ? 'is too long (name plus value: under 500)' : undefined));
       if (config.streamTokenSecret) {
@@ -47,9 +53,9 @@ export function twimlRoutes(app: FastifyInstance, config: Config): void {
         }
         params.push([STREAM_TOKEN_PARAM, streamToken(config.streamTokenSecret, provider, callSid, config.streamTokenTtlMs)]);
       }
-      // SignalWire sends its bearer token only when the markup names it; the markup then
-      // carries a secret, so it goes only to a request that proved itself (signed or keyed).
-      const bearerToken = provider === 'signalwire' ? config.signalwireBearerToken : undefined;
+      // A bearer token the provider sends only when the markup names it (SignalWire's): the
+      // markup then carries a secret, so it goes only to a request that proved itself.
+      const bearerToken = adapter.twiml!.bearerToken?.(config);
       if (bearerToken && !config.streamTokenSecret) checkTokenRequest(config, request, config.twilioAuthToken !== undefined);
       if (params.length > TWIML_MAX_PARAMS) throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `at most ${TWIML_MAX_PARAMS} parameters`);
       const base = publicStreamBase(config.publicUrl, request.headers);

@@ -1,68 +1,39 @@
 /**
  * /streams/auto: finds the provider from the handshake and the first frames, then hands
- * every frame (the held ones first) to that provider's parser. Rules, after pipecat's
- * detector plus the binary family:
- *   subprotocol audio.jambonz.org -> jambonz; audio.drachtio.org -> freeswitch;
- *   a binary frame first -> freeswitch (raw L16, format from the URL);
- *   start.streamSid + start.callSid -> exotel when Exotel's marks show (looksLikeExotel),
- *   else twilio, or signalwire when the ids are UUIDs;
- *   stream_id + start.call_control_id -> telnyx; start.streamId + start.callId -> plivo;
- *   start.stream_sid/stream_sid + start.call_sid -> exotel; eventType -> bandwidth;
- *   event websocket:connected -> vonage; sampleRate/mixType with a callSid -> jambonz;
- *   `connected` frames are held until the start decides.
+ * every frame (the held ones first) to that provider's parser. The subprotocol the handshake
+ * agreed to names its provider; else each adapter, in the registry's detection order, is
+ * asked whether the first JSON frame is its own (its `detect`, beside its parser); a binary
+ * frame first is mod_audio_fork's (raw L16, format from the URL); `connected` frames are
+ * held until the start decides. After pipecat's detector plus the binary family.
  */
 import { rejection } from '../../errors.js';
 import { AUTO_DETECT_HELD_FRAMES } from '../../limits.js';
 import type { ConnectionInfo, FrameParser, ParseOutput, ParseResult } from '../../events.js';
 import { isObject, type Json } from '../common/json-frames.js';
-import { FREESWITCH_SUBPROTOCOL } from '../freeswitch/parse.js';
-import { JAMBONZ_SUBPROTOCOL } from '../jambonz/parse.js';
-import { isTwilioSid, isUuid } from '../twilio/ids.js';
-
+import type { ProviderAdapter } from '../adapter.js';
 
 type Held = { readonly text: string } | { readonly binary: Uint8Array };
 
-export function detectFromSubprotocol(subprotocol: string | undefined): string | undefined {
-  if (subprotocol === JAMBONZ_SUBPROTOCOL) return 'jambonz';
-  if (subprotocol === FREESWITCH_SUBPROTOCOL) return 'freeswitch';
-  return undefined;
+/** The provider whose subprotocol the handshake agreed to, if any. */
+export function detectFromSubprotocol(subprotocol: string | undefined, adapters: readonly ProviderAdapter[]): string | undefined {
+  return subprotocol === undefined ? undefined : adapters.find((adapter) => adapter.subprotocols?.includes(subprotocol))?.name;
 }
 
 /** The provider a JSON frame identifies, 'wait' for a frame that does not decide, or undefined. */
-export function detectFromMessage(msg: Json): string | 'wait' | undefined {
+export function detectFromMessage(msg: Json, adapters: readonly ProviderAdapter[]): string | 'wait' | undefined {
   const start = isObject(msg.start) ? msg.start : undefined;
-  if (msg.event === 'websocket:connected') return 'vonage';
-  if (typeof msg.eventType === 'string') return 'bandwidth';
-  if (start) {
-    if (start.streamSid !== undefined && start.callSid !== undefined) {
-      if (looksLikeExotel(msg, start)) return 'exotel';
-      return isUuid(start.callSid) ? 'signalwire' : 'twilio';
-    }
-    if (msg.stream_id !== undefined && start.call_control_id !== undefined) return 'telnyx';
-    if (start.streamId !== undefined && start.callId !== undefined) return 'plivo';
-    if ((start.stream_sid !== undefined || msg.stream_sid !== undefined) && start.call_sid !== undefined) return 'exotel';
-  }
-  if (msg.event === undefined && typeof msg.callSid === 'string' && (msg.sampleRate !== undefined || msg.mixType !== undefined)) return 'jambonz';
-  if (msg.event === 'connected') return 'wait';
-  return undefined;
+  const found = adapters.find((adapter) => adapter.detect?.(msg, start));
+  if (found) return found.name;
+  // Twilio-style `connected` frames come before the start that decides.
+  return msg.event === 'connected' ? 'wait' : undefined;
 }
 
-/**
- * Exotel's camelCase start (its stream protocol document) has Twilio's field names; it is
- * told apart by what Twilio and SignalWire never send: snake_case envelope fields, the
- * caller's numbers in the start, a bit rate, or a call id that is neither a Twilio CA SID
- * nor a UUID (Exotel's are bare hex).
- */
-function looksLikeExotel(msg: Json, start: Json): boolean {
-  if (msg.stream_sid !== undefined || msg.sequence_number !== undefined) return true;
-  if (start.from !== undefined || start.to !== undefined) return true;
-  const format = isObject(start.mediaFormat) ? start.mediaFormat : undefined;
-  if (format && (format.bitRate !== undefined || format.bit_rate !== undefined)) return true;
-  return !isTwilioSid(start.callSid, 'CA') && !isUuid(start.callSid);
-}
-
-export function createAutoParser(connection: ConnectionInfo, createParser: (provider: string, connection: ConnectionInfo) => FrameParser): FrameParser {
-  let provider = detectFromSubprotocol(connection.subprotocol);
+export function createAutoParser(
+  connection: ConnectionInfo,
+  adapters: readonly ProviderAdapter[],
+  createParser: (provider: string, connection: ConnectionInfo) => FrameParser,
+): FrameParser {
+  let provider = detectFromSubprotocol(connection.subprotocol, adapters);
   let delegate = provider ? createParser(provider, connection) : undefined;
   const held: Held[] = [];
 
@@ -104,7 +75,7 @@ export function createAutoParser(connection: ConnectionInfo, createParser: (prov
       } catch {
         msg = undefined;
       }
-      const found = isObject(msg) ? detectFromMessage(msg) : undefined;
+      const found = isObject(msg) ? detectFromMessage(msg, adapters) : undefined;
       if (found && found !== 'wait') return decide(found);
       return undecided();
     },

@@ -3,9 +3,8 @@
  * same markup. Custom values travel as <Parameter> elements because Twilio drops query
  * strings from stream URLs.
  */
-
+import { escapeXml } from '../common/markup.js';
 export type TwimlMode = 'start' | 'connect';
-
 export interface StreamAnswer {
   readonly mode: TwimlMode;
   /** Absolute wss:// URL of the stream endpoint. */
@@ -23,13 +22,6 @@ export interface StreamAnswer {
    */
   readonly bearerToken?: string | undefined;
 }
-
-const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
-
-export function escapeXml(value: string): string {
-  return value.replace(/[&<>"']/g, (ch) => XML_ESCAPES[ch]!);
-}
-
 export function buildTwiml(answer: StreamAnswer): string {
   const params = answer.params
     .map(([name, value]) => `      <Parameter name="${escapeXml(name)}" value="${escapeXml(value)}"/>\n`)
