@@ -2,7 +2,6 @@
  * The normalized stream events. Everything provider-specific ends in a provider's parser;
  * everything after it (session, timeline, files) sees only these shapes.
  */
-import type { MediaFrameReader } from './providers/common/media-frame-bytes.js';
 import type { Rejection } from './errors.js';
 
 export type TrackName = 'inbound' | 'outbound';
@@ -62,7 +61,32 @@ export interface AudioEvent {
   readonly payload: string | Uint8Array;
   /** The stream id the frame names, when the protocol repeats it on every frame. */
   readonly streamId: string | undefined;
+  /** Read from the frame's bytes: where the stream id is in them (no string is made). */
+  readonly streamIdSpan?: ByteSpan | undefined;
 }
+
+/** Bytes [start, end) of `bytes`. */
+export interface ByteSpan {
+  readonly bytes: Uint8Array;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** What a media frame said, filled in place by a fast reader (one instance per stream, reused). */
+export interface MediaFields {
+  /** 0 inbound, 1 outbound. */
+  track: 0 | 1;
+  /** Milliseconds, or -1 when the frame has no timestamp. */
+  timestampMs: number;
+  /** Audio bytes decoded into the buffer passed to the reader. */
+  payloadBytes: number;
+  /** Where the stream id's characters are in the frame; -1 when the frame has none. */
+  streamIdStart: number;
+  streamIdEnd: number;
+}
+
+/** Reads a media frame from its bytes into `out`, its audio into `audio`; false: not sure, parse it. */
+export type MediaFrameReader = (frame: Uint8Array, out: MediaFields, audio: Uint8Array) => boolean;
 
 export interface DtmfEvent {
   readonly type: 'dtmf';
@@ -118,6 +142,15 @@ export interface FrameParser {
    * bytes (see providers/common/media-frame-bytes.ts). False: use parseText.
    */
   readonly readMedia?: MediaFrameReader;
+}
+
+/**
+ * A stream's frames as the session takes them: one parse() per frame, media read from the
+ * frame's bytes where the provider's parser has a fast path (see providers/frame-reader.ts).
+ * Audio comes out as bytes; an audio event may be reused for the next frame.
+ */
+export interface StreamParser {
+  parse(data: Buffer | string, isBinary: boolean): ParseOutput;
 }
 
 /** A parser whose every frame yields exactly one result (the JSON protocols). */

@@ -3,6 +3,7 @@
  * counters, and shutdown. The HTTP server and an embedding application use it the same way:
  * open a stream per socket, hand it every frame and the close.
  */
+import { readFrames } from '../providers/frame-reader.js';
 import { systemClock, type Clock } from './clock.js';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
@@ -242,7 +243,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       config: this.config,
       clock: this.clock,
       provider,
-      parser: PROVIDERS[provider].createParser(connection),
+      parser: readFrames(PROVIDERS[provider].createParser(connection), this.scratch),
       logger: this.logger,
       scratch: this.scratch,
       pcmScratch: this.pcmScratch,

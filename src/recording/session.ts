@@ -9,7 +9,8 @@
 import { verifyStart } from '../auth/start-check.js';
 import { closeCodeOf, ERRORS, WS_CLOSE, type ErrorCode, type RefusedStart } from '../errors.js';
 import { isRejection, type AudioEvent, type ParseResult, type StartEvent, type StreamEvent, type TrackName } from '../events.js';
-import { MediaFrameFields, spanIs } from '../providers/common/media-frame-bytes.js';
+import { spanIs } from '../providers/common/media-frame-bytes.js';
+import { keptAudio } from '../providers/frame-reader.js';
 import { recordingDir } from '../storage/local.js';
 import type { EndReason, RecordingMeta } from './meta.js';
 import type { PauseBehavior } from './pause-spans.js';
@@ -34,8 +35,6 @@ export class StreamSession {
   private recording: Recording | undefined;
   /** The start's stream id as bytes, to check fast-path media frames without a string. */
   private streamIdBytes: Buffer = Buffer.alloc(0);
-  /** Filled by the parser's fast path for each media frame (reused). */
-  private readonly mediaFields = new MediaFrameFields();
   /** The failed recording a refused start is leaving, while it is written. */
   private trace: Promise<void> | undefined;
   private closeInfo: { code?: number; reason?: string } = {};
@@ -110,21 +109,7 @@ export class StreamSession {
   /** One WebSocket message. */
   frame(data: Buffer | string, isBinary: boolean): void {
     this.ctx.countFrame();
-    // The hot path: a recording stream's media frame, read from its bytes (no string, no
-    // JSON objects); anything the fast reader is not sure of goes the ordinary way below.
-    const readMedia = this.ctx.parser.readMedia;
-    if (readMedia && !isBinary && this.state === 'recording' && typeof data !== 'string' && readMedia(data, this.mediaFields, this.ctx.scratch)) {
-      const fields = this.mediaFields;
-      if (fields.streamIdStart >= 0 && !spanIs(data, fields.streamIdStart, fields.streamIdEnd, this.streamIdBytes)) {
-        this.log.reject({ code: 'CALLTAPE_ERR_STREAM_MISMATCH', detail: 'media.streamSid differs from start' });
-      } else {
-        this.recording!.takeAudio(fields.track, fields.timestampMs < 0 ? undefined : fields.timestampMs, this.ctx.scratch, fields.payloadBytes);
-      }
-      return;
-    }
-    const output = isBinary
-      ? this.ctx.parser.parseBinary(typeof data === 'string' ? Buffer.from(data) : data)
-      : this.ctx.parser.parseText(typeof data === 'string' ? data : data.toString('utf8'));
+    const output = this.ctx.parser.parse(data, isBinary);
     if (Array.isArray(output)) for (const result of output as readonly ParseResult[]) this.handle(result);
     else this.handle(output as ParseResult);
   }
@@ -176,9 +161,11 @@ export class StreamSession {
     }
   }
 
+  /** The one audio path: every media frame, fast-read or parsed, comes here with its bytes. */
   private onAudio(event: AudioEvent): void {
     if (this.state === 'awaiting-start') {
-      if (this.preStart.length < this.ctx.config.preStartFrames) this.preStart.push(event);
+      // Held past this frame: the event may be the parser's reused one.
+      if (this.preStart.length < this.ctx.config.preStartFrames) this.preStart.push(keptAudio(event));
       else this.log.reject({ code: 'CALLTAPE_ERR_MEDIA_BEFORE_START', detail: `more than ${this.ctx.config.preStartFrames} frames before start` });
       return;
     }
@@ -187,7 +174,8 @@ export class StreamSession {
       this.log.reject({ code: 'CALLTAPE_ERR_AFTER_STOP', detail: 'media after the recording ended' });
       return;
     }
-    if (event.streamId !== undefined && event.streamId !== rec.start.streamId) {
+    const span = event.streamIdSpan;
+    if (span ? !spanIs(span.bytes, span.start, span.end, this.streamIdBytes) : event.streamId !== undefined && event.streamId !== rec.start.streamId) {
       this.log.reject({ code: 'CALLTAPE_ERR_STREAM_MISMATCH', detail: 'media.streamSid differs from start' });
       return;
     }

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { ErrorCode } from '../errors.js';
-import type { FrameParser, TrackName } from '../events.js';
+import type { StreamParser, TrackName } from '../events.js';
 import type { BufferPool } from './buffer-pool.js';
 import type { Clock } from './clock.js';
 import type { FileCreations } from './file-creations.js';
@@ -23,7 +23,8 @@ export interface SessionContext {
   /** Monotonic time for every limit (clock.ts). */
   readonly clock: Clock;
   readonly provider: string;
-  readonly parser: FrameParser;
+  /** The provider's parser as the session uses it (providers/frame-reader.ts). */
+  readonly parser: StreamParser;
   readonly logger: Logger;
   /**
    * Where base64 payloads are decoded. Shared by all streams of a recorder: a frame is

@@ -12,10 +12,11 @@
  * any order, with JSON whitespace, and unknown string fields are skipped as JSON.parse
  * followed by the parser would ignore them. Property tests check both paths agree.
  */
+import type { MediaFields, MediaFrameReader } from '../../events.js';
 import { decodeBase64Bytes } from './base64-bytes.js';
 
 /** What a media frame said, filled in place (one instance per stream, reused). */
-export class MediaFrameFields {
+export class MediaFrameFields implements MediaFields {
   /** 0 inbound, 1 outbound. */
   track: 0 | 1 = 0;
   /** Milliseconds, or -1 when the frame has no timestamp. */
@@ -27,7 +28,7 @@ export class MediaFrameFields {
   streamIdEnd = -1;
 }
 
-export type MediaFrameReader = (frame: Uint8Array, out: MediaFrameFields, audio: Uint8Array) => boolean;
+export type { MediaFrameReader };
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
