@@ -8,11 +8,11 @@
  *   public    /healthz, /readyz: no credentials, nothing secret in the answer
  *   provider  /twiml, /answer/*, /streams/*: the provider's own credentials (see auth.ts)
  *   api       /api/*, /metrics: CALLTAPE_API_TOKEN, or a local client when none is set
+ *             (checked by the API plugin's own hook, routes/api.ts)
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import { CalltapeError } from '../errors.js';
-import { checkApiClient } from './auth.js';
 
 export type Access = 'public' | 'provider' | 'api';
 
@@ -81,7 +81,7 @@ function isOwnOrigin(config: Config, request: FastifyRequest, origin: string): b
  * Installs the access layer: every route must declare `config.access`, and each request is
  * checked against the access class of the route it matched.
  */
-export function installAccess(app: FastifyInstance, config: Config): void {
+export function installAccess(app: FastifyInstance): void {
   const routes: AccessRoute[] = [];
   app.decorate('accessRoutes', routes);
   app.addHook('onRoute', (route) => {
@@ -92,9 +92,18 @@ export function installAccess(app: FastifyInstance, config: Config): void {
     }
     for (const method of methods) routes.push({ method, url: route.url, access });
   });
-  app.addHook('onRequest', async (request) => {
-    if (request.routeOptions.config.access !== 'api') return;
-    checkSameSite(config, request);
-    checkApiClient(config, request);
+  // The API's own hook (routes/api.ts) checks its clients; an `api` route registered
+  // anywhere else would be reached unchecked, so it is refused here instead of served.
+  app.addHook('preHandler', async (request) => {
+    if (request.routeOptions.config.access === 'api' && !apiChecked.has(request)) {
+      throw new CalltapeError('CALLTAPE_ERR_INTERNAL', 'an API route outside the API plugin');
+    }
   });
+}
+
+const apiChecked = new WeakSet<FastifyRequest>();
+
+/** The API plugin's hook passed this request (see routes/api.ts). */
+export function markApiChecked(request: FastifyRequest): void {
+  apiChecked.add(request);
 }

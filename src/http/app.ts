@@ -14,9 +14,8 @@ import type { Recorder } from '../recording/recorder.js';
 import { installAccess } from './access.js';
 import { redactUrl } from './redact.js';
 import type { WebhookOutbox } from '../webhooks/outbox.js';
+import { apiRoutes } from './routes/api.js';
 import { healthRoutes } from './routes/health.js';
-import { liveRoutes } from './routes/live.js';
-import { recordingRoutes } from './routes/recordings.js';
 import { streamRoutes } from './routes/streams.js';
 import { answerRoutes } from './routes/answer.js';
 import { twimlRoutes } from './routes/twiml.js';
@@ -73,6 +72,12 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       request.log.info({ code: err.code, url: redactUrl(request.url) }, 'request refused by the router');
       void (reply as FastifyReply).code(status).type(JSON_TYPE).send(errorBody(codeForStatus(status), status === 414 ? 'a path segment is too long' : 'the URL is not valid'));
     },
+    // Every route schema's failure is the one documented code, with what was wrong.
+    schemaErrorFormatter: (errors, dataVar) => {
+      const first = errors[0];
+      const where = first?.instancePath ? `${dataVar}${first.instancePath.replaceAll('/', '.')}` : dataVar;
+      return new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `${where} ${first?.message ?? 'is not valid'}`);
+    },
     clientErrorHandler: (err: NodeJS.ErrnoException, socket) => {
       if (err.code === 'ECONNRESET' || socket.destroyed) return;
       const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
@@ -83,7 +88,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       socket.destroy();
     },
   });
-  installAccess(app, config);
+  installAccess(app);
   app.setErrorHandler((err, request, reply) => {
     if (err instanceof CalltapeError) {
       request.log.warn({ code: err.code, url: redactUrl(request.url) }, err.message);
@@ -121,14 +126,13 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       socket.terminate();
     },
   });
-  healthRoutes(app, config, deps.recorder, deps.catalog, deps.outbox);
-  streamRoutes(app, deps.recorder, config);
-  twimlRoutes(app, config);
-  answerRoutes(app, config);
-  if (deps.catalog) {
-    recordingRoutes(app, deps.catalog);
-    liveRoutes(app, deps.recorder, deps.catalog, config);
-  }
+  // Each route group is an encapsulated plugin, given what it needs as options.
+  const { recorder, catalog, outbox } = deps;
+  await app.register(healthRoutes, { config, recorder, catalog });
+  await app.register(streamRoutes, { recorder, config });
+  await app.register(twimlRoutes, { config });
+  await app.register(answerRoutes, { config });
+  await app.register(apiRoutes, { config, recorder, catalog, outbox });
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).type(JSON_TYPE).send(errorBody('CALLTAPE_ERR_NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`)),
   );

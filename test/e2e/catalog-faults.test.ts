@@ -98,6 +98,8 @@ describe('catalog faults', () => {
       await new Promise((r) => setTimeout(r, 2000)); // retries keep failing meanwhile
       await postgres.resume();
       await waitFor(() => !server!.catalog.writesFailing, 20_000, 'the retried writes to land');
+      // The finish waits behind the start's row: once that landed, the finish is written next.
+      await server.catalog.settled();
       expect(await server.catalog.repo.getByStreamSid(call.streamSid)).toMatchObject({ status: 'complete', durationMs: 200 });
     } finally {
       await server?.stop();

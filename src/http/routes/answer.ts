@@ -8,7 +8,7 @@
  * to keep tokens from being handed to anyone who asks, the answer URL must then carry
  * ?key=<CALLTAPE_ANSWER_KEY>.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { STREAM_TOKEN_PARAM, streamToken } from '../../auth/stream-token.js';
 import { ANSWER_MAX_PARAMS } from '../../limits.js';
 import { asRecord, paramsFromQuery } from './query-params.js';
@@ -21,7 +21,7 @@ import { publicStreamBase } from '../public-url.js';
 const PARAM_NAME = /^[A-Za-z0-9_]{1,64}$/;
 
 
-export function answerRoutes(app: FastifyInstance, config: Config): void {
+export const answerRoutes: FastifyPluginAsync<{ readonly config: Config }> = async (app, { config }) => {
   for (const { name: provider, answer } of ADAPTERS) {
     if (!answer) continue;
     app.route({
@@ -59,4 +59,4 @@ export function answerRoutes(app: FastifyInstance, config: Config): void {
       },
     });
   }
-}
+};

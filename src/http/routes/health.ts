@@ -1,9 +1,9 @@
 /**
  * /healthz: the process answers. /readyz: it can do its job (the data dir is writable and the
- * catalog answers). /metrics: Prometheus text, behind the same access rule as /api.
+ * catalog answers). /metrics: Prometheus text, behind the same access rule as /api (api.ts).
  */
 import fs from 'node:fs/promises';
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyPluginAsync } from 'fastify';
 import type { Catalog } from '../../catalog/catalog.js';
 import type { Config } from '../../config.js';
 import type { Recorder } from '../../recording/recorder.js';
@@ -37,7 +37,13 @@ async function freeSpace(dir: string, minFreeBytes: number, log: FastifyBaseLogg
   }
 }
 
-export function healthRoutes(app: FastifyInstance, config: Config, recorder: Recorder, catalog?: Catalog, outbox?: WebhookOutbox): void {
+export interface HealthOptions {
+  readonly config: Config;
+  readonly recorder: Recorder;
+  readonly catalog?: Catalog | undefined;
+}
+
+export const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app, { config, recorder, catalog }) => {
   app.get('/healthz', { config: { access: 'public' } }, async () => ({ status: 'ok' }));
 
   app.get('/readyz', { config: { access: 'public' } }, async (request, reply) => {
@@ -56,9 +62,10 @@ export function healthRoutes(app: FastifyInstance, config: Config, recorder: Rec
     const ready = Object.values(checks).every((v) => v === 'ok');
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', checks });
   });
+};
 
+/** /metrics: Prometheus text; registered inside the API plugin, so the API's access rule guards it. */
+export const metricsRoutes: FastifyPluginAsync<{ readonly recorder: Recorder; readonly outbox?: WebhookOutbox | undefined }> = async (app, { recorder, outbox }) => {
   const registry = createMetrics(recorder, outbox);
-  app.get('/metrics', { config: { access: 'api' } }, async (_request, reply) => {
-    return reply.type(registry.contentType).send(await registry.metrics());
-  });
-}
+  app.get('/metrics', { config: { access: 'api' } }, async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+};

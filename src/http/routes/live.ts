@@ -3,7 +3,7 @@
  * Events: started, finished), and pausing a live recording:
  * POST /api/streams/:streamSid/pause {behavior: silence|skip} and /resume.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { Catalog } from '../../catalog/catalog.js';
 import type { Recording } from '../../catalog/recordings.js';
 import { CalltapeError } from '../../errors.js';
@@ -14,7 +14,7 @@ import type { Config } from '../../config.js';
 import { EventStreamHub } from '../event-stream.js';
 import { redactUrl } from '../redact.js';
 
-export function liveRoutes(app: FastifyInstance, recorder: Recorder, catalog: Catalog, config: Config): void {
+export const liveRoutes: FastifyPluginAsync<{ readonly recorder: Recorder; readonly catalog: Catalog; readonly config: Config }> = async (app, { recorder, catalog, config }) => {
   app.get('/api/streams/live', { config: { access: 'api' } }, async () => ({ items: recorder.liveStreams().map(({ dir: _dir, ...live }) => live) }));
 
   const events = new EventStreamHub({
@@ -38,15 +38,20 @@ export function liveRoutes(app: FastifyInstance, recorder: Recorder, catalog: Ca
     events.add(reply.raw);
   });
 
-  app.post<{ Params: { streamSid: string }; Body: { behavior?: unknown } | undefined }>('/api/streams/:streamSid/pause', { config: { access: 'api' } }, async (request) => {
-    const behavior = (request.body?.behavior ?? (request.query as { behavior?: unknown }).behavior ?? 'silence') as PauseBehavior;
-    if (behavior !== 'silence' && behavior !== 'skip') throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', 'behavior must be silence or skip');
-    if (!recorder.pause(request.params.streamSid, behavior)) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', 'no live stream with that streamSid');
-    return { streamSid: request.params.streamSid, paused: behavior };
-  });
+  const behaviorSchema = { type: 'object', properties: { behavior: { enum: ['silence', 'skip'] } } } as const;
+  app.post<{ Params: { streamSid: string }; Body: { behavior?: unknown } | undefined }>(
+    '/api/streams/:streamSid/pause',
+    { config: { access: 'api' }, schema: { querystring: behaviorSchema, body: { ...behaviorSchema, nullable: true } } },
+    async (request) => {
+      // Both places are checked by the schemas: silence or skip.
+      const behavior = (request.body?.behavior ?? (request.query as { behavior?: unknown }).behavior ?? 'silence') as PauseBehavior;
+      if (!recorder.pause(request.params.streamSid, behavior)) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', 'no live stream with that streamSid');
+      return { streamSid: request.params.streamSid, paused: behavior };
+    },
+  );
 
   app.post<{ Params: { streamSid: string } }>('/api/streams/:streamSid/resume', { config: { access: 'api' } }, async (request) => {
     if (!recorder.resume(request.params.streamSid)) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', 'no live stream with that streamSid');
     return { streamSid: request.params.streamSid, paused: null };
   });
-}
+};

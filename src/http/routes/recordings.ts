@@ -3,7 +3,7 @@
  * contract other tools are written against; see the README.
  */
 import fs from 'node:fs';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import rangeParser from 'range-parser';
 import type { Catalog } from '../../catalog/catalog.js';
 import { RECORDING_MAX_PARAM_FILTERS } from '../../limits.js';
@@ -73,7 +73,7 @@ export function parseListQuery(query: Record<string, unknown>): RecordingFilter 
   return filter;
 }
 
-export function recordingRoutes(app: FastifyInstance, catalog: Catalog): void {
+export const recordingRoutes: FastifyPluginAsync<{ readonly catalog: Catalog }> = async (app, { catalog }) => {
   const find = async (id: string): Promise<Recording> => {
     const recording = await catalog.repo.get(id);
     if (!recording) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', `no recording ${JSON.stringify(id.slice(0, 64))}`);
@@ -118,7 +118,7 @@ export function recordingRoutes(app: FastifyInstance, catalog: Catalog): void {
     await catalog.delete(recording);
     return reply.code(204).send();
   });
-}
+};
 
 /** Serves a file whole (200) or one byte range of it (206), per RFC 9110 section 14. */
 function sendFileRange(reply: FastifyReply, file: string, size: number, rangeHeader: string | undefined): FastifyReply {

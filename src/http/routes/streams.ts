@@ -2,7 +2,7 @@
  * WebSocket endpoints /streams/<provider> (and /streams/auto): one recorder stream per socket. The handler only
  * wires socket events to the stream; everything about the protocol happens behind it.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Recorder } from '../../recording/recorder.js';
 import { AUTO, isProviderName, PROVIDER_NAMES, type ProviderName } from '../../providers/registry.js';
 import { ConfigError, type Config } from '../../config.js';
@@ -32,7 +32,7 @@ export function unauthenticatedStreamRoutes(config: Config): ProviderName[] {
   return servedStreamRoutes(config).filter((p) => (p === AUTO ? uncredentialed.length > 0 : uncredentialed.includes(p)));
 }
 
-export function streamRoutes(app: FastifyInstance, recorder: Recorder, config: Config): void {
+export const streamRoutes: FastifyPluginAsync<{ readonly recorder: Recorder; readonly config: Config }> = async (app, { recorder, config }) => {
   for (const provider of servedStreamRoutes(config)) {
     app.get(
       `/streams/${provider}`,
@@ -85,7 +85,7 @@ export function streamRoutes(app: FastifyInstance, recorder: Recorder, config: C
       },
     );
   }
-}
+};
 
 /** The route's own credential was carried (auto: any configured provider's). */
 function isAuthenticated(provider: string, proof: UpgradeProof): boolean {

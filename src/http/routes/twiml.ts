@@ -6,7 +6,7 @@
  *                            webhook's CallSid: SignalWire's are UUIDs)
  *   param.<name>=<value>     added as <Parameter>, arriving in start.customParameters
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { Config } from '../../config.js';
 import { CalltapeError } from '../../errors.js';
 import { ADAPTERS } from '../../providers/registry.js';
@@ -22,7 +22,7 @@ import { publicStreamBase } from '../public-url.js';
 /** The providers that answer calls with TwiML (Twilio and its compatibles). */
 const TWIML_PROVIDERS = ADAPTERS.filter((adapter) => adapter.twiml !== undefined);
 
-export function twimlRoutes(app: FastifyInstance, config: Config): void {
+export const twimlRoutes: FastifyPluginAsync<{ readonly config: Config }> = async (app, { config }) => {
   app.route({
     method: ['GET', 'POST'],
     url: '/twiml',
@@ -71,4 +71,4 @@ export function twimlRoutes(app: FastifyInstance, config: Config): void {
       return reply.type('text/xml; charset=utf-8').send(xml);
     },
   });
-}
+};

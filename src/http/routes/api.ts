@@ -1,0 +1,38 @@
+/**
+ * The API (/api/*) and /metrics, in one encapsulated plugin whose onRequest hook holds them
+ * to the API's access rule: a browser request from another site is refused, then a client
+ * must carry CALLTAPE_API_TOKEN (or be local when none is set). The hook runs on the route
+ * fastify matched (never on URL text), and routes outside this plugin never see it; the
+ * access layer (access.ts) refuses any `api` route that was reached without it.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import type { Catalog } from '../../catalog/catalog.js';
+import type { Config } from '../../config.js';
+import type { Recorder } from '../../recording/recorder.js';
+import type { WebhookOutbox } from '../../webhooks/outbox.js';
+import { checkSameSite, markApiChecked } from '../access.js';
+import { checkApiClient } from '../auth.js';
+import { metricsRoutes } from './health.js';
+import { liveRoutes } from './live.js';
+import { recordingRoutes } from './recordings.js';
+
+export interface ApiOptions {
+  readonly config: Config;
+  readonly recorder: Recorder;
+  /** Without a catalog (an embedding that only records) only /metrics is served. */
+  readonly catalog?: Catalog | undefined;
+  readonly outbox?: WebhookOutbox | undefined;
+}
+
+export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (app, { config, recorder, catalog, outbox }) => {
+  app.addHook('onRequest', async (request) => {
+    checkSameSite(config, request);
+    checkApiClient(config, request);
+    markApiChecked(request);
+  });
+  await app.register(metricsRoutes, { recorder, outbox });
+  if (catalog) {
+    await app.register(recordingRoutes, { catalog });
+    await app.register(liveRoutes, { recorder, catalog, config });
+  }
+};
