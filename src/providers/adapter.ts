@@ -7,6 +7,7 @@
  */
 import type { Config } from '../config.js';
 import type { ConnectionInfo, FrameParser } from '../events.js';
+import type { AppFrameReader } from './app-frames.js';
 import type { Json } from './common/json-frames.js';
 import type { Answer, AnswerInput } from './common/markup.js';
 
@@ -61,4 +62,6 @@ export interface ProviderAdapter {
   readonly upgradeCheck?: UpgradeCheck;
   readonly answer?: AnswerSpec;
   readonly twiml?: TwimlSpec;
+  /** Reads what the application sends back on a bidirectional stream (for the bot-audio tee). */
+  readonly appFrames?: AppFrameReader;
 }

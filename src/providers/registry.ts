@@ -5,6 +5,7 @@
  */
 import type { ConnectionInfo, FrameParser } from '../events.js';
 import type { ProviderAdapter } from './adapter.js';
+import { anyAppFrames } from './app-frames.js';
 import { createAutoParser } from './auto/parse.js';
 import { bandwidth } from './bandwidth/index.js';
 import { exotel } from './exotel/index.js';
@@ -37,6 +38,7 @@ const auto: ProviderAdapter = {
   createParser: (connection: ConnectionInfo): FrameParser =>
     createAutoParser(connection, DETECTION_ORDER, (name, conn) => byName.get(name)!.createParser(conn)),
   subprotocols: ADAPTERS.flatMap((adapter) => adapter.subprotocols ?? []),
+  appFrames: anyAppFrames,
 };
 
 export type ProviderName = 'twilio' | 'signalwire' | 'telnyx' | 'plivo' | 'exotel' | 'bandwidth' | 'vonage' | 'jambonz' | 'freeswitch' | 'auto';

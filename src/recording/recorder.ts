@@ -3,6 +3,7 @@
  * counters, and shutdown. The HTTP server and an embedding application use it the same way:
  * open a stream per socket, hand it every frame and the close.
  */
+import { anyAppFrames } from '../providers/app-frames.js';
 import { readFrames } from '../providers/frame-reader.js';
 import { systemClock, type Clock } from './clock.js';
 import { EventEmitter } from 'node:events';
@@ -244,6 +245,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       clock: this.clock,
       provider,
       parser: readFrames(PROVIDERS[provider].createParser(connection), this.scratch),
+      appFrames: PROVIDERS[provider].appFrames ?? anyAppFrames,
       logger: this.logger,
       scratch: this.scratch,
       pcmScratch: this.pcmScratch,

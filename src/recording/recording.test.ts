@@ -14,6 +14,7 @@ import { FileCreations } from './file-creations.js';
 import { ReadGate } from './read-gate.js';
 import { Recording, type RecordingDeps } from './recording.js';
 import { StreamLog } from './stream-log.js';
+import { twilioAppFrames } from '../providers/app-frames.js';
 import { WriteBacklog } from './write-backlog.js';
 
 function setup(overrides: Partial<ReturnType<typeof loadConfig>> = {}) {
@@ -32,6 +33,7 @@ function setup(overrides: Partial<ReturnType<typeof loadConfig>> = {}) {
     log,
     gate: new ReadGate(new WriteBacklog(1 << 22), {}),
     openedAtMs: 0,
+    appFrames: twilioAppFrames,
     countBytesWritten: () => undefined,
     failed: (code) => events.push(`failed ${code}`),
     reachedMaxDuration: () => events.push('max-duration'),

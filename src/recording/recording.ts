@@ -17,6 +17,7 @@ import type { FileCreations } from './file-creations.js';
 import type { EndReason, RecordingMeta } from './meta.js';
 import { buildMeta, type TrackCounters } from './meta-snapshot.js';
 import { PauseSpans, type PauseBehavior } from './pause-spans.js';
+import type { AppFrameReader } from '../providers/app-frames.js';
 import type { ReadGate } from './read-gate.js';
 import type { LiveStream, RecordingStarted } from './stream-context.js';
 import { MAX_EVENTS_KEPT } from '../limits.js';
@@ -25,7 +26,7 @@ import type { StreamLog } from './stream-log.js';
 import type { BotAudioTee } from './tee.js';
 import { TeeInput } from './tee-input.js';
 import { RecordingFiles } from './recording-files.js';
-import { PlaceOutcome, Timeline, type AudioSink, type SampleDecoder } from './timeline.js';
+import { PlaceOutcome, Timeline, type AudioSink } from './timeline.js';
 
 /** What a recording needs from the stream and recorder around it. */
 export interface RecordingDeps {
@@ -41,6 +42,8 @@ export interface RecordingDeps {
   readonly gate: ReadGate;
   /** When the socket was upgraded (clock ms): real time and max duration count from here. */
   readonly openedAtMs: number;
+  /** The provider's reader of what the application sends back (the tee's input). */
+  readonly appFrames: AppFrameReader;
   countBytesWritten(bytes: number): void;
   /** A file or the directory failed: the stream closes with `code` and the recording finishes failed. */
   failed(code: ErrorCode): void;
@@ -97,7 +100,8 @@ export class Recording {
       } else {
         this.declared[1] = true;
         const position = { clockHead: () => this.clockHead, skipOffset: () => this.pauses.skipOffset };
-        this.teeInput = new TeeInput(position, log, { ...this.decoder, maxQueuedMs: config.teeMaxQueuedMs }, (startSample, src, count) => this.placeAudio(1, startSample, src, count));
+        const play = (startSample: number, src: Uint8Array, count: number) => this.placeAudio(1, startSample, src, count);
+        this.teeInput = new TeeInput(position, log, { ...this.decoder, maxQueuedMs: config.teeMaxQueuedMs }, play, deps.appFrames);
         this.tee = this.teeInput.tee;
       }
     }
@@ -138,6 +142,8 @@ export class Recording {
     return new Timeline({
       format: this.decoder.fileFormat,
       expandCodes: this.decoder.expandCodes,
+      decode: this.decoder.decode,
+      wireBytesPerSample: this.decoder.wireBytesPerSample,
       chunks: this.deps.chunks,
       // Room for a batch, the reorder window, and a frame of any usual size on top.
       capacitySamples: flushSamples + reorderSamples + ms(100),
@@ -156,17 +162,9 @@ export class Recording {
 
   /** The live view's summary. */
   describe(): LiveStream {
-    const { start } = this;
-    return {
-      provider: this.provider,
-      framesReceived: this.framesReceived,
-      paused: this.pauses.current ?? null,
-      callSid: start.callId,
-      streamSid: start.streamId,
-      startedAt: this.startedAt.toISOString(),
-      durationMs: this.durationMs,
-      dir: this.dir,
-    };
+    const { provider, framesReceived, durationMs, dir } = this;
+    const ids = { callSid: this.start.callId, streamSid: this.start.streamId, startedAt: this.startedAt.toISOString() };
+    return { provider, framesReceived, paused: this.pauses.current ?? null, ...ids, durationMs, dir };
   }
 
   /** What the catalog needs to know when the recording starts. */
@@ -243,19 +241,15 @@ export class Recording {
     const counters = this.counters[track];
     const timeline = this.timeline;
     if (startSample + count > this.clockHead) this.clockHead = startSample + count;
-    let decode: SampleDecoder = this.decoder.decode;
-    if (this.pauses.any) {
-      const behavior = this.pauses.behaviorAt(startSample);
-      if (behavior === 'skip') {
-        counters.skipped++;
-        return;
-      }
-      if (behavior === 'silence') decode = this.decoder.silence;
+    const behavior = this.pauses.any ? this.pauses.behaviorAt(startSample) : undefined;
+    if (behavior === 'skip') {
+      counters.skipped++;
+      return;
     }
     const outStart = startSample - this.pauses.skipOffset;
     const placed = outStart + count > this.sampleLimit ? this.admit(track, outStart, count) : count;
     if (placed === 0) return;
-    const outcome = timeline.place(track, outStart, src, 0, placed, this.decoder.wireBytesPerSample, decode);
+    const outcome = behavior === 'silence' ? timeline.placeSilence(track, outStart, placed) : timeline.place(track, outStart, src, 0, placed);
     if (outcome === PlaceOutcome.Placed) counters.placed++;
     else this.misplaced(track, outcome, startSample);
     // Bot audio plays along the caller's clock: what is due by now goes in after each frame.

@@ -236,6 +236,7 @@ export class StreamSession {
       log: this.log,
       gate: this.gate,
       openedAtMs: this.openedAtMs,
+      appFrames: ctx.appFrames,
       countBytesWritten: (bytes) => ctx.countBytesWritten(bytes),
       failed: (code) => {
         ctx.countRejection(code);

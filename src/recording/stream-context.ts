@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { ErrorCode } from '../errors.js';
 import type { StreamParser, TrackName } from '../events.js';
+import type { AppFrameReader } from '../providers/app-frames.js';
 import type { BufferPool } from './buffer-pool.js';
 import type { Clock } from './clock.js';
 import type { FileCreations } from './file-creations.js';
@@ -25,6 +26,8 @@ export interface SessionContext {
   readonly provider: string;
   /** The provider's parser as the session uses it (providers/frame-reader.ts). */
   readonly parser: StreamParser;
+  /** The provider's reader of application frames (bot-audio tee). */
+  readonly appFrames: AppFrameReader;
   readonly logger: Logger;
   /**
    * Where base64 payloads are decoded. Shared by all streams of a recorder: a frame is

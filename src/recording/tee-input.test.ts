@@ -2,14 +2,14 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { StreamLog } from './stream-log.js';
 import { TeeInput } from './tee-input.js';
+import { twilioAppFrames } from '../providers/app-frames.js';
 
 function setup(maxQueuedMs = 1000) {
   const played: Array<[number, number]> = [];
   const log = new StreamLog(pino({ level: 'silent' }), () => undefined);
   let clockHead = 0;
-  const input = new TeeInput({ clockHead: () => clockHead, skipOffset: () => 0 }, log, { wireBytesPerSample: 1, samplesPerMs: 8, maxQueuedMs }, (start, _src, count) =>
-    played.push([start, count]),
-  );
+  const play = (start: number, _src: Uint8Array, count: number) => void played.push([start, count]);
+  const input = new TeeInput({ clockHead: () => clockHead, skipOffset: () => 0 }, log, { wireBytesPerSample: 1, samplesPerMs: 8, maxQueuedMs }, play, twilioAppFrames);
   return { tee: input.tee, log, input, played, at: (sample: number) => (clockHead = sample) };
 }
 

@@ -4,7 +4,7 @@
  * kept at the point they play, `clear` dropping what the caller never heard.
  */
 import { isRejected } from '../errors.js';
-import { parseAppFrame } from '../providers/app-frames.js';
+import type { AppFrameReader } from '../providers/app-frames.js';
 import type { StreamLog } from './stream-log.js';
 import { BotAudioTee } from './tee.js';
 
@@ -25,13 +25,15 @@ export class TeeInput {
     private readonly log: StreamLog,
     private readonly format: { readonly wireBytesPerSample: number; readonly samplesPerMs: number; readonly maxQueuedMs: number },
     play: (startSample: number, src: Uint8Array, count: number) => void,
+    /** The provider's reader of application frames (its adapter's). */
+    private readonly readAppFrame: AppFrameReader,
   ) {
     this.tee = new BotAudioTee({ maxQueuedSamples: Math.round(format.maxQueuedMs * format.samplesPerMs), play });
   }
 
   /** One frame the application sent (text, or a Buffer of text). */
   sent(data: Buffer | string): void {
-    const frame = parseAppFrame(typeof data === 'string' ? data : data.toString('utf8'));
+    const frame = this.readAppFrame(typeof data === 'string' ? data : data.toString('utf8'));
     if (isRejected(frame)) {
       this.log.reject(frame);
       return;

@@ -51,6 +51,8 @@ function newTimeline(jitterSamples = JITTER) {
     jitterSamples,
     samplesPerMs: RATE_PER_MS,
     maxGapSamples: 60_000 * RATE_PER_MS,
+    decode: copyPcm,
+    wireBytesPerSample: 2,
     tracks: [{ mono: inbound }, { mono: outbound }],
     stereo,
   });
@@ -106,7 +108,7 @@ function mergeInOrder(a: readonly Frame[], b: readonly Frame[]): Frame[] {
 function play(timeline: Timeline, frames: readonly Frame[], tracks: readonly [Int16Array, Int16Array]): void {
   for (const f of frames) {
     const src = tracks[f.track].subarray(f.from, f.from + f.count);
-    timeline.place(f.track, f.start, new Uint8Array(src.buffer, src.byteOffset, src.byteLength), 0, f.count, 2, copyPcm);
+    timeline.place(f.track, f.start, new Uint8Array(src.buffer, src.byteOffset, src.byteLength), 0, f.count);
   }
   timeline.finish();
 }

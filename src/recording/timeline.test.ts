@@ -34,11 +34,13 @@ function setup(overrides: Partial<{ reorder: number; maxGap: number; snap: numbe
     reorderSamples: overrides.reorder ?? 8,
     jitterSamples: overrides.snap ?? 0,
     maxGapSamples: overrides.maxGap ?? 1000,
+    decode: identity,
+    wireBytesPerSample: 1,
     tracks: [{ mono: inbound }, { mono: outbound }],
     stereo,
   });
   const place = (track: 0 | 1, start: number | undefined, values: number[]) =>
-    timeline.place(track, start, Uint8Array.from(values), 0, values.length, 1, identity);
+    timeline.place(track, start, Uint8Array.from(values), 0, values.length);
   return { timeline, inbound, outbound, stereo, place };
 }
 
@@ -120,6 +122,16 @@ describe('Timeline', () => {
     expect(inbound.samples()).toEqual([...frame(1), ...frame(2), ...frame(3)]);
   });
 
+  it('places silence where a frame would go: the span is kept, the audio is not', () => {
+    const { timeline, inbound, place } = setup();
+    place(0, 0, [1, 2]);
+    expect(timeline.placeSilence(0, 2, 3)).toBe(PlaceOutcome.Placed);
+    place(0, 5, [3]);
+    timeline.finish();
+    expect(inbound.samples()).toEqual([1, 2, 0, 0, 0, 3]);
+    expect(timeline.trackStats(0)!.placedSamples).toBe(6);
+  });
+
   it('places frames longer than the window in pieces', () => {
     const { timeline, inbound, place } = setup({ capacity: 32, flush: 8, reorder: 4 });
     const long = run(0, 200).map((v) => v % 256);
@@ -157,7 +169,7 @@ describe('Timeline', () => {
     fc.assert(
       fc.property(fc.array(frame, { maxLength: 60 }), (frames) => {
         const pool = new BufferPool();
-        const build = (expandCodes: Int16Array | undefined, withMono = true) => {
+        const build = (expandCodes: Int16Array | undefined, decode: SampleDecoder, withMono = true) => {
           const sinks = { inbound: new MemorySink(pool), outbound: new MemorySink(pool), stereo: new MemorySink(pool) };
           const timeline = new Timeline({
             format: 'pcm16',
@@ -168,20 +180,22 @@ describe('Timeline', () => {
             reorderSamples: 8,
             jitterSamples: 1,
             maxGapSamples: 200,
+            decode,
+            wireBytesPerSample: 1,
             tracks: withMono ? [{ mono: sinks.inbound }, { mono: sinks.outbound }] : [{ mono: undefined }, { mono: undefined }],
             stereo: sinks.stereo,
           });
           return { timeline, sinks };
         };
-        const held = build(MULAW_TO_LINEAR);
-        const decoded = build(undefined);
+        const held = build(MULAW_TO_LINEAR, copyCodes);
+        const decoded = build(undefined, decodeMulaw);
         // Only the stereo file kept: the codes are expanded for it alone.
-        const stereoOnly = build(MULAW_TO_LINEAR, false);
+        const stereoOnly = build(MULAW_TO_LINEAR, copyCodes, false);
         for (const f of frames) {
-          const a = held.timeline.place(f.track, f.start, f.codes, 0, f.codes.length, 1, copyCodes);
-          const b = decoded.timeline.place(f.track, f.start, f.codes, 0, f.codes.length, 1, decodeMulaw);
+          const a = held.timeline.place(f.track, f.start, f.codes, 0, f.codes.length);
+          const b = decoded.timeline.place(f.track, f.start, f.codes, 0, f.codes.length);
           expect(a).toBe(b);
-          stereoOnly.timeline.place(f.track, f.start, f.codes, 0, f.codes.length, 1, copyCodes);
+          stereoOnly.timeline.place(f.track, f.start, f.codes, 0, f.codes.length);
         }
         held.timeline.finish();
         decoded.timeline.finish();

@@ -62,6 +62,10 @@ export interface TimelineOptions {
    * expands them as batches are written. Omitted: the window holds 16-bit samples.
    */
   readonly expandCodes?: Int16Array | undefined;
+  /** Turns wire bytes into the window's samples (chosen once per stream: stream-decoder.ts). */
+  readonly decode: SampleDecoder;
+  /** Bytes per sample of what `decode` reads. */
+  readonly wireBytesPerSample: number;
   /** Batch buffers; omitted, each batch is newly allocated. */
   readonly chunks?: ChunkSource | undefined;
   /** Window length; a frame longer than this is placed in pieces. */
@@ -86,6 +90,7 @@ export interface TimelineOptions {
 }
 
 const SILENCE_CHUNK_SAMPLES = 32_768;
+const NO_BYTES = new Uint8Array(0);
 // Shared read-only silence: long gaps are written as references to these, never copied.
 const SILENCE_PCM16 = Buffer.alloc(SILENCE_CHUNK_SAMPLES * 2);
 const SILENCE_MULAW = Buffer.alloc(SILENCE_CHUNK_SAMPLES, MULAW_SILENCE);
@@ -161,10 +166,26 @@ export class Timeline {
 
   /**
    * Places `count` samples of wire audio for `track` starting at absolute sample `start`
-   * (undefined: right after the track's last audio). The decoder turns wire bytes into
-   * samples; it is called with the window or scratch arrays, never allocating.
+   * (undefined: right after the track's last audio). The stream's decoder turns wire bytes
+   * into samples; it is called with the window or scratch arrays, never allocating.
    */
-  place(
+  place(track: 0 | 1, start: number | undefined, src: Uint8Array, srcOffset: number, count: number): PlaceOutcome {
+    return this.placeWith(track, start, src, srcOffset, count, this.opts.wireBytesPerSample, this.opts.decode);
+  }
+
+  /**
+   * Places `count` samples of silence where audio stamped `start` would go: a silence-pause
+   * keeps the span of what was said, not the audio (the placement rule still applies).
+   */
+  placeSilence(track: 0 | 1, start: number | undefined, count: number): PlaceOutcome {
+    return this.placeWith(track, start, NO_BYTES, 0, count, 0, this.writeSilence);
+  }
+
+  private readonly writeSilence: SampleDecoder = (_src, _offset, count, dst, index) => {
+    dst.fill(this.silenceByte, index, index + count);
+  };
+
+  private placeWith(
     track: 0 | 1,
     start: number | undefined,
     src: Uint8Array,

@@ -1,5 +1,6 @@
 /** Exotel AgentStream / Voicebot (see ../adapter.ts). */
 import type { ProviderAdapter } from '../adapter.js';
+import { twilioAppFrames } from '../app-frames.js';
 import type { Json } from '../common/json-frames.js';
 import { isObject } from '../common/json-frames.js';
 import { expectSecret } from '../common/secrets.js';
@@ -22,6 +23,7 @@ function looksLikeExotel(msg: Json, start: Json): boolean {
 
 export const exotel: ProviderAdapter = {
   name: 'exotel',
+  appFrames: twilioAppFrames,
   createParser: (connection) => createExotelParser(connection),
   detect: (msg, start) =>
     start !== undefined &&

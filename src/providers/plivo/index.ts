@@ -1,5 +1,6 @@
 /** Plivo audio streams (see ../adapter.ts). */
 import type { ProviderAdapter } from '../adapter.js';
+import { plivoAppFrames } from '../app-frames.js';
 import { escapeXml, xml } from '../common/markup.js';
 import { createPlivoParser } from './parse.js';
 
@@ -8,6 +9,7 @@ const PLIVO_TEXT = /^[A-Za-z0-9]*$/;
 
 export const plivo: ProviderAdapter = {
   name: 'plivo',
+  appFrames: plivoAppFrames,
   createParser: () => createPlivoParser(),
   detect: (_msg, start) => start?.streamId !== undefined && start.callId !== undefined,
   answer: {

@@ -1,10 +1,12 @@
 /** Telnyx media streaming (see ../adapter.ts). */
 import type { ProviderAdapter } from '../adapter.js';
+import { twilioAppFrames } from '../app-frames.js';
 import { escapeXml, xml } from '../common/markup.js';
 import { createTelnyxParser } from './parse.js';
 
 export const telnyx: ProviderAdapter = {
   name: 'telnyx',
+  appFrames: twilioAppFrames,
   createParser: (connection) => createTelnyxParser(connection),
   detect: (msg, start) => msg.stream_id !== undefined && start?.call_control_id !== undefined,
   answer: {

@@ -1,12 +1,14 @@
 /** Twilio Media Streams: everything calltape knows about Twilio (see ../adapter.ts). */
 import { CalltapeError } from '../../errors.js';
 import type { ProviderAdapter } from '../adapter.js';
+import { twilioAppFrames } from '../app-frames.js';
 import { isValidTwilioSignature } from './auth.js';
 import { isTwilioSid, isUuid } from './ids.js';
 import { createTwilioParser } from './parse.js';
 
 export const twilio: ProviderAdapter = {
   name: 'twilio',
+  appFrames: twilioAppFrames,
   createParser: () => createTwilioParser(),
   // Twilio's start: streamSid and callSid (a CA SID; SignalWire's are UUIDs).
   detect: (_msg, start) => start?.streamSid !== undefined && start.callSid !== undefined && !isUuid(start.callSid),
