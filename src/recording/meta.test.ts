@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildMeta, type MetaSnapshot } from './meta-snapshot.js';
+import { buildMeta, type MetaSnapshot } from './meta.js';
 
 const counters = (n: number) => ({ received: n, skipped: 0, placed: n, dropped: 0, trimmed: 0 });
 const stats = (placed: number, drift = 0) => ({ placedSamples: placed, lateSamples: 0, duplicateSamples: 0, driftSamples: drift, maxDriftSamples: Math.abs(drift), realignedFrames: 0 });
