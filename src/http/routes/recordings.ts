@@ -11,6 +11,8 @@ import { InvalidCursorError, type Recording, type RecordingFilter } from '../../
 import { recordingJson } from '../../catalog/recording-json.js';
 import type { RecordingStatus } from '../../catalog/schema.js';
 import { CalltapeError } from '../../errors.js';
+import { PeaksStore } from '../../catalog/peaks-store.js';
+import { downsample } from '../../recording/peaks.js';
 
 const STATUSES: readonly RecordingStatus[] = ['recording', 'complete', 'recovered', 'failed'];
 const TRACK_PARAM = /^(inbound|outbound|stereo)(\.wav)?$/;
@@ -111,6 +113,25 @@ export const recordingRoutes: FastifyPluginAsync<{ readonly catalog: Catalog }> 
     }
     return sendFileRange(reply, full, size, request.headers.range);
   });
+
+  // Waveform peaks: drawn without fetching the audio (recording/peaks.ts).
+  const peaks = new PeaksStore(catalog);
+  const peaksQuery = { type: 'object', properties: { buckets: { type: 'integer', minimum: 1, maximum: 1_000_000 } }, additionalProperties: false } as const;
+  app.get<{ Params: { id: string }; Querystring: { buckets?: number } }>(
+    '/api/recordings/:id/peaks',
+    { config: { access: 'api' }, schema: { querystring: peaksQuery } },
+    async (request) => {
+      const recording = await find(request.params.id);
+      if (recording.status === 'recording') throw new CalltapeError('CALLTAPE_ERR_RECORDING_IN_PROGRESS', 'peaks are computed once the recording has finished');
+      let all;
+      try {
+        all = await peaks.get(recording);
+      } catch {
+        throw new CalltapeError('CALLTAPE_ERR_FILES_MISSING', 'the audio of this recording is not on disk');
+      }
+      return request.query.buckets === undefined ? all : downsample(all, request.query.buckets);
+    },
+  );
 
   app.delete<{ Params: { id: string } }>('/api/recordings/:id', { config: { access: 'api' } }, async (request, reply) => {
     const recording = await find(request.params.id);

@@ -1,0 +1,121 @@
+/**
+ * Waveform peaks of a finished recording, so a page can draw an hour-long call without
+ * downloading its audio: per track, the smallest and largest sample of each bucket of
+ * PEAKS_BUCKET_MS, scaled to -127..127. Read from the WAV files in a stream (never whole),
+ * computed once (after the recording finished, or on the first request for it) and kept
+ * beside the files as peaks.json.
+ */
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { MULAW_TO_LINEAR } from '../codec/g711.js';
+import { parseWavHeader } from './wav-header.js';
+
+/** 20 ms buckets: one per typical media frame; an hour is 180,000 per track. */
+export const PEAKS_BUCKET_MS = 20;
+export const PEAKS_FILE = 'peaks.json';
+
+export interface Peaks {
+  readonly version: 1;
+  readonly bucketMs: number;
+  readonly sampleRate: number;
+  /** Per track: [min0, max0, min1, max1, ...], each -127..127 (16-bit samples divided by 256, rounded). */
+  readonly tracks: Partial<Record<'inbound' | 'outbound', number[]>>;
+}
+
+/**
+ * Peaks of one channel of a WAV file calltape wrote (mono, or one channel of the stereo
+ * file), streaming through it. Undefined when the file is not one of calltape's.
+ */
+export async function wavPeaks(file: string, channel = 0, bucketMs = PEAKS_BUCKET_MS): Promise<{ sampleRate: number; peaks: number[] } | undefined> {
+  const handle = await fsp.open(file, 'r');
+  let header;
+  try {
+    const head = Buffer.alloc(64);
+    const { bytesRead } = await handle.read(head, 0, 64, 0);
+    header = parseWavHeader(head.subarray(0, bytesRead));
+  } finally {
+    await handle.close();
+  }
+  if (!header || channel >= header.channels) return undefined;
+  const { sampleRate, channels, dataOffset, format } = header;
+  const width = format === 'pcm16' ? 2 : 1;
+  const frameBytes = width * channels;
+  const perBucket = Math.max(1, Math.round((sampleRate * bucketMs) / 1000));
+  const peaks: number[] = [];
+  let min = 0;
+  let max = 0;
+  let inBucket = 0;
+  let carry = Buffer.alloc(0);
+  const stream = fs.createReadStream(file, { start: dataOffset, highWaterMark: 64 * 1024 });
+  for await (const piece of stream as AsyncIterable<Buffer>) {
+    const chunk = carry.length > 0 ? Buffer.concat([carry, piece]) : piece;
+    const whole = chunk.length - (chunk.length % frameBytes);
+    for (let at = channel * width; at < whole; at += frameBytes) {
+      const sample = width === 2 ? chunk.readInt16LE(at) : MULAW_TO_LINEAR[chunk[at]!]!;
+      if (inBucket === 0 || sample < min) min = sample;
+      if (inBucket === 0 || sample > max) max = sample;
+      if (++inBucket === perBucket) {
+        peaks.push(scale(min), scale(max));
+        inBucket = 0;
+      }
+    }
+    carry = Buffer.from(chunk.subarray(whole));
+  }
+  if (inBucket > 0) peaks.push(scale(min), scale(max));
+  return { sampleRate, peaks };
+}
+
+function scale(sample: number): number {
+  // || 0: no -0 (JSON would write it as 0 anyway).
+  return Math.max(-127, Math.min(127, Math.round(sample / 256))) || 0;
+}
+
+/** The files of a recording peaks are read from: each track's own, else its side of the stereo file. */
+export interface PeakSources {
+  readonly inbound?: { file: string; channel: number } | undefined;
+  readonly outbound?: { file: string; channel: number } | undefined;
+}
+
+/** Computes the recording's peaks and keeps them as peaks.json in `dir` (written whole, then renamed). */
+export async function writePeaks(dir: string, sources: PeakSources): Promise<Peaks> {
+  const tracks: Peaks['tracks'] = {};
+  let sampleRate = 8000;
+  for (const name of ['inbound', 'outbound'] as const) {
+    const source = sources[name];
+    if (!source) continue;
+    const result = await wavPeaks(path.join(dir, source.file), source.channel);
+    if (!result) continue;
+    sampleRate = result.sampleRate;
+    tracks[name] = result.peaks;
+  }
+  const peaks: Peaks = { version: 1, bucketMs: PEAKS_BUCKET_MS, sampleRate, tracks };
+  const target = path.join(dir, PEAKS_FILE);
+  const temp = `${target}.${process.pid}.tmp`;
+  await fsp.writeFile(temp, JSON.stringify(peaks));
+  await fsp.rename(temp, target);
+  return peaks;
+}
+
+/** Peaks merged down to at most `buckets` buckets per track (min of mins, max of maxes). */
+export function downsample(peaks: Peaks, buckets: number): Peaks {
+  const tracks: Peaks['tracks'] = {};
+  let bucketMs = peaks.bucketMs;
+  for (const [name, values] of Object.entries(peaks.tracks) as Array<['inbound' | 'outbound', number[]]>) {
+    const have = values.length / 2;
+    const factor = Math.max(1, Math.ceil(have / buckets));
+    bucketMs = peaks.bucketMs * factor;
+    const out: number[] = [];
+    for (let i = 0; i < have; i += factor) {
+      let min = 127;
+      let max = -127;
+      for (let j = i; j < Math.min(have, i + factor); j++) {
+        min = Math.min(min, values[j * 2]!);
+        max = Math.max(max, values[j * 2 + 1]!);
+      }
+      out.push(min, max);
+    }
+    tracks[name] = out;
+  }
+  return { ...peaks, bucketMs, tracks };
+}
