@@ -2,7 +2,7 @@
  * Codecs that carry state from frame to frame (G.722's adaptive predictors, Opus) decode a
  * whole frame at a time, in the order the provider sent it, into PCM; the timeline then
  * places that PCM like any other. Table codecs (G.711, L16) skip this step and decode
- * straight into the timeline (see recording/session.ts).
+ * straight into the timeline (see recording/stream-decoder.ts).
  */
 import type { MediaFormat } from '../events.js';
 import { G722Decoder } from './g722.js';
