@@ -18,6 +18,12 @@ export const MAX_EVENTS_KEPT = 10_000;
 /** Rejections of one code logged per stream before the rest are only counted. */
 export const LOGGED_REJECTIONS_PER_CODE = 5;
 
+/**
+ * A live listener's unread audio past which it is dropped (about 8 s of a two-track call at
+ * 8 kHz): a listener that does not keep up never slows the recording.
+ */
+export const LISTEN_MAX_BUFFERED_BYTES = 256 * 1024;
+
 // --- what a provider's frames may carry ---
 
 /** Parameters one start frame may carry (custom parameters, headers, metadata together). */

@@ -3,6 +3,7 @@
  * counters, and shutdown. The HTTP server and an embedding application use it the same way:
  * open a stream per socket, hand it every frame and the close.
  */
+import type { Listener } from './listen-tap.js';
 import { anyAppFrames } from '../providers/app-frames.js';
 import { readFrames } from '../providers/frame-reader.js';
 import { systemClock, type Clock } from './clock.js';
@@ -185,6 +186,15 @@ export class Recorder extends EventEmitter<RecorderEvents> {
 
   resume(streamSid: string): boolean {
     return this.findLive(streamSid)?.resume() ?? false;
+  }
+
+  /** Lets `listener` hear a live call (see listen-tap.ts); false when no such call is recording. */
+  listen(streamSid: string, listener: Listener): boolean {
+    return this.findLive(streamSid)?.listen(listener) ?? false;
+  }
+
+  unlisten(streamSid: string, listener: Listener): void {
+    this.findLive(streamSid)?.unlisten(listener);
   }
 
   private findLive(streamSid: string): StreamSession | undefined {

@@ -19,7 +19,8 @@ import { PauseSpans, type PauseBehavior } from './pause-spans.js';
 import type { AppFrameReader } from '../providers/app-frames.js';
 import type { ReadGate } from './read-gate.js';
 import type { LiveStream, RecordingStarted } from './stream-context.js';
-import { MAX_EVENTS_KEPT } from '../limits.js';
+import { LISTEN_MAX_BUFFERED_BYTES, MAX_EVENTS_KEPT } from '../limits.js';
+import { ListenTap } from './listen-tap.js';
 import { NOT_DECODED, StreamDecoder } from './stream-decoder.js';
 import type { StreamLog } from './stream-log.js';
 import type { BotAudioTee } from './tee.js';
@@ -56,6 +57,8 @@ export class Recording {
   readonly decoder: StreamDecoder;
   readonly timeline: Timeline;
   readonly pauses = new PauseSpans(MAX_EVENTS_KEPT);
+  /** Live listeners of the call (listen-tap.ts); free when there are none. */
+  readonly tap: ListenTap;
   /** Tracks the files hold (outbound too when the tee records it; less one never sent, when inferred). */
   private readonly declared: [boolean, boolean] = [false, false];
   readonly counters: [TrackCounters, TrackCounters] = [
@@ -90,6 +93,7 @@ export class Recording {
     const { config, log } = deps;
     this.decoder = new StreamDecoder(start.format, start.tracks, config, (byteOrder) => log.log.info({ byteOrder }, 'detected L16 byte order'));
     const rate = this.decoder.sampleRate;
+    this.tap = new ListenTap(this.decoder.decode, this.decoder.fileFormat === 'mulaw' || this.decoder.expandCodes !== undefined, LISTEN_MAX_BUFFERED_BYTES);
     this.maxDurationSamples = Math.floor(config.maxDurationMs * this.decoder.samplesPerMs);
     this.refreshLimit(deps.clock.now());
     for (const track of start.tracks) this.declared[TRACK_INDEX[track]] = true;
@@ -245,6 +249,8 @@ export class Recording {
       counters.skipped++;
       return;
     }
+    // Listeners hear what the files get; a silence-pause's audio is not theirs to hear either.
+    if (behavior === undefined && this.tap.size !== 0) this.tap.push(track, startSample, src, count);
     const outStart = startSample - this.pauses.skipOffset;
     const placed = outStart + count > this.sampleLimit ? this.admit(track, outStart, count) : count;
     if (placed === 0) return;
@@ -375,6 +381,7 @@ export class Recording {
    */
   async finish(reason: EndReason, endedAt: Date, closeInfo: { code?: number; reason?: string }): Promise<RecordingMeta> {
     this.files.ending();
+    this.tap.end();
     this.deps.gate.cancel();
     this.arrival?.flush();
     if (this.tee) {

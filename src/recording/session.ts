@@ -14,6 +14,7 @@ import { keptAudio } from '../providers/frame-reader.js';
 import { recordingDir } from '../storage/local.js';
 import type { EndReason, RecordingMeta } from './meta.js';
 import type { PauseBehavior } from './pause-spans.js';
+import type { Listener } from './listen-tap.js';
 import { ReadGate } from './read-gate.js';
 import { Recording } from './recording.js';
 import { leaveTrace } from './refused-start.js';
@@ -104,6 +105,17 @@ export class StreamSession {
     if (this.state !== 'recording') return false;
     this.recording!.resume();
     return true;
+  }
+
+  /** Adds a live listener of the call (listen-tap.ts); false when it is not recording. */
+  listen(listener: Listener): boolean {
+    if (this.state !== 'recording') return false;
+    this.recording!.tap.add(listener);
+    return true;
+  }
+
+  unlisten(listener: Listener): void {
+    this.recording?.tap.remove(listener);
   }
 
   /** One WebSocket message. */

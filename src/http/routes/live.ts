@@ -1,12 +1,14 @@
 /**
  * Live views: GET /api/streams/live (calls being recorded now), GET /api/events (Server-Sent
  * Events: started, finished), and pausing a live recording:
- * POST /api/streams/:streamSid/pause {behavior: silence|skip} and /resume.
+ * POST /api/streams/:streamSid/pause {behavior: silence|skip} and /resume, and listening to a
+ * live call: GET /api/streams/:streamSid/listen (WebSocket).
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { Catalog } from '../../catalog/catalog.js';
 import type { Recording } from '../../catalog/recordings.js';
-import { CalltapeError } from '../../errors.js';
+import { CalltapeError, WS_CLOSE } from '../../errors.js';
+import type { Listener } from '../../recording/listen-tap.js';
 import type { Recorder } from '../../recording/recorder.js';
 import type { PauseBehavior } from '../../recording/session.js';
 import { recordingJson } from '../../catalog/recording-json.js';
@@ -47,6 +49,42 @@ export const liveRoutes: FastifyPluginAsync<{ readonly recorder: Recorder; reado
       const behavior = (request.body?.behavior ?? (request.query as { behavior?: unknown }).behavior ?? 'silence') as PauseBehavior;
       if (!recorder.pause(request.params.streamSid, behavior)) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', 'no live stream with that streamSid');
       return { streamSid: request.params.streamSid, paused: behavior };
+    },
+  );
+
+  // Live listening (recording/listen-tap.ts): binary messages of 16-bit PCM per track.
+  app.get<{ Params: { streamSid: string } }>(
+    '/api/streams/:streamSid/listen',
+    {
+      websocket: true,
+      config: { access: 'api' },
+      // Refused before the upgrade when there is no such live call.
+      preValidation: async (request) => {
+        if (!recorder.liveStreams().some((live) => live.streamSid === request.params.streamSid)) {
+          throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', 'no live stream with that streamSid');
+        }
+      },
+    },
+    (socket, request) => {
+      const { streamSid } = request.params;
+      request.raw.socket.setTimeout(0); // a listener is quiet by nature; the call's end closes it
+      const listener: Listener = {
+        get bufferedAmount() {
+          return socket.bufferedAmount;
+        },
+        send: (message) => socket.send(message),
+        drop: (reason) => {
+          if (reason === 'slow') {
+            recorder.countRejection('CALLTAPE_ERR_SLOW_CLIENT');
+            socket.close(WS_CLOSE.policyViolation, 'CALLTAPE_ERR_SLOW_CLIENT');
+          } else {
+            socket.close(WS_CLOSE.normal, 'recording finished');
+          }
+        },
+      };
+      if (!recorder.listen(streamSid, listener)) socket.close(WS_CLOSE.normal, 'recording finished');
+      socket.on('close', () => recorder.unlisten(streamSid, listener));
+      // Listeners only listen: anything they send is ignored.
     },
   );
 

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { MULAW_TO_LINEAR } from '../codec/g711.js';
+import { LISTEN_HEADER_BYTES, ListenTap, type Listener } from './listen-tap.js';
+
+const copy = (src: Uint8Array, offset: number, count: number, dst: Int16Array | Uint8Array, index: number) => {
+  if (dst instanceof Uint8Array) dst.set(src.subarray(offset, offset + count), index);
+  else dst.set(new Int16Array(src.buffer, src.byteOffset + offset, count), index);
+};
+
+function listener(buffered = 0) {
+  const got: Buffer[] = [];
+  const dropped: string[] = [];
+  const l: Listener = { bufferedAmount: buffered, send: (m) => void got.push(m), drop: (why) => void dropped.push(why) };
+  return { l, got, dropped };
+}
+
+describe('ListenTap', () => {
+  it('sends each placed frame as 16-bit PCM with its track and position; mu-law codes go through the G.711 table', () => {
+    const tap = new ListenTap(copy, true, 1000);
+    const { l, got } = listener();
+    tap.add(l);
+    tap.push(1, 1600, Uint8Array.from([0x00, 0x7f, 0xff]), 3);
+    expect(got).toHaveLength(1);
+    const m = got[0]!;
+    expect(m[0]).toBe(1);
+    expect(m.readUInt32LE(1)).toBe(1600);
+    expect([0, 1, 2].map((i) => m.readInt16LE(LISTEN_HEADER_BYTES + i * 2))).toEqual([MULAW_TO_LINEAR[0x00], MULAW_TO_LINEAR[0x7f], MULAW_TO_LINEAR[0xff]]);
+  });
+
+  it('does nothing without listeners, and lets go of one removed', () => {
+    const tap = new ListenTap(() => {
+      throw new Error('decoded with nobody listening');
+    }, false, 1000);
+    tap.push(0, 0, new Uint8Array(4), 2);
+    const { l, got } = listener();
+    tap.add(l);
+    tap.remove(l);
+    tap.push(0, 0, new Uint8Array(4), 2);
+    expect(got).toEqual([]);
+    expect(tap.size).toBe(0);
+  });
+
+  it('drops a listener that does not keep up, and keeps serving the others', () => {
+    const tap = new ListenTap(copy, false, 1000);
+    const slow = listener(5000);
+    const fast = listener(0);
+    tap.add(slow.l);
+    tap.add(fast.l);
+    tap.push(0, 0, new Uint8Array(new Int16Array([1, 2]).buffer), 2);
+    expect(slow.dropped).toEqual(['slow']);
+    expect(slow.got).toEqual([]);
+    expect(fast.got).toHaveLength(1);
+    expect(fast.got[0]!.readInt16LE(LISTEN_HEADER_BYTES + 2)).toBe(2);
+    tap.end();
+    expect(fast.dropped).toEqual(['ended']);
+    expect(tap.size).toBe(0);
+  });
+});
