@@ -59,6 +59,8 @@ export interface AudioEvent {
   readonly timestampMs: number | undefined;
   /** Base64 text (decoded straight into the session's scratch buffer) or raw bytes. */
   readonly payload: string | Uint8Array;
+  /** Bytes of `payload` that are the audio, when fewer than all (a fast-read frame's scratch). */
+  readonly payloadBytes?: number | undefined;
   /** The stream id the frame names, when the protocol repeats it on every frame. */
   readonly streamId: string | undefined;
   /** Read from the frame's bytes: where the stream id is in them (no string is made). */

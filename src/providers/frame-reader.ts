@@ -2,9 +2,10 @@
  * A provider's parser as the session uses it: one parse(data, isBinary) per frame. A text
  * frame the parser's fast reader is sure of (media-frame-bytes.ts) becomes an audio event
  * straight from its bytes: no string, no JSON objects, the payload decoded into the shared
- * scratch buffer, and the same event object each time (its payload a view into scratch,
- * valid until the next frame). Anything else takes the parser's ordinary path, whose base64
- * payloads are decoded into scratch here too, so every audio event leaves with bytes.
+ * scratch buffer, and the same event object each time (its payload the scratch itself, the
+ * first `payloadBytes` of it the audio, valid until the next frame). Anything else takes the
+ * parser's ordinary path, whose base64 payloads are decoded into scratch here too, so every
+ * audio event leaves with bytes.
  */
 import type { AudioEvent, ByteSpan, FrameParser, ParseOutput, ParseResult, StreamParser, TrackName } from '../events.js';
 import { MediaFrameFields } from './common/media-frame-bytes.js';
@@ -17,6 +18,7 @@ interface MutableAudio {
   track: TrackName;
   timestampMs: number | undefined;
   payload: Uint8Array;
+  payloadBytes: number;
   streamId: undefined;
   streamIdSpan: MutableSpan | undefined;
 }
@@ -30,7 +32,7 @@ interface MutableSpan {
 export function readFrames(parser: FrameParser, scratch: Buffer): StreamParser {
   const fields = new MediaFrameFields();
   const span: MutableSpan = { bytes: scratch, start: 0, end: 0 };
-  const audio: MutableAudio = { type: 'audio', track: 'inbound', timestampMs: undefined, payload: scratch, streamId: undefined, streamIdSpan: undefined };
+  const audio: MutableAudio = { type: 'audio', track: 'inbound', timestampMs: undefined, payload: scratch, payloadBytes: 0, streamId: undefined, streamIdSpan: undefined };
 
   /**
    * A base64 payload of the ordinary path as bytes: in scratch for a frame's one result, in
@@ -47,7 +49,8 @@ export function readFrames(parser: FrameParser, scratch: Buffer): StreamParser {
       if (!isBinary && typeof data !== 'string' && parser.readMedia?.(data, fields, scratch)) {
         audio.track = TRACKS[fields.track]!;
         audio.timestampMs = fields.timestampMs < 0 ? undefined : fields.timestampMs;
-        audio.payload = scratch.subarray(0, fields.payloadBytes);
+        // The scratch itself and a length: no view object per frame.
+        audio.payloadBytes = fields.payloadBytes;
         if (fields.streamIdStart >= 0) {
           span.bytes = data;
           span.start = fields.streamIdStart;
@@ -73,7 +76,7 @@ export function keptAudio(event: AudioEvent): AudioEvent {
     type: 'audio',
     track: event.track,
     timestampMs: event.timestampMs,
-    payload: typeof event.payload === 'string' ? event.payload : Buffer.from(event.payload),
+    payload: typeof event.payload === 'string' ? event.payload : Buffer.from(event.payload.subarray(0, event.payloadBytes ?? event.payload.length)),
     streamId: span ? Buffer.from(span.bytes.subarray(span.start, span.end)).toString('utf8') : event.streamId,
   };
 }

@@ -193,7 +193,7 @@ export class StreamSession {
     }
     const track = TRACK_INDEX[event.track];
     if (typeof event.payload === 'string') rec.takeAudio(track, event.timestampMs, this.ctx.scratch, this.ctx.scratch.write(event.payload, 0, 'base64'));
-    else rec.takeAudio(track, event.timestampMs, event.payload, event.payload.length);
+    else rec.takeAudio(track, event.timestampMs, event.payload, event.payloadBytes ?? event.payload.length);
   }
 
   private onStart(event: StartEvent): void {

@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import type { TrackName } from '../../src/events.js';
 import type { ContractSession } from './sessions.js';
-import { b64, chunks, MU, MU_REF, PCM8K, uuid } from './speech.js';
+import { b64, chunks, interleaveStereo16, MU, MU_REF, PCM8K, uuid } from './speech.js';
 
 const hex32 = () => crypto.randomBytes(16).toString('hex');
 
@@ -136,16 +136,6 @@ function exotelCamelCase(): ContractSession {
       params: { campaign: 'renewals', lang: 'en', from: '09999999999' }, stop: true, pcm: { inbound: PCM8K.inbound }, tolerance: 0,
     },
   };
-}
-
-/** 16-bit stereo frames: left = inbound, right = outbound. */
-function interleaveStereo16(left: Buffer, right: Buffer): Buffer {
-  const out = Buffer.alloc(left.length * 2);
-  for (let i = 0; i < left.length / 2; i++) {
-    left.copy(out, i * 4, i * 2, i * 2 + 2);
-    right.copy(out, i * 4 + 2, i * 2, i * 2 + 2);
-  }
-  return out;
 }
 
 function jambonzMarksDtmfObjects(): ContractSession {

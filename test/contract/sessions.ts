@@ -11,7 +11,7 @@ import type { ProviderName } from '../../src/providers/registry.js';
 import { ffmpegDecodeG711, ffmpegDecodeG722, ffmpegEncodeAlaw, ffmpegEncodeG722, ffmpegEncodeOpusPackets } from '../helpers/ffmpeg.js';
 import { newTwilioCall, TwilioFrameWriter, interleave, mediaFrames } from '../helpers/twilio-frames.js';
 import { conformanceSessions } from './conformance-sessions.js';
-import { b64, chunks, MU, MU_REF, PCM16K, PCM8K, swap16, timed, uuid } from './speech.js';
+import { b64, chunks, interleaveStereo16, MU, MU_REF, PCM16K, PCM8K, swap16, timed, uuid } from './speech.js';
 
 export interface ContractSession {
   /** Test label. */
@@ -260,17 +260,6 @@ function vonage(): ContractSession {
     ],
     expected: { callId, tracks: ['inbound'], encoding: 'l16le', sampleRate: 16000, mix: 'mixed', params: { prop1: 'value1' }, stop: false, dtmf: ['3'], pcm: { inbound: PCM16K.inbound }, tolerance: 0 },
   };
-}
-
-/** 16-bit stereo frames: left = inbound, right = outbound. */
-function interleaveStereo16(left: Buffer, right: Buffer): Buffer {
-  const frames = left.length / 2;
-  const out = Buffer.alloc(frames * 4);
-  for (let i = 0; i < frames; i++) {
-    left.copy(out, i * 4, i * 2, i * 2 + 2);
-    right.copy(out, i * 4 + 2, i * 2, i * 2 + 2);
-  }
-  return out;
 }
 
 function jambonz(): ContractSession {

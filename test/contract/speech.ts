@@ -26,3 +26,13 @@ export function timed(tracks: Partial<Record<TrackName, Buffer>>, frameBytes: nu
   for (let i = 0; i < longest; i++) for (const [track, list] of lists) if (list[i]) out.push([track, i, list[i]!]);
   return out;
 }
+
+/** 16-bit stereo frames: left = inbound, right = outbound. */
+export function interleaveStereo16(left: Buffer, right: Buffer): Buffer {
+  const out = Buffer.alloc(left.length * 2);
+  for (let i = 0; i < left.length / 2; i++) {
+    left.copy(out, i * 4, i * 2, i * 2 + 2);
+    right.copy(out, i * 4 + 2, i * 2, i * 2 + 2);
+  }
+  return out;
+}
