@@ -95,7 +95,8 @@ export class StreamDecoder {
     if (frameDecoder) {
       const count = byteLength === 0 ? -1 : frameDecoder.decode(payload, 0, byteLength, pcm, 0);
       if (count <= 0) return NOT_DECODED;
-      this.samples = new Uint8Array(pcm.buffer, pcm.byteOffset, count * 2);
+      // The scratch's bytes, viewed once: callers read `count` samples from the start.
+      if (this.samples.buffer !== pcm.buffer) this.samples = new Uint8Array(pcm.buffer, pcm.byteOffset, pcm.byteLength);
       return count;
     }
     if (byteLength === 0 || byteLength % this.wireBytesPerSample !== 0) return NOT_WHOLE_SAMPLES;
