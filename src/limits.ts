@@ -15,6 +15,12 @@ export const STREAM_WRITE_BACKLOG_BYTES = 1024 * 1024;
 /** dtmf, mark, pause and notice entries kept per recording; more are counted, not stored. */
 export const MAX_EVENTS_KEPT = 10_000;
 
+/**
+ * Provider notices kept per recording (Telnyx errors, text frames of the binary protocols):
+ * each holds up to NOTICE_TEXT_MAX_CHARS of the sender's text, so fewer than other events.
+ */
+export const MAX_NOTICES_KEPT = 200;
+
 /** Rejections of one code logged per stream before the rest are only counted. */
 export const LOGGED_REJECTIONS_PER_CODE = 5;
 
@@ -23,6 +29,9 @@ export const LOGGED_REJECTIONS_PER_CODE = 5;
  * 8 kHz): a listener that does not keep up never slows the recording.
  */
 export const LISTEN_MAX_BUFFERED_BYTES = 256 * 1024;
+
+/** Live listeners of one call: each costs a PCM copy per frame while it listens. */
+export const LISTEN_MAX_PER_CALL = 16;
 
 // --- what a provider's frames may carry ---
 

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { ErrorCode } from '../errors.js';
-import { LOGGED_REJECTIONS_PER_CODE, MAX_EVENTS_KEPT } from '../limits.js';
+import { LOGGED_REJECTIONS_PER_CODE, MAX_EVENTS_KEPT, MAX_NOTICES_KEPT } from '../limits.js';
 import { StreamLog } from './stream-log.js';
 
 function setup() {
@@ -22,6 +22,13 @@ describe('StreamLog', () => {
     expect(shapes).toHaveLength(LOGGED_REJECTIONS_PER_CODE);
     expect(String(shapes.at(-1)!.msg)).toContain('further occurrences are only counted');
     expect(lines.find((l) => l.code === 'CALLTAPE_ERR_INVALID_JSON')!.level).toBe(20);
+  });
+
+  it("keeps fewer notices: each holds up to 500 characters of the sender's text", () => {
+    const { stream } = setup();
+    for (let i = 0; i < MAX_NOTICES_KEPT + 5; i++) stream.keep(stream.notices, { message: 'x'.repeat(500), atMs: i, receivedAt: '' });
+    expect(stream.notices).toHaveLength(MAX_NOTICES_KEPT);
+    expect(stream.rejections.CALLTAPE_ERR_TOO_MANY_EVENTS).toBe(5);
   });
 
   it('keeps events up to the cap, then counts them as CALLTAPE_ERR_TOO_MANY_EVENTS', () => {

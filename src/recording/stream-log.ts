@@ -1,11 +1,12 @@
 /**
  * What a stream says besides its audio, kept for meta.json: rejections counted per code
  * (logged up to a cap per code, then only counted), and the DTMF, marks and provider notices
- * it carried (up to MAX_EVENTS_KEPT of each; more are counted, not stored).
+ * it carried (up to MAX_EVENTS_KEPT of each, MAX_NOTICES_KEPT notices, whose text is the
+ * sender's; more are counted, not stored).
  */
 import type { Logger } from 'pino';
 import { ERRORS, type ErrorCode, type Rejection } from '../errors.js';
-import { LOGGED_REJECTIONS_PER_CODE, MAX_EVENTS_KEPT } from '../limits.js';
+import { LOGGED_REJECTIONS_PER_CODE, MAX_EVENTS_KEPT, MAX_NOTICES_KEPT } from '../limits.js';
 import type { DtmfMeta, MarkMeta, NoticeMeta } from './meta.js';
 
 export class StreamLog {
@@ -34,11 +35,12 @@ export class StreamLog {
 
   /** Adds `entry` to one of the kept lists, or counts it when the list is full. Returns whether it was kept. */
   keep<T>(list: T[], entry: T): boolean {
-    if (list.length < MAX_EVENTS_KEPT) {
+    const cap = list === (this.notices as unknown[]) ? MAX_NOTICES_KEPT : MAX_EVENTS_KEPT;
+    if (list.length < cap) {
       list.push(entry);
       return true;
     }
-    this.reject({ code: 'CALLTAPE_ERR_TOO_MANY_EVENTS', detail: `more than ${MAX_EVENTS_KEPT} of one kind` }, 'debug');
+    this.reject({ code: 'CALLTAPE_ERR_TOO_MANY_EVENTS', detail: `more than ${cap} of one kind` }, 'debug');
     return false;
   }
 }
