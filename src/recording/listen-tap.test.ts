@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MULAW_TO_LINEAR } from '../codec/g711.js';
+import { LISTEN_MAX_PER_CALL } from '../limits.js';
 import { LISTEN_HEADER_BYTES, ListenTap, type Listener } from './listen-tap.js';
 
 const copy = (src: Uint8Array, offset: number, count: number, dst: Int16Array | Uint8Array, index: number) => {
@@ -38,6 +39,13 @@ describe('ListenTap', () => {
     tap.push(0, 0, new Uint8Array(4), 2);
     expect(got).toEqual([]);
     expect(tap.size).toBe(0);
+  });
+
+  it('takes a bounded number of listeners per call', () => {
+    const tap = new ListenTap(copy, false, 1000);
+    for (let i = 0; i < LISTEN_MAX_PER_CALL; i++) expect(tap.add(listener().l)).toBe(true);
+    expect(tap.add(listener().l)).toBe(false);
+    expect(tap.size).toBe(LISTEN_MAX_PER_CALL);
   });
 
   it('drops a listener that does not keep up, and keeps serving the others', () => {

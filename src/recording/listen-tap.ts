@@ -9,6 +9,7 @@
  * recording's rate.
  */
 import { MULAW_TO_LINEAR } from '../codec/g711.js';
+import { LISTEN_MAX_PER_CALL } from '../limits.js';
 import type { SampleDecoder } from './timeline.js';
 
 export interface Listener {
@@ -37,8 +38,11 @@ export class ListenTap {
     return this.listeners.size;
   }
 
-  add(listener: Listener): void {
+  /** False when the call has LISTEN_MAX_PER_CALL listeners already. */
+  add(listener: Listener): boolean {
+    if (this.listeners.size >= LISTEN_MAX_PER_CALL) return false;
     this.listeners.add(listener);
+    return true;
   }
 
   remove(listener: Listener): void {

@@ -107,11 +107,9 @@ export class StreamSession {
     return true;
   }
 
-  /** Adds a live listener of the call (listen-tap.ts); false when it is not recording. */
+  /** Adds a live listener of the call (listen-tap.ts); false when it is not recording or has all the listeners it takes. */
   listen(listener: Listener): boolean {
-    if (this.state !== 'recording') return false;
-    this.recording!.tap.add(listener);
-    return true;
+    return this.state === 'recording' && this.recording!.tap.add(listener);
   }
 
   unlisten(listener: Listener): void {

@@ -82,7 +82,8 @@ export const liveRoutes: FastifyPluginAsync<{ readonly recorder: Recorder; reado
           }
         },
       };
-      if (!recorder.listen(streamSid, listener)) socket.close(WS_CLOSE.normal, 'recording finished');
+      // Not live any more, or as many listeners as a call takes (LISTEN_MAX_PER_CALL).
+      if (!recorder.listen(streamSid, listener)) socket.close(WS_CLOSE.tryAgainLater, 'not listenable now');
       socket.on('close', () => recorder.unlisten(streamSid, listener));
       // Listeners only listen: anything they send is ignored.
     },
