@@ -17,7 +17,7 @@ export function newestSource(root) {
     if (stat.isDirectory()) for (const child of fs.readdirSync(entry)) visit(path.join(entry, child));
     else newest = Math.max(newest, stat.mtimeMs);
   };
-  for (const entry of ['src', 'assets', 'tsconfig.json', 'tsconfig.build.json', 'package.json', 'package-lock.json']) {
+  for (const entry of ['src', 'web/src', 'web/index.html', 'web/vite.config.ts', 'assets', 'tsconfig.json', 'tsconfig.build.json', 'package.json', 'package-lock.json']) {
     if (fs.existsSync(path.join(root, entry))) visit(path.join(root, entry));
   }
   return newest;
@@ -26,7 +26,7 @@ export function newestSource(root) {
 /** True when dist/ is missing or older than a source. */
 export function isStale(root) {
   const stamp = path.join(root, 'dist', '.tsbuildinfo');
-  if (!fs.existsSync(stamp) || !fs.existsSync(path.join(root, 'dist', 'cli', 'main.js'))) return true;
+  if (!fs.existsSync(stamp) || !fs.existsSync(path.join(root, 'dist', 'cli', 'main.js')) || !fs.existsSync(path.join(root, 'dist', 'web', 'index.html'))) return true;
   return newestSource(root) > fs.statSync(stamp).mtimeMs;
 }
 

@@ -33,6 +33,9 @@ export const LISTEN_MAX_BUFFERED_BYTES = 256 * 1024;
 /** Live listeners of one call: each costs a PCM copy per frame while it listens. */
 export const LISTEN_MAX_PER_CALL = 16;
 
+/** A live call's levels are measured this long after a live view last asked for them. */
+export const LEVEL_WATCH_MS = 5_000;
+
 // --- what a provider's frames may carry ---
 
 /** Parameters one start frame may carry (custom parameters, headers, metadata together). */
@@ -81,3 +84,11 @@ export const WEBHOOK_MAX_IN_FLIGHT_PER_URL = 4;
 /** First wait before a failed catalog write is tried again; doubles up to the max. */
 export const CATALOG_RETRY_BASE_MS = 200;
 export const CATALOG_RETRY_MAX_MS = 10_000;
+
+// --- dashboard ---
+
+/** How long a dashboard sign-in (the session cookie) is honoured. */
+export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
+
+/** A session cookie's value is short; a longer Cookie value is not ours and is not read. */
+export const SESSION_COOKIE_MAX_CHARS = 200;

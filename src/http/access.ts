@@ -66,7 +66,8 @@ export function checkSameSite(config: Config, request: FastifyRequest): void {
   }
 }
 
-function isOwnOrigin(config: Config, request: FastifyRequest, origin: string): boolean {
+/** Whether a browser's Origin is this server (its public URL, or the Host it asked for). */
+export function isOwnOrigin(config: Config, request: FastifyRequest, origin: string): boolean {
   let host: string;
   try {
     host = new URL(origin).host;

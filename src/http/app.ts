@@ -19,6 +19,8 @@ import { healthRoutes } from './routes/health.js';
 import { streamRoutes } from './routes/streams.js';
 import { answerRoutes } from './routes/answer.js';
 import { twimlRoutes } from './routes/twiml.js';
+import { sessionRoutes } from './routes/session.js';
+import { webRoutes } from './routes/web.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -27,6 +29,8 @@ export interface AppDeps {
   /** Without a catalog (an embedding that only records) the /api routes are not served. */
   readonly catalog?: Catalog | undefined;
   readonly outbox?: WebhookOutbox | undefined;
+  /** Where the dashboard's bundle is (default dist/web); served only with a catalog. */
+  readonly webRoot?: string | undefined;
 }
 
 /** The documented error body, for every error the HTTP layer answers, its own or fastify's. */
@@ -133,6 +137,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(twimlRoutes, { config });
   await app.register(answerRoutes, { config });
   await app.register(apiRoutes, { config, recorder, catalog, outbox });
+  if (catalog) {
+    await app.register(sessionRoutes, { config, recorder });
+    await app.register(webRoutes, { config, webRoot: deps.webRoot });
+  }
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).type(JSON_TYPE).send(errorBody('CALLTAPE_ERR_NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`)),
   );

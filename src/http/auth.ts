@@ -13,6 +13,8 @@ import { isValidTwilioSignature, isValidTwilioSignatureWithBody, type SignedPara
 import { publicBase } from './public-url.js';
 import type { UpgradeRequest } from '../providers/adapter.js';
 import { ADAPTERS } from '../providers/registry.js';
+import { isOwnOrigin } from './access.js';
+import { apiTokens, isValidSession, sessionFromRequest } from './session.js';
 
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
@@ -137,9 +139,10 @@ export function notLocalBecause(config: Config, request: FastifyRequest): string
 }
 
 /**
- * /api and /metrics: a configured bearer token, or, with none configured, a local client.
- * Routes that declare `apiTokenInQuery` (the event stream, for EventSource, which cannot
- * send headers) also take ?token=; the request log redacts it.
+ * /api and /metrics: a configured bearer token, or the dashboard's session cookie (see
+ * session.ts), or, with no token configured, a local client. Routes that declare
+ * `apiTokenInQuery` (the event stream, for scripts using EventSource, which cannot send
+ * headers) also take ?token=; the request log redacts it.
  */
 export function checkApiClient(config: Config, request: FastifyRequest): void {
   if (!config.apiToken) {
@@ -149,7 +152,17 @@ export function checkApiClient(config: Config, request: FastifyRequest): void {
   }
   const fromQuery = request.routeOptions.config.apiTokenInQuery ? (request.query as Record<string, unknown> | undefined)?.token : undefined;
   const given = bearer(request) ?? (typeof fromQuery === 'string' ? fromQuery : undefined);
-  if (!given) throw new CalltapeError('CALLTAPE_ERR_UNAUTHENTICATED', 'Authorization: Bearer <CALLTAPE_API_TOKEN> missing');
-  const tokens = config.apiToken.split(',').map((t) => t.trim()).filter(Boolean);
-  if (!tokens.some((t) => constantTimeEqual(t, given))) throw new CalltapeError('CALLTAPE_ERR_FORBIDDEN', 'API token not valid');
+  if (given) {
+    if (!apiTokens(config.apiToken).some((t) => constantTimeEqual(t, given))) throw new CalltapeError('CALLTAPE_ERR_FORBIDDEN', 'API token not valid');
+    return;
+  }
+  const session = sessionFromRequest(request);
+  if (!session) throw new CalltapeError('CALLTAPE_ERR_UNAUTHENTICATED', 'Authorization: Bearer <CALLTAPE_API_TOKEN> missing (or sign in on the dashboard)');
+  if (!isValidSession(config.apiToken, session, Date.now())) throw new CalltapeError('CALLTAPE_ERR_UNAUTHENTICATED', 'the dashboard session has expired or is not valid: sign in again');
+  // A browser sends the cookie on its own: a request it carries must come from this site's
+  // own pages, reads and WebSocket upgrades included (checkSameSite checks only writes).
+  const origin = header(request, 'origin');
+  if (origin !== undefined && !isOwnOrigin(config, request, origin)) {
+    throw new CalltapeError('CALLTAPE_ERR_CROSS_SITE', `Origin ${JSON.stringify(origin.slice(0, 100))} is not this server`);
+  }
 }

@@ -1,7 +1,7 @@
 /**
  * Live listening: a tap on a recording that hands each track's audio, as 16-bit PCM, to the
- * listeners of the call as it is placed. With no listener the media path pays one size check
- * per frame. A listener that does not keep up (more than maxBufferedBytes unread) is dropped:
+ * listeners of the call as it is placed, and measures the tracks' levels while a live view
+ * shows them. With no listener and no view the media path pays one check per frame. A listener that does not keep up (more than maxBufferedBytes unread) is dropped:
  * it never slows the recording.
  *
  * Each message is binary: byte 0 the track (0 inbound, 1 outbound), bytes 1-4 the first
@@ -9,7 +9,7 @@
  * recording's rate.
  */
 import { MULAW_TO_LINEAR } from '../codec/g711.js';
-import { LISTEN_MAX_PER_CALL } from '../limits.js';
+import { LEVEL_WATCH_MS, LISTEN_MAX_PER_CALL } from '../limits.js';
 import type { SampleDecoder } from './timeline.js';
 
 export interface Listener {
@@ -24,8 +24,15 @@ export const LISTEN_HEADER_BYTES = 5;
 
 export class ListenTap {
   private readonly listeners = new Set<Listener>();
-  /** Where one frame is decoded into window samples before the PCM copy. */
-  private scratch: Int16Array | Uint8Array | undefined;
+  /** Where one frame is decoded into window samples (mu-law codes) before expansion. */
+  private codes = new Uint8Array(0);
+  /** One frame as 16-bit PCM, reused from frame to frame. */
+  private pcm = new Int16Array(0);
+  /** A live view is showing this call's levels: measure them until meterUntilMs. */
+  private metering = false;
+  private meterUntilMs = 0;
+  /** Largest absolute sample per track since the levels were last read. */
+  private readonly peaks = [0, 0];
 
   constructor(
     private readonly decode: SampleDecoder,
@@ -36,6 +43,11 @@ export class ListenTap {
 
   get size(): number {
     return this.listeners.size;
+  }
+
+  /** Whether placed frames are wanted at all: one check per frame when they are not. */
+  get active(): boolean {
+    return this.listeners.size !== 0 || this.metering;
   }
 
   /** False when the call has LISTEN_MAX_PER_CALL listeners already. */
@@ -49,20 +61,50 @@ export class ListenTap {
     this.listeners.delete(listener);
   }
 
+  /** A live view wants this call's levels: they are measured for LEVEL_WATCH_MS from now. */
+  watchLevels(nowMs: number): void {
+    this.metering = true;
+    this.meterUntilMs = nowMs + LEVEL_WATCH_MS;
+  }
+
+  /** The recording's tick: stops measuring levels nobody has asked for lately. */
+  tick(nowMs: number): void {
+    if (this.metering && nowMs >= this.meterUntilMs) this.metering = false;
+  }
+
+  /** Each track's peak since the last read, 0..1 of full scale (0 when not measured). */
+  readLevels(): { inbound: number; outbound: number } {
+    const levels = { inbound: Math.round((this.peaks[0]! / 32768) * 1000) / 1000, outbound: Math.round((this.peaks[1]! / 32768) * 1000) / 1000 };
+    this.peaks[0] = this.peaks[1] = 0;
+    return levels;
+  }
+
   /** A frame's audio, as placed: `count` samples of `src` from call-clock sample `startSample`. */
   push(track: 0 | 1, startSample: number, src: Uint8Array, count: number): void {
-    if (this.listeners.size === 0) return;
-    const message = Buffer.allocUnsafe(LISTEN_HEADER_BYTES + count * 2);
-    message[0] = track;
-    message.writeUInt32LE(startSample >>> 0, 1);
-    const pcm = new Int16Array(count);
+    if (!this.active) return;
+    if (this.pcm.length < count) this.pcm = new Int16Array(count);
+    const pcm = this.pcm;
     if (this.writesCodes) {
-      const codes = (this.scratch = this.scratch instanceof Uint8Array && this.scratch.length >= count ? this.scratch : new Uint8Array(count));
+      if (this.codes.length < count) this.codes = new Uint8Array(count);
+      const codes = this.codes;
       this.decode(src, 0, count, codes, 0);
       for (let i = 0; i < count; i++) pcm[i] = MULAW_TO_LINEAR[codes[i]!]!;
     } else {
       this.decode(src, 0, count, pcm, 0);
     }
+    if (this.metering) {
+      let peak = this.peaks[track]!;
+      for (let i = 0; i < count; i++) {
+        const magnitude = pcm[i]! < 0 ? -pcm[i]! : pcm[i]!;
+        if (magnitude > peak) peak = magnitude;
+      }
+      this.peaks[track] = peak;
+    }
+    if (this.listeners.size === 0) return;
+    // One message for every listener: ws keeps it until each socket has written it.
+    const message = Buffer.allocUnsafe(LISTEN_HEADER_BYTES + count * 2);
+    message[0] = track;
+    message.writeUInt32LE(startSample >>> 0, 1);
     for (let i = 0; i < count; i++) message.writeInt16LE(pcm[i]!, LISTEN_HEADER_BYTES + i * 2);
     for (const listener of this.listeners) {
       if (listener.bufferedAmount > this.maxBufferedBytes) {

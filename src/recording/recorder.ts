@@ -172,10 +172,17 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     return this.sessions.size;
   }
 
-  /** Streams that have started recording and not yet finished. */
-  liveStreams(): LiveStream[] {
+  /**
+   * Streams that have started recording and not yet finished. With `watchLevels`, a live view
+   * is showing them: their levels are measured for the next few seconds (listen-tap.ts).
+   */
+  liveStreams(options: { watchLevels?: boolean } = {}): LiveStream[] {
     const live: LiveStream[] = [];
-    for (const session of this.sessions) if (session.isRecording) live.push(session.describe());
+    for (const session of this.sessions) {
+      if (!session.isRecording) continue;
+      if (options.watchLevels) session.watchLevels();
+      live.push(session.describe());
+    }
     return live;
   }
 

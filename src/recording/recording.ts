@@ -167,7 +167,7 @@ export class Recording {
   describe(): LiveStream {
     const { provider, framesReceived, durationMs, dir } = this;
     const ids = { callSid: this.start.callId, streamSid: this.start.streamId, startedAt: this.startedAt.toISOString() };
-    return { provider, framesReceived, paused: this.pauses.current ?? null, ...ids, durationMs, dir };
+    return { provider, framesReceived, paused: this.pauses.current ?? null, ...ids, durationMs, sampleRate: this.decoder.sampleRate, levels: this.tap.readLevels(), dir };
   }
 
   /** What the catalog needs to know when the recording starts. */
@@ -250,7 +250,7 @@ export class Recording {
       return;
     }
     // Listeners hear what the files get; a silence-pause's audio is not theirs to hear either.
-    if (behavior === undefined && this.tap.size !== 0) this.tap.push(track, startSample, src, count);
+    if (behavior === undefined && this.tap.active) this.tap.push(track, startSample, src, count);
     const outStart = startSample - this.pauses.skipOffset;
     const placed = outStart + count > this.sampleLimit ? this.admit(track, outStart, count) : count;
     if (placed === 0) return;
@@ -330,6 +330,7 @@ export class Recording {
    */
   tick(nowMs: number): void {
     this.refreshLimit(nowMs);
+    this.tap.tick(nowMs);
     this.arrival?.settle(nowMs);
     this.tee?.release(this.clockHead);
     // A stream paused for the write backlog is quiet because of us: flushing its audio now

@@ -112,6 +112,11 @@ export class StreamSession {
     return this.state === 'recording' && this.recording!.tap.add(listener);
   }
 
+  /** A live view shows this call's levels: measure them for a while (listen-tap.ts). */
+  watchLevels(): void {
+    this.recording?.tap.watchLevels(this.ctx.clock.now());
+  }
+
   unlisten(listener: Listener): void {
     this.recording?.tap.remove(listener);
   }

@@ -103,6 +103,10 @@ export interface LiveStream {
   durationMs: number;
   framesReceived: number;
   paused: PauseBehavior | null;
+  /** The files' sample rate, which live listening sends at. */
+  sampleRate?: number;
+  /** Each track's peak since the last look, 0..1 (measured only while a live view asks: watchLevels). */
+  levels?: { inbound: number; outbound: number };
   dir?: string;
 }
 

@@ -30,6 +30,8 @@ export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (app, { config, r
     checkApiClient(config, request);
     markApiChecked(request);
   });
+  // How this client got in: the dashboard shows "Sign out" only to a token session.
+  app.get('/api/session', { config: { access: 'api' } }, async () => ({ access: config.apiToken ? 'token' : 'local' }));
   await app.register(metricsRoutes, { recorder, outbox });
   if (catalog) {
     await app.register(recordingRoutes, { catalog });

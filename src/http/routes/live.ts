@@ -17,7 +17,11 @@ import { EventStreamHub } from '../event-stream.js';
 import { redactUrl } from '../redact.js';
 
 export const liveRoutes: FastifyPluginAsync<{ readonly recorder: Recorder; readonly catalog: Catalog; readonly config: Config }> = async (app, { recorder, catalog, config }) => {
-  app.get('/api/streams/live', { config: { access: 'api' } }, async () => ({ items: recorder.liveStreams().map(({ dir: _dir, ...live }) => live) }));
+  // ?levels=1: the caller shows level meters, so the calls' levels are measured for a while.
+  const liveQuery = { type: 'object', properties: { levels: { enum: ['0', '1'] } }, additionalProperties: false } as const;
+  app.get<{ Querystring: { levels?: '0' | '1' } }>('/api/streams/live', { config: { access: 'api' }, schema: { querystring: liveQuery } }, async (request) => ({
+    items: recorder.liveStreams({ watchLevels: request.query.levels === '1' }).map(({ dir: _dir, ...live }) => live),
+  }));
 
   const events = new EventStreamHub({
     maxBufferedBytes: config.sseMaxBufferedBytes,

@@ -114,6 +114,18 @@ export const recordingRoutes: FastifyPluginAsync<{ readonly catalog: Catalog }> 
     return sendFileRange(reply, full, size, request.headers.range);
   });
 
+  // The recording's own description as written beside its files (pauses, gaps, rejections).
+  app.get<{ Params: { id: string } }>('/api/recordings/:id/meta.json', { config: { access: 'api' } }, async (request, reply) => {
+    const recording = await find(request.params.id);
+    let text: string;
+    try {
+      text = await fs.promises.readFile(catalog.filePath(recording, 'meta.json'), 'utf8');
+    } catch {
+      throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', 'meta.json is not on disk');
+    }
+    return reply.type('application/json; charset=utf-8').send(text);
+  });
+
   // Waveform peaks: drawn without fetching the audio (recording/peaks.ts).
   const peaks = new PeaksStore(catalog);
   const peaksQuery = { type: 'object', properties: { buckets: { type: 'integer', minimum: 1, maximum: 1_000_000 } }, additionalProperties: false } as const;

@@ -1,0 +1,42 @@
+/**
+ * POST /api/session {token}: the dashboard signs in with the API token and gets the session
+ * cookie (see session.ts); DELETE /api/session signs out. Public routes (they are how a
+ * client becomes authenticated), held to the same-site rule of the API: another site's page
+ * cannot sign a browser in or out.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import { constantTimeEqual } from '../../auth/constant-time.js';
+import type { Config } from '../../config.js';
+import { CalltapeError } from '../../errors.js';
+import type { Recorder } from '../../recording/recorder.js';
+import { checkSameSite } from '../access.js';
+import { apiTokens, newSession, sessionCookieHeader } from '../session.js';
+
+const loginSchema = {
+  type: 'object',
+  required: ['token'],
+  properties: { token: { type: 'string', minLength: 1, maxLength: 1024 } },
+  additionalProperties: false,
+} as const;
+
+export const sessionRoutes: FastifyPluginAsync<{ readonly config: Config; readonly recorder: Recorder }> = async (app, { config, recorder }) => {
+  app.addHook('onRequest', async (request) => checkSameSite(config, request));
+  const secure = (protocol: string): boolean => protocol === 'https' || (config.publicUrl?.startsWith('https:') ?? false);
+
+  app.post<{ Body: { token: string } }>('/api/session', { config: { access: 'public' }, schema: { body: loginSchema } }, async (request, reply) => {
+    if (!config.apiToken) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', 'no CALLTAPE_API_TOKEN is configured: there is nothing to sign in to');
+    const given = request.body.token;
+    if (!apiTokens(config.apiToken).some((token) => constantTimeEqual(token, given))) {
+      recorder.countRejection('CALLTAPE_ERR_FORBIDDEN');
+      throw new CalltapeError('CALLTAPE_ERR_FORBIDDEN', 'API token not valid');
+    }
+    reply.header('Set-Cookie', sessionCookieHeader(newSession(config.apiToken, Date.now()), secure(request.protocol)));
+    reply.header('Cache-Control', 'no-store');
+    return reply.code(204).send();
+  });
+
+  app.delete('/api/session', { config: { access: 'public' } }, async (request, reply) => {
+    reply.header('Set-Cookie', sessionCookieHeader('', secure(request.protocol)));
+    return reply.code(204).send();
+  });
+};

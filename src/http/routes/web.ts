@@ -1,0 +1,69 @@
+/**
+ * The dashboard (web/, built by vite into dist/web): GET / serves its page and /assets/* its
+ * bundle. The bundle holds no data and no secret, but it is served to the clients the API is
+ * served to: anyone when an API token is configured (the page then asks for the token),
+ * local clients only when none is. Without a built bundle the server still runs and / says
+ * how to build it.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { Config } from '../../config.js';
+import { CalltapeError } from '../../errors.js';
+import { notLocalBecause } from '../auth.js';
+
+/** dist/web, beside dist/http: where `npm run build` puts the bundle. */
+export const DEFAULT_WEB_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'web');
+
+/**
+ * Scripts, styles, media and sockets from this server only; no framing (clickjacking); inline
+ * styles for wavesurfer's shadow DOM; blob: for the audio graph.
+ */
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "media-src 'self' blob:",
+  "connect-src 'self'",
+  "worker-src 'self' blob:",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+].join('; ');
+
+function pageHeaders(reply: FastifyReply): FastifyReply {
+  return reply
+    .header('Content-Security-Policy', CONTENT_SECURITY_POLICY)
+    .header('X-Content-Type-Options', 'nosniff')
+    .header('Referrer-Policy', 'no-referrer')
+    .header('X-Frame-Options', 'DENY');
+}
+
+export const webRoutes: FastifyPluginAsync<{ readonly config: Config; readonly webRoot?: string | undefined }> = async (app, { config, webRoot = DEFAULT_WEB_ROOT }) => {
+  app.addHook('onRequest', async (request) => {
+    if (config.apiToken) return;
+    const because = notLocalBecause(config, request);
+    if (because) throw new CalltapeError('CALLTAPE_ERR_API_LOOPBACK_ONLY', because);
+  });
+  await app.register(fastifyStatic, { root: webRoot, serve: false });
+  const built = (): boolean => fs.existsSync(path.join(webRoot, 'index.html'));
+
+  app.get('/', { config: { access: 'public' } }, async (_request, reply) => {
+    if (!built()) {
+      throw new CalltapeError('CALLTAPE_ERR_DASHBOARD_NOT_BUILT', `no dashboard bundle at ${webRoot}: run \`npm run build\` (the API works without it)`);
+    }
+    // The page names its hashed bundle: it is never cached, the bundle always is.
+    return pageHeaders(reply).header('Cache-Control', 'no-cache').sendFile('index.html', { cacheControl: false });
+  });
+
+  app.get<{ Params: { '*': string } }>('/assets/*', { config: { access: 'public' } }, async (request, reply) => {
+    const name = request.params['*'];
+    // Bundle files are flat, named by vite: anything else is not ours.
+    if (!/^[A-Za-z0-9._-]+$/.test(name) || name.startsWith('.')) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', 'no such asset');
+    if (!fs.existsSync(path.join(webRoot, 'assets', name))) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', 'no such asset');
+    return pageHeaders(reply).sendFile(path.join('assets', name), { maxAge: '365d', immutable: true });
+  });
+};

@@ -1,0 +1,126 @@
+// The dashboard's view of the REST API. Requests carry the session cookie (set by signing in
+// with the API token, HttpOnly, so no script here ever holds the token) or nothing at all
+// when the server answers local clients without one.
+
+export interface TrackFile {
+  name: 'inbound' | 'outbound' | 'stereo';
+  bytes: number;
+  durationMs: number;
+  url: string;
+}
+
+export type Status = 'recording' | 'complete' | 'recovered' | 'failed';
+
+export interface Recording {
+  id: string;
+  provider: string;
+  callSid: string;
+  streamSid: string;
+  accountSid?: string | null;
+  status: Status;
+  startedAt: string;
+  endedAt: string | null;
+  durationMs: number | null;
+  format: string;
+  sampleRate: number;
+  customParameters: Record<string, string>;
+  tracks: TrackFile[];
+  endReason: string | null;
+  error: { code: string; message: string } | null;
+  node?: string;
+}
+
+export interface RecordingEvent {
+  kind: 'dtmf' | 'mark' | 'pause';
+  atMs: number;
+  endMs?: number;
+  digit?: string;
+  name?: string;
+  behavior?: 'silence' | 'skip';
+  track?: string;
+  receivedAt: string;
+}
+
+export interface RecordingDetail extends Recording {
+  events: RecordingEvent[];
+}
+
+export interface Page {
+  items: Recording[];
+  nextCursor: string | null;
+}
+
+export interface Peaks {
+  bucketMs: number;
+  sampleRate: number;
+  tracks: { inbound?: number[]; outbound?: number[] };
+}
+
+export interface LiveCall {
+  provider: string;
+  callSid?: string;
+  streamSid?: string;
+  startedAt?: string;
+  durationMs: number;
+  framesReceived: number;
+  paused: 'silence' | 'skip' | null;
+  sampleRate?: number;
+  levels?: { inbound: number; outbound: number };
+  node?: string;
+}
+
+/** A refusal as the API words it: a stable code and a message for people. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Told when the API asks for credentials: the app shows its sign-in. */
+let onUnauthenticated: () => void = () => {};
+export function whenSignInNeeded(callback: () => void): void {
+  onUnauthenticated = callback;
+}
+
+export async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
+  const headers = new Headers(init.headers);
+  if (init.body !== undefined) headers.set('Content-Type', 'application/json');
+  const response = await fetch(path, { ...init, headers, credentials: 'same-origin', cache: 'no-store' });
+  if (response.ok) return (response.status === 204 ? undefined : await response.json()) as T;
+  let code = 'CALLTAPE_ERR_HTTP';
+  let message = `${response.status} ${response.statusText}`;
+  try {
+    const body = (await response.json()) as { error?: { code?: string; message?: string } };
+    code = body.error?.code ?? code;
+    message = body.error?.message ?? message;
+  } catch {
+    // Not our JSON (a proxy's page): the status says enough.
+  }
+  if (response.status === 401) onUnauthenticated();
+  throw new ApiError(response.status, code, message);
+}
+
+export const signIn = (token: string): Promise<void> => api('/api/session', { method: 'POST', body: JSON.stringify({ token }) });
+export const signOut = (): Promise<void> => api('/api/session', { method: 'DELETE' });
+
+export const listRecordings = (query: URLSearchParams): Promise<Page> => api(`/api/recordings?${query}`);
+export const getRecording = (id: string): Promise<RecordingDetail> => api(`/api/recordings/${encodeURIComponent(id)}`);
+export const getMeta = (id: string): Promise<Record<string, unknown>> => api(`/api/recordings/${encodeURIComponent(id)}/meta.json`);
+export const getPeaks = (id: string, buckets: number): Promise<Peaks> => api(`/api/recordings/${encodeURIComponent(id)}/peaks?buckets=${buckets}`);
+export const deleteRecording = (id: string): Promise<void> => api(`/api/recordings/${encodeURIComponent(id)}`, { method: 'DELETE' });
+
+export const liveCalls = (): Promise<{ items: LiveCall[] }> => api('/api/streams/live?levels=1');
+export const pauseCall = (streamSid: string, behavior: 'silence' | 'skip'): Promise<unknown> =>
+  api(`/api/streams/${encodeURIComponent(streamSid)}/pause`, { method: 'POST', body: JSON.stringify({ behavior }) });
+export const resumeCall = (streamSid: string): Promise<unknown> => api(`/api/streams/${encodeURIComponent(streamSid)}/resume`, { method: 'POST' });
+
+export const audioUrl = (id: string, track: string): string => `/api/recordings/${encodeURIComponent(id)}/audio/${track}.wav`;
+export const metaUrl = (id: string): string => `/api/recordings/${encodeURIComponent(id)}/meta.json`;
+export const listenUrl = (streamSid: string): string => {
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${scheme}//${location.host}/api/streams/${encodeURIComponent(streamSid)}/listen`;
+};

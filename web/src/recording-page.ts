@@ -1,0 +1,163 @@
+// One recording: the player (lanes, markers), the call's events, what is known about the
+// call, its files to download, and deleting it.
+import { html } from 'htm/preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { ApiError, audioUrl, deleteRecording, getMeta, getPeaks, getRecording, metaUrl, type Peaks, type RecordingDetail } from './api.js';
+import { useRecordingEvents } from './events.js';
+import { bytes, duration, position, when } from './format.js';
+import { describeEvent, LANE_LABEL, Player } from './player.js';
+import { hrefFor } from './router.js';
+import { StatusBadge } from './status-badge.js';
+
+/** Enough buckets for a wide screen; an hour-long call's peaks stay a few hundred KB. */
+const PEAK_BUCKETS = 4000;
+
+type Meta = {
+  rejections?: Record<string, number>;
+  notices?: Array<{ atMs: number; message: string }>;
+  inbound?: { gapFilledMs?: number; framesDropped?: number; timestampDriftMs?: number };
+  outbound?: { gapFilledMs?: number; framesDropped?: number; timestampDriftMs?: number };
+  mediaFormat?: { encoding?: string; sampleRate?: number; channels?: number };
+  closeCode?: number;
+  closeReason?: string;
+};
+
+export function RecordingPage({ id }: { id: string }) {
+  const [recording, setRecording] = useState<RecordingDetail | undefined>();
+  const [peaks, setPeaks] = useState<Peaks | undefined>();
+  const [meta, setMeta] = useState<Meta | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  const [peaksError, setPeaksError] = useState<string | undefined>();
+  const seekRef = useRef<(seconds: number) => void>(() => {});
+
+  const load = async () => {
+    try {
+      const detail = await getRecording(id);
+      setRecording(detail);
+      setError(undefined);
+      if (detail.status !== 'recording') {
+        getPeaks(id, PEAK_BUCKETS).then(setPeaks, (err: unknown) => setPeaksError(err instanceof Error ? err.message : String(err)));
+        getMeta(id).then((m) => setMeta(m as Meta), () => setMeta(undefined));
+      }
+    } catch (err) {
+      setError(err instanceof ApiError && err.status === 404 ? 'There is no such recording (it may have been deleted).' : err instanceof Error ? err.message : String(err));
+    }
+  };
+  useEffect(() => void load(), [id]);
+  // A call still recording when the page opened is drawn once it finishes.
+  useRecordingEvents((kind, changed) => {
+    if (kind === 'finished' && changed.id === id) void load();
+  });
+
+  if (error) return html`<div class="notice error" role="alert"><p>${error}</p><p><a href=${hrefFor.recordings}>Back to recordings</a></p></div>`;
+  if (!recording) return html`<p class="muted" role="status">Loading…</p>`;
+
+  const stereo = recording.tracks.find((t) => t.name === 'stereo');
+  const playable = stereo ?? recording.tracks[0];
+  const params = Object.entries(recording.customParameters);
+  const rejections = Object.entries(meta?.rejections ?? {});
+
+  return html`
+    <article class="recording" aria-labelledby="call-title">
+      <p class="crumbs"><a href=${hrefFor.recordings}>← Recordings</a></p>
+      <div class="page-head">
+        <h1 id="call-title" class="mono">${recording.callSid}</h1>
+        <${StatusBadge} status=${recording.status} />
+      </div>
+      <p class="muted">${recording.provider} · started ${when(recording.startedAt)} · ${duration(recording.durationMs)}</p>
+
+      ${recording.status === 'recording'
+        ? html`<div class="notice" role="status">This call is still being recorded. Listen to it on the <a href=${hrefFor.live}>Live</a> page; it is drawn here when it ends.</div>`
+        : !playable
+          ? html`<div class="notice error" role="alert">This recording has no audio files${recording.error ? `: ${recording.error.message}` : '.'}</div>`
+          : peaksError
+            ? html`<div class="notice error" role="alert">The waveform could not be drawn: ${peaksError}</div>`
+            : peaks
+              ? html`<${Player}
+                  audioSrc=${audioUrl(recording.id, playable.name)}
+                  stereo=${playable.name === 'stereo'}
+                  peaks=${peaks}
+                  durationMs=${recording.durationMs ?? playable.durationMs}
+                  events=${recording.events}
+                  onSeekReady=${(seek: (s: number) => void) => (seekRef.current = seek)}
+                />`
+              : html`<p class="muted" role="status">Drawing the waveform…</p>`}
+
+      <div class="columns">
+        <section class="card" aria-labelledby="events-title">
+          <h2 id="events-title">Events</h2>
+          ${recording.events.length === 0
+            ? html`<p class="muted">No DTMF, marks or pauses in this call.</p>`
+            : html`<ol class="event-list">
+                ${recording.events.map(
+                  (event) => html`<li>
+                    <button class="link mono" onClick=${() => seekRef.current(event.atMs / 1000)} aria-label=${`Play from ${position(event.atMs / 1000)}: ${describeEvent(event)}`}>${position(event.atMs / 1000)}</button>
+                    <span class=${`event-kind kind-${event.kind}`}>${event.kind}</span>
+                    <span>${describeEvent(event)}</span>
+                  </li>`,
+                )}
+              </ol>`}
+          ${(meta?.inbound?.gapFilledMs || meta?.outbound?.gapFilledMs)
+            ? html`<h3>Silence filled in</h3>
+                <ul class="plain">
+                  ${(['inbound', 'outbound'] as const).map((lane) => (meta?.[lane]?.gapFilledMs ? html`<li>${LANE_LABEL[lane]}: ${duration(meta[lane]!.gapFilledMs!)} (${meta[lane]!.gapFilledMs} ms) where no audio arrived</li>` : ''))}
+                </ul>`
+            : ''}
+          ${meta?.notices?.length ? html`<h3>Notices from the provider</h3><ul class="plain">${meta.notices.map((n) => html`<li><span class="mono">${position(n.atMs / 1000)}</span> ${n.message}</li>`)}</ul>` : ''}
+        </section>
+
+        <section class="card" aria-labelledby="details-title">
+          <h2 id="details-title">Details</h2>
+          <dl class="details">
+            <dt>Call ID</dt><dd class="mono">${recording.callSid}</dd>
+            <dt>Stream ID</dt><dd class="mono">${recording.streamSid}</dd>
+            ${recording.accountSid ? html`<dt>Account</dt><dd class="mono">${recording.accountSid}</dd>` : ''}
+            <dt>Recording ID</dt><dd class="mono">${recording.id}</dd>
+            <dt>Provider</dt><dd>${recording.provider}</dd>
+            ${recording.node ? html`<dt>Node</dt><dd>${recording.node}</dd>` : ''}
+            <dt>Format</dt><dd>${recording.format}, ${recording.sampleRate} Hz${meta?.mediaFormat?.encoding ? html` <span class="muted">(sent as ${meta.mediaFormat.encoding})</span>` : ''}</dd>
+            <dt>Started</dt><dd>${when(recording.startedAt)}</dd>
+            <dt>Ended</dt><dd>${when(recording.endedAt)}${recording.endReason ? html` <span class="muted">(${recording.endReason})</span>` : ''}</dd>
+            ${recording.error ? html`<dt>Error</dt><dd class="error-text"><code>${recording.error.code}</code> ${recording.error.message}</dd>` : ''}
+            <dt>Parameters</dt><dd>${params.length === 0 ? html`<span class="muted">none</span>` : params.map(([k, v]) => html`<span class="chip">${k}=${v}</span>`)}</dd>
+            <dt>Rejected</dt><dd>${rejections.length === 0 ? html`<span class="muted">nothing</span>` : rejections.map(([code, n]) => html`<div><code>${code}</code> × ${n}</div>`)}</dd>
+          </dl>
+          <h3>Files</h3>
+          <ul class="downloads">
+            ${recording.tracks.map(
+              (track) => html`<li><a class="button secondary" href=${audioUrl(recording.id, track.name)} download=${`${recording.callSid}-${track.name}.wav`}>Download ${track.name}.wav</a> <span class="muted">${bytes(track.bytes)}</span></li>`,
+            )}
+            <li><a class="button secondary" href=${metaUrl(recording.id)} download=${`${recording.callSid}-meta.json`}>Download meta.json</a></li>
+          </ul>
+          ${recording.status !== 'recording' && html`<${DeleteButton} id=${recording.id} callSid=${recording.callSid} />`}
+        </section>
+      </div>
+    </article>
+  `;
+}
+
+function DeleteButton({ id, callSid }: { id: string; callSid: string }) {
+  const dialog = useRef<HTMLDialogElement>(null);
+  const [problem, setProblem] = useState<string | undefined>();
+  const confirm = async () => {
+    try {
+      await deleteRecording(id);
+      dialog.current?.close();
+      location.hash = hrefFor.recordings;
+    } catch (err) {
+      setProblem(err instanceof Error ? err.message : String(err));
+    }
+  };
+  return html`
+    <button class="danger" onClick=${() => dialog.current?.showModal()}>Delete recording…</button>
+    <dialog ref=${dialog} aria-labelledby="delete-title">
+      <h2 id="delete-title">Delete this recording?</h2>
+      <p>The audio files and meta.json of <span class="mono">${callSid}</span> are removed from disk, and its catalog entry with them. This cannot be undone.</p>
+      ${problem && html`<p class="field-error" role="alert">${problem}</p>`}
+      <div class="dialog-actions">
+        <button class="secondary" onClick=${() => dialog.current?.close()} autofocus>Cancel</button>
+        <button class="danger" onClick=${() => void confirm()}>Delete</button>
+      </div>
+    </dialog>
+  `;
+}

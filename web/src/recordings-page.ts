@@ -1,0 +1,139 @@
+// Recordings: newest first, filtered, paged by cursor, and kept current by the event stream.
+import { html } from 'htm/preact';
+import { useEffect, useState } from 'preact/hooks';
+import { listRecordings, type Recording } from './api.js';
+import { useRecordingEvents } from './events.js';
+import { duration, when } from './format.js';
+import { hrefFor } from './router.js';
+import { StatusBadge } from './status-badge.js';
+
+const PAGE_SIZE = 25;
+const PROVIDERS = ['twilio', 'signalwire', 'telnyx', 'plivo', 'exotel', 'bandwidth', 'vonage', 'jambonz', 'freeswitch'];
+const STATUSES = ['recording', 'complete', 'recovered', 'failed'];
+
+interface Filters {
+  provider: string;
+  status: string;
+  from: string;
+  to: string;
+  minSeconds: string;
+  callSid: string;
+  param: string;
+}
+const NO_FILTERS: Filters = { provider: '', status: '', from: '', to: '', minSeconds: '', callSid: '', param: '' };
+
+/** The list query for the filters; a parameter filter is written name=value. */
+function queryFor(filters: Filters, cursor?: string): { query: URLSearchParams; problem?: string } {
+  const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
+  if (filters.provider) query.set('provider', filters.provider);
+  if (filters.status) query.set('status', filters.status);
+  if (filters.from) query.set('from', new Date(filters.from).toISOString());
+  if (filters.to) query.set('to', new Date(filters.to).toISOString());
+  if (filters.minSeconds) query.set('minDurationMs', String(Math.round(Number(filters.minSeconds) * 1000)));
+  if (filters.callSid.trim()) query.set('callSid', filters.callSid.trim());
+  if (filters.param.trim()) {
+    const eq = filters.param.indexOf('=');
+    if (eq < 1) return { query, problem: 'Write a parameter filter as name=value.' };
+    query.set(`param.${filters.param.slice(0, eq).trim()}`, filters.param.slice(eq + 1).trim());
+  }
+  if (cursor) query.set('cursor', cursor);
+  return { query };
+}
+
+const isFiltered = (filters: Filters) => Object.values(filters).some((value) => value !== '');
+
+export function RecordingsPage() {
+  const [filters, setFilters] = useState<Filters>(NO_FILTERS);
+  const [items, setItems] = useState<Recording[]>([]);
+  const [next, setNext] = useState<string | null>(null);
+  const [state, setState] = useState<'loading' | 'ready' | 'more'>('loading');
+  const [error, setError] = useState<string | undefined>();
+
+  const load = async (cursor?: string) => {
+    const { query, problem } = queryFor(filters, cursor);
+    if (problem) return setError(problem);
+    setState(cursor ? 'more' : 'loading');
+    try {
+      const page = await listRecordings(query);
+      setItems((old) => (cursor ? [...old, ...page.items] : page.items));
+      setNext(page.nextCursor);
+      setError(undefined);
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    } finally {
+      setState('ready');
+    }
+  };
+
+  useEffect(() => void load(), [filters]);
+
+  // New calls appear at the top and finished ones change in place. With filters set, a
+  // started call is shown only once the list is asked again (the server decides matches).
+  useRecordingEvents((kind, recording) => {
+    setItems((old) => {
+      const at = old.findIndex((r) => r.id === recording.id);
+      if (at >= 0) return old.map((r, i) => (i === at ? recording : r));
+      if (kind === 'started' && !isFiltered(filters)) return [recording, ...old];
+      return old;
+    });
+  });
+
+  const set = (name: keyof Filters) => (event: Event) => setFilters({ ...filters, [name]: (event.target as HTMLInputElement).value });
+
+  return html`
+    <section aria-labelledby="recordings-title">
+      <div class="page-head">
+        <h1 id="recordings-title">Recordings</h1>
+        <span class="muted" aria-live="polite">${state === 'loading' ? 'Loading…' : `${items.length}${next ? '+' : ''} shown`}</span>
+      </div>
+      <form class="filters card" onSubmit=${(e: Event) => e.preventDefault()} aria-label="Filters">
+        <label>Provider
+          <select value=${filters.provider} onChange=${set('provider')}>
+            <option value="">Any</option>
+            ${PROVIDERS.map((p) => html`<option value=${p}>${p}</option>`)}
+          </select>
+        </label>
+        <label>Status
+          <select value=${filters.status} onChange=${set('status')}>
+            <option value="">Any</option>
+            ${STATUSES.map((s) => html`<option value=${s}>${s}</option>`)}
+          </select>
+        </label>
+        <label>From <input type="datetime-local" value=${filters.from} onChange=${set('from')} /></label>
+        <label>To <input type="datetime-local" value=${filters.to} onChange=${set('to')} /></label>
+        <label>Min. length (s) <input type="number" min="0" step="1" inputmode="numeric" value=${filters.minSeconds} onChange=${set('minSeconds')} /></label>
+        <label>Call ID <input type="search" placeholder="CA…" value=${filters.callSid} onChange=${set('callSid')} /></label>
+        <label>Parameter <input type="search" placeholder="name=value" value=${filters.param} onChange=${set('param')} /></label>
+        ${isFiltered(filters) && html`<button type="button" class="ghost" onClick=${() => setFilters(NO_FILTERS)}>Clear filters</button>`}
+      </form>
+      ${error && html`<div class="notice error" role="alert">${error}</div>`}
+      ${state !== 'loading' && items.length === 0 && !error
+        ? html`<div class="empty card">
+            <h2>${isFiltered(filters) ? 'No recordings match these filters' : 'No recordings yet'}</h2>
+            <p class="muted">${isFiltered(filters)
+              ? 'Change or clear the filters above.'
+              : html`Answer a call with <code>/twiml</code> (or your provider's answer route) and its stream is recorded here as it happens.`}</p>
+          </div>`
+        : html`<div class="table-wrap card">
+            <table class="recordings">
+              <thead>
+                <tr><th scope="col">Started</th><th scope="col">Length</th><th scope="col">Provider</th><th scope="col">Call ID</th><th scope="col">Status</th><th scope="col">Parameters</th></tr>
+              </thead>
+              <tbody>
+                ${items.map(
+                  (r) => html`<tr key=${r.id} data-id=${r.id}>
+                    <td class="nowrap">${when(r.startedAt)}</td>
+                    <td class="num">${r.status === 'recording' ? html`<span class="muted">live</span>` : duration(r.durationMs)}</td>
+                    <td>${r.provider}</td>
+                    <td class="mono"><a href=${hrefFor.recording(r.id)}>${r.callSid}</a>${r.node ? html`<div class="muted small">${r.node}</div>` : ''}</td>
+                    <td><${StatusBadge} status=${r.status} /></td>
+                    <td>${Object.entries(r.customParameters).map(([k, v]) => html`<span class="chip" title=${`${k}=${v}`}>${k}=${v}</span>`)}</td>
+                  </tr>`,
+                )}
+              </tbody>
+            </table>
+          </div>`}
+      ${next && html`<div class="more"><button class="secondary" onClick=${() => void load(next)} disabled=${state === 'more'}>${state === 'more' ? 'Loading…' : 'Load older recordings'}</button></div>`}
+    </section>
+  `;
+}

@@ -1,0 +1,8 @@
+import { html } from 'htm/preact';
+import type { Status } from './api.js';
+
+const LABEL: Record<Status, string> = { recording: 'Recording', complete: 'Complete', recovered: 'Recovered', failed: 'Failed' };
+
+export function StatusBadge({ status }: { status: Status }) {
+  return html`<span class=${`badge badge-${status}`}>${status === 'recording' && html`<span class="pulse" aria-hidden="true"></span>`}${LABEL[status] ?? status}</span>`;
+}
