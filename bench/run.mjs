@@ -2,7 +2,7 @@
 // under identical load from `calltape simulate`, on this machine, in one run. Prints a table
 // and writes bench/results/<date>.{json,md}. Every phase is bounded in calls and time.
 //
-//   node bench/run.mjs [--quick] [--only=realtime,fast,length,capacity]
+//   node bench/run.mjs [--quick] [--only=realtime,listen,fast,length,capacity]
 //
 // Server CPU is read from /proc for the server process only (utime + stime of all its
 // threads, with the main thread shown apart from the rest: the libuv pool doing file writes,
@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { simulate } from '../dist/simulate/simulate.js';
 import { builtinSpeech } from '../dist/simulate/audio.js';
 import { MULAW_TO_LINEAR } from '../dist/codec/g711.js';
+import WebSocket from 'ws';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLK_TCK = 100;
@@ -167,8 +168,11 @@ async function followCatalog(target) {
   })();
 }
 
-/** Runs a load against a target, measuring the target's CPU and memory while it runs. */
-async function measure(target, load) {
+/**
+ * Runs a load against a target, measuring the target's CPU and memory while it runs;
+ * `during(target)` runs beside the load (live listeners) and its result is returned as `side`.
+ */
+async function measure(target, load, during) {
   const pid = target.child.pid;
   const idleRss = rssBytes(pid);
   const cpu0 = cpuSeconds(pid);
@@ -176,6 +180,7 @@ async function measure(target, load) {
   const samples = [];
   const sampler = setInterval(() => samples.push(rssBytes(pid)), 100);
   const stopSentAt = new Map();
+  const sideTask = during?.(target);
   const summary = await simulate({
     url: target.wsUrl,
     inbound,
@@ -184,6 +189,7 @@ async function measure(target, load) {
     ...load,
   });
   clearInterval(sampler);
+  const side = await sideTask;
   // Let the server finish the last calls (and the catalog say so) before reading its CPU.
   const deadline = performance.now() + 10_000;
   while (target.kind === 'calltape' && performance.now() < deadline && [...stopSentAt.keys()].some((sid) => !target.completedAt.has(sid))) await sleep(20);
@@ -202,6 +208,7 @@ async function measure(target, load) {
     mainThreadPerCallHour: (cpu1.main - cpu0.main) / callHours,
     otherThreadsPerCallHour: (cpu1.other - cpu0.other) / callHours,
     generatorPerCallHour: (gen.user + gen.system) / 1e6 / callHours,
+    side,
     idleRss,
     peakRss: Math.max(idleRss, ...samples),
     steadyRss,
@@ -302,6 +309,49 @@ if (runs('realtime')) {
   }
 }
 
+// 1b. Live listening: the tap on each recording. Calls with nobody listening against the same
+//     calls with one listener on a tenth of them (each listener reads everything it is sent),
+//     alternated on one server so the two are measured under the same conditions.
+const listening = { calls: Math.round(200 * scale), durationMs: 30_000, realtime: true, rampMs: 2000 };
+
+/** Once every call is live, opens one listener on `fraction` of them; resolves with what they heard. */
+function listenTo(fraction) {
+  return async (target) => {
+    const deadline = performance.now() + listening.rampMs + 5000;
+    let live = [];
+    while (performance.now() < deadline) {
+      live = (await (await fetch(`${target.httpUrl}/api/streams/live`)).json()).items;
+      if (live.length >= listening.calls) break;
+      await sleep(200);
+    }
+    const chosen = live.slice(0, Math.ceil(live.length * fraction));
+    const heard = await Promise.all(
+      chosen.map(
+        (call) =>
+          new Promise((resolve) => {
+            let bytes = 0;
+            const ws = new WebSocket(`${target.httpUrl.replace('http', 'ws')}/api/streams/${call.streamSid}/listen`);
+            ws.on('message', (data) => (bytes += data.length));
+            ws.on('error', () => resolve({ bytes, code: -1 }));
+            ws.on('close', (code) => resolve({ bytes, code }));
+          }),
+      ),
+    );
+    return { listeners: chosen.length, bytes: heard.reduce((sum, h) => sum + h.bytes, 0), endedNormally: heard.filter((h) => h.code === 1000).length };
+  };
+}
+
+if (runs('listen')) {
+  log(`listen: ${listening.calls} calls x ${listening.durationMs / 1000} s, without listeners and with one on 10% of the calls, twice each`);
+  const target = await startTarget('calltape');
+  p.listen = [];
+  for (const variant of ['none', 'tenth', 'none', 'tenth']) {
+    const m = await measure(target, listening, variant === 'tenth' ? listenTo(0.1) : undefined);
+    p.listen.push({ variant, cpuPerCallHour: round(m.cpuPerCallHour), mainThreadPerCallHour: round(m.mainThreadPerCallHour), ok: m.summary.ok, lagMs: m.summary.lagMs, ...(m.side ?? {}) });
+  }
+  await target.stop();
+}
+
 // 2. Fast: as fast as the sockets take it (the generator may be the bottleneck here).
 const fast = { calls: 20, durationMs: Math.round(600_000 * scale), realtime: false };
 if (runs('fast')) {
@@ -400,6 +450,21 @@ if (p.realtime_calltape && p.realtime_sink) {
     `| of which: streaming CPU s per call-hour, without start and finish | ${fmt(a.streamingCpuPerCallHour)} | ${fmt(b.streamingCpuPerCallHour)} | ${fmt(a.streamingCpuPerCallHour / b.streamingCpuPerCallHour)} |`,
     `| RSS growth per call, steady (KiB) | ${fmt(a.steadyRssPerCallKiB)} | ${fmt(b.steadyRssPerCallKiB)} | ${fmt(a.steadyRssPerCallKiB - b.steadyRssPerCallKiB)} more |`,
     `| RSS growth per call, peak (KiB) | ${fmt(a.peakRssPerCallKiB)} | ${fmt(b.peakRssPerCallKiB)} | |`,
+    '',
+  );
+}
+if (p.listen) {
+  const mean = (variant) => p.listen.filter((r) => r.variant === variant).reduce((sum, r, _, all) => sum + r.cpuPerCallHour / all.length, 0);
+  lines.push(
+    `Live listening, ${listening.calls} realtime calls x ${listening.durationMs / 1000} s, runs alternated on one server:`,
+    '',
+    '| run | listeners | server CPU s per call-hour | main thread | sender lag p50 / p99 (ms) | heard (MiB) | listeners closed by the call end |',
+    '|---|---|---|---|---|---|---|',
+    ...p.listen.map(
+      (r) => `| ${r.variant === 'none' ? 'nobody listening' : 'one listener on 10% of calls'} | ${r.listeners ?? 0} | ${fmt(r.cpuPerCallHour)} | ${fmt(r.mainThreadPerCallHour)} | ${r.lagMs?.p50} / ${r.lagMs?.p99} | ${r.bytes !== undefined ? fmt(r.bytes / 2 ** 20) : '-'} | ${r.endedNormally ?? '-'} |`,
+    ),
+    '',
+    `Mean CPU s per call-hour: nobody listening ${fmt(mean('none'))}, 10% listened to ${fmt(mean('tenth'))} (${fmt(mean('tenth') - mean('none'))} more).`,
     '',
   );
 }

@@ -8,4 +8,5 @@
  */
 export { buildApp } from './http/app.js';
 export { startServer } from './server/start.js';
+export type { ServeOptions } from './server/start.js';
 export type { RunningServer } from './server/start.js';

@@ -64,3 +64,39 @@ describe('ListenTap', () => {
     expect(tap.size).toBe(0);
   });
 });
+
+describe('ListenTap levels', () => {
+  it('measures nothing until a live view asks, then each track\'s peak, and stops when asked no more', () => {
+    let decoded = 0;
+    const counting = (src: Uint8Array, offset: number, count: number, dst: Int16Array | Uint8Array, index: number) => {
+      decoded++;
+      copy(src, offset, count, dst, index);
+    };
+    const tap = new ListenTap(counting, false, 1000);
+    const frame = new Uint8Array(new Int16Array([100, -16384, 300]).buffer);
+    tap.push(0, 0, frame, 3);
+    expect(decoded).toBe(0);
+    expect(tap.active).toBe(false);
+    tap.watchLevels(1000);
+    expect(tap.active).toBe(true);
+    tap.push(0, 0, frame, 3);
+    tap.push(1, 0, new Uint8Array(new Int16Array([32767, 0, 0]).buffer), 3);
+    expect(tap.readLevels()).toEqual({ inbound: 0.5, outbound: 1 });
+    // Read levels start again from silence.
+    expect(tap.readLevels()).toEqual({ inbound: 0, outbound: 0 });
+    tap.tick(1000 + 4999);
+    expect(tap.active).toBe(true);
+    tap.tick(1000 + 5000);
+    expect(tap.active).toBe(false);
+    const before = decoded;
+    tap.push(0, 0, frame, 3);
+    expect(decoded).toBe(before);
+  });
+
+  it('measures mu-law codes through the G.711 table', () => {
+    const tap = new ListenTap(copy, true, 1000);
+    tap.watchLevels(0);
+    tap.push(0, 0, Uint8Array.from([0x00, 0xff]), 2);
+    expect(tap.readLevels().inbound).toBe(Math.round((-MULAW_TO_LINEAR[0x00]! / 32768) * 1000) / 1000);
+  });
+});

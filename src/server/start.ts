@@ -43,8 +43,17 @@ function ensureDataDir(dataDir: string): void {
   }
 }
 
-/** Starts the server; `options` are settings (over the environment) plus a logger or clock to use. */
-export async function startServer(options: RecorderOptions = {}): Promise<RunningServer> {
+/** What the server serves besides the recorder's settings. */
+export interface ServeOptions {
+  /** Where the dashboard's built bundle is (default: dist/web beside the compiled server). */
+  readonly webRoot?: string;
+}
+
+/**
+ * Starts the server; `options` are settings (over the environment) plus a logger or clock to
+ * use, `serve` what it serves besides.
+ */
+export async function startServer(options: RecorderOptions = {}, serve: ServeOptions = {}): Promise<RunningServer> {
   const recorder = createRecorder(options);
   const { config } = recorder;
   ensureDataDir(config.dataDir);
@@ -76,7 +85,7 @@ export async function startServer(options: RecorderOptions = {}): Promise<Runnin
   const retention =
     config.retentionDays === undefined ? undefined : new RetentionJob(catalog, config.retentionDays, config.retentionIntervalMs, recorder.logger);
   retention?.start();
-  const app = await buildApp(config, { recorder, catalog, outbox });
+  const app = await buildApp(config, { recorder, catalog, outbox, webRoot: serve.webRoot });
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {

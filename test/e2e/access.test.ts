@@ -92,10 +92,26 @@ describe('with CALLTAPE_API_TOKEN set', () => {
       'POST /api/streams/:streamSid/pause',
       'POST /api/streams/:streamSid/resume',
       'GET /metrics',
+      'GET /api/recordings/:id/meta.json',
+      'GET /api/recordings/:id/peaks',
+      'GET /api/streams/:streamSid/listen',
+      'GET /api/session',
     ]) {
       expect(api).toContain(expected);
     }
-    expect(server.app.accessRoutes.filter((r) => r.access === 'public').map((r) => r.url).sort()).toEqual(['/healthz', '/healthz', '/readyz', '/readyz']);
+    // Public: health, the dashboard's page and bundle (no data in them), and signing in/out.
+    expect(server.app.accessRoutes.filter((r) => r.access === 'public').map((r) => `${r.method} ${r.url}`).sort()).toEqual([
+      'DELETE /api/session',
+      'GET /',
+      'GET /assets/*',
+      'GET /healthz',
+      'GET /readyz',
+      'HEAD /',
+      'HEAD /assets/*',
+      'HEAD /healthz',
+      'HEAD /readyz',
+      'POST /api/session',
+    ]);
   });
 
   it('refuses every API route without credentials in every path spelling', async () => {

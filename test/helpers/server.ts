@@ -1,7 +1,7 @@
 /** A real calltape server on 127.0.0.1 and a free port, with a temp data dir. */
 import type { RecorderOptions } from '../../src/recording/recorder.js';
 import type { RecordingMeta } from '../../src/recording/meta.js';
-import { startServer, type RunningServer } from '../../src/server/start.js';
+import { startServer, type RunningServer, type ServeOptions } from '../../src/server/start.js';
 import { tempDataDir } from './recordings.js';
 
 export interface TestServer extends RunningServer {
@@ -13,9 +13,9 @@ export interface TestServer extends RunningServer {
   finishedStream(streamSid: string): Promise<RecordingMeta>;
 }
 
-export async function startTestServer(options: RecorderOptions = {}): Promise<TestServer> {
+export async function startTestServer(options: RecorderOptions = {}, serve: ServeOptions = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? tempDataDir();
-  const server = await startServer({ host: '127.0.0.1', port: 0, logLevel: 'silent', dataDir, ...options });
+  const server = await startServer({ host: '127.0.0.1', port: 0, logLevel: 'silent', dataDir, ...options }, serve);
   return {
     ...server,
     dataDir,

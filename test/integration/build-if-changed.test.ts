@@ -17,6 +17,8 @@ function project(): string {
 function build(root: string, at: Date): void {
   fs.mkdirSync(path.join(root, 'dist/cli'), { recursive: true });
   fs.writeFileSync(path.join(root, 'dist/cli/main.js'), '');
+  fs.mkdirSync(path.join(root, 'dist/web'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'dist/web/index.html'), '');
   fs.writeFileSync(path.join(root, 'dist/.tsbuildinfo'), '{}');
   fs.utimesSync(path.join(root, 'dist/.tsbuildinfo'), at, at);
 }
@@ -38,6 +40,22 @@ describe('build-if-changed', () => {
     const root = project();
     build(root, new Date(Date.now() + 60_000));
     fs.rmSync(path.join(root, 'dist/cli/main.js'));
+    expect(isStale(root)).toBe(true);
+  });
+
+  it("builds when the dashboard's bundle is gone, and after an edit to the dashboard", () => {
+    const root = project();
+    fs.mkdirSync(path.join(root, 'web/src'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'web/src/main.ts'), 'export {};\n');
+    const past = new Date(Date.now() - 60_000);
+    for (const file of ['src/cli/main.ts', 'package.json', 'web/src/main.ts']) fs.utimesSync(path.join(root, file), past, past);
+    build(root, new Date());
+    expect(isStale(root)).toBe(false);
+    fs.utimesSync(path.join(root, 'web/src/main.ts'), new Date(Date.now() + 1000), new Date(Date.now() + 1000));
+    expect(isStale(root)).toBe(true);
+    build(root, new Date(Date.now() + 2000));
+    expect(isStale(root)).toBe(false);
+    fs.rmSync(path.join(root, 'dist/web/index.html'));
     expect(isStale(root)).toBe(true);
   });
 });

@@ -23,7 +23,8 @@ export function App() {
       });
 
   useEffect(() => {
-    whenSignInNeeded(() => setAccess({ state: 'sign-in', error: 'Your session has ended. Sign in again.' }));
+    // A refusal after the page was in means the session ended; before, it is the first visit.
+    whenSignInNeeded(() => setAccess((now) => (now.state === 'open' ? { state: 'sign-in', error: 'Your session has ended. Sign in again.' } : now)));
     void check();
   }, []);
 

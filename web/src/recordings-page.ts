@@ -8,6 +8,7 @@ import { hrefFor } from './router.js';
 import { StatusBadge } from './status-badge.js';
 
 const PAGE_SIZE = 25;
+const FILTER_DELAY_MS = 250;
 const PROVIDERS = ['twilio', 'signalwire', 'telnyx', 'plivo', 'exotel', 'bandwidth', 'vonage', 'jambonz', 'freeswitch'];
 const STATUSES = ['recording', 'complete', 'recovered', 'failed'];
 
@@ -65,7 +66,11 @@ export function RecordingsPage() {
     }
   };
 
-  useEffect(() => void load(), [filters]);
+  // Typing in a filter asks the server once the typing pauses, not at every key.
+  useEffect(() => {
+    const timer = setTimeout(() => void load(), FILTER_DELAY_MS);
+    return () => clearTimeout(timer);
+  }, [filters]);
 
   // New calls appear at the top and finished ones change in place. With filters set, a
   // started call is shown only once the list is asked again (the server decides matches).
@@ -101,9 +106,9 @@ export function RecordingsPage() {
         </label>
         <label>From <input type="datetime-local" value=${filters.from} onChange=${set('from')} /></label>
         <label>To <input type="datetime-local" value=${filters.to} onChange=${set('to')} /></label>
-        <label>Min. length (s) <input type="number" min="0" step="1" inputmode="numeric" value=${filters.minSeconds} onChange=${set('minSeconds')} /></label>
-        <label>Call ID <input type="search" placeholder="CA…" value=${filters.callSid} onChange=${set('callSid')} /></label>
-        <label>Parameter <input type="search" placeholder="name=value" value=${filters.param} onChange=${set('param')} /></label>
+        <label>Min. length (s) <input type="number" min="0" step="1" inputmode="numeric" value=${filters.minSeconds} onInput=${set('minSeconds')} /></label>
+        <label>Call ID <input type="search" placeholder="CA…" value=${filters.callSid} onInput=${set('callSid')} /></label>
+        <label>Parameter <input type="search" placeholder="name=value" value=${filters.param} onInput=${set('param')} /></label>
         ${isFiltered(filters) && html`<button type="button" class="ghost" onClick=${() => setFilters(NO_FILTERS)}>Clear filters</button>`}
       </form>
       ${error && html`<div class="notice error" role="alert">${error}</div>`}

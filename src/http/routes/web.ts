@@ -14,8 +14,11 @@ import type { Config } from '../../config.js';
 import { CalltapeError } from '../../errors.js';
 import { notLocalBecause } from '../auth.js';
 
-/** dist/web, beside dist/http: where `npm run build` puts the bundle. */
-export const DEFAULT_WEB_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'web');
+/**
+ * <package>/dist/web, where `npm run build` puts the bundle: this file is three levels under
+ * the package root whether it runs compiled (dist/http/routes) or from source (src/http/routes).
+ */
+export const DEFAULT_WEB_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'dist', 'web');
 
 /**
  * Scripts, styles, media and sockets from this server only; no framing (clickjacking); inline
