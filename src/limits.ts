@@ -33,6 +33,9 @@ export const LISTEN_MAX_BUFFERED_BYTES = 256 * 1024;
 /** Live listeners of one call: each costs a PCM copy per frame while it listens. */
 export const LISTEN_MAX_PER_CALL = 16;
 
+/** Gaps (silence filled in) listed per track in meta.json; more are only counted. */
+export const MAX_GAP_SPANS_LISTED = 100;
+
 /** A live call's levels are measured this long after a live view last asked for them. */
 export const LEVEL_WATCH_MS = 5_000;
 

@@ -4,6 +4,8 @@
  * marked, single samples to be tested and marked (where frames overlap), and everything to
  * move down when it slides.
  */
+import type { GapSpans } from './gap-spans.js';
+
 export class CoverageBits {
   private readonly words: Uint32Array;
 
@@ -61,5 +63,43 @@ export class CoverageBits {
         words[k] = (low >>> bitShift) | (high << (32 - bitShift));
       }
     }
+  }
+
+  /**
+   * Reports each run of unmarked samples in [from, to) to `gaps`, as absolute positions
+   * (`base` + index). Whole marked words are skipped with one compare, so a window of
+   * received audio costs a word per 32 samples.
+   */
+  reportGaps(from: number, to: number, base: number, gaps: GapSpans): void {
+    const words = this.words;
+    let i = from;
+    let runStart = -1;
+    while (i < to) {
+      if ((i & 31) === 0 && i + 32 <= to) {
+        const word = words[i >>> 5]!;
+        if (word === 0xffffffff) {
+          if (runStart >= 0) {
+            gaps.add(base + runStart, base + i);
+            runStart = -1;
+          }
+          i += 32;
+          continue;
+        }
+        if (word === 0) {
+          if (runStart < 0) runStart = i;
+          i += 32;
+          continue;
+        }
+      }
+      const marked = (words[i >>> 5]! & (1 << (i & 31))) !== 0;
+      if (marked && runStart >= 0) {
+        gaps.add(base + runStart, base + i);
+        runStart = -1;
+      } else if (!marked && runStart < 0) {
+        runStart = i;
+      }
+      i++;
+    }
+    if (runStart >= 0) gaps.add(base + runStart, base + to);
   }
 }

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { GapSpans } from './gap-spans.js';
 import { buildMeta, type MetaSnapshot } from './meta.js';
 
 const counters = (n: number) => ({ received: n, skipped: 0, placed: n, dropped: 0, trimmed: 0 });
-const stats = (placed: number, drift = 0) => ({ placedSamples: placed, lateSamples: 0, duplicateSamples: 0, driftSamples: drift, maxDriftSamples: Math.abs(drift), realignedFrames: 0 });
+const stats = (placed: number, drift = 0, gaps = new GapSpans()) => ({ placedSamples: placed, lateSamples: 0, duplicateSamples: 0, driftSamples: drift, maxDriftSamples: Math.abs(drift), realignedFrames: 0, gaps });
 
 function snapshot(overrides: Partial<MetaSnapshot> = {}): MetaSnapshot {
   return {
@@ -39,6 +40,19 @@ describe('buildMeta', () => {
     expect(meta.inbound).toEqual({ file: 'inbound.wav', bytes: 16000, durationMs: 1000, framesReceived: 50, framesPlaced: 50, framesDropped: 0, framesTrimmed: 0, framesSkipped: 0, gapFilledMs: 100, timestampDriftMs: 1.5, maxTimestampDriftMs: 1.5 });
     expect(meta.outbound).toBeUndefined();
     expect('notices' in meta).toBe(false);
+  });
+
+  it('says where the silence is, in ms, and how many spans were not listed', () => {
+    const gaps = new GapSpans();
+    gaps.add(0, 80);
+    gaps.add(4000, 6400);
+    gaps.notListed = 3;
+    const meta = buildMeta(snapshot({ trackFacts: [{ counters: counters(50), stats: stats(5520, 0, gaps), file: undefined }, undefined] }));
+    expect(meta.inbound?.gaps).toEqual([
+      { atMs: 0, endMs: 10 },
+      { atMs: 500, endMs: 800 },
+    ]);
+    expect(meta.inbound?.gapsNotListed).toBe(3);
   });
 
   it('a failure makes it failed, whatever ended the stream', () => {

@@ -30,6 +30,9 @@ export interface TrackMeta {
   framesSkipped: number;
   /** Silence inserted where this track had no audio (gaps, lost frames, padding to the end). */
   gapFilledMs: number;
+  /** Where that silence is, on the recording's clock (up to 100 spans; the rest counted in gapsNotListed). */
+  gaps?: Array<{ atMs: number; endMs: number }>;
+  gapsNotListed?: number;
   /**
    * Timestamp drift absorbed (present when any was): where the track's contiguous audio
    * ends minus where its last frame's timestamp put it, in ms (positive: the provider's
@@ -235,6 +238,8 @@ export function buildMeta(s: MetaSnapshot): RecordingMeta {
     framesTrimmed: counters.trimmed,
     framesSkipped: counters.skipped,
     gapFilledMs: ms(length - (stats?.placedSamples ?? 0)),
+    ...(stats && stats.gaps.spans.length > 0 ? { gaps: stats.gaps.spans.map(([from, to]) => ({ atMs: ms(from), endMs: ms(to) })) } : {}),
+    ...(stats && stats.gaps.notListed > 0 ? { gapsNotListed: stats.gaps.notListed } : {}),
     ...(stats && stats.maxDriftSamples > 0
       ? { timestampDriftMs: tenthsOfMs(stats.driftSamples, s.samplesPerMs), maxTimestampDriftMs: tenthsOfMs(stats.maxDriftSamples, s.samplesPerMs) }
       : {}),

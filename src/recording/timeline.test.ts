@@ -71,6 +71,45 @@ describe('Timeline', () => {
     expected[500] = 4;
     expect(inbound.samples()).toEqual(expected);
     expect(timeline.trackStats(0)?.placedSamples).toBe(4);
+    // Where the silence is: between the placed samples, the long gap as one span.
+    expect(timeline.trackStats(0)?.gaps.spans).toEqual([
+      [2, 10],
+      [11, 500],
+    ]);
+  });
+
+  it("lists each track's gaps exactly: a late start, lost frames, a reorder filled in time, the padding at the end", () => {
+    const { timeline, place } = setup({ reorder: 8 });
+    place(0, 0, [1, 1, 1, 1]);
+    place(1, 6, [2, 2]); // the other track starts late
+    place(0, 8, [1, 1, 1, 1]); // inbound lost 4..8 for good
+    place(0, 16, [1, 1]);
+    place(0, 12, [1, 1, 1, 1]); // out of order, in time: no gap
+    place(0, 200, [1]); // a gap longer than the window
+    timeline.finish();
+    expect(timeline.trackStats(0)?.gaps.spans).toEqual([
+      [4, 8],
+      [18, 200],
+    ]);
+    expect(timeline.trackStats(1)?.gaps.spans).toEqual([
+      [0, 6],
+      [8, 201],
+    ]);
+  });
+
+  it('gaps are where the files hold unplaced silence, sample for sample (random frames)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.record({ start: fc.integer({ min: 0, max: 400 }), length: fc.integer({ min: 1, max: 12 }) }), { maxLength: 60 }), (frames) => {
+        const { timeline, inbound, place } = setup({ reorder: 8, capacity: 64, flush: 16 });
+        for (const { start, length } of frames) place(0, start, new Array(length).fill(7));
+        timeline.finish();
+        const written = inbound.samples();
+        const fromSpans = new Array(written.length).fill(7);
+        for (const [from, to] of timeline.trackStats(0)?.gaps.spans ?? []) for (let i = from; i < to; i++) fromSpans[i] = 0;
+        expect(fromSpans).toEqual(written);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('drops exact duplicates and keeps only the new part of an overlap', () => {
@@ -80,7 +119,8 @@ describe('Timeline', () => {
     expect(place(0, 2, [8, 8, 5, 6])).toBe(PlaceOutcome.Trimmed);
     timeline.finish();
     expect(inbound.samples()).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(timeline.trackStats(0)).toEqual({ placedSamples: 6, lateSamples: 0, duplicateSamples: 6, driftSamples: 0, maxDriftSamples: 0, realignedFrames: 0 });
+    expect(timeline.trackStats(0)).toMatchObject({ placedSamples: 6, lateSamples: 0, duplicateSamples: 6, driftSamples: 0, maxDriftSamples: 0, realignedFrames: 0 });
+    expect(timeline.trackStats(0)?.gaps.spans).toEqual([]);
   });
 
   it('places a frame that arrives out of order inside the reorder window', () => {

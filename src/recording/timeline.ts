@@ -305,6 +305,12 @@ export class Timeline {
     if (total <= 0) return;
     const capacity = this.opts.capacitySamples;
     const fromWindow = total < capacity ? total : capacity;
+    // Where each track had no audio, for meta.json: read from the window before it slides.
+    for (const win of this.windows) {
+      if (!win) continue;
+      win.covered.reportGaps(0, fromWindow, this.windowStart, win.stats.gaps);
+      if (total > fromWindow) win.stats.gaps.add(this.windowStart + fromWindow, target);
+    }
     this.emitWindow(fromWindow);
     if (total > fromWindow) this.emitSilence(total - fromWindow);
     this.slide(fromWindow);

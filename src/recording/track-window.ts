@@ -5,6 +5,7 @@
  */
 import { MULAW_SILENCE } from '../codec/g711.js';
 import { CoverageBits } from './coverage.js';
+import { GapSpans } from './gap-spans.js';
 import type { AudioSink } from './timeline.js';
 
 export interface TrackSinks {
@@ -27,6 +28,8 @@ export interface TrackStats {
   maxDriftSamples: number;
   /** Frames moved to the other track's drift because this track's drifted apart from it. */
   realignedFrames: number;
+  /** Where the files got silence for want of this track's audio. */
+  readonly gaps: GapSpans;
 }
 
 /** Weight of each frame in a track's running drift (see noteDrift). */
@@ -45,7 +48,7 @@ export class TrackWindow {
   drift = 0;
   /** Timestamp of the last frame that extended the track. */
   lastStart = Number.NEGATIVE_INFINITY;
-  readonly stats: TrackStats = { placedSamples: 0, lateSamples: 0, duplicateSamples: 0, driftSamples: 0, maxDriftSamples: 0, realignedFrames: 0 };
+  readonly stats: TrackStats = { placedSamples: 0, lateSamples: 0, duplicateSamples: 0, driftSamples: 0, maxDriftSamples: 0, realignedFrames: 0, gaps: new GapSpans() };
 
   constructor(
     readonly sinks: TrackSinks,

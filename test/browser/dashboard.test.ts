@@ -35,6 +35,8 @@ interface CallPlan {
   dtmf?: Array<{ digit: string; atMs: number }>;
   marks?: Array<{ name: string; atMs: number }>;
   params?: Record<string, string>;
+  /** Inbound frames stamped in [fromMs, toMs) are never sent (lost on the way). */
+  lose?: { fromMs: number; toMs: number };
 }
 
 /** Records a whole two-track call (speech on both tracks, DTMF and marks where asked), sent at once. */
@@ -43,7 +45,8 @@ async function recordCall(server: TestServer, plan: CallPlan, bearer?: string): 
   const writer = new TwilioFrameWriter(call);
   const bytes = plan.seconds * 8000;
   const frameMs = plan.frameMs ?? 20;
-  const frames = interleave(mediaFrames('inbound', looped(SPEECH_IN_ULAW, bytes), { frameMs }), mediaFrames('outbound', looped(SPEECH_OUT_ULAW, bytes), { frameMs }));
+  const lost = (f: { track: string; timestampMs: number }) => plan.lose !== undefined && f.track === 'inbound' && f.timestampMs >= plan.lose.fromMs && f.timestampMs < plan.lose.toMs;
+  const frames = interleave(mediaFrames('inbound', looped(SPEECH_IN_ULAW, bytes), { frameMs }), mediaFrames('outbound', looped(SPEECH_OUT_ULAW, bytes), { frameMs })).filter((f) => !lost(f));
   const events = [...(plan.dtmf ?? []).map((d) => ({ atMs: d.atMs, frame: writer.dtmf(d.digit) })), ...(plan.marks ?? []).map((m) => ({ atMs: m.atMs, frame: writer.mark(m.name) }))];
   const messages = [writer.connected(), writer.start({ customParameters: plan.params ?? {} })];
   for (const frame of frames) {
@@ -108,6 +111,7 @@ describe('the dashboard, served without a token to this machine', () => {
       ],
       marks: [{ name: 'greeting-done', atMs: 5000 }],
       params: { customer: 'acme', queue: 'support' },
+      lose: { fromMs: 10_000, toMs: 10_500 },
     });
   });
   afterAll(async () => {
@@ -170,6 +174,10 @@ describe('the dashboard, served without a token to this machine', () => {
     // The list beside the player seeks too.
     await page.getByRole('button', { name: /^Play from .*DTMF 5$/ }).click();
     expect(Math.abs((await currentTime(page)) - detail.events[0]!.atMs / 1000)).toBeLessThan(0.05);
+    // The half second the caller's frames were lost is marked on the caller's lane, and listed.
+    await page.getByRole('button', { name: 'No audio from the caller for 500 ms: silence filled in at 00:10.0' }).click();
+    expect(Math.abs((await currentTime(page)) - 10)).toBeLessThan(0.05);
+    await page.getByRole('button', { name: /^Play from 00:10\.0: No audio from the caller/ }).waitFor();
     // Seeking and playing fetched the audio by ranges from the audio route.
     expect(traffic.some((t) => t.url.includes('/audio/stereo.wav') && (t.status === 206 || t.status === 200))).toBe(true);
     await page.close();

@@ -39,6 +39,18 @@ function laneGains(lanes: Lane[], muted: Set<Lane>, solo: Lane | null): number[]
   return lanes.map((lane) => (solo ? (solo === lane ? 1 : 0) : muted.has(lane) ? 0 : 1));
 }
 
+/** Where a track got no audio and the files hold silence (meta.json's gaps), in ms. */
+export interface Gap {
+  atMs: number;
+  endMs: number;
+}
+
+export function describeGap(lane: Lane, gap: Gap): string {
+  const ms = gap.endMs - gap.atMs;
+  const length = ms < 1000 ? `${ms} ms` : ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : duration(ms);
+  return `No audio from the ${lane === 'inbound' ? 'caller' : 'callee'} for ${length}: silence filled in`;
+}
+
 export interface PlayerProps {
   audioSrc: string;
   /** Whether audioSrc is the stereo file (left inbound, right outbound): mute/solo need it. */
@@ -46,11 +58,12 @@ export interface PlayerProps {
   peaks: Peaks;
   durationMs: number;
   events: RecordingEvent[];
+  gaps: Partial<Record<Lane, Gap[]>>;
   /** The player's seek, for the event list beside it. */
   onSeekReady: (seek: (seconds: number) => void) => void;
 }
 
-export function Player({ audioSrc, stereo, peaks, durationMs, events, onSeekReady }: PlayerProps) {
+export function Player({ audioSrc, stereo, peaks, durationMs, events, gaps, onSeekReady }: PlayerProps) {
   const lanes = (['inbound', 'outbound'] as const).filter((lane) => peaks.tracks[lane] !== undefined);
   const audioRef = useRef<HTMLAudioElement>(null);
   const waveRef = useRef<HTMLDivElement>(null);
@@ -176,6 +189,11 @@ export function Player({ audioSrc, stereo, peaks, durationMs, events, onSeekRead
         <div class="wave-area">
           <div ref=${waveRef} class="wave" role="img" aria-label=${`Waveform: ${lanes.map((l) => LANE_LABEL[l]).join(' and ')}`}></div>
           <div class="markers">
+            ${lanes.flatMap((lane, laneIndex) =>
+              (gaps[lane] ?? []).map(
+                (gap) => html`<button class="gap-span" style=${`left:${pct(gap.atMs)};width:${pct(gap.endMs - gap.atMs)};top:${laneIndex * LANE_HEIGHT}px;height:${LANE_HEIGHT}px`} title=${`${describeGap(lane, gap)} at ${position(gap.atMs / 1000)}`} aria-label=${`${describeGap(lane, gap)} at ${position(gap.atMs / 1000)}`} onClick=${() => seek(gap.atMs / 1000)}></button>`,
+              ),
+            )}
             ${events.map((event, i) =>
               event.kind === 'pause' && event.endMs !== undefined && event.behavior !== 'skip'
                 ? html`<button key=${i} class="span-marker" style=${`left:${pct(event.atMs)};width:calc(${pct(event.endMs - event.atMs)} + 2px)`} title=${`${describeEvent(event)} at ${position(event.atMs / 1000)}`} aria-label=${`${describeEvent(event)} at ${position(event.atMs / 1000)}`} onClick=${() => seek(event.atMs / 1000)}></button>`

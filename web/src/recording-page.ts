@@ -5,18 +5,23 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, audioUrl, deleteRecording, getMeta, getPeaks, getRecording, metaUrl, type Peaks, type RecordingDetail } from './api.js';
 import { useRecordingEvents } from './events.js';
 import { bytes, duration, position, when } from './format.js';
-import { describeEvent, LANE_LABEL, Player } from './player.js';
+import { describeEvent, describeGap, LANE_LABEL, Player, type Gap, type Lane } from './player.js';
 import { hrefFor } from './router.js';
 import { StatusBadge } from './status-badge.js';
 
 /** Enough buckets for a wide screen; an hour-long call's peaks stay a few hundred KB. */
 const PEAK_BUCKETS = 4000;
 
+type TrackMeta = { gapFilledMs?: number; gaps?: Gap[]; gapsNotListed?: number; framesDropped?: number; timestampDriftMs?: number };
+
+/** One line of the event list: the call's events and, from meta.json, where silence was filled in. */
+type Entry = { atMs: number; kind: string; text: string };
+
 type Meta = {
   rejections?: Record<string, number>;
   notices?: Array<{ atMs: number; message: string }>;
-  inbound?: { gapFilledMs?: number; framesDropped?: number; timestampDriftMs?: number };
-  outbound?: { gapFilledMs?: number; framesDropped?: number; timestampDriftMs?: number };
+  inbound?: TrackMeta;
+  outbound?: TrackMeta;
   mediaFormat?: { encoding?: string; sampleRate?: number; channels?: number };
   closeCode?: number;
   closeReason?: string;
@@ -56,6 +61,12 @@ export function RecordingPage({ id }: { id: string }) {
   const playable = stereo ?? recording.tracks[0];
   const params = Object.entries(recording.customParameters);
   const rejections = Object.entries(meta?.rejections ?? {});
+  const gaps: Partial<Record<Lane, Gap[]>> = { inbound: meta?.inbound?.gaps ?? [], outbound: meta?.outbound?.gaps ?? [] };
+  const entries: Entry[] = [
+    ...recording.events.map((event) => ({ atMs: event.atMs, kind: event.kind, text: describeEvent(event) })),
+    ...(['inbound', 'outbound'] as const).flatMap((lane) => (gaps[lane] ?? []).map((gap) => ({ atMs: gap.atMs, kind: 'gap', text: describeGap(lane, gap) }))),
+  ].sort((a, b) => a.atMs - b.atMs);
+  const notListed = (meta?.inbound?.gapsNotListed ?? 0) + (meta?.outbound?.gapsNotListed ?? 0);
 
   return html`
     <article class="recording" aria-labelledby="call-title">
@@ -79,6 +90,7 @@ export function RecordingPage({ id }: { id: string }) {
                   peaks=${peaks}
                   durationMs=${recording.durationMs ?? playable.durationMs}
                   events=${recording.events}
+                  gaps=${gaps}
                   onSeekReady=${(seek: (s: number) => void) => (seekRef.current = seek)}
                 />`
               : html`<p class="muted" role="status">Drawing the waveform…</p>`}
@@ -86,22 +98,23 @@ export function RecordingPage({ id }: { id: string }) {
       <div class="columns">
         <section class="card" aria-labelledby="events-title">
           <h2 id="events-title">Events</h2>
-          ${recording.events.length === 0
-            ? html`<p class="muted">No DTMF, marks or pauses in this call.</p>`
+          ${entries.length === 0
+            ? html`<p class="muted">No DTMF, marks, pauses or gaps in this call.</p>`
             : html`<ol class="event-list">
-                ${recording.events.map(
-                  (event) => html`<li>
-                    <button class="link mono" onClick=${() => seekRef.current(event.atMs / 1000)} aria-label=${`Play from ${position(event.atMs / 1000)}: ${describeEvent(event)}`}>${position(event.atMs / 1000)}</button>
-                    <span class=${`event-kind kind-${event.kind}`}>${event.kind}</span>
-                    <span>${describeEvent(event)}</span>
+                ${entries.map(
+                  (entry) => html`<li>
+                    <button class="link mono" onClick=${() => seekRef.current(entry.atMs / 1000)} aria-label=${`Play from ${position(entry.atMs / 1000)}: ${entry.text}`}>${position(entry.atMs / 1000)}</button>
+                    <span class=${`event-kind kind-${entry.kind}`}>${entry.kind}</span>
+                    <span>${entry.text}</span>
                   </li>`,
                 )}
               </ol>`}
+          ${notListed > 0 ? html`<p class="muted small">${notListed} more gaps are counted in meta.json but not listed.</p>` : ''}
           ${(meta?.inbound?.gapFilledMs || meta?.outbound?.gapFilledMs)
-            ? html`<h3>Silence filled in</h3>
-                <ul class="plain">
-                  ${(['inbound', 'outbound'] as const).map((lane) => (meta?.[lane]?.gapFilledMs ? html`<li>${LANE_LABEL[lane]}: ${duration(meta[lane]!.gapFilledMs!)} (${meta[lane]!.gapFilledMs} ms) where no audio arrived</li>` : ''))}
-                </ul>`
+            ? html`<p class="muted small">Silence filled in: ${(['inbound', 'outbound'] as const)
+                .filter((lane) => meta?.[lane]?.gapFilledMs)
+                .map((lane) => `${LANE_LABEL[lane]} ${meta![lane]!.gapFilledMs} ms`)
+                .join(', ')}.</p>`
             : ''}
           ${meta?.notices?.length ? html`<h3>Notices from the provider</h3><ul class="plain">${meta.notices.map((n) => html`<li><span class="mono">${position(n.atMs / 1000)}</span> ${n.message}</li>`)}</ul>` : ''}
         </section>
