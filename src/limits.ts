@@ -39,6 +39,9 @@ export const MAX_GAP_SPANS_LISTED = 100;
 /** A live call's levels are measured this long after a live view last asked for them. */
 export const LEVEL_WATCH_MS = 5_000;
 
+/** Level reads closer together than this share one measuring window (several live views). */
+export const LEVEL_MIN_WINDOW_MS = 250;
+
 // --- what a provider's frames may carry ---
 
 /** Parameters one start frame may carry (custom parameters, headers, metadata together). */

@@ -81,9 +81,10 @@ describe('ListenTap levels', () => {
     expect(tap.active).toBe(true);
     tap.push(0, 0, frame, 3);
     tap.push(1, 0, new Uint8Array(new Int16Array([32767, 0, 0]).buffer), 3);
-    expect(tap.readLevels()).toEqual({ inbound: 0.5, outbound: 1 });
-    // Read levels start again from silence.
-    expect(tap.readLevels()).toEqual({ inbound: 0, outbound: 0 });
+    expect(tap.readLevels(2000)).toEqual({ inbound: 0.5, outbound: 1 });
+    // A second view reading at once sees the same window; later reads start again from silence.
+    expect(tap.readLevels(2100)).toEqual({ inbound: 0.5, outbound: 1 });
+    expect(tap.readLevels(2300)).toEqual({ inbound: 0, outbound: 0 });
     tap.tick(1000 + 4999);
     expect(tap.active).toBe(true);
     tap.tick(1000 + 5000);
@@ -97,6 +98,6 @@ describe('ListenTap levels', () => {
     const tap = new ListenTap(copy, true, 1000);
     tap.watchLevels(0);
     tap.push(0, 0, Uint8Array.from([0x00, 0xff]), 2);
-    expect(tap.readLevels().inbound).toBe(Math.round((-MULAW_TO_LINEAR[0x00]! / 32768) * 1000) / 1000);
+    expect(tap.readLevels(0).inbound).toBe(Math.round((-MULAW_TO_LINEAR[0x00]! / 32768) * 1000) / 1000);
   });
 });

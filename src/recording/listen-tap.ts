@@ -9,7 +9,7 @@
  * recording's rate.
  */
 import { MULAW_TO_LINEAR } from '../codec/g711.js';
-import { LEVEL_WATCH_MS, LISTEN_MAX_PER_CALL } from '../limits.js';
+import { LEVEL_MIN_WINDOW_MS, LEVEL_WATCH_MS, LISTEN_MAX_PER_CALL } from '../limits.js';
 import type { SampleDecoder } from './timeline.js';
 
 export interface Listener {
@@ -33,6 +33,8 @@ export class ListenTap {
   private meterUntilMs = 0;
   /** Largest absolute sample per track since the levels were last read. */
   private readonly peaks = [0, 0];
+  private lastLevels: { inbound: number; outbound: number } | undefined;
+  private lastReadMs = 0;
 
   constructor(
     private readonly decode: SampleDecoder,
@@ -72,11 +74,18 @@ export class ListenTap {
     if (this.metering && nowMs >= this.meterUntilMs) this.metering = false;
   }
 
-  /** Each track's peak since the last read, 0..1 of full scale (0 when not measured). */
-  readLevels(): { inbound: number; outbound: number } {
-    const levels = { inbound: Math.round((this.peaks[0]! / 32768) * 1000) / 1000, outbound: Math.round((this.peaks[1]! / 32768) * 1000) / 1000 };
+  /**
+   * Each track's peak since the last read, 0..1 of full scale (0 when not measured). Reads
+   * closer together than LEVEL_MIN_WINDOW_MS (several views polling at once) share one
+   * window, so none of them sees the meter drop to nothing between frames.
+   */
+  readLevels(nowMs: number): { inbound: number; outbound: number } {
+    if (this.lastLevels && nowMs - this.lastReadMs < LEVEL_MIN_WINDOW_MS) return this.lastLevels;
+    const scale = (peak: number) => Math.round((peak / 32768) * 1000) / 1000;
+    this.lastLevels = { inbound: scale(this.peaks[0]!), outbound: scale(this.peaks[1]!) };
+    this.lastReadMs = nowMs;
     this.peaks[0] = this.peaks[1] = 0;
-    return levels;
+    return this.lastLevels;
   }
 
   /** A frame's audio, as placed: `count` samples of `src` from call-clock sample `startSample`. */

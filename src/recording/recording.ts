@@ -164,10 +164,10 @@ export class Recording {
   }
 
   /** The live view's summary. */
-  describe(): LiveStream {
+  describe(nowMs: number): LiveStream {
     const { provider, framesReceived, durationMs, dir } = this;
     const ids = { callSid: this.start.callId, streamSid: this.start.streamId, startedAt: this.startedAt.toISOString() };
-    return { provider, framesReceived, paused: this.pauses.current ?? null, ...ids, durationMs, sampleRate: this.decoder.sampleRate, levels: this.tap.readLevels(), dir };
+    return { provider, framesReceived, paused: this.pauses.current ?? null, ...ids, durationMs, sampleRate: this.decoder.sampleRate, levels: this.tap.readLevels(nowMs), dir };
   }
 
   /** What the catalog needs to know when the recording starts. */

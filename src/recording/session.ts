@@ -86,7 +86,7 @@ export class StreamSession {
 
   /** A summary of the live stream, for the live view and logs. */
   describe(): LiveStream {
-    return this.recording?.describe() ?? { provider: this.provider, framesReceived: 0, paused: null, durationMs: 0 };
+    return this.recording?.describe(this.ctx.clock.now()) ?? { provider: this.provider, framesReceived: 0, paused: null, durationMs: 0 };
   }
 
   /** The recording's identity and format, once started. */

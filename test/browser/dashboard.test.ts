@@ -133,6 +133,11 @@ describe('the dashboard, served without a token to this machine', () => {
     await page.locator(`tr[data-id="${third.id}"]`, { hasText: 'Complete' }).waitFor({ timeout: 10_000 });
     expect(await rows.nth(0).getAttribute('data-id')).toBe(third.id);
     await screenshot(page, 'recordings');
+    // On a phone the rows become cards and still name the call.
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await page.locator(`tr[data-id="${third.id}"] a`).isVisible()).toBe(true);
+    await screenshot(page, 'recordings-phone');
+    await page.setViewportSize({ width: 1280, height: 800 });
     // A filter that matches nothing says so.
     await page.getByLabel('Status').selectOption('failed');
     await page.getByText('No recordings match these filters').waitFor();
@@ -247,6 +252,15 @@ describe('the dashboard, served without a token to this machine', () => {
       await whenClosed(ws);
       await done;
     }
+    // The pause made from the page is on the recording's timeline, as a span that seeks.
+    await server.catalog.settled();
+    const list = (await (await fetch(`${server.url}/api/recordings?callSid=${call.callSid}`)).json()) as { items: Array<{ id: string }> };
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${server.url}/#/recordings/${list.items[0]!.id}`);
+    const span = page.getByRole('button', { name: /^Paused, silenced for \d\d:\d\d at / });
+    await span.waitFor();
+    expect(await span.getAttribute('class')).toBe('span-marker');
+    await page.close();
   });
 
   it("draws an hour-long call's page from its peaks alone", async () => {

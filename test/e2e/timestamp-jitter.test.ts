@@ -89,6 +89,9 @@ describe('timestamp jitter and drift over a real socket', () => {
       }
       expect(meta.inbound!.gapFilledMs).toBe(0);
       expect(meta.outbound!.gapFilledMs).toBe(Math.round((SPEECH_IN_PCM.length - SPEECH_OUT_PCM.length) / 16));
+      // Jitter leaves no gaps; the outbound's one gap is its padding after its clip ended.
+      expect(meta.inbound!.gaps).toBeUndefined();
+      expect(meta.outbound!.gaps).toEqual([{ atMs: Math.round(SPEECH_OUT_PCM.length / 16), endMs: Math.round(SPEECH_IN_PCM.length / 16) }]);
       if (jitterMs > 0 || clock !== 1) expect(meta.inbound!.maxTimestampDriftMs).toBeGreaterThan(0);
       if (clock !== 1) {
         // What the clock lost or gained over the call is where the drift ended.
@@ -106,5 +109,6 @@ describe('timestamp jitter and drift over a real socket', () => {
     expected.fill(0, 1000 * 16, 1300 * 16);
     expect(firstDifference(ffmpegDecode(path.join(dir, 'inbound.wav')).pcm, expected)).toBe(-1);
     expect(meta.inbound!.gapFilledMs).toBe(300);
+    expect(meta.inbound!.gaps).toEqual([{ atMs: 1000, endMs: 1300 }]);
   });
 });
