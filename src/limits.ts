@@ -96,5 +96,11 @@ export const CATALOG_RETRY_MAX_MS = 10_000;
 /** How long a dashboard sign-in (the session cookie) is honoured. */
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 
+/** Failed dashboard sign-ins a client may make per window before it is refused for the rest of it. */
+export const SIGN_IN_MAX_FAILURES = 10;
+export const SIGN_IN_WINDOW_MS = 60_000;
+/** Clients whose failed sign-ins are remembered at once (the oldest is forgotten first). */
+export const SIGN_IN_MAX_TRACKED = 10_000;
+
 /** A session cookie's value is short; a longer Cookie value is not ours and is not read. */
 export const SESSION_COOKIE_MAX_CHARS = 200;

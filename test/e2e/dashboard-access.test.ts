@@ -127,6 +127,18 @@ describe('signing in with the API token', () => {
     expect(metrics).toMatch(/calltape_rejections_total\{code="CALLTAPE_ERR_FORBIDDEN"\} 1/);
   });
 
+  it('stops a client guessing the token: after 10 failures in a minute even the right token is refused, with Retry-After', async () => {
+    server = await startTestServer({ apiToken: API_TOKEN });
+    for (let i = 0; i < 10; i++) expect((await signIn(server.url, `guess-${i}`)).status).toBe(403);
+    const blocked = await fetch(`${server.url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: API_TOKEN }) });
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(50);
+    expect(blocked.headers.get('set-cookie')).toBeNull();
+    expect(((await blocked.json()) as { error: { code: string } }).error.code).toBe('CALLTAPE_ERR_TOO_MANY_ATTEMPTS');
+    // The API itself, with the token in the header, is not affected.
+    expect((await fetch(`${server.url}/api/recordings`, { headers: { authorization: `Bearer ${API_TOKEN}` } })).status).toBe(200);
+  });
+
   it('refuses forged, tampered, expired and foreign-signed cookies', async () => {
     server = await startTestServer({ apiToken: API_TOKEN });
     const { cookie } = await signIn(server.url);
