@@ -263,6 +263,25 @@ describe('the dashboard, served without a token to this machine', () => {
     await page.close();
   });
 
+  it('shows why a recording failed, without a player', async () => {
+    const call = newTwilioCall();
+    const writer = new TwilioFrameWriter(call);
+    const ws = await openSocket(server.wsUrl());
+    const done = server.finishedStream(call.streamSid);
+    await sendAll(ws, [writer.connected(), writer.start({ tracks: ['inbound'], mediaFormat: { encoding: 'audio/amr-wb', sampleRate: 16000, channels: 1 } })]);
+    await whenClosed(ws);
+    await done;
+    await server.catalog.settled();
+    const list = (await (await fetch(`${server.url}/api/recordings?callSid=${call.callSid}`)).json()) as { items: Array<{ id: string; status: string }> };
+    expect(list.items[0]!.status).toBe('failed');
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/#/recordings/${list.items[0]!.id}`);
+    await page.getByRole('alert').filter({ hasText: 'This recording has no audio files: media format is not supported' }).waitFor();
+    expect(await page.locator('dd.error-text code').textContent()).toBe('CALLTAPE_ERR_UNSUPPORTED_FORMAT');
+    expect(await page.getByRole('button', { name: 'Play', exact: true }).count()).toBe(0);
+    await page.close();
+  });
+
   it("draws an hour-long call's page from its peaks alone", async () => {
     const hour = await recordCall(server, { seconds: 3600, frameMs: 1000 });
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });

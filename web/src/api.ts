@@ -1,34 +1,13 @@
 // The dashboard's view of the REST API. Requests carry the session cookie (set by signing in
 // with the API token, HttpOnly, so no script here ever holds the token) or nothing at all
 // when the server answers local clients without one.
+import type { recordingJson } from '../../src/catalog/recording-json.js';
+import type { LiveStream } from '../../src/recording/stream-context.js';
 
-export interface TrackFile {
-  name: 'inbound' | 'outbound' | 'stereo';
-  bytes: number;
-  durationMs: number;
-  url: string;
-}
-
-export type Status = 'recording' | 'complete' | 'recovered' | 'failed';
-
-export interface Recording {
-  id: string;
-  provider: string;
-  callSid: string;
-  streamSid: string;
-  accountSid?: string | null;
-  status: Status;
-  startedAt: string;
-  endedAt: string | null;
-  durationMs: number | null;
-  format: string;
-  sampleRate: number;
-  customParameters: Record<string, string>;
-  tracks: TrackFile[];
-  endReason: string | null;
-  error: { code: string; message: string } | null;
-  node?: string;
-}
+// The recording's JSON is the server's own type: the page cannot drift from what it is sent.
+export type Recording = ReturnType<typeof recordingJson> & { node?: string };
+export type Status = Recording['status'];
+export type TrackFile = Recording['tracks'][number];
 
 export interface RecordingEvent {
   kind: 'dtmf' | 'mark' | 'pause';
@@ -56,18 +35,8 @@ export interface Peaks {
   tracks: { inbound?: number[]; outbound?: number[] };
 }
 
-export interface LiveCall {
-  provider: string;
-  callSid?: string;
-  streamSid?: string;
-  startedAt?: string;
-  durationMs: number;
-  framesReceived: number;
-  paused: 'silence' | 'skip' | null;
-  sampleRate?: number;
-  levels?: { inbound: number; outbound: number };
-  node?: string;
-}
+/** A live call as /api/streams/live lists it: the recorder's own summary, without its directory. */
+export type LiveCall = Omit<LiveStream, 'dir'> & { node?: string };
 
 /** A refusal as the API words it: a stable code and a message for people. */
 export class ApiError extends Error {

@@ -27,6 +27,12 @@ type Meta = {
   closeReason?: string;
 };
 
+/** `CALLTAPE_ERR_X: what happened` as its code and its words. */
+function errorText(error: string): { code: string; message: string } {
+  const match = /^(CALLTAPE_ERR_[A-Z_]+):\s*(.*)$/s.exec(error);
+  return match ? { code: match[1]!, message: match[2]! } : { code: '', message: error };
+}
+
 export function RecordingPage({ id }: { id: string }) {
   const [recording, setRecording] = useState<RecordingDetail | undefined>();
   const [peaks, setPeaks] = useState<Peaks | undefined>();
@@ -80,7 +86,7 @@ export function RecordingPage({ id }: { id: string }) {
       ${recording.status === 'recording'
         ? html`<div class="notice" role="status">This call is still being recorded. Listen to it on the <a href=${hrefFor.live}>Live</a> page; it is drawn here when it ends.</div>`
         : !playable
-          ? html`<div class="notice error" role="alert">This recording has no audio files${recording.error ? `: ${recording.error.message}` : '.'}</div>`
+          ? html`<div class="notice error" role="alert">This recording has no audio files${recording.error ? html`: ${errorText(recording.error).message}` : '.'}</div>`
           : peaksError
             ? html`<div class="notice error" role="alert">The waveform could not be drawn: ${peaksError}</div>`
             : peaks
@@ -131,7 +137,7 @@ export function RecordingPage({ id }: { id: string }) {
             <dt>Format</dt><dd>${recording.format}, ${recording.sampleRate} Hz${meta?.mediaFormat?.encoding ? html` <span class="muted">(sent as ${meta.mediaFormat.encoding})</span>` : ''}</dd>
             <dt>Started</dt><dd>${when(recording.startedAt)}</dd>
             <dt>Ended</dt><dd>${when(recording.endedAt)}${recording.endReason ? html` <span class="muted">(${recording.endReason})</span>` : ''}</dd>
-            ${recording.error ? html`<dt>Error</dt><dd class="error-text"><code>${recording.error.code}</code> ${recording.error.message}</dd>` : ''}
+            ${recording.error ? html`<dt>Error</dt><dd class="error-text"><code>${errorText(recording.error).code}</code> ${errorText(recording.error).message}</dd>` : ''}
             <dt>Parameters</dt><dd>${params.length === 0 ? html`<span class="muted">none</span>` : params.map(([k, v]) => html`<span class="chip">${k}=${v}</span>`)}</dd>
             <dt>Rejected</dt><dd>${rejections.length === 0 ? html`<span class="muted">nothing</span>` : rejections.map(([code, n]) => html`<div><code>${code}</code> × ${n}</div>`)}</dd>
           </dl>
