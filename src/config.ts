@@ -180,6 +180,21 @@ export const configSchema = z.object({
   /** How often the outbox looks for due deliveries (new events are sent at once). */
   webhookPollMs: int(10, 60_000).default(1000),
 
+  /**
+   * Where finished recordings are kept: `file:` (the data dir, as recorded) or
+   * `s3://<bucket>/<prefix>` (uploaded from the data dir, which is then only the spool).
+   */
+  storageUrl: z
+    .string()
+    .regex(/^(file:|s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[A-Za-z0-9._/-]*)?)$/, 'must be file: or s3://<bucket>/<prefix>')
+    .default('file:'),
+  /** An S3-compatible server (MinIO, Ceph, R2…); unset: AWS itself. Path-style addressing then. */
+  s3Endpoint: z.url({ protocol: /^https?$/ }).optional(),
+  /** With S3 storage, keep the local copy after a verified upload (default: removed). */
+  keepLocal: bool.default(false),
+  /** First wait before a failed upload is tried again; doubles up to 5 minutes. */
+  uploadRetryBaseMs: int(10, 600_000).default(2000),
+
   /** Delete recordings (files and rows) older than this many days; unset keeps them forever. */
   retentionDays: z.coerce.number().positive().max(36500).optional(),
   /** How often the retention job runs. */
@@ -262,6 +277,10 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = {
   webhookTimeoutMs: 'CALLTAPE_WEBHOOK_TIMEOUT_MS',
   webhookPollMs: 'CALLTAPE_WEBHOOK_POLL_MS',
   retentionDays: 'CALLTAPE_RETENTION_DAYS',
+  storageUrl: 'CALLTAPE_STORAGE_URL',
+  s3Endpoint: 'CALLTAPE_S3_ENDPOINT',
+  keepLocal: 'CALLTAPE_KEEP_LOCAL',
+  uploadRetryBaseMs: 'CALLTAPE_UPLOAD_RETRY_BASE_MS',
   retentionIntervalMs: 'CALLTAPE_RETENTION_INTERVAL_MS',
   httpIdleTimeoutMs: 'CALLTAPE_HTTP_IDLE_TIMEOUT_MS',
   httpRequestTimeoutMs: 'CALLTAPE_HTTP_REQUEST_TIMEOUT_MS',

@@ -93,6 +93,7 @@ export const ERRORS = {
   CALLTAPE_ERR_RECORDING_IN_PROGRESS: { effect: 'refused', message: 'the recording is still in progress', httpStatus: 409 },
   CALLTAPE_ERR_FILES_MISSING: { effect: 'failed', message: "the recording's files are gone from disk", httpStatus: 404 },
   CALLTAPE_ERR_RANGE_NOT_SATISFIABLE: { effect: 'refused', message: 'requested range not satisfiable', httpStatus: 416 },
+  CALLTAPE_ERR_UPLOAD_FAILED: { effect: 'logged', message: 'a recording could not be stored in the object store; it stays in the spool and is tried again', httpStatus: 503 },
   CALLTAPE_ERR_TOO_MANY_ATTEMPTS: { effect: 'refused', message: 'too many failed sign-ins from this client: wait for the window to end', httpStatus: 429 },
   CALLTAPE_ERR_DASHBOARD_NOT_BUILT: { effect: 'refused', message: 'the dashboard bundle is not built (npm run build)', httpStatus: 503 },
   CALLTAPE_ERR_INTERNAL: { effect: 'refused', message: 'internal error', httpStatus: 500 },

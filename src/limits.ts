@@ -87,6 +87,13 @@ export const WEBHOOK_MAX_IN_FLIGHT = 32;
 /** Webhook deliveries in flight at once to one URL: a slow receiver holds only these. */
 export const WEBHOOK_MAX_IN_FLIGHT_PER_URL = 4;
 
+/** Recordings one node uploads at once. */
+export const UPLOADS_AT_ONCE = 2;
+/** An upload claimed by a node is its own for this long (then another attempt may claim it). */
+export const UPLOAD_LEASE_MS = 15 * 60 * 1000;
+/** Longest wait between attempts at an upload that keeps failing. */
+export const UPLOAD_RETRY_MAX_MS = 5 * 60 * 1000;
+
 /** First wait before a failed catalog write is tried again; doubles up to the max. */
 export const CATALOG_RETRY_BASE_MS = 200;
 export const CATALOG_RETRY_MAX_MS = 10_000;

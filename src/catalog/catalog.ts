@@ -15,6 +15,11 @@ import { findRecordings, findUnfinished, readMetaFile, recoverRecording } from '
 import type { Recorder } from '../recording/recorder.js';
 import type { RecordingStarted } from '../recording/session.js';
 import { recordingsRoot } from '../storage/local.js';
+import type { ByteRange, ObjectStore } from '../storage/object-store.js';
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { recordingKey } from '../storage/recording-keys.js';
+import { PEAKS_FILE } from '../recording/peaks.js';
 import type { Transaction } from 'kysely';
 import type { CatalogDatabase } from './schema.js';
 import type { CatalogDb } from './db.js';
@@ -42,6 +47,12 @@ async function exists(target: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** A recording's file as the API serves it: its size, and its bytes (or a range) as a stream. */
+export interface RecordingFileSource {
+  readonly size: number;
+  open(range?: ByteRange): Promise<Readable>;
 }
 
 export interface CatalogEvents {
@@ -75,6 +86,8 @@ export class Catalog extends EventEmitter<CatalogEvents> {
     private readonly dataDir: string,
     private readonly logger: Logger,
     private readonly onFinish?: FinishHook,
+    /** Where uploaded recordings are (S3 storage); unset when recordings stay in the data dir. */
+    readonly objectStore?: ObjectStore,
   ) {
     super();
     this.repo = new RecordingsRepo(db.db);
@@ -145,9 +158,36 @@ export class Catalog extends EventEmitter<CatalogEvents> {
     return full;
   }
 
-  /** Deletes a finished recording's files and rows. */
+  /**
+   * A file of a finished recording, wherever it is: in the data dir (recorded here, or kept
+   * after upload), else in the object store. Undefined when it is in neither.
+   */
+  async openFile(recording: Recording, file: string): Promise<RecordingFileSource | undefined> {
+    const local = this.filePath(recording, file);
+    try {
+      const stat = await fs.stat(local);
+      if (stat.isFile()) return { size: stat.size, open: async (range) => createReadStream(local, range ? { start: range.start, end: range.end } : {}) };
+    } catch {
+      // not in the data dir
+    }
+    const store = this.objectStore;
+    if (recording.storage !== 's3' || !store) return undefined;
+    const key = recordingKey(this.dataDir, this.recordingDir(recording), file);
+    const info = await store.head(key);
+    return info ? { size: info.bytes, open: (range) => store.get(key, range) } : undefined;
+  }
+
+  /** The recording's directory in the data dir (its spool, when its files go to a bucket). */
+  recordingDir(recording: Recording): string {
+    return path.dirname(this.filePath(recording, META_FILE));
+  }
+
+  /** Deletes a finished recording's files (in the data dir and in the object store) and rows. */
   async delete(recording: Recording): Promise<void> {
-    const dir = path.dirname(this.filePath(recording, 'meta.json'));
+    const dir = this.recordingDir(recording);
+    if (recording.storage === 's3' && this.objectStore) {
+      for (const name of [...recording.files.map((f) => f.file), META_FILE, PEAKS_FILE]) await this.objectStore.delete(recordingKey(this.dataDir, dir, name));
+    }
     await fs.rm(dir, { recursive: true, force: true });
     await this.repo.remove(recording.id);
   }
@@ -302,7 +342,8 @@ export class Catalog extends EventEmitter<CatalogEvents> {
     }
     let missing = 0;
     for (const row of rows.values()) {
-      if (row.status === 'recording' || row.status === 'failed') continue;
+      // Uploaded recordings are in the bucket: their spool is gone on purpose.
+      if (row.status === 'recording' || row.status === 'failed' || row.storage === 's3') continue;
       const dir = path.dirname(this.filePath(row, META_FILE));
       if (await exists(dir)) continue;
       await this.repo.failFinished(row.id, `CALLTAPE_ERR_FILES_MISSING: ${ERRORS.CALLTAPE_ERR_FILES_MISSING.message}`);

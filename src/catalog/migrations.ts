@@ -81,6 +81,28 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('webhook_deliveries').execute();
     },
   },
+  '003_uploads': {
+    async up(db: Kysely<unknown>) {
+      // Where a finished recording's files are: `local` (the data dir) or `s3` (the bucket).
+      await db.schema.alterTable('recordings').addColumn('storage', 'text', (c) => c.notNull().defaultTo('local')).execute();
+      await db.schema
+        .createTable('uploads')
+        .addColumn('recording_id', 'text', (c) => c.primaryKey())
+        // The spool the files wait in (host and data dir): only the node that has them uploads them.
+        .addColumn('spool', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
+        .addColumn('locked_until', 'bigint')
+        .addColumn('last_error', 'text')
+        .execute();
+      await db.schema.createIndex('uploads_due_idx').on('uploads').columns(['spool', 'next_attempt_at']).execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('uploads').execute();
+      await db.schema.alterTable('recordings').dropColumn('storage').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

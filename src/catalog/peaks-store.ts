@@ -21,6 +21,11 @@ export class PeaksStore {
     } catch {
       // not computed yet (or unreadable): compute it now
     }
+    // Uploaded: its peaks went up with it (storage/uploader.ts).
+    if (recording.storage === 's3') {
+      const source = await this.catalog.openFile(recording, PEAKS_FILE);
+      if (source) return JSON.parse((await text(await source.open())) || 'null') as Peaks;
+    }
     let work = this.computing.get(recording.id);
     if (!work) {
       work = writePeaks(path.dirname(file), sourcesOf(recording)).finally(() => this.computing.delete(recording.id));
@@ -28,6 +33,12 @@ export class PeaksStore {
     }
     return work;
   }
+}
+
+async function text(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Each track's own file, else its side of the stereo file. */

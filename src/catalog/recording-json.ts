@@ -25,7 +25,10 @@ export function recordingJson(recording: Recording, baseUrl = '') {
       bytes: f.bytes,
       durationMs: f.durationMs,
       url: `${baseUrl}/api/recordings/${recording.id}/audio/${f.name}.wav`,
+      // Once uploaded (S3 storage): where the object is, and its content's SHA-256.
+      ...(f.location ? { location: f.location, sha256: f.sha256 } : {}),
     })),
+    storage: recording.storage,
     endReason: recording.endReason,
     error: recording.error,
   };

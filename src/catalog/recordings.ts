@@ -26,6 +26,9 @@ export interface RecordingFile {
   file: string;
   bytes: number;
   durationMs: number;
+  /** Once uploaded: where the object is (s3://bucket/key) and its content's SHA-256 (hex). */
+  location?: string;
+  sha256?: string;
 }
 
 export interface RecordingEvent {
@@ -55,6 +58,8 @@ export interface Recording {
   location: string;
   files: RecordingFile[];
   rejections: Record<string, number>;
+  /** `s3` once its files were uploaded and verified (then each file has its location and SHA-256). */
+  storage: 'local' | 's3';
 }
 
 export interface RecordingFilter {
@@ -106,6 +111,7 @@ function toRecording(row: Selectable<RecordingsTable>): Recording {
     location: row.location,
     files: JSON.parse(row.files) as RecordingFile[],
     rejections: JSON.parse(row.rejections) as Record<string, number>,
+    storage: row.storage,
   };
 }
 
@@ -145,6 +151,7 @@ export class RecordingsRepo {
       location: start.location,
       files: '[]',
       rejections: '{}',
+      storage: 'local',
     };
     await this.db.transaction().execute(async (trx) => {
       await trx.insertInto('recordings').values(row).execute();
@@ -274,11 +281,30 @@ export class RecordingsRepo {
     };
   }
 
+  /**
+   * Records that a recording's files are durable in the object store, with each file's
+   * location and SHA-256; `then` runs in the same transaction (its webhook is queued there).
+   */
+  async markUploaded(
+    id: string,
+    files: RecordingFile[],
+    then: (trx: Transaction<CatalogDatabase>, recording: Recording) => Promise<void>,
+  ): Promise<Recording> {
+    return this.db.transaction().execute(async (trx) => {
+      await trx.updateTable('recordings').set({ storage: 's3', files: JSON.stringify(files) }).where('id', '=', id).execute();
+      await trx.deleteFrom('uploads').where('recording_id', '=', id).execute();
+      const recording = toRecording(await trx.selectFrom('recordings').selectAll().where('id', '=', id).executeTakeFirstOrThrow());
+      await then(trx, recording);
+      return recording;
+    });
+  }
+
   /** Removes the rows of a recording (its files are the caller's to delete). */
   async remove(id: string): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('recording_events').where('recording_id', '=', id).execute();
       await trx.deleteFrom('recording_params').where('recording_id', '=', id).execute();
+      await trx.deleteFrom('uploads').where('recording_id', '=', id).execute();
       const result = await trx.deleteFrom('recordings').where('id', '=', id).executeTakeFirst();
       return Number(result.numDeletedRows) > 0;
     });

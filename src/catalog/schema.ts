@@ -31,6 +31,21 @@ export interface RecordingsTable {
   files: string;
   /** JSON: rejection counts by code. */
   rejections: string;
+  /** Where the finished files are: the data dir, or the object store (after a verified upload). */
+  storage: Generated<'local' | 's3'>;
+}
+
+/** Recordings waiting to be uploaded to the object store; a row is removed once it is durable there. */
+export interface UploadsTable {
+  recording_id: string;
+  /** The spool holding the files (host and data dir): only that node can upload them. */
+  spool: string;
+  attempts: number;
+  created_at: number;
+  next_attempt_at: number;
+  /** Lease: a node that claimed the row owns it until then. */
+  locked_until: number | null;
+  last_error: string | null;
 }
 
 /** start.customParameters, one row each, so `param.<key>=<value>` filters use an index. */
@@ -79,6 +94,7 @@ export interface CatalogDatabase {
   recordings: RecordingsTable;
   recording_params: RecordingParamsTable;
   recording_events: RecordingEventsTable;
+  uploads: UploadsTable;
 }
 
 export type { Generated };

@@ -6,6 +6,7 @@
 import client from 'prom-client';
 import type { Recorder } from '../recording/recorder.js';
 import type { WebhookOutbox } from '../webhooks/outbox.js';
+import type { Uploader } from '../storage/uploader.js';
 
 /** Sets a counter to an absolute total kept elsewhere. */
 function setTotal(counter: client.Counter<string>, value: number, labels?: Record<string, string>): void {
@@ -18,7 +19,7 @@ function setTotal(counter: client.Counter<string>, value: number, labels?: Recor
   }
 }
 
-export function createMetrics(recorder: Recorder, outbox?: WebhookOutbox): client.Registry {
+export function createMetrics(recorder: Recorder, outbox?: WebhookOutbox, uploader?: Uploader): client.Registry {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry, prefix: 'calltape_' });
   new client.Gauge({
@@ -88,6 +89,26 @@ export function createMetrics(recorder: Recorder, outbox?: WebhookOutbox): clien
         setTotal(this, stats.delivered, { outcome: 'delivered' });
         setTotal(this, stats.retried, { outcome: 'retried' });
         setTotal(this, stats.failed, { outcome: 'failed' });
+      },
+    });
+  }
+  if (uploader) {
+    new client.Counter({
+      name: 'calltape_uploads_total',
+      help: 'Recordings stored in the object store (verified), and upload attempts that failed (retried).',
+      labelNames: ['outcome'],
+      registers: [registry],
+      collect() {
+        setTotal(this, uploader.uploaded, { outcome: 'stored' });
+        setTotal(this, uploader.failures, { outcome: 'failed' });
+      },
+    });
+    new client.Gauge({
+      name: 'calltape_uploads_waiting',
+      help: "Finished recordings in this node's spool waiting for their upload.",
+      registers: [registry],
+      async collect() {
+        this.set((await uploader.status()).waiting);
       },
     });
   }

@@ -11,6 +11,9 @@ import { Catalog } from '../catalog/catalog.js';
 import { openCatalogDb } from '../catalog/db.js';
 import { RetentionJob } from '../catalog/retention.js';
 import { buildApp } from '../http/app.js';
+import { PeaksStore } from '../catalog/peaks-store.js';
+import { openObjectStore } from '../storage/open-store.js';
+import { Uploader } from '../storage/uploader.js';
 import { WebhookNotifier } from '../webhooks/notifier.js';
 import { WebhookOutbox } from '../webhooks/outbox.js';
 import { createRecorder, type Recorder, type RecorderOptions } from '../recording/recorder.js';
@@ -23,6 +26,8 @@ export interface RunningServer {
   readonly recorder: Recorder;
   readonly catalog: Catalog;
   readonly outbox: WebhookOutbox;
+  /** Uploads to the object store, when CALLTAPE_STORAGE_URL names one. */
+  readonly uploader: Uploader | undefined;
   /** Present when CALLTAPE_RETENTION_DAYS is set. */
   readonly retention: RetentionJob | undefined;
   /** Base URL the server listens on (http://host:port). */
@@ -73,23 +78,50 @@ export async function startServer(options: RecorderOptions = {}, serve: ServeOpt
     pollMs: config.webhookPollMs,
   });
   const notifier = new WebhookNotifier(config, outbox, recorder.logger);
-  const catalog = new Catalog(catalogDb, config.dataDir, recorder.logger, {
-    inTransaction: (trx, recording) => notifier.enqueue(trx, recording),
-    committed: () => outbox.nudge(),
-  });
+  const objectStore = await openObjectStore(config);
+  // With a bucket, a finished recording's job is its upload; its webhook waits until it is
+  // durable there (storage/uploader.ts). Without one, the webhook is queued at once.
+  let uploader: Uploader | undefined;
+  const catalog = new Catalog(
+    catalogDb,
+    config.dataDir,
+    recorder.logger,
+    {
+      inTransaction: (trx, recording) => (uploader ? uploader.enqueue(trx, recording) : notifier.enqueue(trx, recording)),
+      committed: () => (uploader ? uploader.nudge() : outbox.nudge()),
+    },
+    objectStore,
+  );
+  if (objectStore) {
+    uploader = new Uploader({
+      catalog,
+      dialect: catalogDb.dialect,
+      store: objectStore,
+      dataDir: config.dataDir,
+      keepLocal: config.keepLocal,
+      peaks: new PeaksStore(catalog),
+      logger: recorder.logger,
+      retryBaseMs: config.uploadRetryBaseMs,
+      pollMs: 1000,
+      durable: (trx, recording) => notifier.enqueue(trx, recording),
+      committed: () => outbox.nudge(),
+    });
+  }
   catalog.attach(recorder);
   // A recording the last run left open (kill -9, power loss) is repaired before new calls come.
   await catalog.recover(config.maxDurationMs + 24 * 3600 * 1000);
-  // Deliveries left pending by an earlier run go out now.
+  // Deliveries left pending by an earlier run go out now, and uploads left waiting.
   outbox.start();
+  uploader?.start();
   const retention =
     config.retentionDays === undefined ? undefined : new RetentionJob(catalog, config.retentionDays, config.retentionIntervalMs, recorder.logger);
   retention?.start();
-  const app = await buildApp(config, { recorder, catalog, outbox, webRoot: serve.webRoot });
+  const app = await buildApp(config, { recorder, catalog, outbox, uploader, webRoot: serve.webRoot });
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
     await retention?.stop();
+    await uploader?.stop();
     await outbox.stop();
     await recorder.shutdown();
     await app.close();
@@ -131,6 +163,7 @@ export async function startServer(options: RecorderOptions = {}, serve: ServeOpt
     recorder,
     catalog,
     outbox,
+    uploader,
     retention,
     url,
     stop() {
@@ -142,6 +175,8 @@ export async function startServer(options: RecorderOptions = {}, serve: ServeOpt
         const giveUp = setTimeout(() => catalog.stopRetrying(), Math.min(5000, config.shutdownTimeoutMs));
         await settled;
         clearTimeout(giveUp);
+        // An upload in progress finishes; the ones waiting stay queued for the next start.
+        await uploader?.stop();
         // Give the last recordings' webhooks a moment; what is left stays pending in the outbox.
         await outbox.flush(Math.min(5000, config.shutdownTimeoutMs));
         await outbox.stop();

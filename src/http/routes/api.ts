@@ -10,6 +10,7 @@ import type { Catalog } from '../../catalog/catalog.js';
 import type { Config } from '../../config.js';
 import type { Recorder } from '../../recording/recorder.js';
 import type { WebhookOutbox } from '../../webhooks/outbox.js';
+import type { Uploader } from '../../storage/uploader.js';
 import { checkSameSite, markApiChecked } from '../access.js';
 import { checkApiClient } from '../auth.js';
 import { metricsRoutes } from './health.js';
@@ -22,9 +23,10 @@ export interface ApiOptions {
   /** Without a catalog (an embedding that only records) only /metrics is served. */
   readonly catalog?: Catalog | undefined;
   readonly outbox?: WebhookOutbox | undefined;
+  readonly uploader?: Uploader | undefined;
 }
 
-export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (app, { config, recorder, catalog, outbox }) => {
+export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (app, { config, recorder, catalog, outbox, uploader }) => {
   app.addHook('onRequest', async (request) => {
     checkSameSite(config, request);
     checkApiClient(config, request);
@@ -32,7 +34,7 @@ export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (app, { config, r
   });
   // How this client got in: the dashboard shows "Sign out" only to a token session.
   app.get('/api/session', { config: { access: 'api' } }, async () => ({ access: config.apiToken ? 'token' : 'local' }));
-  await app.register(metricsRoutes, { recorder, outbox });
+  await app.register(metricsRoutes, { recorder, outbox, uploader });
   if (catalog) {
     await app.register(recordingRoutes, { catalog });
     await app.register(liveRoutes, { recorder, catalog, config });

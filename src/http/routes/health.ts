@@ -7,6 +7,7 @@ import type { FastifyBaseLogger, FastifyPluginAsync } from 'fastify';
 import type { Catalog } from '../../catalog/catalog.js';
 import type { Config } from '../../config.js';
 import type { Recorder } from '../../recording/recorder.js';
+import type { Uploader } from '../../storage/uploader.js';
 import type { WebhookOutbox } from '../../webhooks/outbox.js';
 import { createMetrics } from '../metrics.js';
 
@@ -41,9 +42,10 @@ export interface HealthOptions {
   readonly config: Config;
   readonly recorder: Recorder;
   readonly catalog?: Catalog | undefined;
+  readonly uploader?: Uploader | undefined;
 }
 
-export const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app, { config, recorder, catalog }) => {
+export const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app, { config, recorder, catalog, uploader }) => {
   app.get('/healthz', { config: { access: 'public' } }, async () => ({ status: 'ok' }));
 
   app.get('/readyz', { config: { access: 'public' } }, async (request, reply) => {
@@ -60,12 +62,30 @@ export const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app, { con
       ...(recorder.isShuttingDown ? { accepting: 'shutting down' } : {}),
     };
     const ready = Object.values(checks).every((v) => v === 'ok');
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', checks });
+    // A bucket that is down delays uploads (the spool keeps the files); the node still
+    // records, so this is reported without taking the node out of rotation.
+    const uploads = uploader ? await uploadsCheck(uploader, request.log) : undefined;
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', checks: { ...checks, ...(uploads ? { uploads } : {}) } });
   });
 };
 
+async function uploadsCheck(uploader: Uploader, log: FastifyBaseLogger): Promise<string> {
+  try {
+    const status = await uploader.status();
+    if (status.failingForMs === undefined) return 'ok';
+    log.warn({ waiting: status.waiting, failingForMs: status.failingForMs, lastError: status.lastError }, 'readyz: uploads are failing');
+    return `delayed: ${status.waiting} waiting`;
+  } catch (err) {
+    log.warn({ err }, 'readyz: uploads check failed');
+    return 'failing';
+  }
+}
+
 /** /metrics: Prometheus text; registered inside the API plugin, so the API's access rule guards it. */
-export const metricsRoutes: FastifyPluginAsync<{ readonly recorder: Recorder; readonly outbox?: WebhookOutbox | undefined }> = async (app, { recorder, outbox }) => {
-  const registry = createMetrics(recorder, outbox);
+export const metricsRoutes: FastifyPluginAsync<{ readonly recorder: Recorder; readonly outbox?: WebhookOutbox | undefined; readonly uploader?: Uploader | undefined }> = async (
+  app,
+  { recorder, outbox, uploader },
+) => {
+  const registry = createMetrics(recorder, outbox, uploader);
   app.get('/metrics', { config: { access: 'api' } }, async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
 };

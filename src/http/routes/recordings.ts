@@ -2,10 +2,9 @@
  * /api/recordings: list, fetch, stream audio (with HTTP Range), delete. The JSON names are a
  * contract other tools are written against; see the README.
  */
-import fs from 'node:fs';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import rangeParser from 'range-parser';
-import type { Catalog } from '../../catalog/catalog.js';
+import type { Catalog, RecordingFileSource } from '../../catalog/catalog.js';
 import { RECORDING_MAX_PARAM_FILTERS } from '../../limits.js';
 import { InvalidCursorError, type Recording, type RecordingFilter } from '../../catalog/recordings.js';
 import { recordingJson } from '../../catalog/recording-json.js';
@@ -104,26 +103,17 @@ export const recordingRoutes: FastifyPluginAsync<{ readonly catalog: Catalog }> 
     const recording = await find(request.params.id);
     const file = recording.files.find((f) => f.name === match[1]) ?? (recording.status === 'recording' ? { file: `${match[1]}.wav` } : undefined);
     if (!file) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', `recording has no ${match[1]} track`);
-    const full = catalog.filePath(recording, file.file);
-    let size: number;
-    try {
-      size = (await fs.promises.stat(full)).size;
-    } catch {
-      throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', `${match[1]} audio is not on disk`);
-    }
-    return sendFileRange(reply, full, size, request.headers.range);
+    const source = await catalog.openFile(recording, file.file);
+    if (!source) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', `${match[1]} audio is not on disk or in the store`);
+    return sendFileRange(reply, source, request.headers.range);
   });
 
   // The recording's own description as written beside its files (pauses, gaps, rejections).
   app.get<{ Params: { id: string } }>('/api/recordings/:id/meta.json', { config: { access: 'api' } }, async (request, reply) => {
     const recording = await find(request.params.id);
-    let text: string;
-    try {
-      text = await fs.promises.readFile(catalog.filePath(recording, 'meta.json'), 'utf8');
-    } catch {
-      throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', 'meta.json is not on disk');
-    }
-    return reply.type('application/json; charset=utf-8').send(text);
+    const source = await catalog.openFile(recording, 'meta.json');
+    if (!source) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', 'meta.json is not on disk or in the store');
+    return reply.type('application/json; charset=utf-8').header('Content-Length', source.size).send(await source.open());
   });
 
   // Waveform peaks: drawn without fetching the audio (recording/peaks.ts).
@@ -153,8 +143,12 @@ export const recordingRoutes: FastifyPluginAsync<{ readonly catalog: Catalog }> 
   });
 };
 
-/** Serves a file whole (200) or one byte range of it (206), per RFC 9110 section 14. */
-function sendFileRange(reply: FastifyReply, file: string, size: number, rangeHeader: string | undefined): FastifyReply {
+/**
+ * Serves a file whole (200) or one byte range of it (206), per RFC 9110 section 14, from the
+ * data dir or the object store (a ranged GET there: streamed, never buffered whole).
+ */
+async function sendFileRange(reply: FastifyReply, source: RecordingFileSource, rangeHeader: string | undefined): Promise<FastifyReply> {
+  const { size } = source;
   reply.header('Accept-Ranges', 'bytes').type('audio/wav');
   if (rangeHeader) {
     const ranges = rangeParser(size, rangeHeader, { combine: true });
@@ -166,9 +160,9 @@ function sendFileRange(reply: FastifyReply, file: string, size: number, rangeHea
     if (ranges !== -2 && ranges.type === 'bytes' && ranges.length === 1) {
       const { start, end } = ranges[0]!;
       reply.code(206).header('Content-Range', `bytes ${start}-${end}/${size}`).header('Content-Length', end - start + 1);
-      return reply.send(fs.createReadStream(file, { start, end }));
+      return reply.send(await source.open({ start, end }));
     }
   }
   reply.header('Content-Length', size);
-  return reply.send(size === 0 ? '' : fs.createReadStream(file));
+  return reply.send(size === 0 ? '' : await source.open());
 }
