@@ -195,6 +195,16 @@ export const configSchema = z.object({
   /** First wait before a failed upload is tried again; doubles up to 5 minutes. */
   uploadRetryBaseMs: int(10, 600_000).default(2000),
 
+  /** This node's name in the catalog (recordings, live list); default `<hostname>:<port>`. */
+  nodeId: z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'letters, digits and . _ : - (at most 100)').optional(),
+  /** Where the other nodes reach this node's API; default http://<host>:<port> (the hostname when listening on all addresses). */
+  nodeUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /**
+   * A node whose heartbeat is older than this is gone: another node marks its open recordings
+   * `lost` (with their webhook). Heartbeats go out every sixth of it.
+   */
+  nodeLeaseMs: int(3000, 3_600_000).default(30_000),
+
   /** Delete recordings (files and rows) older than this many days; unset keeps them forever. */
   retentionDays: z.coerce.number().positive().max(36500).optional(),
   /** How often the retention job runs. */
@@ -278,6 +288,9 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = {
   webhookPollMs: 'CALLTAPE_WEBHOOK_POLL_MS',
   retentionDays: 'CALLTAPE_RETENTION_DAYS',
   storageUrl: 'CALLTAPE_STORAGE_URL',
+  nodeId: 'CALLTAPE_NODE_ID',
+  nodeLeaseMs: 'CALLTAPE_NODE_LEASE_MS',
+  nodeUrl: 'CALLTAPE_NODE_URL',
   s3Endpoint: 'CALLTAPE_S3_ENDPOINT',
   keepLocal: 'CALLTAPE_KEEP_LOCAL',
   uploadRetryBaseMs: 'CALLTAPE_UPLOAD_RETRY_BASE_MS',

@@ -74,6 +74,8 @@ export interface FinishHook {
 
 export class Catalog extends EventEmitter<CatalogEvents> {
   readonly repo: RecordingsRepo;
+  /** The node whose recordings this catalog writes (CALLTAPE_NODE_ID, or host and port once listening). */
+  nodeId: string | undefined;
   private readonly ids = new Map<string, Promise<string | undefined>>();
   private readonly inFlight = new Set<Promise<unknown>>();
   /** Writes that failed and are waiting to be tried again. */
@@ -90,7 +92,7 @@ export class Catalog extends EventEmitter<CatalogEvents> {
     readonly objectStore?: ObjectStore,
   ) {
     super();
-    this.repo = new RecordingsRepo(db.db);
+    this.repo = new RecordingsRepo(db.db, db.dialect);
   }
 
   /** Subscribes to a recorder's start and finish events. */
@@ -210,6 +212,7 @@ export class Catalog extends EventEmitter<CatalogEvents> {
       customParameters: info.customParameters,
       startedAt: info.startedAt,
       location: path.relative(path.resolve(this.dataDir), info.dir),
+      node: this.nodeId,
     };
     const created = this.track(
       this.persist('record the start of a recording', info.streamSid, () => this.repo.create(start), () => this.repo.getByStreamSid(info.streamSid)).then((recording) => {
@@ -264,7 +267,9 @@ export class Catalog extends EventEmitter<CatalogEvents> {
       open.push(...page.items);
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
-    for (const row of open) dirs.add(path.dirname(this.filePath(row, META_FILE)));
+    // Rows of other nodes sharing the catalog are theirs (live calls, or lost: node-registry.ts);
+    // only a directory of theirs found on this disk is recovered here.
+    for (const row of open) if (row.node === null || row.node === this.nodeId) dirs.add(path.dirname(this.filePath(row, META_FILE)));
     let recovered = 0;
     let failed = 0;
     for (const dir of dirs) {
@@ -277,7 +282,9 @@ export class Catalog extends EventEmitter<CatalogEvents> {
           const onDisk = await readMetaFile(dir);
           const known = onDisk && (await this.repo.getByStreamSid(onDisk.streamSid));
           if (known && known.status === 'failed') await recoverRecording(dir, new Date(), { message: known.error ?? 'failed' });
-          if (known && known.status !== 'recording') continue;
+          // `lost`: another node gave this one up while it was down; its spool is here after
+          // all, so it is recovered like any interrupted recording.
+          if (known && known.status !== 'recording' && known.status !== 'lost') continue;
         }
         const meta = (await recoverRecording(dir)) ?? (await readMetaFile(dir));
         if (!meta) {
@@ -315,6 +322,7 @@ export class Catalog extends EventEmitter<CatalogEvents> {
       customParameters: meta.customParameters,
       startedAt: new Date(meta.startedAt),
       location: path.relative(path.resolve(this.dataDir), dir),
+      node: this.nodeId,
     };
   }
 

@@ -103,6 +103,23 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('recordings').dropColumn('storage').execute();
     },
   },
+  '004_nodes': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('recordings').addColumn('node_id', 'text').execute();
+      await db.schema
+        .createTable('nodes')
+        .addColumn('node_id', 'text', (c) => c.primaryKey())
+        // Where the other nodes reach this one's API (live list, pause and resume).
+        .addColumn('url', 'text', (c) => c.notNull())
+        .addColumn('heartbeat_at', 'bigint', (c) => c.notNull())
+        .addColumn('started_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('nodes').execute();
+      await db.schema.alterTable('recordings').dropColumn('node_id').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

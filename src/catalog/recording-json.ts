@@ -29,6 +29,7 @@ export function recordingJson(recording: Recording, baseUrl = '') {
       ...(f.location ? { location: f.location, sha256: f.sha256 } : {}),
     })),
     storage: recording.storage,
+    node: recording.node,
     endReason: recording.endReason,
     error: recording.error,
   };

@@ -5,6 +5,7 @@
 import crypto from 'node:crypto';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { RecordingMeta } from '../recording/meta.js';
+import type { Dialect } from './db.js';
 import type { CatalogDatabase, RecordingStatus, RecordingsTable } from './schema.js';
 
 export interface RecordingStart {
@@ -19,6 +20,8 @@ export interface RecordingStart {
   startedAt: Date;
   /** Directory relative to the data dir. */
   location: string;
+  /** The node recording it. */
+  node?: string | undefined;
 }
 
 export interface RecordingFile {
@@ -58,6 +61,8 @@ export interface Recording {
   location: string;
   files: RecordingFile[];
   rejections: Record<string, number>;
+  /** The node that recorded it (CALLTAPE_NODE_ID); null for rows from before nodes were named. */
+  node: string | null;
   /** `s3` once its files were uploaded and verified (then each file has its location and SHA-256). */
   storage: 'local' | 's3';
 }
@@ -112,6 +117,7 @@ function toRecording(row: Selectable<RecordingsTable>): Recording {
     files: JSON.parse(row.files) as RecordingFile[],
     rejections: JSON.parse(row.rejections) as Record<string, number>,
     storage: row.storage,
+    node: row.node_id,
   };
 }
 
@@ -127,7 +133,10 @@ export function filesOf(meta: RecordingMeta): RecordingFile[] {
 }
 
 export class RecordingsRepo {
-  constructor(private readonly db: Kysely<CatalogDatabase>) {}
+  constructor(
+    private readonly db: Kysely<CatalogDatabase>,
+    private readonly dialect: Dialect = 'sqlite',
+  ) {}
 
   /** A row in status `recording`, created when the stream starts. */
   async create(start: RecordingStart): Promise<Recording> {
@@ -152,6 +161,7 @@ export class RecordingsRepo {
       files: '[]',
       rejections: '{}',
       storage: 'local',
+      node_id: start.node ?? null,
     };
     await this.db.transaction().execute(async (trx) => {
       await trx.insertInto('recordings').values(row).execute();
@@ -296,6 +306,37 @@ export class RecordingsRepo {
       const recording = toRecording(await trx.selectFrom('recordings').selectAll().where('id', '=', id).executeTakeFirstOrThrow());
       await then(trx, recording);
       return recording;
+    });
+  }
+
+  /**
+   * Marks `lost` the open recordings of nodes whose heartbeat is older than `cutoff`, each
+   * with the reason; `then` runs per recording in the same transaction (its webhook). Rows
+   * are locked as they are taken (SKIP LOCKED on PostgreSQL), so two nodes sweeping at once
+   * mark each recording once. Returns the recordings marked.
+   */
+  async markLost(cutoff: number, now: number, then: (trx: Transaction<CatalogDatabase>, recording: Recording) => Promise<void>): Promise<Recording[]> {
+    return this.db.transaction().execute(async (trx) => {
+      const gone = await trx.selectFrom('nodes').selectAll().where('heartbeat_at', '<', cutoff).execute();
+      const lost: Recording[] = [];
+      for (const node of gone) {
+        const rows = await trx
+          .selectFrom('recordings')
+          .select('id')
+          .where('status', '=', 'recording')
+          .where('node_id', '=', node.node_id)
+          .$if(this.dialect === 'postgres', (q) => q.forUpdate().skipLocked())
+          .execute();
+        const why = `CALLTAPE_ERR_NODE_LOST: node ${node.node_id} stopped answering mid-call (last heartbeat ${new Date(Number(node.heartbeat_at)).toISOString()}); its spool may still hold the audio, and is recovered if the node comes back`;
+        for (const { id } of rows) {
+          await trx.updateTable('recordings').set({ status: 'lost', ended_at: now, end_reason: 'node-lost', error: why }).where('id', '=', id).where('status', '=', 'recording').execute();
+          const recording = toRecording(await trx.selectFrom('recordings').selectAll().where('id', '=', id).executeTakeFirstOrThrow());
+          await then(trx, recording);
+          lost.push(recording);
+        }
+        await trx.deleteFrom('nodes').where('node_id', '=', node.node_id).where('heartbeat_at', '<', cutoff).execute();
+      }
+      return lost;
     });
   }
 

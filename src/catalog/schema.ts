@@ -5,7 +5,8 @@
  */
 import type { Generated } from 'kysely';
 
-export type RecordingStatus = 'recording' | 'complete' | 'recovered' | 'failed';
+/** `lost`: its node stopped answering mid-call and never came back (another node marked it). */
+export type RecordingStatus = 'recording' | 'complete' | 'recovered' | 'failed' | 'lost';
 
 export interface RecordingsTable {
   id: string;
@@ -33,6 +34,17 @@ export interface RecordingsTable {
   rejections: string;
   /** Where the finished files are: the data dir, or the object store (after a verified upload). */
   storage: Generated<'local' | 's3'>;
+  /** The node that recorded it (CALLTAPE_NODE_ID). */
+  node_id: string | null;
+}
+
+/** The nodes sharing this catalog, each with its last heartbeat. */
+export interface NodesTable {
+  node_id: string;
+  /** Where the other nodes reach this node's API (CALLTAPE_NODE_URL). */
+  url: string;
+  heartbeat_at: number;
+  started_at: number;
 }
 
 /** Recordings waiting to be uploaded to the object store; a row is removed once it is durable there. */
@@ -95,6 +107,7 @@ export interface CatalogDatabase {
   recording_params: RecordingParamsTable;
   recording_events: RecordingEventsTable;
   uploads: UploadsTable;
+  nodes: NodesTable;
 }
 
 export type { Generated };

@@ -15,6 +15,7 @@ import { installAccess } from './access.js';
 import { redactUrl } from './redact.js';
 import type { WebhookOutbox } from '../webhooks/outbox.js';
 import type { Uploader } from '../storage/uploader.js';
+import type { NodeRegistry } from '../catalog/node-registry.js';
 import { apiRoutes } from './routes/api.js';
 import { healthRoutes } from './routes/health.js';
 import { streamRoutes } from './routes/streams.js';
@@ -30,6 +31,8 @@ export interface AppDeps {
   /** Without a catalog (an embedding that only records) the /api routes are not served. */
   readonly catalog?: Catalog | undefined;
   readonly outbox?: WebhookOutbox | undefined;
+  /** The other nodes sharing the catalog: the live list and pause/resume reach them. */
+  readonly nodes?: NodeRegistry | undefined;
   /** Uploads to the object store (S3 storage): /readyz and /metrics report them. */
   readonly uploader?: Uploader | undefined;
   /** Where the dashboard's bundle is (default dist/web); served only with a catalog. */
@@ -134,12 +137,12 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     },
   });
   // Each route group is an encapsulated plugin, given what it needs as options.
-  const { recorder, catalog, outbox, uploader } = deps;
+  const { recorder, catalog, outbox, uploader, nodes } = deps;
   await app.register(healthRoutes, { config, recorder, catalog, uploader });
   await app.register(streamRoutes, { recorder, config });
   await app.register(twimlRoutes, { config });
   await app.register(answerRoutes, { config });
-  await app.register(apiRoutes, { config, recorder, catalog, outbox, uploader });
+  await app.register(apiRoutes, { config, recorder, catalog, outbox, uploader, nodes });
   if (catalog) {
     await app.register(sessionRoutes, { config, recorder });
     await app.register(webRoutes, { config, webRoot: deps.webRoot });

@@ -14,6 +14,8 @@ import { buildApp } from '../http/app.js';
 import { PeaksStore } from '../catalog/peaks-store.js';
 import { openObjectStore } from '../storage/open-store.js';
 import { Uploader } from '../storage/uploader.js';
+import { NodeRegistry } from '../catalog/node-registry.js';
+import os from 'node:os';
 import { WebhookNotifier } from '../webhooks/notifier.js';
 import { WebhookOutbox } from '../webhooks/outbox.js';
 import { createRecorder, type Recorder, type RecorderOptions } from '../recording/recorder.js';
@@ -28,6 +30,8 @@ export interface RunningServer {
   readonly outbox: WebhookOutbox;
   /** Uploads to the object store, when CALLTAPE_STORAGE_URL names one. */
   readonly uploader: Uploader | undefined;
+  /** This node's heartbeat, and the sweep for nodes that stopped answering. */
+  readonly nodes: NodeRegistry;
   /** Present when CALLTAPE_RETENTION_DAYS is set. */
   readonly retention: RetentionJob | undefined;
   /** Base URL the server listens on (http://host:port). */
@@ -107,6 +111,8 @@ export async function startServer(options: RecorderOptions = {}, serve: ServeOpt
       committed: () => outbox.nudge(),
     });
   }
+  // This node's name on its recordings; with port 0 (tests) the real port is known once listening.
+  catalog.nodeId = config.nodeId ?? `${os.hostname()}:${config.port}`;
   catalog.attach(recorder);
   // A recording the last run left open (kill -9, power loss) is repaired before new calls come.
   await catalog.recover(config.maxDurationMs + 24 * 3600 * 1000);
@@ -116,7 +122,15 @@ export async function startServer(options: RecorderOptions = {}, serve: ServeOpt
   const retention =
     config.retentionDays === undefined ? undefined : new RetentionJob(catalog, config.retentionDays, config.retentionIntervalMs, recorder.logger);
   retention?.start();
-  const app = await buildApp(config, { recorder, catalog, outbox, uploader, webRoot: serve.webRoot });
+  // Heartbeats, and the sweep that marks `lost` what a node that never came back left open.
+  const nodes = new NodeRegistry({
+    catalog,
+    leaseMs: config.nodeLeaseMs,
+    logger: recorder.logger,
+    lostInTransaction: (trx, recording) => notifier.enqueue(trx, recording),
+    committed: () => outbox.nudge(),
+  });
+  const app = await buildApp(config, { recorder, catalog, outbox, uploader, nodes, webRoot: serve.webRoot });
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
@@ -134,8 +148,12 @@ export async function startServer(options: RecorderOptions = {}, serve: ServeOpt
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
+  catalog.nodeId = config.nodeId ?? `${os.hostname()}:${port}`;
+
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${hostForUrl}:${port}`;
+  const reachableHost = config.host === '0.0.0.0' || config.host === '::' ? os.hostname() : hostForUrl;
+  await nodes.start(catalog.nodeId, config.nodeUrl ?? `http://${reachableHost}:${port}`);
   const recordings = recordingsRoot(config.dataDir);
   recorder.logger.info(
     { url, streamRoutes: servedStreamRoutes(config).map((p) => `/streams/${p}`), answer: '/twiml', recordings, format: config.format, catalog: catalogDb.dialect },
@@ -164,6 +182,7 @@ export async function startServer(options: RecorderOptions = {}, serve: ServeOpt
     catalog,
     outbox,
     uploader,
+    nodes,
     retention,
     url,
     stop() {
@@ -177,6 +196,8 @@ export async function startServer(options: RecorderOptions = {}, serve: ServeOpt
         clearTimeout(giveUp);
         // An upload in progress finishes; the ones waiting stay queued for the next start.
         await uploader?.stop();
+        // Every recording is finished: the node leaves the cluster cleanly.
+        await nodes.stop();
         // Give the last recordings' webhooks a moment; what is left stays pending in the outbox.
         await outbox.flush(Math.min(5000, config.shutdownTimeoutMs));
         await outbox.stop();

@@ -215,7 +215,7 @@ export function catalogApiSuite(dialect: 'sqlite' | 'postgres', databaseUrl: () 
     });
 
     it('answers bad queries with 400 and a stable code', async () => {
-      for (const q of ['status=lost', 'limit=0', 'limit=abc', 'from=yesterday', 'cursor=bm9wZQ', 'colour=red']) {
+      for (const q of ['status=gone', 'limit=0', 'limit=abc', 'from=yesterday', 'cursor=bm9wZQ', 'colour=red']) {
         const res = await getJson<{ error: { code: string } }>(`/api/recordings?${q}`);
         expect([q, res.status, res.body.error.code]).toEqual([q, 400, 'CALLTAPE_ERR_BAD_REQUEST']);
       }

@@ -54,12 +54,12 @@ export function LivePage() {
       ${error && html`<div class="notice error" role="alert">${error}</div>`}
       ${calls !== undefined && calls.length === 0 && !error
         ? html`<div class="empty card"><h2>No calls are being recorded right now</h2><p class="muted">Calls appear here as soon as their stream starts, and leave when it ends.</p></div>`
-        : html`<div class="live-grid">${(calls ?? []).map((call) => html`<${LiveCard} key=${call.streamSid} call=${call} onChange=${refresh} />`)}</div>`}
+        : html`<div class="live-grid">${(calls ?? []).map((call) => html`<${LiveCard} key=${call.streamSid} call=${call} showNode=${new Set((calls ?? []).map((c) => c.node)).size > 1} onChange=${refresh} />`)}</div>`}
     </section>
   `;
 }
 
-function LiveCard({ call, onChange }: { call: LiveCall; onChange: () => Promise<void> }) {
+function LiveCard({ call, showNode, onChange }: { call: LiveCall; showNode: boolean; onChange: () => Promise<void> }) {
   const [behavior, setBehavior] = useState<'silence' | 'skip'>('silence');
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<string | undefined>();
@@ -85,7 +85,7 @@ function LiveCard({ call, onChange }: { call: LiveCall; onChange: () => Promise<
         <span class="mono call-id">${call.callSid}</span>
         <span class="live-duration mono" aria-label="Length">${duration(call.durationMs)}</span>
       </header>
-      <p class="muted small">${call.provider}${call.node ? ` · ${call.node}` : ''} · started ${when(call.startedAt)}</p>
+      <p class="muted small">${call.provider}${showNode && call.node ? ` · on ${call.node}` : ''} · started ${when(call.startedAt)}</p>
       <${Meter} label="Caller" lane="inbound" level=${call.levels?.inbound ?? 0} />
       <${Meter} label="Callee" lane="outbound" level=${call.levels?.outbound ?? 0} />
       ${call.paused && html`<p class="paused-note" role="status">Paused: ${call.paused === 'silence' ? 'the files get silence' : 'the audio is left out of the files'} until resumed.</p>`}

@@ -10,7 +10,7 @@ import { StatusBadge } from './status-badge.js';
 const PAGE_SIZE = 25;
 const FILTER_DELAY_MS = 250;
 const PROVIDERS = ['twilio', 'signalwire', 'telnyx', 'plivo', 'exotel', 'bandwidth', 'vonage', 'jambonz', 'freeswitch'];
-const STATUSES = ['recording', 'complete', 'recovered', 'failed'];
+const STATUSES = ['recording', 'complete', 'recovered', 'failed', 'lost'];
 
 interface Filters {
   provider: string;
@@ -83,6 +83,8 @@ export function RecordingsPage() {
     });
   });
 
+  // Which node made a recording matters once there are several.
+  const severalNodes = new Set(items.map((r) => r.node)).size > 1;
   const set = (name: keyof Filters) => (event: Event) => setFilters({ ...filters, [name]: (event.target as HTMLInputElement).value });
 
   return html`
@@ -130,7 +132,7 @@ export function RecordingsPage() {
                     <td class="nowrap">${when(r.startedAt)}</td>
                     <td class="num">${r.status === 'recording' ? html`<span class="muted">live</span>` : duration(r.durationMs)}</td>
                     <td>${r.provider}</td>
-                    <td class="mono"><a href=${hrefFor.recording(r.id)}>${r.callSid}</a>${r.node ? html`<div class="muted small">${r.node}</div>` : ''}</td>
+                    <td class="mono"><a href=${hrefFor.recording(r.id)}>${r.callSid}</a>${severalNodes && r.node ? html`<div class="muted small">on ${r.node}</div>` : ''}</td>
                     <td><${StatusBadge} status=${r.status} /></td>
                     <td>${Object.entries(r.customParameters).map(([k, v]) => html`<span class="chip" title=${`${k}=${v}`}>${k}=${v}</span>`)}</td>
                   </tr>`,

@@ -11,6 +11,7 @@ import type { Config } from '../../config.js';
 import type { Recorder } from '../../recording/recorder.js';
 import type { WebhookOutbox } from '../../webhooks/outbox.js';
 import type { Uploader } from '../../storage/uploader.js';
+import type { NodeRegistry } from '../../catalog/node-registry.js';
 import { checkSameSite, markApiChecked } from '../access.js';
 import { checkApiClient } from '../auth.js';
 import { metricsRoutes } from './health.js';
@@ -24,9 +25,10 @@ export interface ApiOptions {
   readonly catalog?: Catalog | undefined;
   readonly outbox?: WebhookOutbox | undefined;
   readonly uploader?: Uploader | undefined;
+  readonly nodes?: NodeRegistry | undefined;
 }
 
-export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (app, { config, recorder, catalog, outbox, uploader }) => {
+export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (app, { config, recorder, catalog, outbox, uploader, nodes }) => {
   app.addHook('onRequest', async (request) => {
     checkSameSite(config, request);
     checkApiClient(config, request);
@@ -37,6 +39,6 @@ export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (app, { config, r
   await app.register(metricsRoutes, { recorder, outbox, uploader });
   if (catalog) {
     await app.register(recordingRoutes, { catalog });
-    await app.register(liveRoutes, { recorder, catalog, config });
+    await app.register(liveRoutes, { recorder, catalog, config, nodes });
   }
 };

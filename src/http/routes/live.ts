@@ -2,9 +2,12 @@
  * Live views: GET /api/streams/live (calls being recorded now), GET /api/events (Server-Sent
  * Events: started, finished), and pausing a live recording:
  * POST /api/streams/:streamSid/pause {behavior: silence|skip} and /resume, and listening to a
- * live call: GET /api/streams/:streamSid/listen (WebSocket).
+ * live call: GET /api/streams/:streamSid/listen (WebSocket). With several nodes on one
+ * catalog, the live list covers them all and pause/resume reach the node recording the call.
  */
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { NodeRegistry } from '../../catalog/node-registry.js';
+import { ClusterClient, FORWARDED_HEADER } from '../cluster-client.js';
 import type { Catalog } from '../../catalog/catalog.js';
 import type { Recording } from '../../catalog/recordings.js';
 import { CalltapeError, WS_CLOSE } from '../../errors.js';
@@ -16,12 +19,43 @@ import type { Config } from '../../config.js';
 import { EventStreamHub } from '../event-stream.js';
 import { redactUrl } from '../redact.js';
 
-export const liveRoutes: FastifyPluginAsync<{ readonly recorder: Recorder; readonly catalog: Catalog; readonly config: Config }> = async (app, { recorder, catalog, config }) => {
+export interface LiveOptions {
+  readonly recorder: Recorder;
+  readonly catalog: Catalog;
+  readonly config: Config;
+  /** The other nodes sharing the catalog (absent for an embedding without one). */
+  readonly nodes?: NodeRegistry | undefined;
+}
+
+export const liveRoutes: FastifyPluginAsync<LiveOptions> = async (app, { recorder, catalog, config, nodes }) => {
+  const cluster = nodes ? new ClusterClient(config, nodes) : undefined;
+  const forwarded = (request: FastifyRequest) => request.headers[FORWARDED_HEADER] !== undefined;
+
   // ?levels=1: the caller shows level meters, so the calls' levels are measured for a while.
-  const liveQuery = { type: 'object', properties: { levels: { enum: ['0', '1'] } }, additionalProperties: false } as const;
-  app.get<{ Querystring: { levels?: '0' | '1' } }>('/api/streams/live', { config: { access: 'api' }, schema: { querystring: liveQuery } }, async (request) => ({
-    items: recorder.liveStreams({ watchLevels: request.query.levels === '1' }).map(({ dir: _dir, ...live }) => live),
-  }));
+  // Every node's calls are listed (each asked through its API); ?scope=node lists this one's.
+  const liveQuery = { type: 'object', properties: { levels: { enum: ['0', '1'] }, scope: { enum: ['cluster', 'node'] } }, additionalProperties: false } as const;
+  app.get<{ Querystring: { levels?: '0' | '1'; scope?: 'cluster' | 'node' } }>('/api/streams/live', { config: { access: 'api' }, schema: { querystring: liveQuery } }, async (request) => {
+    const levels = request.query.levels === '1';
+    const items: Array<Record<string, unknown>> = recorder.liveStreams({ watchLevels: levels }).map(({ dir: _dir, ...live }) => ({ ...live, node: catalog.nodeId }));
+    if (!cluster || request.query.scope === 'node' || forwarded(request)) return { items };
+    const elsewhere = await cluster.liveElsewhere(levels);
+    return { items: [...items, ...elsewhere.items], ...(elsewhere.unreachable.length > 0 ? { unreachableNodes: elsewhere.unreachable } : {}) };
+  });
+
+  /** The node recording a live call that is not this node's, if the catalog knows one. */
+  const ownerElsewhere = async (streamSid: string): Promise<string | undefined> => {
+    const row = await catalog.repo.getByStreamSid(streamSid);
+    return row?.status === 'recording' && row.node && row.node !== catalog.nodeId ? row.node : undefined;
+  };
+
+  /** Pause or resume a call another node records, through that node's API. */
+  const forwardToOwner = async (request: FastifyRequest, reply: FastifyReply, streamSid: string, path: string, body: unknown) => {
+    const owner = cluster && !forwarded(request) ? await ownerElsewhere(streamSid) : undefined;
+    if (!owner) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', 'no live stream with that streamSid');
+    const answer = await cluster!.forward(owner, 'POST', path, body);
+    if (!answer) throw new CalltapeError('CALLTAPE_ERR_NODE_UNREACHABLE', `node ${owner} records this call and did not answer`);
+    return reply.code(answer.status).send(answer.body);
+  };
 
   const events = new EventStreamHub({
     maxBufferedBytes: config.sseMaxBufferedBytes,
@@ -48,11 +82,12 @@ export const liveRoutes: FastifyPluginAsync<{ readonly recorder: Recorder; reado
   app.post<{ Params: { streamSid: string }; Body: { behavior?: unknown } | undefined }>(
     '/api/streams/:streamSid/pause',
     { config: { access: 'api' }, schema: { querystring: behaviorSchema, body: { ...behaviorSchema, nullable: true } } },
-    async (request) => {
+    async (request, reply) => {
       // Both places are checked by the schemas: silence or skip.
       const behavior = (request.body?.behavior ?? (request.query as { behavior?: unknown }).behavior ?? 'silence') as PauseBehavior;
-      if (!recorder.pause(request.params.streamSid, behavior)) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', 'no live stream with that streamSid');
-      return { streamSid: request.params.streamSid, paused: behavior };
+      const { streamSid } = request.params;
+      if (!recorder.pause(streamSid, behavior)) return forwardToOwner(request, reply, streamSid, `/api/streams/${encodeURIComponent(streamSid)}/pause`, { behavior });
+      return { streamSid, paused: behavior };
     },
   );
 
@@ -65,6 +100,9 @@ export const liveRoutes: FastifyPluginAsync<{ readonly recorder: Recorder; reado
       // Refused before the upgrade when there is no such live call.
       preValidation: async (request) => {
         if (!recorder.liveStreams().some((live) => live.streamSid === request.params.streamSid)) {
+          // Audio is heard from the node that records it (behind a proxy, ask that node).
+          const owner = cluster ? await ownerElsewhere(request.params.streamSid) : undefined;
+          if (owner) throw new CalltapeError('CALLTAPE_ERR_ON_ANOTHER_NODE', `node ${owner} records this call: listen there`);
           throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', 'no live stream with that streamSid');
         }
       },
@@ -93,8 +131,9 @@ export const liveRoutes: FastifyPluginAsync<{ readonly recorder: Recorder; reado
     },
   );
 
-  app.post<{ Params: { streamSid: string } }>('/api/streams/:streamSid/resume', { config: { access: 'api' } }, async (request) => {
-    if (!recorder.resume(request.params.streamSid)) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', 'no live stream with that streamSid');
-    return { streamSid: request.params.streamSid, paused: null };
+  app.post<{ Params: { streamSid: string } }>('/api/streams/:streamSid/resume', { config: { access: 'api' } }, async (request, reply) => {
+    const { streamSid } = request.params;
+    if (!recorder.resume(streamSid)) return forwardToOwner(request, reply, streamSid, `/api/streams/${encodeURIComponent(streamSid)}/resume`, undefined);
+    return { streamSid, paused: null };
   });
 };

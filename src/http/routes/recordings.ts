@@ -13,7 +13,7 @@ import { CalltapeError } from '../../errors.js';
 import { PeaksStore } from '../../catalog/peaks-store.js';
 import { downsample } from '../../recording/peaks.js';
 
-const STATUSES: readonly RecordingStatus[] = ['recording', 'complete', 'recovered', 'failed'];
+const STATUSES: readonly RecordingStatus[] = ['recording', 'complete', 'recovered', 'failed', 'lost'];
 const TRACK_PARAM = /^(inbound|outbound|stereo)(\.wav)?$/;
 
 function timeParam(name: string, value: string): number {

@@ -1,0 +1,63 @@
+/**
+ * Reaching the other nodes that share the catalog, through their own API (their URL is in
+ * the catalog's `nodes`, beside their heartbeat): their live calls for a cluster-wide live
+ * list, and pause/resume for a call one of them records. Requests carry the API token (the
+ * nodes must share it) and a deadline; a node that does not answer is named, never waited on.
+ */
+import type { Config } from '../config.js';
+import type { NodeRegistry } from '../catalog/node-registry.js';
+import { CLUSTER_REQUEST_TIMEOUT_MS } from '../limits.js';
+import { apiTokens } from './session.js';
+
+/** Set on a request one node makes to another: the receiver answers for itself, never forwards. */
+export const FORWARDED_HEADER = 'x-calltape-forwarded';
+
+export class ClusterClient {
+  constructor(
+    private readonly config: Config,
+    readonly nodes: NodeRegistry,
+  ) {}
+
+  private headers(json: boolean): Record<string, string> {
+    const token = this.config.apiToken ? apiTokens(this.config.apiToken)[0] : undefined;
+    return { [FORWARDED_HEADER]: '1', ...(token ? { authorization: `Bearer ${token}` } : {}), ...(json ? { 'content-type': 'application/json' } : {}) };
+  }
+
+  /** Every other live node's live calls, each tagged with its node; and the nodes that did not answer. */
+  async liveElsewhere(levels: boolean): Promise<{ items: Array<Record<string, unknown>>; unreachable: string[] }> {
+    const others = await this.nodes.otherNodes();
+    const answers = await Promise.all(
+      others.map(async ({ nodeId, url }) => {
+        try {
+          const response = await fetch(`${url}/api/streams/live?scope=node${levels ? '&levels=1' : ''}`, { headers: this.headers(false), signal: AbortSignal.timeout(CLUSTER_REQUEST_TIMEOUT_MS) });
+          if (!response.ok) return { nodeId, items: undefined };
+          const body = (await response.json()) as { items: Array<Record<string, unknown>> };
+          return { nodeId, items: body.items.map((item) => ({ ...item, node: nodeId })) };
+        } catch {
+          return { nodeId, items: undefined };
+        }
+      }),
+    );
+    return {
+      items: answers.flatMap((answer) => answer.items ?? []),
+      unreachable: answers.filter((answer) => answer.items === undefined).map((answer) => answer.nodeId),
+    };
+  }
+
+  /** Sends a request to `nodeId`'s API and gives back its answer; undefined when it cannot be reached. */
+  async forward(nodeId: string, method: 'POST', path: string, body: unknown): Promise<{ status: number; body: unknown } | undefined> {
+    const url = await this.nodes.urlOf(nodeId);
+    if (!url) return undefined;
+    try {
+      const response = await fetch(`${url}${path}`, {
+        method,
+        headers: this.headers(body !== undefined),
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(CLUSTER_REQUEST_TIMEOUT_MS),
+      });
+      return { status: response.status, body: await response.json() };
+    } catch {
+      return undefined;
+    }
+  }
+}
