@@ -60,6 +60,14 @@ describe('live calls across nodes', () => {
     expect((await fetch(`${a.url}/api/streams/MZ00000000000000000000000000000000/pause`, { method: 'POST', headers: auth })).status).toBe(404);
 
     await expect(openSocket(`${a.url.replace('http', 'ws')}/api/streams/${onB!.call.streamSid}/listen`, { headers: auth })).rejects.toThrow('HTTP 409');
+    // Its growing audio is on node-b's disk: node-a says where it is.
+    const recordingOnB = (await (await fetch(`${a.url}/api/recordings?streamSid=${onB!.call.streamSid}`, { headers: auth })).json()) as { items: Array<{ id: string }> };
+    const audio = await fetch(`${a.url}/api/recordings/${recordingOnB.items[0]!.id}/audio/inbound.wav`, { headers: auth });
+    expect(audio.status).toBe(409);
+    expect(((await audio.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'CALLTAPE_ERR_ON_ANOTHER_NODE', message: expect.stringContaining('node-b') });
+    const onItsNode = await fetch(`${b.url}/api/recordings/${recordingOnB.items[0]!.id}/audio/inbound.wav`, { headers: auth });
+    expect(onItsNode.status).toBe(200);
+    expect((await onItsNode.arrayBuffer()).byteLength).toBeGreaterThan(44);
     const listening = await openSocket(`${b.url.replace('http', 'ws')}/api/streams/${onB!.call.streamSid}/listen`, { headers: auth });
     listening.close();
     onA!.ws.close();

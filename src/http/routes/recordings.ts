@@ -104,6 +104,10 @@ export const recordingRoutes: FastifyPluginAsync<{ readonly catalog: Catalog }> 
     const file = recording.files.find((f) => f.name === match[1]) ?? (recording.status === 'recording' ? { file: `${match[1]}.wav` } : undefined);
     if (!file) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', `recording has no ${match[1]} track`);
     const source = await catalog.openFile(recording, file.file);
+    if (!source && recording.status === 'recording' && recording.node && recording.node !== catalog.nodeId) {
+      // Still being recorded by another node: its growing file is on that node's disk.
+      throw new CalltapeError('CALLTAPE_ERR_ON_ANOTHER_NODE', `node ${recording.node} is recording this call: ask it, or wait until the recording is finished`);
+    }
     if (!source) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', `${match[1]} audio is not on disk or in the store`);
     return sendFileRange(reply, source, request.headers.range);
   });
