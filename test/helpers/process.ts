@@ -16,8 +16,8 @@ export interface CalltapeProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function spawnCalltape(dataDir: string, env: Record<string, string> = {}): CalltapeProcess {
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli/main.js'), 'serve', '--port', '0', '--data-dir', dataDir], {
+export function spawnCalltape(dataDir: string, env: Record<string, string> = {}, port = 0): CalltapeProcess {
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli/main.js'), 'serve', '--port', String(port), '--data-dir', dataDir], {
     env: { ...process.env, CALLTAPE_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
