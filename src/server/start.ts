@@ -15,6 +15,7 @@ import { PeaksStore } from '../catalog/peaks-store.js';
 import { openObjectStore } from '../storage/open-store.js';
 import { Uploader } from '../storage/uploader.js';
 import { NodeRegistry } from '../catalog/node-registry.js';
+import { ClusterEvents } from '../catalog/cluster-events.js';
 import os from 'node:os';
 import { WebhookNotifier } from '../webhooks/notifier.js';
 import { WebhookOutbox } from '../webhooks/outbox.js';
@@ -154,6 +155,9 @@ export async function startServer(options: RecorderOptions = {}, serve: ServeOpt
   const url = `http://${hostForUrl}:${port}`;
   const reachableHost = config.host === '0.0.0.0' || config.host === '::' ? os.hostname() : hostForUrl;
   await nodes.start(catalog.nodeId, config.nodeUrl ?? `http://${reachableHost}:${port}`);
+  // On PostgreSQL, the event stream carries every node's recordings (LISTEN/NOTIFY).
+  const clusterEvents = config.databaseUrl ? new ClusterEvents({ databaseUrl: config.databaseUrl, catalog, logger: recorder.logger }) : undefined;
+  await clusterEvents?.start();
   const recordings = recordingsRoot(config.dataDir);
   recorder.logger.info(
     { url, streamRoutes: servedStreamRoutes(config).map((p) => `/streams/${p}`), answer: '/twiml', recordings, format: config.format, catalog: catalogDb.dialect },
@@ -198,6 +202,7 @@ export async function startServer(options: RecorderOptions = {}, serve: ServeOpt
         await uploader?.stop();
         // Every recording is finished: the node leaves the cluster cleanly.
         await nodes.stop();
+        await clusterEvents?.stop();
         // Give the last recordings' webhooks a moment; what is left stays pending in the outbox.
         await outbox.flush(Math.min(5000, config.shutdownTimeoutMs));
         await outbox.stop();

@@ -5,11 +5,22 @@ import type { Recording } from './api.js';
 
 export type RecordingEventKind = 'started' | 'finished';
 
-export function useRecordingEvents(onEvent: (kind: RecordingEventKind, recording: Recording) => void): void {
+/**
+ * Calls `onEvent` for each recording event; `onReconnect` when the stream comes back after a
+ * drop (events in the gap are not replayed: a list re-reads itself then).
+ */
+export function useRecordingEvents(onEvent: (kind: RecordingEventKind, recording: Recording) => void, onReconnect?: () => void): void {
   const latest = useRef(onEvent);
   latest.current = onEvent;
+  const reconnected = useRef(onReconnect);
+  reconnected.current = onReconnect;
   useEffect(() => {
     const source = new EventSource('/api/events');
+    let opened = false;
+    source.onopen = () => {
+      if (opened) reconnected.current?.();
+      opened = true;
+    };
     const handle = (kind: RecordingEventKind) => (message: MessageEvent<string>) => latest.current(kind, JSON.parse(message.data) as Recording);
     source.addEventListener('started', handle('started'));
     source.addEventListener('finished', handle('finished'));

@@ -74,14 +74,17 @@ export function RecordingsPage() {
 
   // New calls appear at the top and finished ones change in place. With filters set, a
   // started call is shown only once the list is asked again (the server decides matches).
-  useRecordingEvents((kind, recording) => {
-    setItems((old) => {
-      const at = old.findIndex((r) => r.id === recording.id);
-      if (at >= 0) return old.map((r, i) => (i === at ? recording : r));
-      if (kind === 'started' && !isFiltered(filters)) return [recording, ...old];
-      return old;
-    });
-  });
+  useRecordingEvents(
+    (kind, recording) => {
+      setItems((old) => {
+        const at = old.findIndex((r) => r.id === recording.id);
+        if (at >= 0) return old.map((r, i) => (i === at ? recording : r));
+        if (kind === 'started' && !isFiltered(filters)) return [recording, ...old];
+        return old;
+      });
+    },
+    () => void load(),
+  );
 
   // Which node made a recording matters once there are several.
   const severalNodes = new Set(items.map((r) => r.node)).size > 1;
