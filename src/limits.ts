@@ -90,6 +90,9 @@ export const WEBHOOK_MAX_IN_FLIGHT_PER_URL = 4;
 /** A request one node makes to another (live list, pause, resume) gives up after this long. */
 export const CLUSTER_REQUEST_TIMEOUT_MS = 2000;
 
+/** How long a presigned URL of an uploaded file (the audio route's ?redirect=1) works. */
+export const PRESIGNED_URL_TTL_S = 300;
+
 /** Recordings one node uploads at once. */
 export const UPLOADS_AT_ONCE = 2;
 /** An upload claimed by a node is its own for this long (then another attempt may claim it). */

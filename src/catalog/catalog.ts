@@ -179,6 +179,13 @@ export class Catalog extends EventEmitter<CatalogEvents> {
     return info ? { size: info.bytes, open: (range) => store.get(key, range) } : undefined;
   }
 
+  /** A short-lived URL of an uploaded recording's file in the bucket, if the store makes them. */
+  async presignedUrl(recording: Recording, file: string, seconds: number): Promise<string | undefined> {
+    const store = this.objectStore;
+    if (recording.storage !== 's3' || !store?.presign) return undefined;
+    return store.presign(recordingKey(this.dataDir, this.recordingDir(recording), file), seconds);
+  }
+
   /** The recording's directory in the data dir (its spool, when its files go to a bucket). */
   recordingDir(recording: Recording): string {
     return path.dirname(this.filePath(recording, META_FILE));

@@ -43,6 +43,8 @@ export interface ObjectStore {
   delete(key: string): Promise<void>;
   /** Every object whose key starts with `prefix`, in key order. */
   list(prefix: string): AsyncIterable<ObjectInfo>;
+  /** A URL that fetches `key` without credentials for `seconds` (stores that have them). */
+  presign?(key: string, seconds: number): Promise<string>;
 }
 
 export class ObjectNotFoundError extends Error {

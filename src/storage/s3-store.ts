@@ -9,6 +9,7 @@
  */
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, NotFound, NoSuchKey, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import { digestFile, storeConfirms } from './file-digest.js';
@@ -99,6 +100,10 @@ export class S3ObjectStore implements ObjectStore {
       if (err instanceof NoSuchKey || (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) throw new ObjectNotFoundError(key);
       throw err;
     }
+  }
+
+  async presign(key: string, seconds: number): Promise<string> {
+    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.options.bucket, Key: this.objectKey(key) }), { expiresIn: seconds });
   }
 
   async delete(key: string): Promise<void> {

@@ -34,7 +34,7 @@ function followEvents(url: string, events: Array<{ event: string; streamSid: str
     try {
       const response = await fetch(`${url}/api/events`, { headers: auth, signal });
       let pending = '';
-      for await (const chunk of response.body!) {
+      for await (const chunk of response.body! as unknown as AsyncIterable<Uint8Array>) {
         pending += Buffer.from(chunk).toString('utf8');
         let end;
         while ((end = pending.indexOf('\n\n')) >= 0) {

@@ -94,6 +94,12 @@ describe('recordings in an S3-compatible bucket', () => {
     expect(ranged.status).toBe(206);
     expect(ranged.headers.get('content-range')).toBe(`bytes 44-1043/${localFiles['inbound.wav']!.length}`);
     expect(Buffer.from(await ranged.arrayBuffer()).equals(SPEECH_IN_PCM.subarray(0, 1000))).toBe(true);
+    // ?redirect=1: a short-lived presigned URL that fetches the object without credentials.
+    const redirect = await fetch(`${server.url}/api/recordings/${recording.id}/audio/stereo.wav?redirect=1`, { redirect: 'manual' });
+    expect(redirect.status).toBe(302);
+    const location = redirect.headers.get('location')!;
+    expect(location).toMatch(/X-Amz-Expires=300/);
+    expect(Buffer.from(await (await fetch(location)).arrayBuffer()).equals(localFiles['stereo.wav']!)).toBe(true);
     // Its peaks and meta.json went up with it.
     expect((await fetch(`${server.url}/api/recordings/${recording.id}/peaks`)).status).toBe(200);
     expect(((await (await fetch(`${server.url}/api/recordings/${recording.id}/meta.json`)).json()) as { streamSid: string }).streamSid).toBe(call.streamSid);

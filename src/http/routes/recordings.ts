@@ -5,7 +5,7 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import rangeParser from 'range-parser';
 import type { Catalog, RecordingFileSource } from '../../catalog/catalog.js';
-import { RECORDING_MAX_PARAM_FILTERS } from '../../limits.js';
+import { PRESIGNED_URL_TTL_S, RECORDING_MAX_PARAM_FILTERS } from '../../limits.js';
 import { InvalidCursorError, type Recording, type RecordingFilter } from '../../catalog/recordings.js';
 import { recordingJson } from '../../catalog/recording-json.js';
 import type { RecordingStatus } from '../../catalog/schema.js';
@@ -103,6 +103,11 @@ export const recordingRoutes: FastifyPluginAsync<{ readonly catalog: Catalog }> 
     const recording = await find(request.params.id);
     const file = recording.files.find((f) => f.name === match[1]) ?? (recording.status === 'recording' ? { file: `${match[1]}.wav` } : undefined);
     if (!file) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', `recording has no ${match[1]} track`);
+    // ?redirect=1: a short-lived presigned URL of the object, for clients that fetch it themselves.
+    if ((request.query as { redirect?: unknown }).redirect === '1') {
+      const url = await catalog.presignedUrl(recording, file.file, PRESIGNED_URL_TTL_S);
+      if (url) return reply.header('Cache-Control', 'no-store').redirect(url, 302);
+    }
     const source = await catalog.openFile(recording, file.file);
     if (!source && recording.status === 'recording' && recording.node && recording.node !== catalog.nodeId) {
       // Still being recorded by another node: its growing file is on that node's disk.
