@@ -2,7 +2,7 @@
 // under identical load from `calltape simulate`, on this machine, in one run. Prints a table
 // and writes bench/results/<date>.{json,md}. Every phase is bounded in calls and time.
 //
-//   node bench/run.mjs [--quick] [--only=realtime,listen,fast,length,capacity]
+//   node bench/run.mjs [--quick] [--only=realtime,listen,s3,fast,length,capacity]
 //
 // Server CPU is read from /proc for the server process only (utime + stime of all its
 // threads, with the main thread shown apart from the rest: the libuv pool doing file writes,
@@ -98,7 +98,7 @@ function fileCreationMicros() {
 }
 
 /** Starts calltape or the sink as its own process and waits for its URL. */
-async function startTarget(kind) {
+async function startTarget(kind, extraEnv = {}) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'calltape-bench-'));
   dataDirs.push(dataDir);
   // calltape runs as `npm start` and the calltape command run it (package.json, the bin's #! line).
@@ -109,7 +109,7 @@ async function startTarget(kind) {
   const child = spawn(process.execPath, args, {
     // The fast phases replay calls faster than real time: allowed here, refused by default
     // (CALLTAPE_REALTIME_ALLOWANCE_MS). JSON logs: the bench reads the listening line.
-    env: { ...process.env, CALLTAPE_LOG_LEVEL: 'info', CALLTAPE_LOG_FORMAT: 'json', CALLTAPE_MAX_STREAMS: '100000', CALLTAPE_REALTIME_ALLOWANCE_MS: String(7 * 24 * 3600 * 1000) },
+    env: { ...process.env, CALLTAPE_LOG_LEVEL: 'info', CALLTAPE_LOG_FORMAT: 'json', CALLTAPE_MAX_STREAMS: '100000', CALLTAPE_REALTIME_ALLOWANCE_MS: String(7 * 24 * 3600 * 1000), ...extraEnv },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise((resolve, reject) => {
@@ -352,6 +352,56 @@ if (runs('listen')) {
   await target.stop();
 }
 
+// 1c. S3 storage: the same realtime calls recorded with recordings going to a bucket (s3rver,
+//     in this process, on 127.0.0.1) against recording to the data dir only, alternated. The
+//     media path must cost the same; the uploads run after each call, off it, and their
+//     throughput (recordings stored and verified per second) is reported apart.
+const s3load = { calls: Math.round(200 * scale), durationMs: 30_000, realtime: true, rampMs: 2000 };
+
+/** calltape_uploads_total{outcome="stored"} of a target, from /metrics. */
+async function uploadsStored(target) {
+  const text = await (await fetch(`${target.httpUrl}/metrics`)).text();
+  return Number(/calltape_uploads_total\{outcome="stored"\} (\d+)/.exec(text)?.[1] ?? 0);
+}
+
+if (runs('s3')) {
+  const { default: S3rver } = await import('s3rver');
+  const bucketDir = fs.mkdtempSync(path.join(os.tmpdir(), 'calltape-bench-s3-'));
+  dataDirs.push(bucketDir);
+  const s3server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: bucketDir, configureBuckets: [{ name: 'calltape-bench' }] });
+  const { port: s3port } = await s3server.run();
+  const s3env = {
+    CALLTAPE_STORAGE_URL: 's3://calltape-bench/recordings',
+    CALLTAPE_S3_ENDPOINT: `http://127.0.0.1:${s3port}`,
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    AWS_REGION: 'us-east-1',
+  };
+  log(`s3: ${s3load.calls} calls x ${s3load.durationMs / 1000} s, recordings kept in the data dir vs uploaded to a bucket, twice each`);
+  p.s3 = [];
+  for (const variant of ['disk', 's3', 'disk', 's3']) {
+    const target = await startTarget('calltape', variant === 's3' ? s3env : {});
+    const m = await measure(target, s3load);
+    const row = { variant, cpuPerCallHour: round(m.cpuPerCallHour), mainThreadPerCallHour: round(m.mainThreadPerCallHour), lagMs: m.summary.lagMs, ok: m.summary.ok };
+    if (variant === 's3') {
+      // From the end of the calls until every recording is stored and verified in the bucket.
+      const cpu0 = cpuSeconds(target.child.pid).total;
+      const t0 = performance.now();
+      const deadline = t0 + 120_000;
+      let stored = await uploadsStored(target);
+      while (stored < s3load.calls && performance.now() < deadline) {
+        await sleep(100);
+        stored = await uploadsStored(target);
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      Object.assign(row, { uploaded: stored, uploadSeconds: round(seconds, 1), recordingsPerSecond: round(stored / seconds, 1), uploadCpuSeconds: round(cpuSeconds(target.child.pid).total - cpu0) });
+    }
+    p.s3.push(row);
+    await target.stop();
+  }
+  await s3server.close();
+}
+
 // 2. Fast: as fast as the sockets take it (the generator may be the bottleneck here).
 const fast = { calls: 20, durationMs: Math.round(600_000 * scale), realtime: false };
 if (runs('fast')) {
@@ -465,6 +515,21 @@ if (p.listen) {
     ),
     '',
     `Mean CPU s per call-hour: nobody listening ${fmt(mean('none'))}, 10% listened to ${fmt(mean('tenth'))} (${fmt(mean('tenth') - mean('none'))} more).`,
+    '',
+  );
+}
+if (p.s3) {
+  const mean = (variant, key) => p.s3.filter((r) => r.variant === variant).reduce((sum, r, _, all) => sum + r[key] / all.length, 0);
+  lines.push(
+    `S3 storage, ${s3load.calls} realtime calls x ${s3load.durationMs / 1000} s per run, a fresh server each run, alternated (bucket: s3rver in the bench process):`,
+    '',
+    '| run | server CPU s per call-hour (calls) | main thread | sender lag p50 / p99 (ms) | uploaded | upload time after the calls (s) | recordings per second | server CPU for the uploads (s) |',
+    '|---|---|---|---|---|---|---|---|',
+    ...p.s3.map(
+      (r) => `| ${r.variant === 's3' ? 'to the bucket' : 'data dir only'} | ${fmt(r.cpuPerCallHour)} | ${fmt(r.mainThreadPerCallHour)} | ${r.lagMs?.p50} / ${r.lagMs?.p99} | ${r.uploaded ?? '-'} | ${r.uploadSeconds ?? '-'} | ${r.recordingsPerSecond ?? '-'} | ${r.uploadCpuSeconds ?? '-'} |`,
+    ),
+    '',
+    `Mean CPU s per call-hour while recording: data dir only ${fmt(mean('disk', 'cpuPerCallHour'))}, with S3 ${fmt(mean('s3', 'cpuPerCallHour'))}.`,
     '',
   );
 }

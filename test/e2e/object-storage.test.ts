@@ -94,6 +94,12 @@ describe('recordings in an S3-compatible bucket', () => {
     expect(ranged.status).toBe(206);
     expect(ranged.headers.get('content-range')).toBe(`bytes 44-1043/${localFiles['inbound.wav']!.length}`);
     expect(Buffer.from(await ranged.arrayBuffer()).equals(SPEECH_IN_PCM.subarray(0, 1000))).toBe(true);
+    // HEAD comes from the object's metadata: the bucket gets a HEAD, never a GET.
+    const getsBefore = s3.requests.filter((r) => r.startsWith('GET')).length;
+    const head = await fetch(`${server.url}/api/recordings/${recording.id}/audio/stereo.wav`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(Number(head.headers.get('content-length'))).toBe(localFiles['stereo.wav']!.length);
+    expect(s3.requests.filter((r) => r.startsWith('GET')).length).toBe(getsBefore);
     // ?redirect=1: a short-lived presigned URL that fetches the object without credentials.
     const redirect = await fetch(`${server.url}/api/recordings/${recording.id}/audio/stereo.wav?redirect=1`, { redirect: 'manual' });
     expect(redirect.status).toBe(302);

@@ -4,6 +4,7 @@
  */
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import rangeParser from 'range-parser';
+import { Readable } from 'node:stream';
 import type { Catalog, RecordingFileSource } from '../../catalog/catalog.js';
 import { PRESIGNED_URL_TTL_S, RECORDING_MAX_PARAM_FILTERS } from '../../limits.js';
 import { InvalidCursorError, type Recording, type RecordingFilter } from '../../catalog/recordings.js';
@@ -158,6 +159,9 @@ export const recordingRoutes: FastifyPluginAsync<{ readonly catalog: Catalog }> 
  */
 async function sendFileRange(reply: FastifyReply, source: RecordingFileSource, rangeHeader: string | undefined): Promise<FastifyReply> {
   const { size } = source;
+  // HEAD is answered from the size alone: nothing is opened (no GET to the bucket). An empty
+  // stream keeps the Content-Length set here (fastify sets 0 for an empty payload).
+  const headOnly = reply.request.method === 'HEAD';
   reply.header('Accept-Ranges', 'bytes').type('audio/wav');
   if (rangeHeader) {
     const ranges = rangeParser(size, rangeHeader, { combine: true });
@@ -169,9 +173,9 @@ async function sendFileRange(reply: FastifyReply, source: RecordingFileSource, r
     if (ranges !== -2 && ranges.type === 'bytes' && ranges.length === 1) {
       const { start, end } = ranges[0]!;
       reply.code(206).header('Content-Range', `bytes ${start}-${end}/${size}`).header('Content-Length', end - start + 1);
-      return reply.send(await source.open({ start, end }));
+      return reply.send(headOnly ? Readable.from([]) : await source.open({ start, end }));
     }
   }
   reply.header('Content-Length', size);
-  return reply.send(size === 0 ? '' : await source.open());
+  return reply.send(size === 0 ? '' : headOnly ? Readable.from([]) : await source.open());
 }
