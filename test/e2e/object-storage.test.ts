@@ -150,6 +150,20 @@ describe('recordings in an S3-compatible bucket', () => {
     expect(((await (await fetch(`${server.url}/readyz`)).json()) as { checks: Record<string, string> }).checks.uploads).toBe('ok');
   });
 
+  it('retention deletes the objects of expired recordings, not only their rows', async () => {
+    receiver = await startReceiver();
+    // One second of retention, checked every second.
+    const server = await start(tempDataDir(), { retentionDays: 1 / 86_400, retentionIntervalMs: 1000 });
+    const call = await recordCall(server);
+    await waitFor(() => webhooksFor(call.callSid).length === 1, 15_000, 'the upload');
+    const key = `${path.relative(path.join(server.dataDir, 'recordings'), call.dir).split(path.sep).join('/')}/stereo.wav`;
+    expect(await server.catalog.objectStore!.head(key)).toBeDefined();
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && (await server.catalog.repo.getByStreamSid(call.streamSid))) await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await server.catalog.repo.getByStreamSid(call.streamSid)).toBeUndefined();
+    expect(await server.catalog.objectStore!.head(key)).toBeUndefined();
+  });
+
   it('keeps the local copy with CALLTAPE_KEEP_LOCAL, and the start-up check leaves uploaded recordings alone', async () => {
     receiver = await startReceiver();
     const dataDir = tempDataDir();
