@@ -39,7 +39,8 @@ export function allowedValues(field: SchemaNode | undefined, issue: z.core.$ZodI
   if (type === 'union' && issue.code === 'invalid_union') return 'true or false';
   if (type === 'string' && issue.code === 'too_small') return `at least ${(issue as { minimum: number }).minimum} characters`;
   if (issue.code === 'invalid_format' && (issue as { format?: string }).format === 'url') return 'an absolute URL with an allowed scheme';
-  return issue.message.replace(/^Invalid input: /, '');
+  // Schema messages say "must be …"; the line already reads "expected …".
+  return issue.message.replace(/^Invalid input: /, '').replace(/^must be /, '');
 }
 
 export function describeValue(key: string, value: unknown): string {
