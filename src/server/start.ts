@@ -161,7 +161,7 @@ export async function startServer(options: RecorderOptions = {}, serve: ServeOpt
   const recordings = recordingsRoot(config.dataDir);
   recorder.logger.info(
     { url, streamRoutes: servedStreamRoutes(config).map((p) => `/streams/${p}`), answer: '/twiml', recordings, format: config.format, catalog: catalogDb.dialect },
-    `calltape listening on ${url} (streams: ws://${hostForUrl}:${port}/streams/{${servedStreamRoutes(config).join(',')}}; answer URLs: ${url}/twiml, ${url}/answer/{${ADAPTERS.filter((adapter) => adapter.answer).map((adapter) => adapter.name).join(',')}}); recordings go to ${recordings}`,
+    `calltape listening on ${url} (streams: ws://${hostForUrl}:${port}/streams/{${servedStreamRoutes(config).join(',')}}; answer URLs: ${url}/twiml, ${url}/answer/{${ADAPTERS.filter((adapter) => adapter.answer).map((adapter) => adapter.name).join(',')}}); recordings go to ${objectStore ? `${config.storageUrl} (spooled in ${recordings})` : recordings}`,
   );
   if ((config.webhookUrl || config.webhookAllow) && !config.webhookSecret) {
     recorder.logger.warn('CALLTAPE_WEBHOOK_SECRET is not set: webhooks are sent unsigned');
