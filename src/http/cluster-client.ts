@@ -1,12 +1,13 @@
 /**
  * Reaching the other nodes that share the catalog, through their own API (their URL is in
  * the catalog's `nodes`, beside their heartbeat): their live calls for a cluster-wide live
- * list, and pause/resume for a call one of them records. Requests carry the API token (the
+ * list, pause/resume for a call one of them records, and its listen socket to relay. Requests carry the API token (the
  * nodes must share it) and a deadline; a node that does not answer is named, never waited on.
  */
 import type { Config } from '../config.js';
 import type { NodeRegistry } from '../catalog/node-registry.js';
-import { CLUSTER_REQUEST_TIMEOUT_MS } from '../limits.js';
+import WebSocket from 'ws';
+import { CLUSTER_REQUEST_TIMEOUT_MS, LISTEN_MAX_BUFFERED_BYTES } from '../limits.js';
 import { apiTokens } from './session.js';
 
 /** Set on a request one node makes to another: the receiver answers for itself, never forwards. */
@@ -42,6 +43,29 @@ export class ClusterClient {
       items: answers.flatMap((answer) => answer.items ?? []),
       unreachable: answers.filter((answer) => answer.items === undefined).map((answer) => answer.nodeId),
     };
+  }
+
+  /**
+   * Opens `nodeId`'s listen socket for a call it records; resolves once it is open, or
+   * undefined when the node cannot be reached or refuses.
+   */
+  async listenOn(nodeId: string, streamSid: string): Promise<WebSocket | undefined> {
+    const url = await this.nodes.urlOf(nodeId);
+    if (!url) return undefined;
+    const relay = new WebSocket(`${url.replace(/^http/, 'ws')}/api/streams/${encodeURIComponent(streamSid)}/listen`, {
+      headers: this.headers(false),
+      handshakeTimeout: CLUSTER_REQUEST_TIMEOUT_MS,
+      maxPayload: LISTEN_MAX_BUFFERED_BYTES,
+    });
+    return new Promise((resolve) => {
+      relay.once('open', () => resolve(relay));
+      relay.once('error', () => resolve(undefined));
+      relay.once('unexpected-response', (_request, response) => {
+        response.resume();
+        relay.terminate();
+        resolve(undefined);
+      });
+    });
   }
 
   /** Sends a request to `nodeId`'s API and gives back its answer; undefined when it cannot be reached. */

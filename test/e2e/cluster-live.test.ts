@@ -1,15 +1,17 @@
 /**
  * Two nodes on one PostgreSQL, each recording a live call: the live list asked of either
  * node shows both calls with their node, and pause/resume sent to either node reach the node
- * that records the call (through its API, with the shared token). Listening is answered by
- * the recording node only: elsewhere a 409 names it.
+ * that records the call (through its API, with the shared token). Listening through either
+ * node works (the other relays); the audio of a call still recording is the recording node's.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLiveCalls } from '../helpers/live-calls.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { tempDataDir, waitFor } from '../helpers/recordings.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { openSocket } from '../helpers/ws-client.js';
+import { SPEECH_IN_ULAW } from '../helpers/fixtures.js';
+import { mediaFrames, TwilioFrameWriter } from '../helpers/twilio-frames.js';
+import { openSocket, sendAll } from '../helpers/ws-client.js';
 
 const TOKEN = 'cluster-test-token-7d1e';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -98,7 +100,18 @@ describe('live calls across nodes', () => {
     // A call no node records is still not found, and is not bounced between nodes.
     expect((await fetch(`${a.url}/api/streams/MZ00000000000000000000000000000000/pause`, { method: 'POST', headers: auth })).status).toBe(404);
 
-    await expect(openSocket(`${a.url.replace('http', 'ws')}/api/streams/${onB!.call.streamSid}/listen`, { headers: auth })).rejects.toThrow('HTTP 409');
+    // Listening through node-a to node-b's call: node-a relays node-b's listen socket.
+    const relayed = await openSocket(`${a.url.replace('http', 'ws')}/api/streams/${onB!.call.streamSid}/listen`, { headers: auth });
+    const heard: Buffer[] = [];
+    relayed.on('message', (data: Buffer) => heard.push(Buffer.from(data)));
+    // The relay to node-b opens just after this socket does: keep the call talking until it is heard.
+    const writer = new TwilioFrameWriter(onB!.call);
+    for (let ms = 1000; ms < 6000 && heard.length === 0; ms += 100) {
+      await sendAll(onB!.ws, mediaFrames('inbound', SPEECH_IN_ULAW.subarray(ms * 8, (ms + 100) * 8), { startMs: ms }).map((f) => writer.media(f)));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await waitFor(() => heard.some((m) => m[0] === 0 && m.readUInt32LE(1) >= 8000), 5000, 'relayed audio');
+    relayed.close();
     // Its growing audio is on node-b's disk: node-a says where it is.
     const recordingOnB = (await (await fetch(`${a.url}/api/recordings?streamSid=${onB!.call.streamSid}`, { headers: auth })).json()) as { items: Array<{ id: string }> };
     const audio = await fetch(`${a.url}/api/recordings/${recordingOnB.items[0]!.id}/audio/inbound.wav`, { headers: auth });

@@ -18,6 +18,7 @@ import { recordingJson } from '../../catalog/recording-json.js';
 import type { Config } from '../../config.js';
 import { EventStreamHub } from '../event-stream.js';
 import { redactUrl } from '../redact.js';
+import { LISTEN_MAX_BUFFERED_BYTES } from '../../limits.js';
 
 export interface LiveOptions {
   readonly recorder: Recorder;
@@ -91,38 +92,52 @@ export const liveRoutes: FastifyPluginAsync<LiveOptions> = async (app, { recorde
     },
   );
 
-  // Live listening (recording/listen-tap.ts): binary messages of 16-bit PCM per track.
+  // Live listening (recording/listen-tap.ts): binary messages of 16-bit PCM per track. A call
+  // another node records is relayed from that node's own listen socket (behind a round-robin
+  // proxy the page reaches any node), with the same bound on a slow listener.
   app.get<{ Params: { streamSid: string } }>(
     '/api/streams/:streamSid/listen',
     {
       websocket: true,
       config: { access: 'api' },
-      // Refused before the upgrade when there is no such live call.
+      // Refused before the upgrade when there is no such live call anywhere.
       preValidation: async (request) => {
-        if (!recorder.liveStreams().some((live) => live.streamSid === request.params.streamSid)) {
-          // Audio is heard from the node that records it (behind a proxy, ask that node).
-          const owner = cluster ? await ownerElsewhere(request.params.streamSid) : undefined;
-          if (owner) throw new CalltapeError('CALLTAPE_ERR_ON_ANOTHER_NODE', `node ${owner} records this call: listen there`);
-          throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', 'no live stream with that streamSid');
-        }
+        if (recorder.liveStreams().some((live) => live.streamSid === request.params.streamSid)) return;
+        const owner = cluster && !forwarded(request) ? await ownerElsewhere(request.params.streamSid) : undefined;
+        if (!owner) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', 'no live stream with that streamSid');
       },
     },
-    (socket, request) => {
+    async (socket, request) => {
       const { streamSid } = request.params;
       request.raw.socket.setTimeout(0); // a listener is quiet by nature; the call's end closes it
+      const dropSlow = () => {
+        recorder.countRejection('CALLTAPE_ERR_SLOW_CLIENT');
+        socket.close(WS_CLOSE.policyViolation, 'CALLTAPE_ERR_SLOW_CLIENT');
+      };
+      const local = recorder.liveStreams().some((live) => live.streamSid === streamSid);
+      const owner = !local && cluster && !forwarded(request) ? await ownerElsewhere(streamSid) : undefined;
+      if (owner) {
+        const relay = await cluster!.listenOn(owner, streamSid);
+        if (!relay) return socket.close(WS_CLOSE.tryAgainLater, `node ${owner} did not answer`);
+        relay.on('message', (data: Buffer, isBinary: boolean) => {
+          if (socket.bufferedAmount > LISTEN_MAX_BUFFERED_BYTES) {
+            relay.terminate();
+            return dropSlow();
+          }
+          socket.send(data, { binary: isBinary });
+        });
+        // Close codes a peer may not send (1005, 1006) become "the far side went away".
+        relay.on('close', (code: number, reason: Buffer) => socket.close(code === 1005 || code === 1006 ? WS_CLOSE.goingAway : code, reason.toString()));
+        relay.on('error', () => socket.close(WS_CLOSE.goingAway, `node ${owner} went away`));
+        socket.on('close', () => relay.terminate());
+        return;
+      }
       const listener: Listener = {
         get bufferedAmount() {
           return socket.bufferedAmount;
         },
         send: (message) => socket.send(message),
-        drop: (reason) => {
-          if (reason === 'slow') {
-            recorder.countRejection('CALLTAPE_ERR_SLOW_CLIENT');
-            socket.close(WS_CLOSE.policyViolation, 'CALLTAPE_ERR_SLOW_CLIENT');
-          } else {
-            socket.close(WS_CLOSE.normal, 'recording finished');
-          }
-        },
+        drop: (reason) => (reason === 'slow' ? dropSlow() : socket.close(WS_CLOSE.normal, 'recording finished')),
       };
       // Not live any more, or as many listeners as a call takes (LISTEN_MAX_PER_CALL).
       if (!recorder.listen(streamSid, listener)) socket.close(WS_CLOSE.tryAgainLater, 'not listenable now');
