@@ -175,14 +175,15 @@ describe('two nodes behind nginx, one PostgreSQL, one bucket', () => {
     await nodes['node-a']!.process.exited;
     await startNode('node-a');
     await waitFor(() => webhooks(onA.call.streamSid).some((e) => e.event === 'recording.recovered' && e.recording.storage === 's3'), 20_000, "node-a's call to be recovered and uploaded");
-    expect(spooled(nodes['node-a']!.dataDir)).toEqual([]);
+    // The spool copy goes right after the upload's commit (the webhook may arrive first).
+    await waitFor(() => spooled(nodes['node-a']!.dataDir).length === 0, 5000, "node-a's spool to empty");
 
     // node-b goes for good mid-call: after its lease node-a marks the call lost.
     nodes['node-b']!.process.child.kill('SIGKILL');
     await nodes['node-b']!.process.exited;
     const killedAt = Date.now();
     await waitFor(() => webhooks(onB.call.streamSid).some((e) => e.event === 'recording.lost'), 4 * LEASE_MS, "node-b's call to be marked lost");
-    expect(Date.now() - killedAt).toBeGreaterThan(LEASE_MS / 2);
+    expect(Date.now() - killedAt).toBeGreaterThanOrEqual((LEASE_MS * 5) / 6 - 100);
     const lost = await api<{ items: Array<{ streamSid: string; status: string; node: string; error: string }> }>(`/api/recordings?streamSid=${onB.call.streamSid}`);
     expect(lost.body.items[0]).toMatchObject({ status: 'lost', node: 'node-b' });
     expect(lost.body.items[0]!.error).toMatch(/^CALLTAPE_ERR_NODE_LOST/);
