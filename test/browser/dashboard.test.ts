@@ -286,12 +286,10 @@ describe('the dashboard, served without a token to this machine', () => {
     const hour = await recordCall(server, { seconds: 3600, frameMs: 1000 });
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     const traffic = recordTraffic(page);
-    const peakBytes: number[] = [];
-    page.on('response', (response) => {
-      if (response.url().includes('/peaks')) void response.body().then((body) => peakBytes.push(body.length));
-    });
+    const peaksAnswer = page.waitForResponse((response) => response.url().includes('/peaks'), { timeout: 30_000 });
     const opened = Date.now();
     await page.goto(`${server.url}/#/recordings/${hour.id}`);
+    const peakBytes = [(await (await peaksAnswer).body()).length];
     await page.getByText('1:00:00').first().waitFor({ timeout: 30_000 });
     let ink = [0, 0];
     for (let i = 0; i < 100 && (ink[0]! < 500 || ink[1]! < 500); i++) {
