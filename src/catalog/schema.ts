@@ -5,8 +5,12 @@
  */
 import type { Generated } from 'kysely';
 
-/** `lost`: its node stopped answering mid-call and never came back (another node marked it). */
-export type RecordingStatus = 'recording' | 'complete' | 'recovered' | 'failed' | 'lost';
+/**
+ * Every status a recording can have (the API's list filter and the dashboard take this list).
+ * `lost`: its node stopped answering mid-call and never came back (another node marked it).
+ */
+export const RECORDING_STATUSES = ['recording', 'complete', 'recovered', 'failed', 'lost'] as const;
+export type RecordingStatus = (typeof RECORDING_STATUSES)[number];
 
 export interface RecordingsTable {
   id: string;

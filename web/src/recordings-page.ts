@@ -2,6 +2,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { listRecordings, type Recording } from './api.js';
+import { PROVIDERS, STATUSES } from './choices.js';
 import { useRecordingEvents } from './events.js';
 import { duration, when } from './format.js';
 import { hrefFor } from './router.js';
@@ -9,8 +10,6 @@ import { StatusBadge } from './status-badge.js';
 
 const PAGE_SIZE = 25;
 const FILTER_DELAY_MS = 250;
-const PROVIDERS = ['twilio', 'signalwire', 'telnyx', 'plivo', 'exotel', 'bandwidth', 'vonage', 'jambonz', 'freeswitch'];
-const STATUSES = ['recording', 'complete', 'recovered', 'failed', 'lost'];
 
 interface Filters {
   provider: string;
@@ -42,6 +41,16 @@ function queryFor(filters: Filters, cursor?: string): { query: URLSearchParams; 
 }
 
 const isFiltered = (filters: Filters) => Object.values(filters).some((value) => value !== '');
+
+/** A filter that is one of a few values, or any. */
+function Choice({ label, value, options, onChange }: { label: string; value: string; options: readonly string[]; onChange: (event: Event) => void }) {
+  return html`<label>${label}
+    <select value=${value} onChange=${onChange}>
+      <option value="">Any</option>
+      ${options.map((option) => html`<option value=${option}>${option}</option>`)}
+    </select>
+  </label>`;
+}
 
 export function RecordingsPage() {
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
@@ -97,18 +106,8 @@ export function RecordingsPage() {
         <span class="muted" aria-live="polite">${state === 'loading' ? 'Loading…' : `${items.length}${next ? '+' : ''} shown`}</span>
       </div>
       <form class="filters card" onSubmit=${(e: Event) => e.preventDefault()} aria-label="Filters">
-        <label>Provider
-          <select value=${filters.provider} onChange=${set('provider')}>
-            <option value="">Any</option>
-            ${PROVIDERS.map((p) => html`<option value=${p}>${p}</option>`)}
-          </select>
-        </label>
-        <label>Status
-          <select value=${filters.status} onChange=${set('status')}>
-            <option value="">Any</option>
-            ${STATUSES.map((s) => html`<option value=${s}>${s}</option>`)}
-          </select>
-        </label>
+        <${Choice} label="Provider" value=${filters.provider} options=${PROVIDERS} onChange=${set('provider')} />
+        <${Choice} label="Status" value=${filters.status} options=${STATUSES} onChange=${set('status')} />
         <label>From <input type="datetime-local" value=${filters.from} onChange=${set('from')} /></label>
         <label>To <input type="datetime-local" value=${filters.to} onChange=${set('to')} /></label>
         <label>Min. length (s) <input type="number" min="0" step="1" inputmode="numeric" value=${filters.minSeconds} onInput=${set('minSeconds')} /></label>

@@ -9,12 +9,12 @@ import type { Catalog, RecordingFileSource } from '../../catalog/catalog.js';
 import { PRESIGNED_URL_TTL_S, RECORDING_MAX_PARAM_FILTERS } from '../../limits.js';
 import { InvalidCursorError, type Recording, type RecordingFilter } from '../../catalog/recordings.js';
 import { recordingJson } from '../../catalog/recording-json.js';
-import type { RecordingStatus } from '../../catalog/schema.js';
+import { RECORDING_STATUSES, type RecordingStatus } from '../../catalog/schema.js';
 import { CalltapeError } from '../../errors.js';
 import { PeaksStore } from '../../catalog/peaks-store.js';
 import { downsample } from '../../recording/peaks.js';
 
-const STATUSES: readonly RecordingStatus[] = ['recording', 'complete', 'recovered', 'failed', 'lost'];
+const STATUSES: readonly RecordingStatus[] = RECORDING_STATUSES;
 const TRACK_PARAM = /^(inbound|outbound|stereo)(\.wav)?$/;
 
 function timeParam(name: string, value: string): number {
