@@ -52,10 +52,10 @@ export const webRoutes: FastifyPluginAsync<{ readonly config: Config; readonly w
     if (because) throw new CalltapeError('CALLTAPE_ERR_API_LOOPBACK_ONLY', because);
   });
   await app.register(fastifyStatic, { root: webRoot, serve: false });
-  const built = (): boolean => fs.existsSync(path.join(webRoot, 'index.html'));
+  const isFile = (file: string): Promise<boolean> => fs.promises.stat(file).then((stat) => stat.isFile(), () => false);
 
   app.get('/', { config: { access: 'public' } }, async (_request, reply) => {
-    if (!built()) {
+    if (!(await isFile(path.join(webRoot, 'index.html')))) {
       throw new CalltapeError('CALLTAPE_ERR_DASHBOARD_NOT_BUILT', `no dashboard bundle at ${webRoot}: run \`npm run build\` (the API works without it)`);
     }
     // The page names its hashed bundle: it is never cached, the bundle always is.
@@ -66,7 +66,7 @@ export const webRoutes: FastifyPluginAsync<{ readonly config: Config; readonly w
     const name = request.params['*'];
     // Bundle files are flat, named by vite: anything else is not ours.
     if (!/^[A-Za-z0-9._-]+$/.test(name) || name.startsWith('.')) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', 'no such asset');
-    if (!fs.existsSync(path.join(webRoot, 'assets', name))) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', 'no such asset');
+    if (!(await isFile(path.join(webRoot, 'assets', name)))) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', 'no such asset');
     return pageHeaders(reply).sendFile(path.join('assets', name), { maxAge: '365d', immutable: true });
   });
 };
