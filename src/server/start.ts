@@ -4,7 +4,6 @@
  * `calltape/server` entry both start here; signals are the CLI's business (cli/serve.ts).
  */
 import type { FastifyInstance } from 'fastify';
-import fs from 'node:fs';
 import { ConfigError, ENV_NAMES } from '../config.js';
 import { unknownVariables } from '../config-problems.js';
 import { Catalog } from '../catalog/catalog.js';
@@ -23,6 +22,7 @@ import { createRecorder, type Recorder, type RecorderOptions } from '../recordin
 import { servedStreamRoutes, unauthenticatedStreamRoutes } from '../http/routes/streams.js';
 import { ADAPTERS } from '../providers/registry.js';
 import { recordingsRoot } from '../storage/local.js';
+import { catalogOpenError, checkDataDirs, removePidFile, writePidFile } from './data-dirs.js';
 
 export interface RunningServer {
   readonly app: FastifyInstance;
@@ -41,18 +41,6 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** The data dir exists as a directory (made if missing), or a one-line ConfigError. */
-function ensureDataDir(dataDir: string): void {
-  try {
-    fs.mkdirSync(dataDir, { recursive: true });
-    if (!fs.statSync(dataDir).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'is not a directory' : `cannot be made (${code ?? 'error'})`;
-    throw new ConfigError(`data dir ${JSON.stringify(dataDir)} (CALLTAPE_DATA_DIR / --data-dir) ${why}`);
-  }
-}
-
 /** What the server serves besides the recorder's settings. */
 export interface ServeOptions {
   /** Where the dashboard's built bundle is (default: dist/web beside the compiled server). */
@@ -66,11 +54,15 @@ export interface ServeOptions {
 export async function startServer(options: RecorderOptions = {}, serve: ServeOptions = {}): Promise<RunningServer> {
   const recorder = createRecorder(options);
   const { config } = recorder;
-  ensureDataDir(config.dataDir);
+  checkDataDirs(config.dataDir);
   const catalogDb = await openCatalogDb({
     ...config,
     onConnectionError: (err) => recorder.logger.warn({ err }, 'catalog: a database connection was dropped; it will be replaced'),
+  }).catch((err: unknown) => {
+    throw catalogOpenError(err, config.dataDir);
   });
+  // The SQLite catalog is this process's alone: say whose it is, for a second server's message.
+  if (catalogDb.dialect === 'sqlite') writePidFile(config.dataDir);
   const outbox = new WebhookOutbox({
     db: catalogDb.db,
     dialect: catalogDb.dialect,
@@ -141,6 +133,7 @@ export async function startServer(options: RecorderOptions = {}, serve: ServeOpt
     await recorder.shutdown();
     await app.close();
     await catalogDb.close();
+    if (catalogDb.dialect === 'sqlite') removePidFile(config.dataDir);
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new ConfigError(`port ${config.port} on ${config.host} is in use (PORT / --port): stop what listens there, or choose another port`);
     if (code === 'EACCES') throw new ConfigError(`port ${config.port} on ${config.host} needs privileges calltape does not have (PORT / --port)`);
@@ -208,6 +201,7 @@ export async function startServer(options: RecorderOptions = {}, serve: ServeOpt
         await outbox.stop();
         await app.close();
         await catalogDb.close();
+        if (catalogDb.dialect === 'sqlite') removePidFile(config.dataDir);
       })();
       return stopping;
     },

@@ -16,10 +16,12 @@ export interface CalltapeProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function spawnCalltape(dataDir: string, env: Record<string, string> = {}, port = 0): CalltapeProcess {
+/** `as`: the user and group to run it as (tests of permissions, when they run as root). */
+export function spawnCalltape(dataDir: string, env: Record<string, string> = {}, port = 0, as: { uid?: number; gid?: number } = {}): CalltapeProcess {
   const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli/main.js'), 'serve', '--port', String(port), '--data-dir', dataDir], {
     env: { ...process.env, CALLTAPE_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
+    ...as,
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.on('exit', (code, signal) => resolve({ code, signal })),

@@ -1,8 +1,10 @@
 /**
- * /healthz: the process answers. /readyz: it can do its job (the data dir is writable and the
- * catalog answers). /metrics: Prometheus text, behind the same access rule as /api (api.ts).
+ * /healthz: the process answers. /readyz: it can do its job (the data dir and recordings/ can be
+ * written and have room, and the catalog answers). /metrics: Prometheus text, behind the same
+ * access rule as /api (api.ts).
  */
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import type { FastifyBaseLogger, FastifyPluginAsync } from 'fastify';
 import type { Catalog } from '../../catalog/catalog.js';
 import type { Config } from '../../config.js';
@@ -10,6 +12,7 @@ import type { Recorder } from '../../recording/recorder.js';
 import type { Uploader } from '../../storage/uploader.js';
 import type { WebhookOutbox } from '../../webhooks/outbox.js';
 import { createMetrics } from '../metrics.js';
+import { recordingsRoot } from '../../storage/local.js';
 
 /**
  * 'ok', or 'failing': /readyz answers anyone, so what failed is logged for the operator and
@@ -25,17 +28,35 @@ async function check(name: string, probe: () => Promise<unknown>, log: FastifyBa
   }
 }
 
-async function freeSpace(dir: string, minFreeBytes: number, log: FastifyBaseLogger): Promise<string> {
-  try {
-    const stats = await fs.statfs(dir);
-    const free = stats.bavail * stats.bsize;
-    if (free >= minFreeBytes) return 'ok';
-    log.warn({ freeBytes: free, minFreeBytes }, 'readiness: the data disk is almost full');
-    return 'low';
-  } catch (err) {
-    log.warn({ err }, 'readiness: free space of the data dir could not be read');
-    return 'failing';
+/**
+ * Free space on every volume calltape writes to (the data dir, and recordings/ which is often
+ * a disk of its own): 'ok', or 'low' when any has less than minFreeBytes.
+ */
+async function freeSpace(dirs: readonly string[], minFreeBytes: number, log: FastifyBaseLogger): Promise<string> {
+  let result = 'ok';
+  const seen = new Set<number>();
+  for (const dir of dirs) {
+    try {
+      // One volume is read once, whichever directory names it first.
+      const { dev } = await fs.stat(dir);
+      if (seen.has(dev)) continue;
+      seen.add(dev);
+      const stats = await fs.statfs(dir);
+      const free = stats.bavail * stats.bsize;
+      if (free >= minFreeBytes) continue;
+      log.warn({ dir, freeBytes: free, minFreeBytes }, 'readiness: a volume calltape writes to is almost full');
+      if (result === 'ok') result = 'low';
+    } catch (err) {
+      log.warn({ err, dir }, 'readiness: free space could not be read');
+      result = 'failing';
+    }
   }
+  return result;
+}
+
+async function writable(dir: string): Promise<void> {
+  await fs.mkdir(dir, { recursive: true });
+  await fs.access(dir, fs.constants.W_OK);
 }
 
 export interface HealthOptions {
@@ -48,14 +69,16 @@ export interface HealthOptions {
 export const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app, { config, recorder, catalog, uploader }) => {
   app.get('/healthz', { config: { access: 'public' } }, async () => ({ status: 'ok' }));
 
+  const dataDir = path.resolve(config.dataDir);
+  const recordings = recordingsRoot(config.dataDir);
+  const volumes = [dataDir, recordings];
   app.get('/readyz', { config: { access: 'public' } }, async (request, reply) => {
     const checks: Record<string, string> = {
-      dataDir: await check('dataDir', async () => {
-        await fs.mkdir(config.dataDir, { recursive: true });
-        await fs.access(config.dataDir, fs.constants.W_OK);
-      }, request.log),
+      dataDir: await check('dataDir', () => writable(dataDir), request.log),
+      // Where the audio (and the spool of uploads) is written: its own check, often its own disk.
+      recordings: await check('recordings', () => writable(recordings), request.log),
       // Room for the next calls: on a full disk every call would fail.
-      disk: await freeSpace(config.dataDir, config.minFreeBytes, request.log),
+      disk: await freeSpace(volumes, config.minFreeBytes, request.log),
       ...(catalog ? { catalog: await check('catalog', () => catalog.ping(), request.log) } : {}),
       // The database answers reads but a recording's row could not be written (and is being retried).
       ...(catalog ? { catalogWrites: catalog.writesFailing ? 'failing' : 'ok' } : {}),
