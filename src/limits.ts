@@ -117,3 +117,10 @@ export const SIGN_IN_MAX_TRACKED = 10_000;
 
 /** A session cookie's value is short; a longer Cookie value is not ours and is not read. */
 export const SESSION_COOKIE_MAX_CHARS = 200;
+
+// --- calltape simulate ---
+
+/** Requests the check of what was recorded keeps in flight against the server's API. */
+export const SIMULATE_CHECK_CONCURRENCY = 8;
+/** Each of those requests is given up after this long. */
+export const SIMULATE_CHECK_REQUEST_TIMEOUT_MS = 10_000;

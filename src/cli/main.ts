@@ -68,13 +68,28 @@ program
   .option('--inbound <file>', 'caller audio: raw mu-law, mu-law WAV or 8 kHz PCM16 WAV (default: built-in speech)')
   .option('--outbound <file>', 'audio played to the caller (default: built-in speech)')
   .option('--one-track', 'stream the inbound track only')
-  .option('--fast', 'send as fast as the socket takes it instead of in real time')
+  .option('--fast', 'send as fast as the socket takes it instead of in real time (the server refuses audio more than CALLTAPE_REALTIME_ALLOWANCE_MS ahead of real time: raise it on the server for fast replays)')
   .option('--ramp <ms>', 'spread call starts over this long (realtime)')
   .option('--coalesce-writes', "send a call's frames due together (both tracks) in one TCP write: a leaner generator")
   .option('--twilio-auth-token <token>', 'sign the upgrade with X-Twilio-Signature (env TWILIO_AUTH_TOKEN)')
   .option('--stream-token-secret <secret>', 'send the per-call token parameter (env CALLTAPE_STREAM_TOKEN_SECRET)')
   .option('--param <name=value...>', 'custom <Parameter>s for start')
   .option('--json', 'print the summary as JSON')
+  .option('--api-url <url>', "the server's API, to check what it recorded (default: the --url host over http)")
+  .option('--api-token <token>', 'token for that API (env CALLTAPE_API_TOKEN)')
+  .option('--no-check', 'do not compare what the server recorded with what was sent')
+  .addHelpText(
+    'after',
+    `
+After the calls, simulate reads each recording back from the server's API and exits 1 if one
+is shorter than what was sent or the server refused frames of it.
+
+Replaying faster than real time (--fast): the server refuses audio that runs more than
+CALLTAPE_REALTIME_ALLOWANCE_MS (default 10000) ahead of the time since the stream opened, so
+start the server for a load test with a larger allowance, e.g. for 30-minute calls:
+  CALLTAPE_REALTIME_ALLOWANCE_MS=1800000 npm start
+  calltape simulate --calls 200 --duration 1800 --fast --json`,
+  )
   .action(async (flags: SimulateFlags) => {
     process.exitCode = await runSimulateCommand(flags);
   });

@@ -1,9 +1,12 @@
 /**
  * `calltape simulate`: the command-line face of src/simulate (see there). Prints a progress
- * line on a terminal, then a summary (or JSON with --json); exits 1 if any call failed.
+ * line on a terminal, then a summary (or JSON with --json) that includes what the server
+ * recorded of each call, read back from its API; exits 1 if any call failed or was not
+ * recorded as sent.
  */
 import { ConfigError } from '../config.js';
 import { AudioFileError, builtinSpeech, loadMulaw } from '../simulate/audio.js';
+import { adviceFor, apiUrlFor, checkRecordings, type RecordingCheck } from '../simulate/check-recordings.js';
 import { simulate, type SimulateProgress, type SimulateSummary } from '../simulate/simulate.js';
 import { isSimulatedProvider, SIMULATED_PROVIDERS, WIRE_PROTOCOLS } from '../simulate/wire.js';
 
@@ -22,7 +25,17 @@ export interface SimulateFlags {
   streamTokenSecret?: string;
   param?: string[];
   json?: boolean;
+  /** false with --no-check: do not compare what was recorded with what was sent. */
+  check?: boolean;
+  apiUrl?: string;
+  apiToken?: string;
 }
+
+/** The run's summary, with what the server recorded when that was checked. */
+export type SimulateReport = SimulateSummary & { recordings?: RecordingCheck };
+
+/** How long simulate waits for the server to finish the recordings it checks. */
+const SETTLE_MS = 30_000;
 
 function positive(name: string, value: string): number {
   const n = Number(value);
@@ -30,7 +43,7 @@ function positive(name: string, value: string): number {
   return n;
 }
 
-export function formatSummary(s: SimulateSummary): string {
+export function formatSummary(s: SimulateReport): string {
   const lines = [
     `calls: ${s.ok} ok, ${s.failed} failed (of ${s.calls})`,
     `frames sent: ${s.framesSent} in ${(s.wallMs / 1000).toFixed(1)} s`,
@@ -39,6 +52,18 @@ export function formatSummary(s: SimulateSummary): string {
       : `sender lag: n/a (${s.realtime ? 'no call streamed' : 'fast mode'})`,
   ];
   for (const r of s.results.filter((x) => !x.ok).slice(0, 10)) lines.push(`  failed ${r.callSid}: ${r.error ?? `closed ${r.closeCode}`}`);
+  const check = s.recordings;
+  if (check?.unchecked) lines.push(`recordings: not checked: ${check.unchecked}`);
+  else if (check) {
+    lines.push(`recordings: ${check.checked - check.mismatched.length} as sent, ${check.mismatched.length} not (of ${check.checked} checked)`);
+    for (const m of check.mismatched.slice(0, 10)) {
+      const refused = Object.entries(m.rejections).map(([code, n]) => `${n} × ${code}`).join(', ');
+      const recorded = m.recordedMs === undefined ? 'no recording' : `${m.recordedMs} ms recorded (${m.status})`;
+      lines.push(`  ${m.streamSid}: ${m.sentMs} ms sent, ${recorded}${refused ? `; refused: ${refused}` : ''}`);
+    }
+    const advice = adviceFor(check.mismatched);
+    if (advice) lines.push(`  ${advice}`);
+  }
   return lines.join('\n');
 }
 
@@ -108,6 +133,14 @@ export async function runSimulateCommand(flags: SimulateFlags): Promise<number> 
     if (last) draw(last); // the final state, which the redraw interval may have skipped
     process.stderr.write('\n');
   }
-  process.stdout.write(flags.json ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary)}\n`);
-  return summary.failed === 0 ? 0 : 1;
+  const url = flags.url ?? `ws://127.0.0.1:8080/streams/${provider}`;
+  const report: SimulateReport = { ...summary };
+  const sent = summary.results.filter((r) => r.ok).map((r) => ({ streamSid: r.streamSid, sentMs: r.sentMs ?? 0 }));
+  if (flags.check !== false && sent.length > 0) {
+    if (tty) process.stderr.write('checking what the server recorded…\r');
+    report.recordings = await checkRecordings({ apiUrl: flags.apiUrl ?? apiUrlFor(url), apiToken: flags.apiToken ?? process.env.CALLTAPE_API_TOKEN, calls: sent, settleMs: SETTLE_MS });
+    if (tty) process.stderr.write('\x1b[K');
+  }
+  process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${formatSummary(report)}\n`);
+  return summary.failed === 0 && (report.recordings?.mismatched.length ?? 0) === 0 ? 0 : 1;
 }

@@ -70,6 +70,8 @@ export interface SimulatedCall {
   callSid: string;
   streamSid: string;
   ok: boolean;
+  /** Audio sent on each track, in ms. */
+  sentMs?: number;
   closeCode?: number;
   error?: string;
 }
@@ -325,7 +327,7 @@ export async function simulate(opts: SimulateOptions): Promise<SimulateSummary> 
   const started = performance.now();
   if (opts.realtime) await sim.runRealtime(calls);
   else await sim.runFast(calls);
-  const results = calls.map((c) => c.result);
+  const results = calls.map((c) => ({ ...c.result, sentMs: c.next * FRAME_MS }));
   const ok = results.filter((r) => r.ok).length;
   return {
     calls: calls.length,

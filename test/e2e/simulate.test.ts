@@ -62,7 +62,8 @@ describe('calltape simulate', () => {
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect(code).toBe(0);
     const summary = JSON.parse(out) as { ok: number; failed: number; framesSent: number; lagMs: unknown };
-    expect(summary).toMatchObject({ ok: 3, failed: 0, framesSent: 3 * 1500 * 2, lagMs: null });
+    // What the server recorded was read back from its API: every call as sent.
+    expect(summary).toMatchObject({ ok: 3, failed: 0, framesSent: 3 * 1500 * 2, lagMs: null, recordings: { checked: 3, mismatched: [] } });
     for (const meta of await finished) {
       expect(meta).toMatchObject({ durationMs: 30_000, customParameters: { campaign: 'sim' } });
       await expectExact(server.dataDir, meta.streamSid, 1500);
@@ -104,6 +105,45 @@ describe('calltape simulate', () => {
       for (const client of wss.clients) client.terminate();
       await new Promise((resolve) => wss.close(resolve));
     }
+  });
+
+  it('the CLI reads the recordings back, and a fast replay the server cut short fails naming the setting to raise', async () => {
+    // The server's default is 10 s ahead of real time; 1 s here keeps the call short.
+    server = await startTestServer({ realtimeAllowanceMs: 1000 });
+    const finished = server.finished(1);
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli/main.js'), 'simulate', '--url', server.wsUrl(), '--calls', '1', '--duration', '4', '--fast'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const [meta] = await finished;
+    expect(meta!.durationMs).toBeLessThan(4000);
+    expect(code, out).toBe(1);
+    expect(out).toContain('calls: 1 ok, 0 failed (of 1)');
+    expect(out).toContain('recordings: 0 as sent, 1 not (of 1 checked)');
+    expect(out).toMatch(new RegExp(`${meta!.streamSid}: 4000 ms sent, \\d+ ms recorded \\(complete\\); refused: \\d+ × CALLTAPE_ERR_AHEAD_OF_REAL_TIME`));
+    expect(out).toContain('start the server with CALLTAPE_REALTIME_ALLOWANCE_MS at least the call length in ms');
+  });
+
+  it('the CLI says when it could not check the recordings (an API behind a token), without failing the calls', async () => {
+    server = await startTestServer({ apiToken: 'simulate-api-token-0123456789' });
+    const cli = (extra: string[]) => {
+      const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli/main.js'), 'simulate', '--url', server!.wsUrl(), '--duration', '1', '--fast', ...extra], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { ...process.env, CALLTAPE_API_TOKEN: '' },
+      });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      return new Promise<{ code: number | null; out: string }>((resolve) => child.on('exit', (code) => resolve({ code, out })));
+    };
+    const unchecked = await cli([]);
+    expect(unchecked.code).toBe(0);
+    expect(unchecked.out).toMatch(/recordings: not checked: the API at http:\/\/127\.0\.0\.1:\d+ answered 401: give its token with --api-token/);
+    const checked = await cli(['--api-token', 'simulate-api-token-0123456789']);
+    expect(checked).toMatchObject({ code: 0 });
+    expect(checked.out).toContain('recordings: 1 as sent, 0 not (of 1 checked)');
+    expect(checked.out).not.toContain('simulate-api-token');
   });
 
   it('reports refused calls as failed', async () => {
