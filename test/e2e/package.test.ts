@@ -1,7 +1,7 @@
 /**
- * The package as users install it: `npm pack`, installed into an empty project, then
- * `calltape --version`, `calltape serve` and `calltape simulate` with its built-in speech,
- * run from there. (better-sqlite3's native build is copied from this checkout instead of
+ * The package as users install it: `npm pack` in a fresh, unbuilt copy of the checkout (no
+ * dist/: prepack builds it), installed into an empty project, then `calltape --version`,
+ * `calltape serve` and `calltape simulate` with its built-in speech, run from there. (better-sqlite3's native build is copied from this checkout instead of
  * compiled again: same Node, same ABI; what is under test is calltape's own package.)
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -20,10 +20,28 @@ function npm(args: string[], cwd: string) {
   return result.stdout;
 }
 
+/**
+ * The checkout's files as a fresh clone has them (tracked and new, nothing ignored: no dist/),
+ * with this checkout's node_modules linked in so the build tools need no second install.
+ */
+function unbuiltClone(): string {
+  const clone = fs.mkdtempSync(path.join(os.tmpdir(), 'calltape-clone-'));
+  const listed = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' });
+  expect(listed.status).toBe(0);
+  for (const file of listed.stdout.split('\0').filter(Boolean)) {
+    if (!fs.existsSync(path.join(ROOT, file))) continue; // deleted, not yet committed
+    fs.mkdirSync(path.dirname(path.join(clone, file)), { recursive: true });
+    fs.copyFileSync(path.join(ROOT, file), path.join(clone, file));
+  }
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(clone, 'node_modules'), 'dir');
+  expect(fs.existsSync(path.join(clone, 'dist'))).toBe(false);
+  return clone;
+}
+
 describe('the installed package', () => {
-  it('runs calltape --version, serve and simulate from a project that installed the tarball', async () => {
+  it('runs calltape --version, serve and simulate from a project that installed the tarball packed from an unbuilt clone', async () => {
     const project = fs.mkdtempSync(path.join(os.tmpdir(), 'calltape-installed-'));
-    const tarball = npm(['pack', '--silent', '--pack-destination', project], ROOT).trim().split('\n').pop()!;
+    const tarball = npm(['pack', '--silent', '--pack-destination', project], unbuiltClone()).trim().split('\n').pop()!;
     fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'installed', version: '1.0.0', private: true }));
     npm(['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', `./${tarball}`], project);
     fs.cpSync(path.join(ROOT, 'node_modules/better-sqlite3/build'), path.join(project, 'node_modules/better-sqlite3/build'), { recursive: true });
