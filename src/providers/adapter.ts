@@ -42,6 +42,8 @@ export interface AnswerSpec {
   readonly tokenEncoding: 'hex' | 'base64url';
   /** Why a param.* name or value cannot travel in this markup, beyond the common rule. */
   paramProblem?(name: string, value: string): string | undefined;
+  /** Why all the stream's parameters together (token included) cannot travel in this markup. */
+  paramsProblem?(params: ReadonlyArray<readonly [string, string]>): string | undefined;
 }
 
 /** /twiml answers for the providers that speak TwiML. */

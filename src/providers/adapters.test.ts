@@ -44,7 +44,8 @@ describe('provider adapters', () => {
     const answers = Object.fromEntries(ADAPTERS.filter((adapter) => adapter.answer).map((adapter) => [adapter.name, adapter.answer!]));
     expect(Object.keys(answers).sort()).toEqual(['bandwidth', 'jambonz', 'plivo', 'telnyx', 'vonage']);
     expect(answers.plivo!.tokenEncoding).toBe('hex');
-    expect(answers.plivo!.paramProblem!('agent', 'a=b')).toContain('letters and digits');
+    expect(answers.plivo!.paramsProblem!([['agent', 'a=b']])).toBeUndefined();
+    expect(answers.plivo!.paramsProblem!([['agent', 'x'.repeat(600)]])).toContain('512 bytes at most');
     expect(answers.vonage!.callIdParam).toBe('call_uuid');
     const input = { streamUrl: 'wss://h/streams/x', params: [['a', '1']] as const, pauseSeconds: 60, maxDurationSeconds: 14_400 };
     for (const answer of Object.values(answers)) expect(answer.build(input).body).toContain('wss://h/streams/x');

@@ -8,6 +8,7 @@
  */
 import crypto from 'node:crypto';
 import { MULAW_TO_LINEAR } from '../codec/g711.js';
+import { encodeExtraHeaders } from '../providers/plivo/extra-headers.js';
 
 export const SIMULATED_PROVIDERS = ['twilio', 'signalwire', 'telnyx', 'plivo', 'bandwidth', 'exotel'] as const;
 export type SimulatedProvider = (typeof SIMULATED_PROVIDERS)[number];
@@ -138,9 +139,8 @@ export const WIRE_PROTOCOLS: Readonly<Record<SimulatedProvider, WireProtocol>> =
     payload: base64,
     newIds: () => ({ callId: uuid(), streamId: uuid(), accountId: `MA${hex(9).toUpperCase()}` }),
     call(ids, tracks, params) {
-      const extraHeaders = Object.entries(params)
-        .map(([name, value]) => `${name}=${value}`)
-        .join(';');
+      // As the answer markup writes them; Plivo's start separates the pairs with ';'.
+      const extraHeaders = encodeExtraHeaders(Object.entries(params)).replaceAll(',', ';');
       const epoch = Date.now();
       let sequence = 0;
       const suffix = `"},"extra_headers":${JSON.stringify(extraHeaders)}}`;

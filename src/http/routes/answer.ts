@@ -48,6 +48,8 @@ export const answerRoutes: FastifyPluginAsync<{ readonly config: Config }> = asy
           params.push([STREAM_TOKEN_PARAM, streamToken(config.streamTokenSecret, provider, callId, config.streamTokenTtlMs, answer.tokenEncoding)]);
         }
         if (params.length > ANSWER_MAX_PARAMS) throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `at most ${ANSWER_MAX_PARAMS} parameters`);
+        const tooMuch = answer.paramsProblem?.(params);
+        if (tooMuch) throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', tooMuch);
         const base = publicStreamBase(config.publicUrl, request.headers);
         const markup = answer.build({
           streamUrl: `${base}/streams/${provider}`,

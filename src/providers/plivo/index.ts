@@ -2,10 +2,8 @@
 import type { ProviderAdapter } from '../adapter.js';
 import { plivoAppFrames } from '../app-frames.js';
 import { escapeXml, xml } from '../common/markup.js';
+import { encodeExtraHeaders, EXTRA_HEADERS_MAX_BYTES } from './extra-headers.js';
 import { createPlivoParser } from './parse.js';
-
-/** Plivo's extraHeaders: names and values of letters and digits only. */
-const PLIVO_TEXT = /^[A-Za-z0-9]*$/;
 
 export const plivo: ProviderAdapter = {
   name: 'plivo',
@@ -19,7 +17,7 @@ export const plivo: ProviderAdapter = {
      * would record it (Plivo's default is 86400 s).
      */
     build: ({ streamUrl, params, pauseSeconds, maxDurationSeconds }) => {
-      const extra = params.map(([name, value]) => `${name}=${value}`).join(',');
+      const extra = encodeExtraHeaders(params);
       return xml([
         '<Response>',
         `  <Stream bidirectional="false" audioTrack="both" streamTimeout="${maxDurationSeconds}" contentType="audio/x-l16;rate=16000"${extra ? ` extraHeaders="${escapeXml(extra)}"` : ''}>${escapeXml(streamUrl)}</Stream>`,
@@ -31,8 +29,12 @@ export const plivo: ProviderAdapter = {
     callIdFields: ['CallUUID'],
     // extraHeaders allow letters and digits only: hex there.
     tokenEncoding: 'hex',
-    // One `name=value,name=value` string: a comma, semicolon or equals sign in a value would add parameters of its own.
-    paramProblem: (name, value) =>
-      PLIVO_TEXT.test(name) && PLIVO_TEXT.test(value) ? undefined : 'has a name or value Plivo cannot carry in extraHeaders (letters and digits only)',
+    // Any name and value travels (encoded where needed); only the whole string's size is bounded.
+    paramsProblem: (params) => {
+      const bytes = Buffer.byteLength(encodeExtraHeaders(params));
+      return bytes <= EXTRA_HEADERS_MAX_BYTES
+        ? undefined
+        : `Plivo carries parameters in extraHeaders, ${EXTRA_HEADERS_MAX_BYTES} bytes at most; these need ${bytes} (names and values other than letters and digits take twice their size, hex-encoded)`;
+    },
   },
 };

@@ -33,6 +33,7 @@ import {
   startEvent,
 } from '../common/json-frames.js';
 import { createAnyLayoutReader, type MediaFrameFields } from '../common/media-frame-bytes.js';
+import { decodeExtraHeaders } from './extra-headers.js';
 
 const ENCODINGS: ReadonlyMap<string, WireEncoding> = new Map([
   ['audio/x-mulaw', 'mulaw'],
@@ -55,15 +56,9 @@ function parseFormat(value: unknown): MediaFormat | ReturnType<typeof rejection>
   return { encoding, sampleRate, channels: 1 };
 }
 
-/** "userId=12345;sessionId=abc" (Plivo also documents commas) -> parameters. */
+/** "userId=12345;sessionId=abc" (Plivo also documents commas) -> parameters, as the answer markup wrote them. */
 function parseExtraHeaders(value: unknown): Json {
-  const params: Json = {};
-  if (typeof value !== 'string') return params;
-  for (const pair of value.split(/[;,]/)) {
-    const at = pair.indexOf('=');
-    if (at > 0) params[pair.slice(0, at).trim()] = pair.slice(at + 1).trim();
-  }
-  return params;
+  return typeof value === 'string' ? decodeExtraHeaders(value) : {};
 }
 
 export function createPlivoParser(): SingleResultParser {
