@@ -2,7 +2,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CoverageBits } from './coverage.js';
 
-type Op = { kind: 'range'; from: number; length: number } | { kind: 'one'; at: number } | { kind: 'shift'; count: number } | { kind: 'clear' };
+type Op =
+  | { kind: 'range'; from: number; length: number }
+  | { kind: 'one'; at: number }
+  | { kind: 'shift'; count: number }
+  | { kind: 'shiftUp'; count: number }
+  | { kind: 'clear' };
 
 describe('CoverageBits', () => {
   it('agrees with a byte per sample under any sequence of marks, shifts and clears', () => {
@@ -14,6 +19,7 @@ describe('CoverageBits', () => {
             fc.record({ kind: fc.constant('range' as const), from: fc.nat(299), length: fc.nat(120) }),
             fc.record({ kind: fc.constant('one' as const), at: fc.nat(299) }),
             fc.record({ kind: fc.constant('shift' as const), count: fc.nat(340) }),
+            fc.record({ kind: fc.constant('shiftUp' as const), count: fc.nat(340) }),
             fc.record({ kind: fc.constant('clear' as const) }),
           ),
           { maxLength: 40 },
@@ -36,6 +42,13 @@ describe('CoverageBits', () => {
               else {
                 model.copyWithin(0, op.count, capacity);
                 model.fill(0, capacity - op.count);
+              }
+            } else if (op.kind === 'shiftUp') {
+              bits.shiftUp(op.count);
+              if (op.count >= capacity) model.fill(0);
+              else {
+                model.copyWithin(op.count, 0, capacity - op.count);
+                model.fill(0, 0, op.count);
               }
             } else {
               bits.clear();

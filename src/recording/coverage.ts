@@ -66,6 +66,23 @@ export class CoverageBits {
   }
 
   /**
+   * Sample i becomes sample i + count; the bottom `count` samples become unmarked, the top
+   * `count` fall off. Bit by bit: it runs at most a few times per call (the timeline's origin
+   * moving earlier before its first write), never per frame.
+   */
+  shiftUp(count: number): void {
+    if (count >= this.capacity) {
+      this.clear();
+      return;
+    }
+    for (let i = this.capacity - 1; i >= count; i--) {
+      if (this.has(i - count)) this.add(i);
+      else this.words[i >>> 5]! &= ~(1 << (i & 31));
+    }
+    for (let i = 0; i < count; i++) this.words[i >>> 5]! &= ~(1 << (i & 31));
+  }
+
+  /**
    * Reports each run of unmarked samples in [from, to) to `gaps`, as absolute positions
    * (`base` + index). Whole marked words are skipped with one compare, so a window of
    * received audio costs a word per 32 samples.

@@ -73,6 +73,11 @@ export class Recording {
   /** End of the furthest frame received, on the provider's clock (pauses do not stop it). */
   private clockHead = 0;
   /**
+   * Samples added to every provider timestamp: how far the recording's origin was moved
+   * earlier for a track whose clock started before the first frame to arrive (moveOrigin).
+   */
+  private originShift = 0;
+  /**
    * Output samples the timeline may reach, refreshed on each tick (so the media path compares
    * one number): the time since the upgrade plus realtimeAllowanceMs, and never more than
    * maxDurationMs. Silence fill and fast senders cannot outrun real time.
@@ -225,8 +230,26 @@ export class Recording {
       this.arrivalClock().push(track, this.deps.clock.now(), count, held);
       return;
     }
-    this.placeAudio(track, Math.round(timestampMs * decoder.samplesPerMs), src, count);
+    let startSample = Math.round(timestampMs * decoder.samplesPerMs) + this.originShift;
+    if (startSample < 0 && this.moveOrigin(-startSample)) startSample = 0;
+    this.placeAudio(track, startSample, src, count);
     this.deps.gate.afterFrame();
+  }
+
+  /**
+   * A frame stamped before the recording's origin: with both tracks on one clock, the other
+   * track's clock may have started before the first frame to arrive (Plivo). While nothing
+   * has been written, the origin moves earlier so both tracks keep their true alignment and
+   * nothing is lost; once audio is in the files (or a pause, the tee or listeners hold
+   * positions on the old clock) it cannot, and the frame is late as before.
+   */
+  private moveOrigin(samples: number): boolean {
+    if (this.pauses.any || this.tee || this.tap.active) return false;
+    if (!this.timeline.moveOriginEarlier(samples)) return false;
+    this.originShift += samples;
+    this.clockHead += samples;
+    this.deps.log.log.debug({ movedMs: this.toMs(samples) }, "a track's clock started before the first frame: the recording's origin moved earlier");
+    return true;
   }
 
   private arrivalClock(): ArrivalClock<Uint8Array> {

@@ -47,6 +47,27 @@ function setup(overrides: Partial<{ reorder: number; maxGap: number; snap: numbe
 const run = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
 
 describe('Timeline', () => {
+  it("moves its origin earlier while nothing is written, keeping what it holds where it was on the call's clock", () => {
+    const { timeline, inbound, outbound, place } = setup();
+    place(0, 0, [1, 2, 3, 4]);
+    // The other track's first frame is stamped 4 samples before the first one's.
+    expect(timeline.moveOriginEarlier(4)).toBe(true);
+    place(1, 0, [5, 6, 7, 8]);
+    place(0, 8, [9]);
+    timeline.finish();
+    expect(inbound.samples()).toEqual([0, 0, 0, 0, 1, 2, 3, 4, 9]);
+    expect(outbound.samples()).toEqual([5, 6, 7, 8, 0, 0, 0, 0, 0]);
+  });
+
+  it('refuses to move its origin once audio is in the files, or past what the window holds', () => {
+    const { timeline, place } = setup({ capacity: 64, flush: 16, reorder: 8 });
+    place(0, 0, run(1, 20));
+    expect(timeline.moveOriginEarlier(45)).toBe(false);
+    place(0, 20, run(21, 30));
+    expect(timeline.writtenSamples).toBeGreaterThan(0);
+    expect(timeline.moveOriginEarlier(1)).toBe(false);
+  });
+
   it('writes contiguous audio unchanged and pads the shorter track at the end', () => {
     const { timeline, inbound, outbound, stereo, place } = setup();
     place(1, 0, [9, 9]);

@@ -215,6 +215,28 @@ export class Timeline {
     return outcome;
   }
 
+  /**
+   * Moves the stream's origin `count` samples earlier: everything placed so far moves that much
+   * later, so audio stamped up to `count` samples before the old origin has a place. Only
+   * while nothing has been written (the first batch waits for the reorder window) and what is
+   * held still fits the window; returns whether it moved. Callers add `count` to every
+   * position they give from then on.
+   */
+  moveOriginEarlier(count: number): boolean {
+    if (count <= 0) return count === 0;
+    if (this.windowStart !== 0 || this.streamHead + count > this.opts.capacitySamples) return false;
+    const bps = this.windowBytesPerSample;
+    for (const win of this.windows) {
+      if (!win) continue;
+      win.bytes.copyWithin(count * bps, 0, (this.opts.capacitySamples - count) * bps);
+      win.bytes.fill(this.silenceByte, 0, count * bps);
+      win.covered.shiftUp(count);
+      win.moveLater(count);
+    }
+    this.streamHead += count;
+    return true;
+  }
+
   /** Whether audio starting at `start` would jump further past the stream's end than maxGap allows. */
   isTooFarAhead(start: number): boolean {
     return start > this.streamHead + this.opts.maxGapSamples;

@@ -93,6 +93,13 @@ export class TrackWindow {
     return Math.round(expected);
   }
 
+  /** Everything placed moves `count` samples later (the timeline's origin moved earlier). */
+  moveLater(count: number): void {
+    // A track with nothing placed yet keeps its end at the origin: silence is not its audio.
+    if (this.head > 0) this.head += count;
+    if (this.lastStart !== Number.NEGATIVE_INFINITY) this.lastStart += count;
+  }
+
   /**
    * Learns from a frame that extends its track, placed `drift` samples from its timestamp.
    * The track's drift is an average over recent frames (weight 1/8 each), not the last

@@ -167,9 +167,10 @@ function plivoTrackClockLead(): ContractSession {
   const streamId = uuid();
   const epoch = Date.now();
   let sequence = 1;
-  // The inbound frame stamped 20 ms arrives first; the outbound track's clock began 20 ms earlier.
+  // The inbound frame stamped 40 ms arrives first; the outbound track's clock began 40 ms
+  // earlier. Both keep their true alignment: the outbound audio starts 40 ms before the inbound.
   const frames = chunks(MU.inbound, 160).flatMap((inbound, i) => [
-    { track: 'inbound', ts: epoch + 20 + i * 20, payload: inbound },
+    { track: 'inbound', ts: epoch + 40 + i * 20, payload: inbound },
     ...(MU.outbound.length > i * 160 ? [{ track: 'outbound', ts: epoch + i * 20, payload: MU.outbound.subarray(i * 160, (i + 1) * 160) }] : []),
   ]);
   return {
@@ -182,7 +183,10 @@ function plivoTrackClockLead(): ContractSession {
       JSON.stringify({ event: 'start', sequenceNumber: 1, start: { callId, streamId, accountId: 'MAXXXXXXXXXXXXXXXXXX', tracks: ['inbound', 'outbound'], mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000 } } }),
       ...frames.map((f) => JSON.stringify({ event: 'media', sequenceNumber: ++sequence, streamId, media: { track: f.track, timestamp: String(f.ts), chunk: sequence, payload: b64(f.payload) } })),
     ],
-    expected: { callId, streamId, tracks: ['inbound', 'outbound'], encoding: 'mulaw', sampleRate: 8000, stop: false, pcm: MU_REF, tolerance: 0 },
+    expected: {
+      callId, streamId, tracks: ['inbound', 'outbound'], encoding: 'mulaw', sampleRate: 8000, stop: false,
+      pcm: { inbound: Buffer.concat([Buffer.alloc(320 * 2), MU_REF.inbound]), outbound: MU_REF.outbound }, tolerance: 0,
+    },
   };
 }
 

@@ -2,7 +2,7 @@
  * Smaller ways a hostile peer used to get more than it should: stack traces in the log per
  * bad frame, credentials in the request log, raw database errors on /readyz, filters that
  * crash or are silently dropped, error bodies in fastify's format, and parameters that
- * smuggle more parameters into Plivo's extraHeaders.
+ * smuggle more parameters into Plivo's extraHeaders (they travel encoded, one parameter each).
  */
 import net from 'node:net';
 import WebSocket from 'ws';
@@ -11,6 +11,7 @@ import { SPEECH_IN_ULAW } from '../helpers/fixtures.js';
 import { spawnCalltape } from '../helpers/process.js';
 import { rawRequest } from '../helpers/raw-http.js';
 import { tempDataDir, waitFor } from '../helpers/recordings.js';
+import { decodeExtraHeaders } from '../../src/providers/plivo/extra-headers.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { mediaFrames, newTwilioCall, TwilioFrameWriter } from '../helpers/twilio-frames.js';
 import { streamSession } from '../helpers/ws-client.js';
@@ -126,13 +127,15 @@ describe('API answers', () => {
     }
   });
 
-  it("refuses Plivo parameters whose values would add parameters to extraHeaders", async () => {
+  it("Plivo parameters whose values would add parameters to extraHeaders travel encoded, as one parameter", async () => {
     server = await startTestServer();
-    for (const value of ['a,b=c', 'x;y', 'k=v', 'sp ace']) {
+    for (const value of ['a,b=c', 'x;y', 'k=v', 'sp ace', 'token=forged', '"/><Hangup/>']) {
       const res = await fetch(`${server.url}/answer/plivo?param.agent=${encodeURIComponent(value)}`);
-      expect(res.status, value).toBe(400);
-      documented(await res.text());
+      expect(res.status, value).toBe(200);
+      const extraHeaders = /extraHeaders="([^"]*)"/.exec(await res.text())![1]!;
+      // One pair, of letters and digits only: nothing to split, nothing to close the attribute.
+      expect(extraHeaders, value).toMatch(/^[A-Za-z0-9]+=[A-Za-z0-9]*$/);
+      expect({ ...decodeExtraHeaders(extraHeaders) }, value).toEqual({ agent: value });
     }
-    expect((await fetch(`${server.url}/answer/plivo?param.agent=ada42`)).status).toBe(200);
   });
 });

@@ -7,9 +7,8 @@
  * Media timestamps are relative when small; if the first one looks like wall-clock epoch
  * milliseconds, all are taken relative to it (the docs do not say which Plivo sends). With
  * audioTrack="both" the other track's first frame may carry an earlier time than the first
- * frame to arrive: that track is then moved later by the difference (up to 1 s), so its
- * audio is all kept, at worst that many ms behind the other track, instead of its first
- * frames being refused as late.
+ * frame to arrive: it is passed on as a negative time (up to 1 s before), and the recording
+ * moves its origin earlier to place it where it belongs (recording.ts, moveOrigin).
  */
 import { isRejected, rejection } from '../../errors.js';
 import { PLIVO_MAX_TRACK_LEAD_MS } from '../../limits.js';
@@ -63,8 +62,6 @@ function parseExtraHeaders(value: unknown): Json {
 
 export function createPlivoParser(): SingleResultParser {
   let timestampBase: number | undefined;
-  /** Per track (0 inbound, 1 outbound): ms added to its times; undefined until its first frame. */
-  const trackShift: [number | undefined, number | undefined] = [undefined, undefined];
   let streamId: string | undefined;
 
   function parseStart(msg: Json): ParseResult {
@@ -84,29 +81,26 @@ export function createPlivoParser(): SingleResultParser {
 
   /**
    * A media timestamp on the stream's clock: the first one decides whether Plivo sends wall
-   * time (then it is the stream's zero) or stream time. -1: before the stream's first.
+   * time (then it is the stream's zero) or stream time. Negative: before the first frame's.
    */
-  function streamTime(track: 0 | 1, timestampMs: number): number {
+  function streamTime(timestampMs: number): number {
     timestampBase ??= timestampMs >= EPOCH_MS_FLOOR ? timestampMs : 0;
-    const relative = timestampMs - timestampBase;
-    // A track's first frame fixes its shift: 0, or how far its clock started before the base.
-    const shift = (trackShift[track] ??= relative < 0 && relative >= -PLIVO_MAX_TRACK_LEAD_MS ? -relative : 0);
-    return relative + shift >= 0 ? relative + shift : -1;
+    return timestampMs - timestampBase;
   }
 
   function parseMedia(msg: Json): ParseResult {
     const audio = readAudio(msg.media, { streamId: typeof msg.streamId === 'string' ? msg.streamId : streamId, defaultTrack: 'inbound' });
     if (isRejected(audio) || audio.timestampMs === undefined) return audio;
-    const relative = streamTime(audio.track === 'outbound' ? 1 : 0, audio.timestampMs);
-    return relative >= 0 ? { ...audio, timestampMs: relative } : rejection('CALLTAPE_ERR_LATE_AUDIO', `media.timestamp before the stream's first`);
+    const relative = streamTime(audio.timestampMs);
+    return relative >= -PLIVO_MAX_TRACK_LEAD_MS ? { ...audio, timestampMs: relative } : rejection('CALLTAPE_ERR_LATE_AUDIO', `media.timestamp more than ${PLIVO_MAX_TRACK_LEAD_MS} ms before the stream's first`);
   }
 
   /** parseMedia's reading of a media frame, from its bytes (see media-frame-bytes.ts). */
   function readMedia(frame: Uint8Array, out: MediaFrameFields, audio: Uint8Array): boolean {
     if (!readPlivoMedia(frame, out, audio)) return false;
     if (out.timestampMs < 0) return true; // no timestamp: as parseMedia, nothing to shift
-    const relative = streamTime(out.track, out.timestampMs);
-    // Before the stream's first: the ordinary path says so with its error code.
+    const relative = streamTime(out.timestampMs);
+    // Before the stream's first: negative times (the fields' "none") take the ordinary path.
     if (relative < 0) return false;
     out.timestampMs = relative;
     return true;
