@@ -29,6 +29,8 @@ const TRACK_INDEX: Record<TrackName, 0 | 1> = { inbound: 0, outbound: 1 };
 
 export class StreamSession {
   private state: State = 'awaiting-start';
+  /** Why the recording is ending or ended, once it is. */
+  private endReason: EndReason | undefined;
   private provider: string;
   private readonly log: StreamLog;
   private readonly gate: ReadGate;
@@ -186,7 +188,8 @@ export class StreamSession {
     }
     const rec = this.recording;
     if (this.state !== 'recording' || !rec) {
-      this.log.reject({ code: 'CALLTAPE_ERR_AFTER_STOP', detail: 'media after the recording ended' });
+      // On shutdown the provider's frames in flight are expected, not a fault of the peer.
+      this.log.reject({ code: 'CALLTAPE_ERR_AFTER_STOP', detail: 'media after the recording ended' }, this.endReason === 'shutdown' ? 'debug' : 'warn');
       return;
     }
     const span = event.streamIdSpan;
@@ -367,6 +370,7 @@ export class StreamSession {
   private async doFinish(reason: EndReason): Promise<RecordingMeta | undefined> {
     const wasRecording = this.state === 'recording';
     this.state = 'finishing';
+    this.endReason = reason;
     const endedAt = new Date();
     const rec = this.recording;
     if (!wasRecording || !rec) {

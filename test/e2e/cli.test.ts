@@ -17,6 +17,8 @@ import { FFMPEG } from '../helpers/ffmpeg.js';
 import { SPEECH_IN_ULAW } from '../helpers/fixtures.js';
 import { spawnCalltape } from '../helpers/process.js';
 import { tempDataDir } from '../helpers/recordings.js';
+import { mediaFrames, newTwilioCall, TwilioFrameWriter } from '../helpers/twilio-frames.js';
+import { openSocket, sendAll, whenClosed } from '../helpers/ws-client.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const MAIN = path.join(ROOT, 'dist/cli/main.js');
@@ -105,6 +107,34 @@ describe('calltape command line', () => {
     await new Promise((resolve) => child.on('exit', resolve));
     expect(listening).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: calltape listening on http:\/\/127\.0\.0\.1:\d+/);
     expect(() => JSON.parse(listening)).toThrow();
+  });
+});
+
+describe('Ctrl-C with live calls', () => {
+  it("logs the provider's frames still in flight after the recording ended at debug, not as warnings", async () => {
+    const proc = spawnCalltape(tempDataDir(), { CALLTAPE_LOG_LEVEL: 'debug' });
+    const url = await proc.url;
+    const call = newTwilioCall();
+    const writer = new TwilioFrameWriter(call);
+    const ws = await openSocket(`${url.replace('http', 'ws')}/streams/twilio`);
+    const closed = whenClosed(ws);
+    const frames = mediaFrames('inbound', SPEECH_IN_ULAW);
+    let next = 0;
+    await sendAll(ws, [writer.connected(), writer.start({ tracks: ['inbound'] }), ...frames.slice(0, 50).map((f) => writer.media(f))]);
+    next = 50;
+    // The provider keeps sending, as it does until the socket closes.
+    const pump = setInterval(() => {
+      for (let i = 0; i < 5 && next < frames.length && ws.readyState === ws.OPEN; i++) ws.send(writer.media(frames[next++]!));
+    }, 2);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    proc.child.kill('SIGINT');
+    expect(await closed).toMatchObject({ code: 1001 });
+    clearInterval(pump);
+    expect((await proc.exited).code).toBe(0);
+    const afterStop = proc.logs.filter((l) => l.code === 'CALLTAPE_ERR_AFTER_STOP');
+    expect(afterStop.length).toBeGreaterThan(0);
+    // pino's levels: 20 debug, 40 warn.
+    expect(afterStop.map((l) => l.level)).toEqual(afterStop.map(() => 20));
   });
 });
 
