@@ -83,7 +83,7 @@ export const ERRORS = {
   CALLTAPE_ERR_BAD_HOST: { effect: 'refused', message: 'Host / X-Forwarded-Host is not a valid host[:port]', httpStatus: 400 },
   CALLTAPE_ERR_BAD_REQUEST: { effect: 'refused', message: 'request is not valid', httpStatus: 400 },
   CALLTAPE_ERR_WEBHOOK_NOT_ALLOWED: { effect: 'logged', message: 'statusCallback URL is not on CALLTAPE_WEBHOOK_ALLOW', httpStatus: 403 },
-  CALLTAPE_ERR_UNAUTHENTICATED: { effect: 'refused', message: 'credentials missing (X-Twilio-Signature or Authorization)', httpStatus: 401 },
+  CALLTAPE_ERR_UNAUTHENTICATED: { effect: 'refused', message: 'credentials missing', httpStatus: 401 },
   CALLTAPE_ERR_FORBIDDEN: { effect: 'refused', message: 'credentials not valid for this request', httpStatus: 403 },
   CALLTAPE_ERR_API_LOOPBACK_ONLY: { effect: 'refused', message: 'no CALLTAPE_API_TOKEN is configured, so the API answers loopback clients only', httpStatus: 403 },
   CALLTAPE_ERR_CROSS_SITE: { effect: 'refused', message: 'a browser request from another site (or a form body) is not accepted by the API', httpStatus: 403 },

@@ -11,10 +11,12 @@ import { InvalidCursorError, type Recording, type RecordingFilter } from '../../
 import { recordingJson } from '../../catalog/recording-json.js';
 import { RECORDING_STATUSES, type RecordingStatus } from '../../catalog/schema.js';
 import { CalltapeError } from '../../errors.js';
+import { ADAPTERS } from '../../providers/registry.js';
 import { PeaksStore } from '../../catalog/peaks-store.js';
 import { downsample } from '../../recording/peaks.js';
 
 const STATUSES: readonly RecordingStatus[] = RECORDING_STATUSES;
+const PROVIDERS: readonly string[] = ADAPTERS.map((adapter) => adapter.name);
 const TRACK_PARAM = /^(inbound|outbound|stereo)(\.wav)?$/;
 
 function timeParam(name: string, value: string): number {
@@ -45,8 +47,12 @@ export function parseListQuery(query: Record<string, unknown>): RecordingFilter 
     switch (key) {
       case 'callSid':
       case 'streamSid':
-      case 'provider':
         filter[key] = raw;
+        break;
+      case 'provider':
+        // Checked like status: a misspelt provider is an error, not an empty list.
+        if (!PROVIDERS.includes(raw)) throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `provider must be one of ${PROVIDERS.join(', ')}`);
+        filter.provider = raw;
         break;
       case 'status':
         if (!STATUSES.includes(raw as RecordingStatus)) throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `status must be one of ${STATUSES.join(', ')}`);
