@@ -94,7 +94,7 @@ export const ERRORS = {
   CALLTAPE_ERR_FILES_MISSING: { effect: 'failed', message: "the recording's files are gone from disk", httpStatus: 404 },
   CALLTAPE_ERR_RANGE_NOT_SATISFIABLE: { effect: 'refused', message: 'requested range not satisfiable', httpStatus: 416 },
   CALLTAPE_ERR_NODE_LOST: { effect: 'failed', message: 'the node recording the call stopped answering and did not come back within its lease', httpStatus: 503 },
-  CALLTAPE_ERR_ON_ANOTHER_NODE: { effect: 'refused', message: 'the live call is recorded by another node: ask that node', httpStatus: 409 },
+  CALLTAPE_ERR_ON_ANOTHER_NODE: { effect: 'refused', message: "the recording's files are on another node's disk: ask that node", httpStatus: 409 },
   CALLTAPE_ERR_NODE_UNREACHABLE: { effect: 'refused', message: 'the node recording the call did not answer', httpStatus: 502 },
   CALLTAPE_ERR_UPLOAD_FAILED: { effect: 'logged', message: 'a recording could not be stored in the object store; it stays in the spool and is tried again', httpStatus: 503 },
   CALLTAPE_ERR_TOO_MANY_ATTEMPTS: { effect: 'refused', message: 'too many failed sign-ins from this client: wait for the window to end', httpStatus: 429 },

@@ -2,7 +2,8 @@
  * Two nodes on one PostgreSQL, each recording a live call: the live list asked of either
  * node shows both calls with their node, and pause/resume sent to either node reach the node
  * that records the call (through its API, with the shared token). Listening through either
- * node works (the other relays); the audio of a call still recording is the recording node's.
+ * node works (the other relays); the audio of a call still recording is the recording node's,
+ * and without a bucket so are a finished call's files: the other node names it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLiveCalls } from '../helpers/live-calls.js';
@@ -126,5 +127,21 @@ describe('live calls across nodes', () => {
     onA!.ws.close();
     onB!.ws.close();
     await Promise.all([onA!.closed, onB!.closed]);
+    // Finished, and with no bucket between the nodes, its files stay on node-b's disk: node-a
+    // names that node for the audio, meta.json and the peaks, rather than answering 404.
+    const id = recordingOnB.items[0]!.id;
+    for (let tries = 0; tries < 50; tries++) {
+      const { status } = (await (await fetch(`${a.url}/api/recordings/${id}`, { headers: auth })).json()) as { status: string };
+      if (status === 'complete') break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    for (const path of ['audio/inbound.wav', 'meta.json', 'peaks']) {
+      const answer = await fetch(`${a.url}/api/recordings/${id}/${path}`, { headers: auth });
+      expect(answer.status, path).toBe(409);
+      const { error } = (await answer.json()) as { error: { code: string; message: string } };
+      expect(error.code, path).toBe('CALLTAPE_ERR_ON_ANOTHER_NODE');
+      expect(error.message, path).toMatch(/on node node-b's disk \(nodes share recordings only through a bucket, CALLTAPE_STORAGE_URL\)/);
+    }
+    expect((await fetch(`${b.url}/api/recordings/${id}/meta.json`, { headers: auth })).status).toBe(200);
   });
 });

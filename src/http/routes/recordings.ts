@@ -82,6 +82,24 @@ export function parseListQuery(query: Record<string, unknown>): RecordingFilter 
 }
 
 export const recordingRoutes: FastifyPluginAsync<{ readonly catalog: Catalog }> = async (app, { catalog }) => {
+  /**
+   * Why a file of `recording` is not here: another node holds it (recording the call, or the
+   * node that recorded it when there is no shared bucket), named; or it is simply gone.
+   */
+  const notHere = (recording: Recording, what: string): CalltapeError => {
+    if (recording.node && recording.node !== catalog.nodeId && recording.storage !== 's3') {
+      return new CalltapeError(
+        'CALLTAPE_ERR_ON_ANOTHER_NODE',
+        recording.status === 'recording'
+          ? `node ${recording.node} is recording this call: ask it, or wait until the recording is finished`
+          : catalog.objectStore
+            ? `${what} is on node ${recording.node}'s disk until its upload to the bucket finishes: ask that node, or try again shortly`
+            : `${what} is on node ${recording.node}'s disk (nodes share recordings only through a bucket, CALLTAPE_STORAGE_URL): ask that node`,
+      );
+    }
+    return new CalltapeError('CALLTAPE_ERR_NOT_FOUND', `${what} is not on disk or in the store`);
+  };
+
   const find = async (id: string): Promise<Recording> => {
     const recording = await catalog.repo.get(id);
     if (!recording) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', `no recording ${JSON.stringify(id.slice(0, 64))}`);
@@ -116,11 +134,7 @@ export const recordingRoutes: FastifyPluginAsync<{ readonly catalog: Catalog }> 
       if (url) return reply.header('Cache-Control', 'no-store').redirect(url, 302);
     }
     const source = await catalog.openFile(recording, file.file);
-    if (!source && recording.status === 'recording' && recording.node && recording.node !== catalog.nodeId) {
-      // Still being recorded by another node: its growing file is on that node's disk.
-      throw new CalltapeError('CALLTAPE_ERR_ON_ANOTHER_NODE', `node ${recording.node} is recording this call: ask it, or wait until the recording is finished`);
-    }
-    if (!source) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', `${match[1]} audio is not on disk or in the store`);
+    if (!source) throw notHere(recording, `${match[1]} audio`);
     return sendFileRange(reply, source, request.headers.range);
   });
 
@@ -128,7 +142,7 @@ export const recordingRoutes: FastifyPluginAsync<{ readonly catalog: Catalog }> 
   app.get<{ Params: { id: string } }>('/api/recordings/:id/meta.json', { config: { access: 'api' } }, async (request, reply) => {
     const recording = await find(request.params.id);
     const source = await catalog.openFile(recording, 'meta.json');
-    if (!source) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', 'meta.json is not on disk or in the store');
+    if (!source) throw notHere(recording, 'meta.json');
     return reply.type('application/json; charset=utf-8').header('Content-Length', source.size).send(await source.open());
   });
 
@@ -145,7 +159,8 @@ export const recordingRoutes: FastifyPluginAsync<{ readonly catalog: Catalog }> 
       try {
         all = await peaks.get(recording);
       } catch {
-        throw new CalltapeError('CALLTAPE_ERR_FILES_MISSING', 'the audio of this recording is not on disk');
+        const elsewhere = notHere(recording, 'the audio');
+        throw elsewhere.code === 'CALLTAPE_ERR_ON_ANOTHER_NODE' ? elsewhere : new CalltapeError('CALLTAPE_ERR_FILES_MISSING', 'the audio of this recording is not on disk');
       }
       return request.query.buckets === undefined ? all : downsample(all, request.query.buckets);
     },
