@@ -77,12 +77,30 @@ export function nearest(name: string, known: readonly string[]): string | undefi
   return best !== undefined && bestDistance <= Math.max(2, Math.floor(name.length / 4)) ? best : undefined;
 }
 
-/** CALLTAPE_* variables that no option reads, each with the known name it most resembles. */
+/**
+ * Known names outside CALLTAPE_* long enough that a near miss is a likely typo
+ * (TWILIO_AUTH_TOKN), not another program's variable: HOST and PORT are within two edits of
+ * HOME and SORT, which every shell has.
+ */
+const NEAR_MISS_MIN_LENGTH = 10;
+
+/**
+ * CALLTAPE_* variables that no option reads, each with the known name it most resembles, and
+ * other variables that are near misses of the long names calltape reads without its prefix
+ * (TWILIO_AUTH_TOKEN, DATABASE_URL): a misspelt credential would leave a route open.
+ */
 export function unknownVariables(env: NodeJS.ProcessEnv, known: readonly string[]): Array<{ name: string; suggestion?: string }> {
-  return Object.keys(env)
-    .filter((name) => name.startsWith('CALLTAPE_') && !known.includes(name))
-    .map((name) => {
+  const unprefixed = known.filter((name) => !name.startsWith('CALLTAPE_') && name.length >= NEAR_MISS_MIN_LENGTH);
+  const problems: Array<{ name: string; suggestion?: string }> = [];
+  for (const name of Object.keys(env)) {
+    if (known.includes(name)) continue;
+    if (name.startsWith('CALLTAPE_')) {
       const suggestion = nearest(name, known);
-      return suggestion ? { name, suggestion } : { name };
-    });
+      problems.push(suggestion ? { name, suggestion } : { name });
+      continue;
+    }
+    const suggestion = nearest(name, unprefixed);
+    if (suggestion) problems.push({ name, suggestion });
+  }
+  return problems;
 }

@@ -79,6 +79,15 @@ describe('calltape command line', () => {
     expect(warning).toMatchObject({ suggestion: 'CALLTAPE_MAX_STREAMS', msg: 'CALLTAPE_MAX_STREAM is not a calltape setting and is ignored (did you mean CALLTAPE_MAX_STREAMS?)' });
   });
 
+  it('warns about near misses of the credential names it reads without the prefix, and not about other programs\' variables', async () => {
+    const proc = spawnCalltape(tempDataDir(), { TWILIO_AUTH_TOKN: 'x', TWILIO_ACCOUNT_SID: 'AC1', HOME: '/root', SORT: 'x' });
+    await proc.url;
+    proc.child.kill('SIGTERM');
+    await proc.exited;
+    expect(proc.logs.find((l) => l.variable === 'TWILIO_AUTH_TOKN')).toMatchObject({ suggestion: 'TWILIO_AUTH_TOKEN', msg: 'TWILIO_AUTH_TOKN is not a calltape setting and is ignored (did you mean TWILIO_AUTH_TOKEN?)' });
+    expect(proc.logs.filter((l) => typeof l.variable === 'string' && !String(l.variable).startsWith('CALLTAPE_')).map((l) => l.variable)).toEqual(['TWILIO_AUTH_TOKN']);
+  });
+
   it('reads a config file under the environment and flags, and refuses unknown keys in it', async () => {
     const dir = tempDataDir();
     const config = path.join(dir, 'calltape.json');
