@@ -145,7 +145,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(apiRoutes, { config, recorder, catalog, outbox, uploader, nodes });
   if (catalog) {
     await app.register(sessionRoutes, { config, recorder });
-    await app.register(webRoutes, { config, webRoot: deps.webRoot });
+    await app.register(webRoutes, { config, catalog, webRoot: deps.webRoot });
   }
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).type(JSON_TYPE).send(errorBody('CALLTAPE_ERR_NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`)),

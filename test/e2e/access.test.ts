@@ -95,18 +95,20 @@ describe('with CALLTAPE_API_TOKEN set', () => {
       'GET /api/recordings/:id/meta.json',
       'GET /api/recordings/:id/peaks',
       'GET /api/streams/:streamSid/listen',
-      'GET /api/session',
     ]) {
       expect(api).toContain(expected);
     }
-    // Public: health, the dashboard's page and bundle (no data in them), and signing in/out.
+    // Public: health, the dashboard's page and bundle (no data in them), and signing in/out
+    // (with the client's own standing, which holds no data either).
     expect(server.app.accessRoutes.filter((r) => r.access === 'public').map((r) => `${r.method} ${r.url}`).sort()).toEqual([
       'DELETE /api/session',
       'GET /',
+      'GET /api/session',
       'GET /assets/*',
       'GET /healthz',
       'GET /readyz',
       'HEAD /',
+      'HEAD /api/session',
       'HEAD /assets/*',
       'HEAD /healthz',
       'HEAD /readyz',

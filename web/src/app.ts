@@ -3,6 +3,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api, signIn, signOut, whenSignInNeeded } from './api.js';
+import { initialSession } from './initial-data.js';
 import { LivePage } from './live-page.js';
 import { RecordingPage } from './recording-page.js';
 import { RecordingsPage } from './recordings-page.js';
@@ -12,20 +13,23 @@ type Access = { state: 'checking' } | { state: 'open'; signedIn: boolean } | { s
 
 export function App() {
   const route = useRoute();
-  const [access, setAccess] = useState<Access>({ state: 'checking' });
+  // Served with the page when this client may see the API: drawn at once, no round trip.
+  const [access, setAccess] = useState<Access>(initialSession ? { state: 'open', signedIn: initialSession.access === 'token' } : { state: 'checking' });
 
+  // The server says how this browser stands without refusing (no 401 in the console on a visit).
   const check = () =>
-    api<{ access: 'token' | 'local' }>('/api/session')
-      .then((session) => setAccess({ state: 'open', signedIn: session.access === 'token' }))
-      .catch((err: unknown) => {
-        if (err instanceof ApiError && err.status === 401) setAccess({ state: 'sign-in' });
-        else setAccess({ state: 'refused', message: err instanceof Error ? err.message : String(err) });
-      });
+    api<{ access: 'token' | 'local' | 'none'; signIn?: boolean; reason?: string }>('/api/session')
+      .then((session) => {
+        if (session.access !== 'none') setAccess({ state: 'open', signedIn: session.access === 'token' });
+        else if (session.signIn) setAccess({ state: 'sign-in' });
+        else setAccess({ state: 'refused', message: session.reason ?? 'This server answers its API on this machine only.' });
+      })
+      .catch((err: unknown) => setAccess({ state: 'refused', message: err instanceof Error ? err.message : String(err) }));
 
   useEffect(() => {
     // A refusal after the page was in means the session ended; before, it is the first visit.
     whenSignInNeeded(() => setAccess((now) => (now.state === 'open' ? { state: 'sign-in', error: 'Your session has ended. Sign in again.' } : now)));
-    void check();
+    if (!initialSession) void check();
   }, []);
 
   const logout = async () => {
@@ -75,7 +79,7 @@ function SignIn({ error, onDone }: { error?: string; onDone: () => void }) {
   return html`
     <form class="card sign-in" onSubmit=${submit}>
       <h1>Sign in</h1>
-      <p class="muted">This calltape server asks for its API token (<code>CALLTAPE_API_TOKEN</code>). It is kept for this browser session as a secure cookie, never in a URL.</p>
+      <p class="muted">This calltape server asks for its API token (<code>CALLTAPE_API_TOKEN</code>). Signing in keeps a signed session of at most 12 hours in an HttpOnly cookie (the token itself is never stored, nor put in a URL)${location.protocol === 'https:' ? '.' : html`; this page is served over plain HTTP, so serve it over HTTPS before using it from another machine.`}</p>
       <label for="token">API token</label>
       <input id="token" type="password" autocomplete="current-password" required value=${token} onInput=${(e: Event) => setToken((e.target as HTMLInputElement).value)} />
       ${problem && html`<p class="field-error" role="alert">${problem}</p>`}

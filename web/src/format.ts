@@ -12,6 +12,16 @@ export function duration(ms: number | null | undefined): string {
   return h > 0 ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
 }
 
+/**
+ * How long a span lasts: short ones to the tenth ("1.7 s", "850 ms"), where whole seconds
+ * would say a 1.66 s pause took "00:01"; a minute or more as mm:ss.
+ */
+export function span(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  return duration(ms);
+}
+
 /** Seconds with tenths on a timeline: 12.34 -> "00:12.3". */
 export function position(seconds: number): string {
   const tenths = Math.floor((seconds * 10) % 10);

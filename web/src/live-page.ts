@@ -82,7 +82,7 @@ function LiveCard({ call, showNode, onChange }: { call: LiveCall; showNode: bool
     <article class="card live-card" data-stream=${streamSid} aria-label=${`Call ${call.callSid ?? streamSid}`}>
       <header class="live-head">
         <span class="badge badge-recording"><span class="pulse" aria-hidden="true"></span>${call.paused ? 'Paused' : 'Recording'}</span>
-        <span class="mono call-id">${call.callSid}</span>
+        <span class="mono call-id" title=${call.callSid}>${call.callSid}</span>
         <span class="live-duration mono" aria-label="Length">${duration(call.durationMs)}</span>
       </header>
       <p class="muted small">${call.provider}${showNode && call.node ? ` · on ${call.node}` : ''} · started ${when(call.startedAt)}</p>

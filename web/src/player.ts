@@ -7,7 +7,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import WaveSurfer from 'wavesurfer.js';
 import TimelinePlugin from 'wavesurfer.js/dist/plugins/timeline.js';
 import type { Peaks, RecordingEvent } from './api.js';
-import { duration, position } from './format.js';
+import { duration, position, span } from './format.js';
 
 export type Lane = 'inbound' | 'outbound';
 
@@ -30,7 +30,7 @@ function laneData(minMax: number[]): Float32Array {
 export function describeEvent(event: RecordingEvent): string {
   if (event.kind === 'dtmf') return `DTMF ${event.digit ?? '?'}`;
   if (event.kind === 'mark') return `Mark ${event.name ?? ''}`.trim();
-  const length = event.endMs !== undefined ? ` for ${duration(event.endMs - event.atMs)}` : '';
+  const length = event.endMs !== undefined ? ` for ${span(event.endMs - event.atMs)}` : '';
   return event.behavior === 'skip' ? `Paused, audio skipped${length}` : `Paused, silenced${length}`;
 }
 
@@ -46,9 +46,7 @@ export interface Gap {
 }
 
 export function describeGap(lane: Lane, gap: Gap): string {
-  const ms = gap.endMs - gap.atMs;
-  const length = ms < 1000 ? `${ms} ms` : ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : duration(ms);
-  return `No audio from the ${lane === 'inbound' ? 'caller' : 'callee'} for ${length}: silence filled in`;
+  return `No audio from the ${lane === 'inbound' ? 'caller' : 'callee'} for ${span(gap.endMs - gap.atMs)}: silence filled in`;
 }
 
 export interface PlayerProps {

@@ -1,9 +1,10 @@
 // Recordings: newest first, filtered, paged by cursor, and kept current by the event stream.
 import { html } from 'htm/preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { listRecordings, type Recording } from './api.js';
 import { PROVIDERS, STATUSES } from './choices.js';
 import { useRecordingEvents } from './events.js';
+import { takeInitialRecordings } from './initial-data.js';
 import { duration, when } from './format.js';
 import { hrefFor } from './router.js';
 import { StatusBadge } from './status-badge.js';
@@ -21,6 +22,25 @@ interface Filters {
   param: string;
 }
 const NO_FILTERS: Filters = { provider: '', status: '', from: '', to: '', minSeconds: '', callSid: '', param: '' };
+
+/**
+ * The filters live in the page's URL (#/?provider=twilio&status=complete), so a filtered list
+ * can be reloaded, bookmarked and shared.
+ */
+function filtersFromUrl(): Filters {
+  const at = location.hash.indexOf('?');
+  const query = new URLSearchParams(at >= 0 ? location.hash.slice(at + 1) : '');
+  const filters = { ...NO_FILTERS };
+  for (const name of Object.keys(NO_FILTERS) as Array<keyof Filters>) filters[name] = query.get(name) ?? '';
+  return filters;
+}
+
+function keepFiltersInUrl(filters: Filters): void {
+  const query = new URLSearchParams(Object.entries(filters).filter(([, value]) => value !== ''));
+  const hash = query.size > 0 ? `#/?${query}` : '#/';
+  // Replaced, not pushed: typing a filter is not a page to go back to.
+  if (location.hash !== hash) history.replaceState(history.state, '', hash);
+}
 
 /** The list query for the filters; a parameter filter is written name=value. */
 function queryFor(filters: Filters, cursor?: string): { query: URLSearchParams; problem?: string } {
@@ -53,15 +73,27 @@ function Choice({ label, value, options, onChange }: { label: string; value: str
 }
 
 export function RecordingsPage() {
-  const [filters, setFilters] = useState<Filters>(NO_FILTERS);
-  const [items, setItems] = useState<Recording[]>([]);
-  const [next, setNext] = useState<string | null>(null);
-  const [state, setState] = useState<'loading' | 'ready' | 'more'>('loading');
+  const [filters, setFilters] = useState<Filters>(filtersFromUrl);
+  // The unfiltered first page may have come with the page itself (initial-data.ts).
+  const [served] = useState(() => (isFiltered(filtersFromUrl()) ? undefined : takeInitialRecordings()));
+  const [items, setItems] = useState<Recording[]>(served?.items ?? []);
+  const [next, setNext] = useState<string | null>(served?.nextCursor ?? null);
+  const [state, setState] = useState<'loading' | 'ready' | 'more'>(served ? 'ready' : 'loading');
   const [error, setError] = useState<string | undefined>();
+  // The event stream opens once the first list is on screen: until then there is nothing to
+  // update, and a page that settles first is one a screenshot or a slow link sees whole.
+  const [listed, setListed] = useState(served !== undefined);
+  const skipFirstLoad = useRef(served !== undefined);
 
   const load = async (cursor?: string) => {
     const { query, problem } = queryFor(filters, cursor);
-    if (problem) return setError(problem);
+    if (problem) {
+      // The list on screen no longer answers the filters shown: say so instead of keeping it.
+      setItems([]);
+      setNext(null);
+      setState('ready');
+      return setError(problem);
+    }
     setState(cursor ? 'more' : 'loading');
     try {
       const page = await listRecordings(query);
@@ -69,15 +101,26 @@ export function RecordingsPage() {
       setNext(page.nextCursor);
       setError(undefined);
     } catch (err) {
+      if (!cursor) {
+        setItems([]);
+        setNext(null);
+      }
       setError(err instanceof Error ? err.message : String(err));
     } finally {
       setState('ready');
+      setListed(true);
     }
   };
 
   // Typing in a filter asks the server once the typing pauses, not at every key.
   useEffect(() => {
-    const timer = setTimeout(() => void load(), FILTER_DELAY_MS);
+    keepFiltersInUrl(filters);
+    if (skipFirstLoad.current) {
+      skipFirstLoad.current = false;
+      return;
+    }
+    // The first list at once; a filter being typed once the typing pauses.
+    const timer = setTimeout(() => void load(), listed ? FILTER_DELAY_MS : 0);
     return () => clearTimeout(timer);
   }, [filters]);
 
@@ -93,6 +136,7 @@ export function RecordingsPage() {
       });
     },
     () => void load(),
+    listed,
   );
 
   // Which node made a recording matters once there are several.

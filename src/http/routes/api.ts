@@ -34,8 +34,6 @@ export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (app, { config, r
     checkApiClient(config, request);
     markApiChecked(request);
   });
-  // How this client got in: the dashboard shows "Sign out" only to a token session.
-  app.get('/api/session', { config: { access: 'api' } }, async () => ({ access: config.apiToken ? 'token' : 'local' }));
   await app.register(metricsRoutes, { recorder, outbox, uploader });
   if (catalog) {
     await app.register(recordingRoutes, { catalog });

@@ -1,8 +1,9 @@
 /**
- * POST /api/session {token}: the dashboard signs in with the API token and gets the session
- * cookie (see session.ts); DELETE /api/session signs out. Public routes (they are how a
- * client becomes authenticated), held to the same-site rule of the API: another site's page
- * cannot sign a browser in or out.
+ * GET /api/session: how this client stands (in with the token or as a local client, or not:
+ * then whether signing in would help). POST /api/session {token}: the dashboard signs in with
+ * the API token and gets the session cookie (see session.ts); DELETE /api/session signs out.
+ * Public routes (they are how a client becomes authenticated), held to the same-site rule of
+ * the API: another site's page cannot sign a browser in or out, nor read its standing.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { constantTimeEqual } from '../../auth/constant-time.js';
@@ -10,6 +11,7 @@ import type { Config } from '../../config.js';
 import { CalltapeError } from '../../errors.js';
 import type { Recorder } from '../../recording/recorder.js';
 import { checkSameSite } from '../access.js';
+import { checkApiClient } from '../auth.js';
 import { SIGN_IN_MAX_FAILURES, SIGN_IN_MAX_TRACKED, SIGN_IN_WINDOW_MS } from '../../limits.js';
 import { AttemptLimiter } from '../attempt-limiter.js';
 import { apiTokens, newSession, sessionCookieHeader } from '../session.js';
@@ -26,6 +28,21 @@ export const sessionRoutes: FastifyPluginAsync<{ readonly config: Config; readon
   // request.ip: the socket's address, or with CALLTAPE_TRUST_PROXY the client the proxies name.
   const failures = new AttemptLimiter({ maxFailures: SIGN_IN_MAX_FAILURES, windowMs: SIGN_IN_WINDOW_MS, maxTracked: SIGN_IN_MAX_TRACKED });
   const secure = (protocol: string): boolean => protocol === 'https' || (config.publicUrl?.startsWith('https:') ?? false);
+
+  // Answered 200 whatever the standing: a page asking before its sign-in form is shown is
+  // not an error (a 401 here put one in every browser console at every visit).
+  app.get('/api/session', { config: { access: 'public' } }, async (request, reply) => {
+    reply.header('Cache-Control', 'no-store');
+    try {
+      checkApiClient(config, request);
+      return { access: config.apiToken ? 'token' : 'local' };
+    } catch (err) {
+      if (!(err instanceof CalltapeError)) throw err;
+      if (err.code === 'CALLTAPE_ERR_UNAUTHENTICATED' || err.code === 'CALLTAPE_ERR_FORBIDDEN') return { access: 'none', signIn: true };
+      if (err.code === 'CALLTAPE_ERR_API_LOOPBACK_ONLY') return { access: 'none', signIn: false, reason: err.message };
+      throw err;
+    }
+  });
 
   app.post<{ Body: { token: string } }>('/api/session', { config: { access: 'public' }, schema: { body: loginSchema } }, async (request, reply) => {
     if (!config.apiToken) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', 'no CALLTAPE_API_TOKEN is configured: there is nothing to sign in to');

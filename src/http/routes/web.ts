@@ -9,10 +9,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { Catalog } from '../../catalog/catalog.js';
+import { recordingJson } from '../../catalog/recording-json.js';
 import type { Config } from '../../config.js';
 import { CalltapeError } from '../../errors.js';
-import { notLocalBecause } from '../auth.js';
+import { checkApiClient, notLocalBecause } from '../auth.js';
+
+/** The first page of the list, as the dashboard's recordings page asks for it. */
+const FIRST_PAGE_SIZE = 25;
+/** Where the page finds the data it was served with (web/src/initial-data.ts reads it). */
+const INITIAL_DATA_ID = 'calltape-initial';
 
 /**
  * <package>/dist/web, where `npm run build` puts the bundle: this file is three levels under
@@ -45,7 +52,28 @@ function pageHeaders(reply: FastifyReply): FastifyReply {
     .header('X-Frame-Options', 'DENY');
 }
 
-export const webRoutes: FastifyPluginAsync<{ readonly config: Config; readonly webRoot?: string | undefined }> = async (app, { config, webRoot = DEFAULT_WEB_ROOT }) => {
+/**
+ * The page's first view, for a client the API would answer (local, or signed in): how it
+ * stands and the newest recordings. With it in the page the list is drawn as the page loads,
+ * not after two more round trips, so anything that captures a page at its load event (a
+ * plain `chromium --screenshot`, a link preview) sees the list. Anyone else gets none.
+ */
+async function initialData(config: Config, catalog: Catalog, request: FastifyRequest): Promise<string | undefined> {
+  try {
+    checkApiClient(config, request);
+  } catch {
+    return undefined;
+  }
+  const page = await catalog.repo.list({ limit: FIRST_PAGE_SIZE });
+  const data = { session: { access: config.apiToken ? 'token' : 'local' }, recordings: { items: page.items.map((r) => recordingJson(r)), nextCursor: page.nextCursor } };
+  // Inside a <script> element only "</" could end it early: every "<" is escaped.
+  return JSON.stringify(data).replace(/</g, '\\u003c');
+}
+
+export const webRoutes: FastifyPluginAsync<{ readonly config: Config; readonly catalog: Catalog; readonly webRoot?: string | undefined }> = async (
+  app,
+  { config, catalog, webRoot = DEFAULT_WEB_ROOT },
+) => {
   app.addHook('onRequest', async (request) => {
     if (config.apiToken) return;
     const because = notLocalBecause(config, request);
@@ -54,12 +82,17 @@ export const webRoutes: FastifyPluginAsync<{ readonly config: Config; readonly w
   await app.register(fastifyStatic, { root: webRoot, serve: false });
   const isFile = (file: string): Promise<boolean> => fs.promises.stat(file).then((stat) => stat.isFile(), () => false);
 
-  app.get('/', { config: { access: 'public' } }, async (_request, reply) => {
-    if (!(await isFile(path.join(webRoot, 'index.html')))) {
+  app.get('/', { config: { access: 'public' } }, async (request, reply) => {
+    let page: string;
+    try {
+      page = await fs.promises.readFile(path.join(webRoot, 'index.html'), 'utf8');
+    } catch {
       throw new CalltapeError('CALLTAPE_ERR_DASHBOARD_NOT_BUILT', `no dashboard bundle at ${webRoot}: run \`npm run build\` (the API works without it)`);
     }
-    // The page names its hashed bundle: it is never cached, the bundle always is.
-    return pageHeaders(reply).header('Cache-Control', 'no-cache').sendFile('index.html', { cacheControl: false });
+    const data = await initialData(config, catalog, request);
+    if (data) page = page.replace('</head>', `<script type="application/json" id="${INITIAL_DATA_ID}">${data}</script></head>`);
+    // The page names its hashed bundle and may carry data: never stored, the bundle always is.
+    return pageHeaders(reply).header('Cache-Control', 'no-store').type('text/html; charset=utf-8').send(page);
   });
 
   app.get<{ Params: { '*': string } }>('/assets/*', { config: { access: 'public' } }, async (request, reply) => {
