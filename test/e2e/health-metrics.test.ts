@@ -21,7 +21,7 @@ describe('health and metrics', () => {
     try {
       expect(await (await fetch(`${server.url}/healthz`)).json()).toEqual({ status: 'ok' });
       const ready = await fetch(`${server.url}/readyz`);
-      expect([ready.status, ((await ready.json()) as { checks: unknown }).checks]).toEqual([200, { dataDir: 'ok', disk: 'ok', catalog: 'ok', catalogWrites: 'ok' }]);
+      expect([ready.status, ((await ready.json()) as { checks: unknown }).checks]).toEqual([200, { dataDir: 'ok', recordings: 'ok', disk: 'ok', catalog: 'ok', catalogWrites: 'ok' }]);
 
       const call = newTwilioCall();
       const writer = new TwilioFrameWriter(call);

@@ -87,7 +87,7 @@ describe('a start refused after its ids are known', () => {
     const other = twilioStart('audio/x-mulaw');
     expect(await send(server.wsUrl('twilio'), [other.frame])).toMatchObject({ code: 1008, reason: 'CALLTAPE_ERR_BAD_STREAM_TOKEN' });
     await server.catalog.settled();
-    expect(fs.existsSync(path.join(server.dataDir, 'recordings'))).toBe(false);
+    expect(fs.readdirSync(path.join(server.dataDir, 'recordings'))).toEqual([]);
     const list = (await (await fetch(`${server.url}/api/recordings`)).json()) as { items: unknown[] };
     expect(list.items).toEqual([]);
     expect(server.recorder.stats().rejections).toMatchObject({ CALLTAPE_ERR_UNSUPPORTED_FORMAT: 1, CALLTAPE_ERR_BAD_STREAM_TOKEN: 1 });

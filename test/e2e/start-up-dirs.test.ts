@@ -15,7 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnCalltape, type CalltapeProcess } from '../helpers/process.js';
-import { tempDataDir } from '../helpers/recordings.js';
+import { tempDataDir, waitFor } from '../helpers/recordings.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const MAIN = path.join(ROOT, 'dist/cli/main.js');
@@ -116,6 +116,7 @@ describe('readiness covers every directory and volume calltape writes to', () =>
     const full = await fetch(`${url}/readyz`);
     expect(full.status).toBe(503);
     expect(await full.json()).toMatchObject({ status: 'not-ready', checks: { dataDir: 'ok', recordings: 'ok', disk: 'low' } });
+    await waitFor(() => proc.logs.some((l) => l.msg === 'readiness: a volume calltape writes to is almost full'), 5000, 'the log line');
     expect(proc.logs.find((l) => l.msg === 'readiness: a volume calltape writes to is almost full')).toMatchObject({ dir: recordings });
     fs.unlinkSync(path.join(recordings, 'filler'));
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
