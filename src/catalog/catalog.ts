@@ -7,6 +7,7 @@
 import { CATALOG_RETRY_BASE_MS, CATALOG_RETRY_MAX_MS } from '../limits.js';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs/promises';
+import crypto from 'node:crypto';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { META_FILE, type RecordingMeta } from '../recording/meta.js';
@@ -22,7 +23,7 @@ import { recordingKey } from '../storage/recording-keys.js';
 import { PEAKS_FILE } from '../recording/peaks.js';
 import type { Transaction } from 'kysely';
 import type { CatalogDatabase } from './schema.js';
-import type { CatalogDb } from './db.js';
+import { isUniqueViolation, type CatalogDb } from './db.js';
 import { RecordingsRepo, type Recording, type RecordingStart } from './recordings.js';
 
 /** Waits `ms`; false if `signal` ended the wait first. */
@@ -76,7 +77,8 @@ export class Catalog extends EventEmitter<CatalogEvents> {
   readonly repo: RecordingsRepo;
   /** The node whose recordings this catalog writes (CALLTAPE_NODE_ID, or host and port once listening). */
   nodeId: string | undefined;
-  private readonly ids = new Map<string, Promise<string | undefined>>();
+  /** Per stream session (RecordingStarted.session): its row's id, once written (undefined: it has none). */
+  private readonly ids = new Map<number, Promise<string | undefined>>();
   private readonly inFlight = new Set<Promise<unknown>>();
   /** Writes that failed and are waiting to be tried again. */
   private retrying = 0;
@@ -98,7 +100,7 @@ export class Catalog extends EventEmitter<CatalogEvents> {
   /** Subscribes to a recorder's start and finish events. */
   attach(recorder: Recorder): void {
     recorder.on('recording.started', (info) => this.onStarted(info));
-    recorder.on('recording.finished', (meta) => this.onFinished(meta));
+    recorder.on('recording.finished', (meta, session) => this.onFinished(meta, session));
   }
 
   /** True while a catalog write is failing and being retried (the database is down, say). */
@@ -221,19 +223,37 @@ export class Catalog extends EventEmitter<CatalogEvents> {
       location: path.relative(path.resolve(this.dataDir), info.dir),
       node: this.nodeId,
     };
+    // The stream's own identity in the catalog from its first write: a retry after a lost
+    // answer looks for this id, never for the stream id, which another stream may hold.
+    const id = crypto.randomUUID();
+    const taken = Symbol('stream id taken');
+    const create = async () => {
+      try {
+        return await this.repo.create(start, id);
+      } catch (err) {
+        if (isUniqueViolation(err) && (await this.repo.get(id)) === undefined) return taken;
+        throw err;
+      }
+    };
     const created = this.track(
-      this.persist('record the start of a recording', info.streamSid, () => this.repo.create(start), () => this.repo.getByStreamSid(info.streamSid)).then((recording) => {
+      this.persist('record the start of a recording', info.streamSid, create, () => this.repo.get(id)).then((recording) => {
+        if (recording === taken) {
+          // Another recording has this stream id: the newcomer is refused, and only it.
+          this.logger.warn({ streamSid: info.streamSid, provider: info.provider }, 'a stream started with the stream id of another recording: refused; the other recording is untouched');
+          info.refuse('CALLTAPE_ERR_STREAM_EXISTS');
+          return undefined;
+        }
         if (!recording) return undefined;
         this.emit('recording.started', recording);
         return recording.id;
       }),
     );
-    this.ids.set(info.streamSid, created);
+    this.ids.set(info.session, created);
   }
 
-  private onFinished(meta: RecordingMeta): void {
-    const created = this.ids.get(meta.streamSid);
-    this.ids.delete(meta.streamSid);
+  private onFinished(meta: RecordingMeta, session: number): void {
+    const created = this.ids.get(session);
+    this.ids.delete(session);
     if (!created) return;
     void this.track(
       created.then((id) =>
@@ -300,10 +320,13 @@ export class Catalog extends EventEmitter<CatalogEvents> {
           failed++;
           continue;
         }
-        const id =
-          row?.id ??
-          (await this.repo.getByStreamSid(meta.streamSid))?.id ??
-          (await this.repo.create(this.startFromMeta(meta, dir))).id;
+        const byStream = row ? undefined : await this.repo.getByStreamSid(meta.streamSid);
+        if (byStream && path.resolve(this.dataDir, byStream.location) !== dir) {
+          // Another recording holds this stream id: this directory is not its, nor a row's.
+          this.logger.warn({ dir, streamSid: meta.streamSid }, 'recovery: a directory whose stream id belongs to another recording is left alone');
+          continue;
+        }
+        const id = row?.id ?? byStream?.id ?? (await this.repo.create(this.startFromMeta(meta, dir))).id;
         await this.complete(id, meta);
         recovered++;
       } catch (err) {
@@ -351,7 +374,15 @@ export class Catalog extends EventEmitter<CatalogEvents> {
     let catalogued = 0;
     for (const { dir, meta } of await findRecordings(recordingsRoot(this.dataDir), lookBackMs)) {
       if (meta.status === 'recording' || rows.has(meta.streamSid)) continue;
-      const created = await this.repo.create(this.startFromMeta(meta, dir));
+      let created: Recording;
+      try {
+        created = await this.repo.create(this.startFromMeta(meta, dir));
+      } catch (err) {
+        // An older recording holds the stream id: this directory is not to be catalogued over it.
+        if (!isUniqueViolation(err)) throw err;
+        this.logger.warn({ dir, streamSid: meta.streamSid }, 'reconciliation: a directory whose stream id belongs to another recording is left alone');
+        continue;
+      }
       await this.complete(created.id, meta);
       catalogued++;
     }

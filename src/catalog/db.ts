@@ -21,6 +21,15 @@ export interface CatalogDb {
 
 const PG_INT8 = 20;
 
+/**
+ * Whether a write failed on a unique key (a row with that key exists): SQLite's constraint
+ * codes, PostgreSQL's unique_violation. Such a write can never succeed by retrying.
+ */
+export function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505';
+}
+
 export async function openCatalogDb(opts: {
   dataDir: string;
   databaseUrl?: string | undefined;

@@ -138,9 +138,11 @@ export class RecordingsRepo {
     private readonly dialect: Dialect = 'sqlite',
   ) {}
 
-  /** A row in status `recording`, created when the stream starts. */
-  async create(start: RecordingStart): Promise<Recording> {
-    const id = crypto.randomUUID();
+  /**
+   * A row in status `recording`, created when the stream starts. `id` is the caller's, so a
+   * retry after a lost answer can find its own row by it (and never another stream's).
+   */
+  async create(start: RecordingStart, id: string = crypto.randomUUID()): Promise<Recording> {
     const row: Selectable<RecordingsTable> = {
       id,
       provider: start.provider,

@@ -74,7 +74,8 @@ export interface RecorderStats {
 
 export interface RecorderEvents {
   'recording.started': [RecordingStarted];
-  'recording.finished': [RecordingMeta];
+  /** The second argument is the stream's session number, as in its RecordingStarted. */
+  'recording.finished': [RecordingMeta, number];
   /** Milliseconds from the end of a stream to its files and meta.json being complete. */
   'recording.finalized': [number];
 }
@@ -286,9 +287,9 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       authenticated: () => {
         this.unauthenticated--;
       },
-      finished: (_session, meta, finalizeMs) => {
+      finished: (session, meta, finalizeMs) => {
         this.streamsFinished++;
-        if (meta) this.emit('recording.finished', meta);
+        if (meta) this.emit('recording.finished', meta, session.id);
         if (finalizeMs !== undefined) this.emit('recording.finalized', finalizeMs);
       },
       countBytesWritten: (bytes) => {
@@ -296,7 +297,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       },
       refusedRecording: (started, meta) => {
         this.emit('recording.started', started);
-        this.emit('recording.finished', meta);
+        this.emit('recording.finished', meta, started.session);
       },
     };
   }

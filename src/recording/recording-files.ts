@@ -98,11 +98,28 @@ export class RecordingFiles {
     await Promise.allSettled(Object.values(this.writers).map((writer) => writer.close()));
   }
 
-  /** Removes closed files that turned out not to be part of the recording. */
+  /**
+   * Removes closed files that turned out not to be part of the recording: only from a
+   * directory this recording claimed (files of the same names in another stream's directory
+   * are that stream's).
+   */
   async remove(names: readonly FileName[]): Promise<void> {
+    await this.initialMeta;
     const gone = names.map((name) => this.writers[name]).filter((writer): writer is WavFileWriter => writer !== undefined);
-    await Promise.allSettled(gone.map((writer) => fs.promises.rm(writer.path, { force: true })));
+    if (this.ownsDir) await Promise.allSettled(gone.map((writer) => fs.promises.rm(writer.path, { force: true })));
     for (const name of names) delete this.writers[name];
+  }
+
+  /** Removes the directory, if this recording claimed it, with everything in it (a refused stream's). */
+  async discard(): Promise<void> {
+    this.closing = true;
+    await this.initialMeta;
+    if (!this.ownsDir) return;
+    try {
+      await fs.promises.rm(this.dir, { recursive: true, force: true });
+    } catch (err) {
+      this.log.error({ err }, "could not remove a refused stream's directory");
+    }
   }
 
   /** The final meta.json, after the first (never through the creation queue: an ending must not wait behind calls starting). */

@@ -86,6 +86,7 @@ export class Recording {
   readonly maxDurationSamples: number;
   failure: { code: ErrorCode; message: string } | undefined;
   private lengthAtLastTick = -1;
+  private discarded = false;
 
   constructor(
     readonly provider: string,
@@ -175,8 +176,8 @@ export class Recording {
     return { provider, framesReceived, paused: this.pauses.current ?? null, ...ids, durationMs, sampleRate: this.decoder.sampleRate, levels: this.tap.readLevels(nowMs), dir };
   }
 
-  /** What the catalog needs to know when the recording starts. */
-  startInfo(): RecordingStarted {
+  /** What the catalog needs to know when the recording starts (the session adds its own part). */
+  startInfo(): Omit<RecordingStarted, 'session' | 'refuse'> {
     const { start } = this;
     return {
       provider: this.provider,
@@ -392,10 +393,15 @@ export class Recording {
   }
 
   private onWriteFailure(file: string, err: NodeJS.ErrnoException): void {
-    if (this.failure) return;
     const code: ErrorCode = err.code === 'EEXIST' ? 'CALLTAPE_ERR_STREAM_EXISTS' : 'CALLTAPE_ERR_WRITE_FAILED';
-    this.failure = { code, message: `${file}: ${err.message}` };
-    this.deps.log.log.error({ err, code }, 'recording failed; closing the stream');
+    this.fail(code, `${file}: ${err.message}`, err);
+  }
+
+  /** The recording cannot go on: the stream closes with `code` and the recording finishes failed. */
+  fail(code: ErrorCode, message: string, err?: Error): void {
+    if (this.failure) return;
+    this.failure = { code, message };
+    this.deps.log.log.error({ ...(err ? { err } : {}), code }, `recording failed (${message}); closing the stream`);
     this.deps.failed(code);
   }
 
@@ -420,8 +426,18 @@ export class Recording {
     await this.files.close();
     if (this.start.tracksInferred) await this.dropUnsentTrack();
     const meta = this.meta(reason, endedAt, closeInfo);
-    await this.files.writeFinalMeta(meta);
+    if (this.discarded) await this.files.discard();
+    else await this.files.writeFinalMeta(meta);
     return meta;
+  }
+
+  /**
+   * This recording has no place in the catalog (its stream id belongs to another recording):
+   * when it finishes, its own directory is removed instead of finished, so no restart ever
+   * takes it for a recording to catalogue.
+   */
+  discard(): void {
+    this.discarded = true;
   }
 
   /**

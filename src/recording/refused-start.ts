@@ -52,6 +52,7 @@ export async function writeRefusedRecording(
   refused: RefusedStart,
   error: { code: ErrorCode; detail: string },
   closeCode: number | undefined,
+  session: number,
   at = new Date(),
 ): Promise<RefusedRecording | undefined> {
   const dir = recordingDir(dataDir, at, refused.streamId);
@@ -89,6 +90,9 @@ export async function writeRefusedRecording(
   };
   await writeMeta(dir, meta);
   const started: RecordingStarted = {
+    session,
+    // Its stream id is another recording's in the catalog: this trace is not one to keep.
+    refuse: () => void fs.rm(dir, { recursive: true, force: true }).catch(() => undefined),
     provider,
     callSid: refused.callId,
     streamSid: refused.streamId,
@@ -114,10 +118,11 @@ export function leaveTrace(
   refused: RefusedStart,
   error: { code: ErrorCode; detail: string },
   log: Logger,
+  session: number,
   catalog: (started: RecordingStarted, meta: RecordingMeta) => void,
 ): Promise<void> | undefined {
   if (!mayLeaveTrace(credentials, provider, refused, error.code)) return undefined;
-  return writeRefusedRecording(dataDir, provider, refused, error, closeCodeOf(error.code))
+  return writeRefusedRecording(dataDir, provider, refused, error, closeCodeOf(error.code), session)
     .then((written) => {
       if (!written) return;
       log.info({ callSid: refused.callId, streamSid: refused.streamId, code: error.code }, 'start refused; a failed recording says why');

@@ -93,7 +93,16 @@ export class StreamSession {
 
   /** The recording's identity and format, once started. */
   startInfo(): RecordingStarted | undefined {
-    return this.recording?.startInfo();
+    const rec = this.recording;
+    if (!rec) return undefined;
+    return {
+      ...rec.startInfo(),
+      session: this.id,
+      refuse: (code) => {
+        rec.discard();
+        rec.fail(code, 'the catalog holds another recording of this stream id');
+      },
+    };
   }
 
   /** Stops keeping audio from now on until resume(): silence keeps the span, skip leaves it out. */
@@ -268,7 +277,7 @@ export class StreamSession {
   /** A start refused after its ids were known: a failed recording says the call happened (refused-start.ts). */
   private leaveTrace(code: ErrorCode, detail: string, refused: RefusedStart): void {
     const { ctx } = this;
-    this.trace ??= leaveTrace({ ...ctx.credentials, streamTokenSecret: ctx.config.streamTokenSecret }, ctx.config.dataDir, refused.provider ?? this.provider, refused, { code, detail }, this.log.log, ctx.refusedRecording);
+    this.trace ??= leaveTrace({ ...ctx.credentials, streamTokenSecret: ctx.config.streamTokenSecret }, ctx.config.dataDir, refused.provider ?? this.provider, refused, { code, detail }, this.log.log, this.id, ctx.refusedRecording);
   }
 
   /** The transport reported an error (e.g. a frame over maxPayload); close follows. */

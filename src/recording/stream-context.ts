@@ -112,6 +112,17 @@ export interface LiveStream {
 
 /** What the catalog needs to know when a recording starts. */
 export interface RecordingStarted {
+  /**
+   * The stream in this recorder (unique per process, unlike the provider's stream id, which a
+   * second stream can claim too): its recording.finished event carries the same number.
+   */
+  session: number;
+  /**
+   * Refuses this stream after the fact (the catalog found the stream id taken by another
+   * recording): it is closed with `code`, and everything it wrote is removed; nothing of the
+   * other recording is touched.
+   */
+  refuse(code: ErrorCode): void;
   provider: string;
   callSid: string;
   streamSid: string;
