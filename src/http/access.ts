@@ -55,11 +55,16 @@ function header(request: FastifyRequest, name: string): string | undefined {
 export function checkSameSite(config: Config, request: FastifyRequest): void {
   const fetchSite = header(request, 'sec-fetch-site');
   if (fetchSite === 'cross-site' || fetchSite === 'same-site') throw new CalltapeError('CALLTAPE_ERR_CROSS_SITE', `Sec-Fetch-Site: ${fetchSite}`);
-  if (SAFE_METHODS.has(request.method)) return;
+  // A WebSocket handshake is a GET, but it opens a channel any page may read: Chromium sends
+  // only Origin on it (no Sec-Fetch-*), so a browser's upgrade is held to its Origin like a
+  // state change (without a token the API trusts loopback, and every page runs on loopback).
+  const upgrade = header(request, 'upgrade')?.toLowerCase() === 'websocket';
+  if (SAFE_METHODS.has(request.method) && !upgrade) return;
   const origin = header(request, 'origin');
   if (origin !== undefined && !isOwnOrigin(config, request, origin)) {
     throw new CalltapeError('CALLTAPE_ERR_CROSS_SITE', `Origin ${JSON.stringify(origin.slice(0, 100))} is not this server`);
   }
+  if (upgrade) return;
   const type = header(request, 'content-type');
   if (type !== undefined && SIMPLE_BODY.test(type)) {
     throw new CalltapeError('CALLTAPE_ERR_CROSS_SITE', `${type.split(';')[0]!.trim()} bodies are not accepted by the API (send JSON)`);
