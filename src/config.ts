@@ -155,7 +155,12 @@ export const configSchema = z.object({
    */
   streamRoutes: z.string().regex(/^[a-z]+(\s*,\s*[a-z]+)*$/, 'must be comma-separated provider names').optional(),
   /** Comma-separated bearer tokens for /api; unset = /api answers loopback clients only. */
-  apiToken: z.string().min(1).optional(),
+  apiToken: z
+    .string()
+    .min(1)
+    // " , " would start a server that refuses every request and says nothing.
+    .refine((value) => value.split(',').some((token) => token.trim() !== ''), 'must be at least one token (comma-separated)')
+    .optional(),
 
   /** Answer markup: start = <Start><Stream> then continue; connect = <Connect><Stream>. */
   twimlMode: z.enum(['start', 'connect']).default('start'),

@@ -115,6 +115,9 @@ export const SIGN_IN_WINDOW_MS = 60_000;
 /** Clients whose failed sign-ins are remembered at once (the oldest is forgotten first). */
 export const SIGN_IN_MAX_TRACKED = 10_000;
 
+/** An API token shorter than this is warned about at start-up. */
+export const WEAK_TOKEN_CHARS = 16;
+
 /** A session cookie's value is short; a longer Cookie value is not ours and is not read. */
 export const SESSION_COOKIE_MAX_CHARS = 200;
 

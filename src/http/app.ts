@@ -23,6 +23,7 @@ import { answerRoutes } from './routes/answer.js';
 import { twimlRoutes } from './routes/twiml.js';
 import { sessionRoutes } from './routes/session.js';
 import { webRoutes } from './routes/web.js';
+import { countFailedCredential, newGuessingBudget, refuseSpentBudgets } from './guessing-budget.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -99,8 +100,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     },
   });
   installAccess(app);
+  const guesses = newGuessingBudget();
   app.setErrorHandler((err, request, reply) => {
     if (err instanceof CalltapeError) {
+      countFailedCredential(guesses, request, err);
       request.log.warn({ code: err.code, url: redactUrl(request.url) }, err.message);
       return reply.code(err.httpStatus).type(JSON_TYPE).send(errorBody(err.code, err.message));
     }
@@ -136,10 +139,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       socket.terminate();
     },
   });
+  refuseSpentBudgets(app, guesses, deps.recorder);
   // Each route group is an encapsulated plugin, given what it needs as options.
   const { recorder, catalog, outbox, uploader, nodes } = deps;
   await app.register(healthRoutes, { config, recorder, catalog, uploader });
-  await app.register(streamRoutes, { recorder, config });
+  await app.register(streamRoutes, { recorder, config, guesses });
   await app.register(twimlRoutes, { config });
   await app.register(answerRoutes, { config });
   await app.register(apiRoutes, { config, recorder, catalog, outbox, uploader, nodes });

@@ -117,6 +117,13 @@ const LOOPBACK_HOST = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d{1,5})?$/i;
 /** Headers a proxy adds: a request carrying one came from elsewhere, whatever its socket says. */
 const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-real-ip'] as const;
 
+/** The right-most X-Forwarded-For entry (the one the nearest proxy appended), else the socket's address. */
+function nearestForwarded(request: FastifyRequest): string {
+  const forwarded = header(request, 'x-forwarded-for');
+  const last = forwarded?.split(',').pop()?.trim();
+  return last || (request.socket.remoteAddress ?? '');
+}
+
 /**
  * Why a request does not count as local, or undefined when it does: it came over loopback
  * (or, with CALLTAPE_TRUST_PROXY, the trusted proxies say the client is on loopback), no
@@ -127,7 +134,9 @@ export function notLocalBecause(config: Config, request: FastifyRequest): string
   const trusting = config.trustProxy !== undefined && config.trustProxy !== false;
   // With trust configured, fastify derives request.ip from X-Forwarded-For through the
   // trusted hops; Forwarded and X-Real-IP are not read, so they cannot vouch for a client.
-  const address = trusting ? request.ip : request.socket.remoteAddress ?? '';
+  // With `true` (every hop trusted) that is the left-most entry, which the client wrote: the
+  // address the nearest proxy appended (the right-most) is the one that says where it came from.
+  const address = !trusting ? (request.socket.remoteAddress ?? '') : config.trustProxy === true ? nearestForwarded(request) : request.ip;
   if (!LOOPBACK_ADDRESS.test(address)) return 'the client is not on loopback';
   for (const name of PROXY_HEADERS) {
     if (trusting && name === 'x-forwarded-for') continue;

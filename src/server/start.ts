@@ -22,6 +22,8 @@ import { createRecorder, type Recorder, type RecorderOptions } from '../recordin
 import { servedStreamRoutes, unauthenticatedStreamRoutes } from '../http/routes/streams.js';
 import { ADAPTERS } from '../providers/registry.js';
 import { recordingsRoot } from '../storage/local.js';
+import { apiTokens } from '../http/session.js';
+import { WEAK_TOKEN_CHARS } from '../limits.js';
 import { catalogOpenError, checkDataDirs, removePidFile, writePidFile } from './data-dirs.js';
 
 export interface RunningServer {
@@ -164,6 +166,11 @@ export async function startServer(options: RecorderOptions = {}, serve: ServeOpt
   }
   if (!config.apiToken) {
     recorder.logger.warn('CALLTAPE_API_TOKEN is not set: the /api routes answer loopback clients only');
+  } else if (apiTokens(config.apiToken).some((token) => token.length < WEAK_TOKEN_CHARS)) {
+    recorder.logger.warn(`CALLTAPE_API_TOKEN holds a token of fewer than ${WEAK_TOKEN_CHARS} characters: the guessing limit slows an attacker down, the token's length is what stops one (e.g. openssl rand -hex 24)`);
+  }
+  if (config.trustProxy === true && !config.apiToken) {
+    recorder.logger.warn('CALLTAPE_TRUST_PROXY=true believes every hop of X-Forwarded-For: behind a proxy on this machine, set the proxy addresses instead (e.g. 127.0.0.1), or an API token, since without one the API answers whoever the forwarded address says is local');
   }
   const open = unauthenticatedStreamRoutes(config);
   if (open.length > 0) {

@@ -235,3 +235,20 @@ describe('loopback-only mode behind a trusted proxy (CALLTAPE_TRUST_PROXY)', () 
     expect((await rawRequest(server.url, 'GET', '/api/recordings', { 'X-Forwarded-For': '127.0.0.1', 'X-Real-IP': '203.0.113.7' })).status).toBe(403);
   });
 });
+
+describe('loopback-only mode with CALLTAPE_TRUST_PROXY=true (every hop believed)', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ trustProxy: true });
+  });
+  afterAll(() => server.stop());
+
+  it("judges the client by the address the nearest proxy appended, never one the client wrote", async () => {
+    // A remote client behind a same-host proxy writes 127.0.0.1 first; the proxy appends its real address.
+    expect((await rawRequest(server.url, 'GET', '/api/recordings', { 'X-Forwarded-For': '127.0.0.1, 203.0.113.5' })).status).toBe(403);
+    expect((await rawRequest(server.url, 'GET', '/api/recordings', { 'X-Forwarded-For': '127.0.0.1, 127.0.0.1, 203.0.113.5' })).status).toBe(403);
+    // A client on this machine, through the proxy.
+    expect((await rawRequest(server.url, 'GET', '/api/recordings', { 'X-Forwarded-For': '203.0.113.5, 127.0.0.1' })).status).toBe(200);
+    expect((await rawRequest(server.url, 'GET', '/api/recordings', { 'X-Forwarded-For': '127.0.0.1' })).status).toBe(200);
+  });
+});

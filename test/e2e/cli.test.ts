@@ -53,6 +53,8 @@ describe('calltape command line', () => {
     const secret = run(['serve', '--data-dir', dataDir], { CALLTAPE_STREAM_TOKEN_SECRET: 'short' });
     expectOneLineError(secret, /CALLTAPE_STREAM_TOKEN_SECRET=\(value hidden\) is not valid: expected at least 16 characters/);
     expect(secret.stderr).not.toContain('short');
+    // An API token setting that holds no token would refuse every request, silently.
+    expectOneLineError(run(['serve', '--data-dir', dataDir], { CALLTAPE_API_TOKEN: ' , ' }), /CALLTAPE_API_TOKEN=\(value hidden\) is not valid: expected at least one token \(comma-separated\)$/);
   });
 
   it('a data dir that is a file, a port in use and a missing audio file are one-line errors too', async () => {
@@ -86,6 +88,20 @@ describe('calltape command line', () => {
     await proc.exited;
     expect(proc.logs.find((l) => l.variable === 'TWILIO_AUTH_TOKN')).toMatchObject({ suggestion: 'TWILIO_AUTH_TOKEN', msg: 'TWILIO_AUTH_TOKN is not a calltape setting and is ignored (did you mean TWILIO_AUTH_TOKEN?)' });
     expect(proc.logs.filter((l) => typeof l.variable === 'string' && !String(l.variable).startsWith('CALLTAPE_')).map((l) => l.variable)).toEqual(['TWILIO_AUTH_TOKN']);
+  });
+
+  it('warns at start-up about a short API token, and about trusting every proxy hop without a token', async () => {
+    const weak = spawnCalltape(tempDataDir(), { CALLTAPE_API_TOKEN: 'long-enough-token-0123456789,short' });
+    await weak.url;
+    weak.child.kill('SIGTERM');
+    await weak.exited;
+    expect(weak.logs.some((l) => String(l.msg).startsWith('CALLTAPE_API_TOKEN holds a token of fewer than 16 characters'))).toBe(true);
+    expect(JSON.stringify(weak.logs)).not.toContain('long-enough-token-0123456789');
+    const trusting = spawnCalltape(tempDataDir(), { CALLTAPE_TRUST_PROXY: 'true' });
+    await trusting.url;
+    trusting.child.kill('SIGTERM');
+    await trusting.exited;
+    expect(trusting.logs.some((l) => String(l.msg).startsWith('CALLTAPE_TRUST_PROXY=true believes every hop'))).toBe(true);
   });
 
   it('reads a config file under the environment and flags, and refuses unknown keys in it', async () => {

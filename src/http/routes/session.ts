@@ -12,8 +12,6 @@ import { CalltapeError } from '../../errors.js';
 import type { Recorder } from '../../recording/recorder.js';
 import { checkSameSite } from '../access.js';
 import { checkApiClient } from '../auth.js';
-import { SIGN_IN_MAX_FAILURES, SIGN_IN_MAX_TRACKED, SIGN_IN_WINDOW_MS } from '../../limits.js';
-import { AttemptLimiter } from '../attempt-limiter.js';
 import { apiTokens, newSession, sessionCookieHeader } from '../session.js';
 
 const loginSchema = {
@@ -25,8 +23,6 @@ const loginSchema = {
 
 export const sessionRoutes: FastifyPluginAsync<{ readonly config: Config; readonly recorder: Recorder }> = async (app, { config, recorder }) => {
   app.addHook('onRequest', async (request) => checkSameSite(config, request));
-  // request.ip: the socket's address, or with CALLTAPE_TRUST_PROXY the client the proxies name.
-  const failures = new AttemptLimiter({ maxFailures: SIGN_IN_MAX_FAILURES, windowMs: SIGN_IN_WINDOW_MS, maxTracked: SIGN_IN_MAX_TRACKED });
   const secure = (protocol: string): boolean => protocol === 'https' || (config.publicUrl?.startsWith('https:') ?? false);
 
   // Answered 200 whatever the standing: a page asking before its sign-in form is shown is
@@ -46,15 +42,10 @@ export const sessionRoutes: FastifyPluginAsync<{ readonly config: Config; readon
 
   app.post<{ Body: { token: string } }>('/api/session', { config: { access: 'public' }, schema: { body: loginSchema } }, async (request, reply) => {
     if (!config.apiToken) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', 'no CALLTAPE_API_TOKEN is configured: there is nothing to sign in to');
-    const wait = failures.waitMs(request.ip);
-    if (wait > 0) {
-      recorder.countRejection('CALLTAPE_ERR_TOO_MANY_ATTEMPTS');
-      reply.header('Retry-After', Math.ceil(wait / 1000));
-      throw new CalltapeError('CALLTAPE_ERR_TOO_MANY_ATTEMPTS', `${SIGN_IN_MAX_FAILURES} failed sign-ins within ${SIGN_IN_WINDOW_MS / 1000} s`);
-    }
+    // A client past its budget of failed credentials was refused before this (guessing-budget.ts),
+    // and this failure counts in it (the error handler).
     const given = request.body.token;
     if (!apiTokens(config.apiToken).some((token) => constantTimeEqual(token, given))) {
-      failures.fail(request.ip);
       recorder.countRejection('CALLTAPE_ERR_FORBIDDEN');
       throw new CalltapeError('CALLTAPE_ERR_FORBIDDEN', 'API token not valid');
     }

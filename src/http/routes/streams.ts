@@ -2,6 +2,7 @@
  * WebSocket endpoints /streams/<provider> (and /streams/auto): one recorder stream per socket. The handler only
  * wires socket events to the stream; everything about the protocol happens behind it.
  */
+import type { AttemptLimiter } from '../attempt-limiter.js';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Recorder } from '../../recording/recorder.js';
 import { AUTO, isProviderName, PROVIDER_NAMES, type ProviderName } from '../../providers/registry.js';
@@ -32,7 +33,7 @@ export function unauthenticatedStreamRoutes(config: Config): ProviderName[] {
   return servedStreamRoutes(config).filter((p) => (p === AUTO ? uncredentialed.length > 0 : uncredentialed.includes(p)));
 }
 
-export const streamRoutes: FastifyPluginAsync<{ readonly recorder: Recorder; readonly config: Config }> = async (app, { recorder, config }) => {
+export const streamRoutes: FastifyPluginAsync<{ readonly recorder: Recorder; readonly config: Config; readonly guesses: AttemptLimiter }> = async (app, { recorder, config, guesses }) => {
   for (const provider of servedStreamRoutes(config)) {
     app.get(
       `/streams/${provider}`,
@@ -42,6 +43,13 @@ export const streamRoutes: FastifyPluginAsync<{ readonly recorder: Recorder; rea
         // Refuse before the upgrade: the provider sees a plain 401/403/503, and nothing opens.
         preValidation: async (request, reply) => {
           const proof = upgradeProof(config, request);
+          // A wrong signature or secret is a guess, whichever route it came to (guessing-budget.ts).
+          for (const failure of proof.failures.values()) {
+            if (failure.code === 'CALLTAPE_ERR_FORBIDDEN') {
+              guesses.fail(request.ip);
+              break;
+            }
+          }
           const failed = provider === AUTO ? undefined : proof.failures.get(provider);
           // The route's own credential first, then room (shutting down, the stream limits).
           const refusal: ErrorCode | undefined = failed?.code ?? recorder.refusalFor(isAuthenticated(provider, proof));
