@@ -12,6 +12,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
+import { isExactRange, sliceStream } from './byte-slice.js';
 import { digestFile, storeConfirms } from './file-digest.js';
 import { checkKey, checkPrefix, ObjectNotFoundError, UploadVerificationError, type ByteRange, type ObjectInfo, type ObjectStore, type StoredObject } from './object-store.js';
 
@@ -95,7 +96,16 @@ export class S3ObjectStore implements ObjectStore {
         new GetObjectCommand({ Bucket: this.options.bucket, Key: this.objectKey(key), ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}) }),
       );
       // In Node the body is the response stream itself: handed on, never buffered whole.
-      return answer.Body as Readable;
+      const body = answer.Body as Readable;
+      if (!range || isExactRange(answer.ContentRange, range.start, range.end)) return body;
+      // The store ignored the range (or answered another): never hand on more than was asked.
+      const from = /^bytes (\d+)-/.exec(answer.ContentRange ?? '');
+      const offset = from ? Number(from[1]) : 0;
+      if (offset > range.start) {
+        body.destroy();
+        throw new Error(`${this.location(key)}: the store answered bytes from ${offset}, after the ${range.start} asked for`);
+      }
+      return sliceStream(body, range.start - offset, range.end - range.start + 1);
     } catch (err) {
       if (err instanceof NoSuchKey || (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) throw new ObjectNotFoundError(key);
       throw err;
