@@ -4,6 +4,7 @@
  * CALLTAPE_* variables nobody reads (a misspelling would otherwise be silently ignored).
  */
 import type { z } from 'zod';
+import { redactUrl } from './redact.js';
 
 /** Options whose values are credentials: never echoed in an error message. */
 const SECRET_KEYS = new Set(['twilioAuthToken', 'streamTokenSecret', 'answerKey', 'signalwireBearerToken', 'exotelBasicAuth', 'apiToken', 'webhookSecret', 'databaseUrl']);
@@ -45,6 +46,8 @@ export function allowedValues(field: SchemaNode | undefined, issue: z.core.$ZodI
 
 export function describeValue(key: string, value: unknown): string {
   if (SECRET_KEYS.has(key)) return '(value hidden)';
+  // A URL setting may carry a password or a token of its own: never echoed.
+  if (typeof value === 'string') value = redactUrl(value);
   return JSON.stringify(typeof value === 'string' && value.length > 80 ? `${value.slice(0, 77)}...` : value);
 }
 

@@ -12,7 +12,7 @@ import { CalltapeError, type ErrorCode } from '../errors.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { Recorder } from '../recording/recorder.js';
 import { installAccess } from './access.js';
-import { redactUrl } from './redact.js';
+import { redactUrl } from '../redact.js';
 import type { WebhookOutbox } from '../webhooks/outbox.js';
 import type { Uploader } from '../storage/uploader.js';
 import type { NodeRegistry } from '../catalog/node-registry.js';

@@ -3,6 +3,7 @@
  * outbox: the configured CALLTAPE_WEBHOOK_URL, and a stream's own `statusCallback`
  * <Parameter> when its host is on the allow-list.
  */
+import { redactUrl } from '../redact.js';
 import { publicBase } from '../http/public-url.js';
 import type { Transaction } from 'kysely';
 import type { Logger } from 'pino';
@@ -38,7 +39,7 @@ export class WebhookNotifier {
       if (allowed) urls.add(allowed);
       else {
         this.logger.warn(
-          { code: 'CALLTAPE_ERR_WEBHOOK_NOT_ALLOWED', callSid: recording.callSid, streamSid: recording.streamSid, url: requested.slice(0, 200) },
+          { code: 'CALLTAPE_ERR_WEBHOOK_NOT_ALLOWED', callSid: recording.callSid, streamSid: recording.streamSid, url: redactUrl(requested.slice(0, 200)) },
           'statusCallback URL is not on CALLTAPE_WEBHOOK_ALLOW; not sent',
         );
       }

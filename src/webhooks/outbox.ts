@@ -8,6 +8,7 @@
  * selected FOR UPDATE SKIP LOCKED that sets a lease (locked_until), so two nodes never hold
  * the same row, and a node that dies mid-delivery only delays it until the lease runs out.
  */
+import { redactUrl, redactUrlsIn } from '../redact.js';
 import { WEBHOOK_MAX_IN_FLIGHT, WEBHOOK_MAX_IN_FLIGHT_PER_URL } from '../limits.js';
 import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -246,7 +247,7 @@ export class WebhookOutbox extends EventEmitter<OutboxEvents> {
       .execute();
     for (const row of expired) {
       this.counts.failed++;
-      this.opts.logger.error({ delivery: row.id, url: row.url }, 'webhook delivery failed for good: max age reached');
+      this.opts.logger.error({ delivery: row.id, url: redactUrl(row.url) }, 'webhook delivery failed for good: max age reached');
     }
   }
 
@@ -282,11 +283,14 @@ export class WebhookOutbox extends EventEmitter<OutboxEvents> {
       [TIMESTAMP_HEADER]: String(timestamp),
     };
     if (this.opts.secret) headers[SIGNATURE_HEADER] = signWebhook(this.opts.secret, timestamp, delivery.body);
+    // fetch refuses a URL with credentials in it: they go as HTTP Basic, as a browser sends them.
+    const { url: target, authorization } = splitCredentials(delivery.url);
+    if (authorization) headers.authorization = authorization;
     let status: number | undefined;
     let problem: string | undefined;
     let retryAfterMs = 0;
     try {
-      const res = await fetch(delivery.url, {
+      const res = await fetch(target, {
         method: 'POST',
         headers,
         body: delivery.body,
@@ -302,7 +306,8 @@ export class WebhookOutbox extends EventEmitter<OutboxEvents> {
       }
       problem = `HTTP ${status}`;
     } catch (err) {
-      problem = err instanceof Error ? `${err.name}: ${(err as Error & { cause?: { code?: string } }).cause?.code ?? err.message}` : String(err);
+      // An error's text may quote the URL: what is stored and logged is redacted.
+      problem = redactUrlsIn(err instanceof Error ? `${err.name}: ${(err as Error & { cause?: { code?: string } }).cause?.code ?? err.message}` : String(err));
     }
     const retryable = status === undefined || isRetryable(status);
     const now = Date.now();
@@ -323,7 +328,7 @@ export class WebhookOutbox extends EventEmitter<OutboxEvents> {
       .where('id', '=', delivery.id)
       .execute();
     this.counts.retried++;
-    this.opts.logger.warn({ delivery: delivery.id, url: delivery.url, attempt: delivery.attempts, problem, retryInMs: Math.round(delay) }, 'webhook delivery failed; will retry');
+    this.opts.logger.warn({ delivery: delivery.id, url: redactUrl(delivery.url), attempt: delivery.attempts, problem, retryInMs: Math.round(delay) }, 'webhook delivery failed; will retry');
     this.emit('retry', delivery, problem!);
     // Poll sooner than usual if the retry is due before the next poll.
     if (delay < this.opts.pollMs && !this.stopped) setTimeout(() => this.nudge(), delay).unref();
@@ -336,7 +341,7 @@ export class WebhookOutbox extends EventEmitter<OutboxEvents> {
       .where('id', '=', delivery.id)
       .execute();
     this.counts.delivered++;
-    this.opts.logger.info({ delivery: delivery.id, url: delivery.url, attempts: delivery.attempts, status }, 'webhook delivered');
+    this.opts.logger.info({ delivery: delivery.id, url: redactUrl(delivery.url), attempts: delivery.attempts, status }, 'webhook delivered');
     this.emit('delivered', delivery);
   }
 
@@ -347,7 +352,17 @@ export class WebhookOutbox extends EventEmitter<OutboxEvents> {
       .where('id', '=', delivery.id)
       .execute();
     this.counts.failed++;
-    this.opts.logger.error({ delivery: delivery.id, url: delivery.url, attempts: delivery.attempts, reason }, 'webhook delivery failed for good');
+    this.opts.logger.error({ delivery: delivery.id, url: redactUrl(delivery.url), attempts: delivery.attempts, reason }, 'webhook delivery failed for good');
     this.emit('failed', delivery, reason);
   }
+}
+
+/** The URL without its userinfo, and that userinfo as an HTTP Basic Authorization value. */
+function splitCredentials(raw: string): { url: string; authorization?: string } {
+  const url = new URL(raw);
+  if (!url.username && !url.password) return { url: raw };
+  const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  url.username = '';
+  url.password = '';
+  return { url: url.toString(), authorization: `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}` };
 }

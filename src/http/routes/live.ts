@@ -17,7 +17,7 @@ import type { PauseBehavior } from '../../recording/session.js';
 import { recordingJson } from '../../catalog/recording-json.js';
 import type { Config } from '../../config.js';
 import { EventStreamHub } from '../event-stream.js';
-import { redactUrl } from '../redact.js';
+import { redactUrl } from '../../redact.js';
 import { LISTEN_MAX_BUFFERED_BYTES } from '../../limits.js';
 
 export interface LiveOptions {
