@@ -69,7 +69,8 @@ async function squat(server: TestServer, call: TwilioCall) {
     ...Array.from({ length: 50 }, (_, i) => JSON.stringify({ event: 'media', sequence_number: String(i + 2), media: { track: 'inbound', chunk: String(i + 1), timestamp: String(i * 20), payload }, stream_id: call.streamSid })),
   ]).catch(() => undefined);
   const closing = await closed;
-  await over;
+  // Bounded: a squatter whose recording never finishes fails here, not at the test's timeout.
+  await Promise.race([over, new Promise((_, reject) => setTimeout(() => reject(new Error("the squatter's recording did not finish")), 10_000))]);
   return closing;
 }
 
