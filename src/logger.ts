@@ -13,9 +13,54 @@ import type { Config } from './config.js';
  */
 const SAID_IN_THE_MESSAGE = 'pid,hostname,reqId,streamRoutes,openStreamRoutes,answer,recordings';
 
+const destinations = new WeakMap<Logger, ReturnType<typeof pino.destination>>();
+
+/**
+ * Before the process exits: gives the log lines still held up to `withinMs` to reach stdout,
+ * then makes sure the exit itself cannot wait on stdout (pino flushes its destination
+ * synchronously at exit, and sonic-boom's flushSync retries a failing write forever: a reader
+ * that went away, or one that stopped reading, would hold the process past every deadline).
+ */
+export async function settleLogs(logger: Logger, withinMs: number): Promise<void> {
+  const destination = destinations.get(logger);
+  if (!destination) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, withinMs);
+    try {
+      destination.flush(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    } catch {
+      clearTimeout(timer);
+      resolve();
+    }
+  });
+  abandonLogs(logger);
+}
+
+/** From now on nothing waits on stdout: what is still held is dropped at exit. */
+export function abandonLogs(logger: Logger): void {
+  const destination = destinations.get(logger);
+  if (destination) destination.flushSync = () => undefined;
+}
+
+/** Log lines held for a stdout that does not take them (a stalled reader): past it, lines are dropped. */
+const MAX_PENDING_LOG_BYTES = 16 * 1024 * 1024;
+
 export function createLogger(config: Pick<Config, 'logLevel' | 'logFormat'>, stdoutIsTTY = process.stdout.isTTY === true): Logger {
   const readable = config.logFormat === 'pretty' || (config.logFormat === 'auto' && stdoutIsTTY);
-  if (!readable) return pino({ level: config.logLevel });
+  if (!readable) {
+    // Not pino's default synchronous stdout: its flush at exit retried a write to a reader
+    // that had gone away (EPIPE) every 100 ms forever, blocking the event loop and with it
+    // every shutdown deadline (sonic-boom 4's flushSync retries every error, not only EAGAIN).
+    // Written asynchronously, a broken pipe is an error event (pino then drops the output)
+    // and a stalled reader holds at most MAX_PENDING_LOG_BYTES; nothing ever blocks.
+    const destination = pino.destination({ dest: 1, sync: false, minLength: 0, maxLength: MAX_PENDING_LOG_BYTES });
+    const logger = pino({ level: config.logLevel }, destination);
+    destinations.set(logger, destination);
+    return logger;
+  }
   return pino(
     { level: config.logLevel },
     pretty({ sync: true, colorize: stdoutIsTTY, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: SAID_IN_THE_MESSAGE }),

@@ -3,33 +3,45 @@
  */
 import path from 'node:path';
 import type { ConfigInput } from '../config.js';
+import { abandonLogs, settleLogs } from '../logger.js';
 import { startServer } from '../server/start.js';
+
+/** How long the last log lines are given to reach stdout at exit. */
+const LOG_SETTLE_MS = 1000;
 
 /** Runs until SIGTERM/SIGINT, then drains and exits 0 (1 if draining failed or timed out). */
 export async function serveUntilSignalled(options: ConfigInput): Promise<void> {
   const server = await startServer(options);
   const { logger, config } = server.recorder;
   let signalled = false;
+  // The exit never waits on stdout beyond a moment (a reader that went away or stopped reading).
+  const exit = (code: number, now = false) => {
+    if (now) {
+      abandonLogs(logger);
+      process.exit(code);
+    }
+    void settleLogs(logger, LOG_SETTLE_MS).then(() => process.exit(code));
+  };
   const onSignal = (signal: NodeJS.Signals) => {
     if (signalled) {
       logger.warn({ signal }, 'second signal: exiting without waiting');
-      process.exit(1);
+      exit(1, true);
     }
     signalled = true;
     logger.info({ signal, openStreams: server.recorder.activeCount }, 'shutting down: finishing open recordings');
     // A last resort if something hangs past the drain timeout.
     setTimeout(() => {
       logger.error('shutdown did not complete in time');
-      process.exit(1);
+      exit(1, true);
     }, config.shutdownTimeoutMs + 5000).unref();
     server.stop().then(
       () => {
         logger.info({ dataDir: path.resolve(config.dataDir) }, 'shutdown complete');
-        process.exit(0);
+        exit(0);
       },
       (err: unknown) => {
         logger.error({ err }, 'shutdown failed');
-        process.exit(1);
+        exit(1);
       },
     );
   };
