@@ -25,6 +25,7 @@ import type { Transaction } from 'kysely';
 import type { CatalogDatabase } from './schema.js';
 import { isUniqueViolation, type CatalogDb } from './db.js';
 import { RecordingsRepo, type Recording, type RecordingStart } from './recordings.js';
+import { RevokedSessions } from './revoked-sessions.js';
 
 /** Waits `ms`; false if `signal` ended the wait first. */
 function wait(ms: number, signal: AbortSignal): Promise<boolean> {
@@ -75,6 +76,8 @@ export interface FinishHook {
 
 export class Catalog extends EventEmitter<CatalogEvents> {
   readonly repo: RecordingsRepo;
+  /** Dashboard sessions signed out before they expire, shared by every node. */
+  readonly revokedSessions: RevokedSessions;
   /** The node whose recordings this catalog writes (CALLTAPE_NODE_ID, or host and port once listening). */
   nodeId: string | undefined;
   /** Per stream session (RecordingStarted.session): its row's id, once written (undefined: it has none). */
@@ -95,6 +98,7 @@ export class Catalog extends EventEmitter<CatalogEvents> {
   ) {
     super();
     this.repo = new RecordingsRepo(db.db, db.dialect);
+    this.revokedSessions = new RevokedSessions(db.db);
   }
 
   /** Subscribes to a recorder's start and finish events. */

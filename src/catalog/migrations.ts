@@ -120,6 +120,19 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('recordings').dropColumn('node_id').execute();
     },
   },
+  '005_revoked_sessions': {
+    async up(db: Kysely<unknown>) {
+      // Dashboard sessions signed out before they expire, checked on use by every node.
+      await db.schema
+        .createTable('revoked_sessions')
+        .addColumn('signature', 'text', (c) => c.primaryKey())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('revoked_sessions').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

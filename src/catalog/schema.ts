@@ -105,6 +105,12 @@ export interface WebhookDeliveriesTable {
   delivered_at: number | null;
 }
 
+/** A dashboard session signed out before it expired (its signature), until it would have expired. */
+export interface RevokedSessionsTable {
+  signature: string;
+  expires_at: number;
+}
+
 export interface CatalogDatabase {
   webhook_deliveries: WebhookDeliveriesTable;
   recordings: RecordingsTable;
@@ -112,6 +118,7 @@ export interface CatalogDatabase {
   recording_events: RecordingEventsTable;
   uploads: UploadsTable;
   nodes: NodesTable;
+  revoked_sessions: RevokedSessionsTable;
 }
 
 export type { Generated };

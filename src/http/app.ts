@@ -148,7 +148,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(answerRoutes, { config });
   await app.register(apiRoutes, { config, recorder, catalog, outbox, uploader, nodes });
   if (catalog) {
-    await app.register(sessionRoutes, { config, recorder });
+    await app.register(sessionRoutes, { config, recorder, catalog });
     await app.register(webRoutes, { config, catalog, webRoot: deps.webRoot });
   }
   app.setNotFoundHandler((request, reply) =>

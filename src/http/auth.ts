@@ -14,7 +14,7 @@ import { publicBase } from './public-url.js';
 import type { UpgradeRequest } from '../providers/adapter.js';
 import { ADAPTERS } from '../providers/registry.js';
 import { isOwnOrigin } from './access.js';
-import { apiTokens, isValidSession, sessionFromRequest } from './session.js';
+import { apiTokens, isValidSession, sessionFromRequest, sessionParts } from './session.js';
 
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
@@ -147,23 +147,26 @@ export function notLocalBecause(config: Config, request: FastifyRequest): string
   return undefined;
 }
 
+/** How an API client got in; a session's signature is checked against sign-outs (async) by the caller. */
+export type ApiClient = { via: 'local' } | { via: 'token' } | { via: 'session'; session: { expiresAt: number; signature: string } };
+
 /**
  * /api and /metrics: a configured bearer token, or the dashboard's session cookie (see
  * session.ts), or, with no token configured, a local client. Routes that declare
  * `apiTokenInQuery` (the event stream, for scripts using EventSource, which cannot send
  * headers) also take ?token=; the request log redacts it.
  */
-export function checkApiClient(config: Config, request: FastifyRequest): void {
+export function checkApiClient(config: Config, request: FastifyRequest): ApiClient {
   if (!config.apiToken) {
     const because = notLocalBecause(config, request);
     if (because) throw new CalltapeError('CALLTAPE_ERR_API_LOOPBACK_ONLY', because);
-    return;
+    return { via: 'local' };
   }
   const fromQuery = request.routeOptions.config.apiTokenInQuery ? (request.query as Record<string, unknown> | undefined)?.token : undefined;
   const given = bearer(request) ?? (typeof fromQuery === 'string' ? fromQuery : undefined);
   if (given) {
     if (!apiTokens(config.apiToken).some((t) => constantTimeEqual(t, given))) throw new CalltapeError('CALLTAPE_ERR_FORBIDDEN', 'API token not valid');
-    return;
+    return { via: 'token' };
   }
   const session = sessionFromRequest(request);
   if (!session) throw new CalltapeError('CALLTAPE_ERR_UNAUTHENTICATED', 'Authorization: Bearer <CALLTAPE_API_TOKEN> missing (or sign in on the dashboard)');
@@ -174,4 +177,5 @@ export function checkApiClient(config: Config, request: FastifyRequest): void {
   if (origin !== undefined && !isOwnOrigin(config, request, origin)) {
     throw new CalltapeError('CALLTAPE_ERR_CROSS_SITE', `Origin ${JSON.stringify(origin.slice(0, 100))} is not this server`);
   }
+  return { via: 'session', session: sessionParts(session)! };
 }

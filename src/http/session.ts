@@ -28,6 +28,12 @@ export function newSession(apiToken: string, now: number): string {
   return `v1.${expiresAt}.${signature(apiTokens(apiToken)[0]!, expiresAt)}`;
 }
 
+/** A session value's expiry and signature (what a sign-out revokes), or undefined if it is not one. */
+export function sessionParts(value: string): { expiresAt: number; signature: string } | undefined {
+  const match = /^v1\.(\d{13,15})\.([A-Za-z0-9_-]{43})$/.exec(value);
+  return match ? { expiresAt: Number(match[1]), signature: match[2]! } : undefined;
+}
+
 /** Whether `value` is a session signed by one of the configured tokens and not expired. */
 export function isValidSession(apiToken: string, value: string, now: number): boolean {
   const match = /^v1\.(\d{13,15})\.([A-Za-z0-9_-]{43})$/.exec(value);

@@ -14,6 +14,7 @@ import type { Uploader } from '../../storage/uploader.js';
 import type { NodeRegistry } from '../../catalog/node-registry.js';
 import { checkSameSite, markApiChecked } from '../access.js';
 import { checkApiClient } from '../auth.js';
+import { CalltapeError } from '../../errors.js';
 import { metricsRoutes } from './health.js';
 import { liveRoutes } from './live.js';
 import { recordingRoutes } from './recordings.js';
@@ -31,7 +32,11 @@ export interface ApiOptions {
 export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (app, { config, recorder, catalog, outbox, uploader, nodes }) => {
   app.addHook('onRequest', async (request) => {
     checkSameSite(config, request);
-    checkApiClient(config, request);
+    const client = checkApiClient(config, request);
+    // A copied cookie of a session that signed out is refused on every node (the catalog holds the sign-outs).
+    if (client.via === 'session' && catalog && (await catalog.revokedSessions.isRevoked(client.session.signature))) {
+      throw new CalltapeError('CALLTAPE_ERR_UNAUTHENTICATED', 'this dashboard session was signed out: sign in again');
+    }
     markApiChecked(request);
   });
   await app.register(metricsRoutes, { recorder, outbox, uploader });

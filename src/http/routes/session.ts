@@ -7,12 +7,13 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { constantTimeEqual } from '../../auth/constant-time.js';
+import type { Catalog } from '../../catalog/catalog.js';
 import type { Config } from '../../config.js';
 import { CalltapeError } from '../../errors.js';
 import type { Recorder } from '../../recording/recorder.js';
 import { checkSameSite } from '../access.js';
 import { checkApiClient } from '../auth.js';
-import { apiTokens, newSession, sessionCookieHeader } from '../session.js';
+import { apiTokens, isValidSession, newSession, sessionCookieHeader, sessionFromRequest, sessionParts } from '../session.js';
 
 const loginSchema = {
   type: 'object',
@@ -21,7 +22,7 @@ const loginSchema = {
   additionalProperties: false,
 } as const;
 
-export const sessionRoutes: FastifyPluginAsync<{ readonly config: Config; readonly recorder: Recorder }> = async (app, { config, recorder }) => {
+export const sessionRoutes: FastifyPluginAsync<{ readonly config: Config; readonly recorder: Recorder; readonly catalog: Catalog }> = async (app, { config, recorder, catalog }) => {
   app.addHook('onRequest', async (request) => checkSameSite(config, request));
   const secure = (protocol: string): boolean => protocol === 'https' || (config.publicUrl?.startsWith('https:') ?? false);
 
@@ -30,7 +31,8 @@ export const sessionRoutes: FastifyPluginAsync<{ readonly config: Config; readon
   app.get('/api/session', { config: { access: 'public' } }, async (request, reply) => {
     reply.header('Cache-Control', 'no-store');
     try {
-      checkApiClient(config, request);
+      const client = checkApiClient(config, request);
+      if (client.via === 'session' && (await catalog.revokedSessions.isRevoked(client.session.signature))) return { access: 'none', signIn: true };
       return { access: config.apiToken ? 'token' : 'local' };
     } catch (err) {
       if (!(err instanceof CalltapeError)) throw err;
@@ -54,7 +56,12 @@ export const sessionRoutes: FastifyPluginAsync<{ readonly config: Config; readon
     return reply.code(204).send();
   });
 
+  // Signing out ends the session itself, not only this browser's cookie: its signature is
+  // recorded as revoked in the catalog, so a copy of the cookie is refused on every node.
   app.delete('/api/session', { config: { access: 'public' } }, async (request, reply) => {
+    const value = sessionFromRequest(request);
+    const parts = value && config.apiToken && isValidSession(config.apiToken, value, Date.now()) ? sessionParts(value) : undefined;
+    if (parts) await catalog.revokedSessions.revoke(parts.signature, parts.expiresAt);
     reply.header('Set-Cookie', sessionCookieHeader('', secure(request.protocol)));
     return reply.code(204).send();
   });
