@@ -49,16 +49,25 @@ export class ClusterClient {
    * Opens `nodeId`'s listen socket for a call it records; resolves once it is open, or
    * undefined when the node cannot be reached or refuses.
    */
-  async listenOn(nodeId: string, streamSid: string): Promise<WebSocket | undefined> {
+  async listenOn(nodeId: string, streamSid: string, cancel?: AbortSignal): Promise<WebSocket | undefined> {
     const url = await this.nodes.urlOf(nodeId);
-    if (!url) return undefined;
+    if (!url || cancel?.aborted) return undefined;
     const relay = new WebSocket(`${url.replace(/^http/, 'ws')}/api/streams/${encodeURIComponent(streamSid)}/listen`, {
       headers: this.headers(false),
       handshakeTimeout: CLUSTER_REQUEST_TIMEOUT_MS,
       maxPayload: LISTEN_MAX_BUFFERED_BYTES,
     });
     return new Promise((resolve) => {
-      relay.once('open', () => resolve(relay));
+      // Cancelled while opening (the listener it is for went away): the handshake is dropped.
+      const onCancel = () => {
+        relay.terminate();
+        resolve(undefined);
+      };
+      cancel?.addEventListener('abort', onCancel, { once: true });
+      relay.once('open', () => {
+        cancel?.removeEventListener('abort', onCancel);
+        resolve(relay);
+      });
       relay.once('error', () => resolve(undefined));
       relay.once('unexpected-response', (_request, response) => {
         response.resume();

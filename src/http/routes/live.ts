@@ -115,9 +115,15 @@ export const liveRoutes: FastifyPluginAsync<LiveOptions> = async (app, { recorde
         socket.close(WS_CLOSE.policyViolation, 'CALLTAPE_ERR_SLOW_CLIENT');
       };
       const local = recorder.liveStreams().some((live) => live.streamSid === streamSid);
+      // The client may go at any point of the relay's opening: the relay (and the listener
+      // slot it holds on the recording node) goes with it, whenever that is.
+      const clientGone = new AbortController();
+      socket.once('close', () => clientGone.abort());
       const owner = !local && cluster && !forwarded(request) ? await ownerElsewhere(streamSid) : undefined;
       if (owner) {
-        const relay = await cluster!.listenOn(owner, streamSid);
+        if (clientGone.signal.aborted) return;
+        const relay = await cluster!.listenOn(owner, streamSid, clientGone.signal);
+        if (clientGone.signal.aborted) return relay?.terminate();
         if (!relay) return socket.close(WS_CLOSE.tryAgainLater, `node ${owner} did not answer`);
         relay.on('message', (data: Buffer, isBinary: boolean) => {
           if (socket.bufferedAmount > LISTEN_MAX_BUFFERED_BYTES) {
@@ -129,7 +135,7 @@ export const liveRoutes: FastifyPluginAsync<LiveOptions> = async (app, { recorde
         // Close codes a peer may not send (1005, 1006) become "the far side went away".
         relay.on('close', (code: number, reason: Buffer) => socket.close(code === 1005 || code === 1006 ? WS_CLOSE.goingAway : code, reason.toString()));
         relay.on('error', () => socket.close(WS_CLOSE.goingAway, `node ${owner} went away`));
-        socket.on('close', () => relay.terminate());
+        clientGone.signal.addEventListener('abort', () => relay.terminate());
         return;
       }
       const listener: Listener = {
