@@ -111,6 +111,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     if (status >= 500) request.log.error({ err, url: redactUrl(request.url) }, 'request failed');
     return reply.code(status).type(JSON_TYPE).send(errorBody(codeForStatus(status), status >= 500 ? 'internal error' : (err as Error).message));
   });
+  // No answer of this server is to be read as anything but its declared type (audio, JSON).
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('X-Content-Type-Options', 'nosniff');
+  });
   app.addHook('onResponse', async (request, reply) => {
     request.log.info({ method: request.method, url: redactUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });

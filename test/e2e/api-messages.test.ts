@@ -29,6 +29,12 @@ describe('API answers', () => {
     }
   });
 
+  it('says nosniff on every answer, refusals included', async () => {
+    for (const [path, headers] of [['/api/recordings', undefined], ['/api/recordings', {}], ['/healthz', {}]] as const) {
+      expect((await get(path, headers)).headers.get('x-content-type-options'), path).toBe('nosniff');
+    }
+  });
+
   it('refuses an unknown provider filter as it refuses an unknown status, naming the valid ones', async () => {
     const provider = await get('/api/recordings?provider=nope');
     expect(provider.status).toBe(400);
