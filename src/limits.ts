@@ -100,6 +100,11 @@ export const UPLOAD_LEASE_MS = 15 * 60 * 1000;
 /** Longest wait between attempts at an upload that keeps failing. */
 export const UPLOAD_RETRY_MAX_MS = 5 * 60 * 1000;
 
+/** How often objects in the bucket that no recording points at are looked for and removed. */
+export const ORPHAN_SWEEP_INTERVAL_MS = 3600 * 1000;
+/** An object written more recently than this is never taken for an orphan (an upload may be putting it). */
+export const ORPHAN_GRACE_MS = 3600 * 1000;
+
 /** First wait before a failed catalog write is tried again; doubles up to the max. */
 export const CATALOG_RETRY_BASE_MS = 200;
 export const CATALOG_RETRY_MAX_MS = 10_000;

@@ -11,7 +11,7 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { META_FILE, type RecordingMeta } from '../recording/meta.js';
-import { ERRORS } from '../errors.js';
+import { CalltapeError, ERRORS } from '../errors.js';
 import { findRecordings, findUnfinished, readMetaFile, recoverRecording } from '../recording/recover.js';
 import type { Recorder } from '../recording/recorder.js';
 import type { RecordingStarted } from '../recording/session.js';
@@ -197,14 +197,24 @@ export class Catalog extends EventEmitter<CatalogEvents> {
     return path.dirname(this.filePath(recording, META_FILE));
   }
 
-  /** Deletes a finished recording's files (in the data dir and in the object store) and rows. */
+  /**
+   * Deletes a finished recording's rows and files (in the data dir and in the object store).
+   * Ordered against its upload: refused (CALLTAPE_ERR_UPLOAD_IN_PROGRESS) while a node is
+   * putting its files in the bucket; a queued upload is cancelled with the rows, and whatever
+   * an earlier attempt of it put in the bucket is removed too.
+   */
   async delete(recording: Recording): Promise<void> {
     const dir = this.recordingDir(recording);
-    if (recording.storage === 's3' && this.objectStore) {
-      for (const name of [...recording.files.map((f) => f.file), META_FILE, PEAKS_FILE]) await this.objectStore.delete(recordingKey(this.dataDir, dir, name));
+    const removed = await this.repo.remove(recording.id);
+    if (removed === 'uploading') {
+      throw new CalltapeError('CALLTAPE_ERR_UPLOAD_IN_PROGRESS', 'its files are being put in the bucket now: delete it once the upload settles (seconds, unless the bucket is failing)');
+    }
+    if (this.objectStore) {
+      // Every file a recording can have there, uploaded or left by an attempt that failed midway.
+      const names = new Set([...recording.files.map((f) => f.file), 'inbound.wav', 'outbound.wav', 'stereo.wav', META_FILE, PEAKS_FILE]);
+      for (const name of names) await this.objectStore.delete(recordingKey(this.dataDir, dir, name));
     }
     await fs.rm(dir, { recursive: true, force: true });
-    await this.repo.remove(recording.id);
   }
 
   private track<T>(work: Promise<T>): Promise<T> {

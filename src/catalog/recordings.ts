@@ -343,8 +343,18 @@ export class RecordingsRepo {
   }
 
   /** Removes the rows of a recording (its files are the caller's to delete). */
-  async remove(id: string): Promise<boolean> {
+  /**
+   * Removes a recording's rows. Its upload job goes with them unless a node holds it now
+   * (leased: its files are being put in the bucket): then nothing is removed and the answer is
+   * 'uploading', so a deletion never races an upload into objects no row points at.
+   */
+  async remove(id: string, now = Date.now()): Promise<boolean | 'uploading'> {
     return this.db.transaction().execute(async (trx) => {
+      const cancelled = await trx.deleteFrom('uploads').where('recording_id', '=', id).where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', now)])).executeTakeFirst();
+      if (Number(cancelled.numDeletedRows) === 0) {
+        const running = await trx.selectFrom('uploads').select('recording_id').where('recording_id', '=', id).executeTakeFirst();
+        if (running) return 'uploading';
+      }
       await trx.deleteFrom('recording_events').where('recording_id', '=', id).execute();
       await trx.deleteFrom('recording_params').where('recording_id', '=', id).execute();
       await trx.deleteFrom('uploads').where('recording_id', '=', id).execute();

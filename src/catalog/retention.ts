@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { Catalog } from './catalog.js';
 import { RETENTION_BATCH } from '../limits.js';
+import { CalltapeError } from '../errors.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -45,11 +46,19 @@ export class RetentionJob {
     try {
       for (;;) {
         const expired = await this.catalog.repo.finishedBefore(cutoff, RETENTION_BATCH);
+        let deletedNow = 0;
         for (const recording of expired) {
-          await this.catalog.delete(recording);
-          deleted++;
+          try {
+            await this.catalog.delete(recording);
+            deletedNow++;
+          } catch (err) {
+            // Being uploaded right now: the next sweep takes it.
+            if (!(err instanceof CalltapeError && err.code === 'CALLTAPE_ERR_UPLOAD_IN_PROGRESS')) throw err;
+          }
         }
-        if (expired.length < RETENTION_BATCH) break;
+        deleted += deletedNow;
+        // A batch of nothing but uploads in progress would come back as it is: wait for the next sweep.
+        if (expired.length < RETENTION_BATCH || deletedNow === 0) break;
       }
     } catch (err) {
       this.logger.error({ err, deleted }, 'retention: deleting expired recordings failed');

@@ -23,7 +23,8 @@ import { servedStreamRoutes, unauthenticatedStreamRoutes } from '../http/routes/
 import { ADAPTERS } from '../providers/registry.js';
 import { recordingsRoot } from '../storage/local.js';
 import { apiTokens } from '../http/session.js';
-import { WEAK_TOKEN_CHARS } from '../limits.js';
+import { ORPHAN_GRACE_MS, ORPHAN_SWEEP_INTERVAL_MS, WEAK_TOKEN_CHARS } from '../limits.js';
+import { OrphanSweep } from '../storage/orphan-sweep.js';
 import { catalogOpenError, checkDataDirs, removePidFile, writePidFile } from './data-dirs.js';
 
 export interface RunningServer {
@@ -37,6 +38,8 @@ export interface RunningServer {
   readonly nodes: NodeRegistry;
   /** Present when CALLTAPE_RETENTION_DAYS is set. */
   readonly retention: RetentionJob | undefined;
+  /** With a bucket: the hourly removal of objects no recording points at. */
+  readonly orphans: OrphanSweep | undefined;
   /** Base URL the server listens on (http://host:port). */
   readonly url: string;
   /** Graceful stop: refuse new streams, finish open recordings, close sockets and the port. */
@@ -117,6 +120,10 @@ export async function startServer(options: RecorderOptions = {}, serve: ServeOpt
   const retention =
     config.retentionDays === undefined ? undefined : new RetentionJob(catalog, config.retentionDays, config.retentionIntervalMs, recorder.logger);
   retention?.start();
+  const orphans = objectStore
+    ? new OrphanSweep({ catalog, store: objectStore, logger: recorder.logger, graceMs: ORPHAN_GRACE_MS, intervalMs: ORPHAN_SWEEP_INTERVAL_MS })
+    : undefined;
+  orphans?.start();
   // Heartbeats, and the sweep that marks `lost` what a node that never came back left open.
   const nodes = new NodeRegistry({
     catalog,
@@ -130,6 +137,7 @@ export async function startServer(options: RecorderOptions = {}, serve: ServeOpt
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
     await retention?.stop();
+    await orphans?.stop();
     await uploader?.stop();
     await outbox.stop();
     await recorder.shutdown();
@@ -188,10 +196,12 @@ export async function startServer(options: RecorderOptions = {}, serve: ServeOpt
     uploader,
     nodes,
     retention,
+    orphans,
     url,
     stop() {
       stopping ??= (async () => {
         await retention?.stop();
+        await orphans?.stop();
         await recorder.shutdown();
         // A catalog write still failing is left to the next start's reconciliation.
         const settled = catalog.settled();

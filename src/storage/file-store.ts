@@ -80,7 +80,10 @@ export class FileObjectStore implements ObjectStore {
       for (const entry of entries) {
         const key = `${keyBase}${entry.name}`;
         if (entry.isDirectory()) await walk(path.join(dir, entry.name), `${key}/`);
-        else if (entry.isFile() && key.startsWith(prefix) && !entry.name.endsWith('.tmp')) found.push({ key, bytes: (await fsp.stat(path.join(dir, entry.name))).size });
+        else if (entry.isFile() && key.startsWith(prefix) && !entry.name.endsWith('.tmp')) {
+          const stat = await fsp.stat(path.join(dir, entry.name));
+          found.push({ key, bytes: stat.size, modifiedAt: stat.mtimeMs });
+        }
       }
     };
     await walk(path.join(this.root, base), base);

@@ -22,6 +22,8 @@ export interface ObjectInfo {
   readonly bytes: number;
   /** Known when the store kept it beside the object (S3 metadata). */
   readonly sha256?: string | undefined;
+  /** When the object was last written (epoch ms), where the listing says. */
+  readonly modifiedAt?: number | undefined;
 }
 
 /** Inclusive byte range, as HTTP Range has it. */

@@ -127,7 +127,7 @@ export class S3ObjectStore implements ObjectStore {
     do {
       const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.options.bucket, Prefix: `${base}${prefix}`, ContinuationToken: token }));
       for (const item of page.Contents ?? []) {
-        if (item.Key) yield { key: item.Key.slice(base.length), bytes: item.Size ?? 0 };
+        if (item.Key) yield { key: item.Key.slice(base.length), bytes: item.Size ?? 0, modifiedAt: item.LastModified?.getTime() };
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);

@@ -17,6 +17,8 @@ export interface TestS3 {
   readonly bucket: string;
   /** While true, every new connection is reset at once and open ones are cut. */
   down: boolean;
+  /** When set, what clients send reaches the bucket at this many bytes a second (a slow link). */
+  uploadBytesPerSecond: number | undefined;
   /** Text of every request line that went through (method and target). */
   readonly requests: string[];
   /** Fixed credentials s3rver accepts. */
@@ -33,6 +35,7 @@ export async function startTestS3(bucket = 'calltape-test'): Promise<TestS3> {
     endpoint: '',
     bucket,
     down: false,
+    uploadBytesPerSecond: undefined,
     requests: [],
     credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
     stop: async () => {
@@ -56,7 +59,17 @@ export async function startTestS3(bucket = 'calltape-test'): Promise<TestS3> {
         return;
       }
       for (const match of chunk.toString('latin1').matchAll(/(?:^|\r\n)((?:GET|PUT|POST|HEAD|DELETE) \S+) HTTP\/1\.1\r\n/g)) state.requests.push(match[1]!);
-      upstream.write(chunk);
+      const rate = state.uploadBytesPerSecond;
+      if (rate === undefined) {
+        upstream.write(chunk);
+        return;
+      }
+      // The slow link: this chunk takes its time, and the client waits for it.
+      client.pause();
+      setTimeout(() => {
+        upstream.write(chunk);
+        client.resume();
+      }, (chunk.length / rate) * 1000);
     });
     upstream.on('data', (chunk) => client.write(chunk));
     const close = () => {
