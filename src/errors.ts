@@ -91,6 +91,7 @@ export const ERRORS = {
   CALLTAPE_ERR_BAD_STREAM_TOKEN: { effect: 'closed', message: 'start does not carry a valid per-call token parameter', httpStatus: 403, wsCloseCode: WS_CLOSE.policyViolation },
   CALLTAPE_ERR_NOT_FOUND: { effect: 'refused', message: 'not found', httpStatus: 404 },
   CALLTAPE_ERR_RECORDING_IN_PROGRESS: { effect: 'refused', message: 'the recording is still in progress', httpStatus: 409 },
+  CALLTAPE_ERR_PEAKS_BUSY: { effect: 'refused', message: 'too many peaks are being read or computed at once', httpStatus: 503 },
   CALLTAPE_ERR_UPLOAD_IN_PROGRESS: { effect: 'refused', message: 'the recording is being uploaded to the bucket', httpStatus: 409 },
   CALLTAPE_ERR_FILES_MISSING: { effect: 'failed', message: "the recording's files are gone from disk", httpStatus: 404 },
   CALLTAPE_ERR_RANGE_NOT_SATISFIABLE: { effect: 'refused', message: 'requested range not satisfiable', httpStatus: 416 },

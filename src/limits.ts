@@ -100,6 +100,12 @@ export const UPLOAD_LEASE_MS = 15 * 60 * 1000;
 /** Longest wait between attempts at an upload that keeps failing. */
 export const UPLOAD_RETRY_MAX_MS = 5 * 60 * 1000;
 
+/** Peaks read or computed at once (a 4-hour call's are 2.9 MB), and how many more may wait. */
+export const PEAKS_LOADS_AT_ONCE = 2;
+export const PEAKS_LOADS_WAITING = 16;
+/** The most buckets a peaks request may ask for (a 4-hour call has 720,000 of 20 ms). */
+export const PEAKS_MAX_BUCKETS = 1_000_000;
+
 /** How often objects in the bucket that no recording points at are looked for and removed. */
 export const ORPHAN_SWEEP_INTERVAL_MS = 3600 * 1000;
 /** An object written more recently than this is never taken for an orphan (an upload may be putting it). */

@@ -20,7 +20,7 @@ import type { ByteRange, ObjectStore } from '../storage/object-store.js';
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { recordingKey } from '../storage/recording-keys.js';
-import { PEAKS_FILE } from '../recording/peaks.js';
+import { LEGACY_PEAKS_FILE, PEAKS_FILE } from '../recording/peaks.js';
 import type { Transaction } from 'kysely';
 import type { CatalogDatabase } from './schema.js';
 import { isUniqueViolation, type CatalogDb } from './db.js';
@@ -211,7 +211,7 @@ export class Catalog extends EventEmitter<CatalogEvents> {
     }
     if (this.objectStore) {
       // Every file a recording can have there, uploaded or left by an attempt that failed midway.
-      const names = new Set([...recording.files.map((f) => f.file), 'inbound.wav', 'outbound.wav', 'stereo.wav', META_FILE, PEAKS_FILE]);
+      const names = new Set([...recording.files.map((f) => f.file), 'inbound.wav', 'outbound.wav', 'stereo.wav', META_FILE, PEAKS_FILE, LEGACY_PEAKS_FILE]);
       for (const name of names) await this.objectStore.delete(recordingKey(this.dataDir, dir, name));
     }
     await fs.rm(dir, { recursive: true, force: true });

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MULAW_TO_LINEAR } from '../codec/g711.js';
-import { downsample, PEAKS_FILE, wavPeaks, writePeaks } from './peaks.js';
+import { decodePeaks, downsample, PEAKS_FILE, peaksJson, wavPeaks, writePeaks } from './peaks.js';
 import { buildWavHeader } from './wav-header.js';
 
 /** The reference: every sample looked at, per bucket of `per` samples, scaled to -127..127. */
@@ -52,17 +52,21 @@ describe('peaks', () => {
     expect(await wavPeaks(path.join(d, 'stereo.wav'), 2)).toBeUndefined();
   });
 
-  it('writes peaks.json for both tracks, and merges buckets on request', async () => {
+  it('writes peaks.bin for both tracks (a byte per value, read back as written), and merges buckets on request', async () => {
     const d = dir();
     writeWav(path.join(d, 'inbound.wav'), 'pcm16', 1, Buffer.from(samples(16000, 4).buffer));
     writeWav(path.join(d, 'outbound.wav'), 'pcm16', 1, Buffer.from(samples(16000, 5).buffer));
     const peaks = await writePeaks(d, { inbound: { file: 'inbound.wav', channel: 0 }, outbound: { file: 'outbound.wav', channel: 0 } });
-    expect(JSON.parse(fs.readFileSync(path.join(d, PEAKS_FILE), 'utf8'))).toEqual(peaks);
+    const stored = fs.readFileSync(path.join(d, PEAKS_FILE));
+    expect(stored.length).toBe(19 + 200 + 200);
+    expect(peaksJson(decodePeaks(stored)!)).toEqual(peaksJson(peaks));
+    expect(decodePeaks(Buffer.concat([stored, Buffer.from([1])]))).toBeUndefined();
+    expect(decodePeaks(Buffer.from('{"version":1}'))).toBeUndefined();
     expect(peaks.tracks.inbound).toHaveLength(200);
     const small = downsample(peaks, 10);
     expect(small.bucketMs).toBe(200);
     expect(small.tracks.inbound).toHaveLength(20);
-    const inbound = peaks.tracks.inbound!;
+    const inbound = Array.from(peaks.tracks.inbound!);
     expect(small.tracks.inbound![0]).toBe(Math.min(...inbound.filter((_, i) => i % 2 === 0 && i < 20)));
     expect(small.tracks.inbound![1]).toBe(Math.max(...inbound.filter((_, i) => i % 2 === 1 && i < 20)));
   });

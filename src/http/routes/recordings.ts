@@ -6,14 +6,14 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import rangeParser from 'range-parser';
 import { Readable } from 'node:stream';
 import type { Catalog, RecordingFileSource } from '../../catalog/catalog.js';
-import { PRESIGNED_URL_TTL_S, RECORDING_MAX_PARAM_FILTERS } from '../../limits.js';
+import { PEAKS_MAX_BUCKETS, PRESIGNED_URL_TTL_S, RECORDING_MAX_PARAM_FILTERS } from '../../limits.js';
 import { InvalidCursorError, type Recording, type RecordingFilter } from '../../catalog/recordings.js';
 import { recordingJson } from '../../catalog/recording-json.js';
 import { RECORDING_STATUSES, type RecordingStatus } from '../../catalog/schema.js';
 import { CalltapeError } from '../../errors.js';
 import { ADAPTERS } from '../../providers/registry.js';
 import { PeaksStore } from '../../catalog/peaks-store.js';
-import { downsample } from '../../recording/peaks.js';
+import { downsample, peaksJson } from '../../recording/peaks.js';
 
 const STATUSES: readonly RecordingStatus[] = RECORDING_STATUSES;
 const PROVIDERS: readonly string[] = ADAPTERS.map((adapter) => adapter.name);
@@ -148,23 +148,28 @@ export const recordingRoutes: FastifyPluginAsync<{ readonly catalog: Catalog }> 
 
   // Waveform peaks: drawn without fetching the audio (recording/peaks.ts).
   const peaks = new PeaksStore(catalog);
-  const peaksQuery = { type: 'object', properties: { buckets: { type: 'integer', minimum: 1, maximum: 1_000_000 } }, additionalProperties: false } as const;
-  app.get<{ Params: { id: string }; Querystring: { buckets?: number } }>(
-    '/api/recordings/:id/peaks',
-    { config: { access: 'api' }, schema: { querystring: peaksQuery } },
-    async (request) => {
-      const recording = await find(request.params.id);
-      if (recording.status === 'recording') throw new CalltapeError('CALLTAPE_ERR_RECORDING_IN_PROGRESS', 'peaks are computed once the recording has finished');
-      let all;
-      try {
-        all = await peaks.get(recording);
-      } catch {
-        const elsewhere = notHere(recording, 'the audio');
-        throw elsewhere.code === 'CALLTAPE_ERR_ON_ANOTHER_NODE' ? elsewhere : new CalltapeError('CALLTAPE_ERR_FILES_MISSING', 'the audio of this recording is not on disk');
+  app.get<{ Params: { id: string }; Querystring: Record<string, unknown> }>('/api/recordings/:id/peaks', { config: { access: 'api' } }, async (request, reply) => {
+    const { buckets: given, ...rest } = request.query;
+    if (Object.keys(rest).length > 0) throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `unknown query parameter ${JSON.stringify(Object.keys(rest)[0]!.slice(0, 64))}`);
+    // Digits only: "1e309", "0x10" or " 5" are not bucket counts.
+    if (given !== undefined && (typeof given !== 'string' || !/^[1-9]\d{0,6}$/.test(given) || Number(given) > PEAKS_MAX_BUCKETS)) {
+      throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `buckets must be an integer from 1 to ${PEAKS_MAX_BUCKETS}`);
+    }
+    const recording = await find(request.params.id);
+    if (recording.status === 'recording') throw new CalltapeError('CALLTAPE_ERR_RECORDING_IN_PROGRESS', 'peaks are computed once the recording has finished');
+    let all;
+    try {
+      all = await peaks.get(recording);
+    } catch (err) {
+      if (err instanceof CalltapeError && err.code === 'CALLTAPE_ERR_PEAKS_BUSY') {
+        reply.header('Retry-After', 1);
+        throw err;
       }
-      return request.query.buckets === undefined ? all : downsample(all, request.query.buckets);
-    },
-  );
+      const elsewhere = notHere(recording, 'the audio');
+      throw elsewhere.code === 'CALLTAPE_ERR_ON_ANOTHER_NODE' ? elsewhere : new CalltapeError('CALLTAPE_ERR_FILES_MISSING', 'the audio of this recording is not on disk');
+    }
+    return peaksJson(given === undefined ? all : downsample(all, Number(given)));
+  });
 
   app.delete<{ Params: { id: string } }>('/api/recordings/:id', { config: { access: 'api' } }, async (request, reply) => {
     const recording = await find(request.params.id);
