@@ -32,6 +32,8 @@ export const LISTEN_MAX_BUFFERED_BYTES = 256 * 1024;
 
 /** Live listeners of one call: each costs a PCM copy per frame while it listens. */
 export const LISTEN_MAX_PER_CALL = 16;
+/** Live listeners a node takes across all its calls; the next is closed with 1013. */
+export const LISTEN_MAX_TOTAL = 256;
 
 /** Gaps (silence filled in) listed per track in meta.json; more are only counted. */
 export const MAX_GAP_SPANS_LISTED = 100;

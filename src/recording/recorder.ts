@@ -3,6 +3,7 @@
  * counters, and shutdown. The HTTP server and an embedding application use it the same way:
  * open a stream per socket, hand it every frame and the close.
  */
+import { LISTEN_MAX_TOTAL } from '../limits.js';
 import type { Listener } from './listen-tap.js';
 import { anyAppFrames } from '../providers/app-frames.js';
 import { readFrames } from '../providers/frame-reader.js';
@@ -196,8 +197,15 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     return this.findLive(streamSid)?.resume() ?? false;
   }
 
-  /** Lets `listener` hear a live call (see listen-tap.ts); false when no such call is recording. */
+  /**
+   * Lets `listener` hear a live call (see listen-tap.ts); false when no such call is recording,
+   * it has all the listeners it takes, or the node has LISTEN_MAX_TOTAL (each costs a PCM copy
+   * of its call's every frame, so listeners are bounded per node as well as per call).
+   */
   listen(streamSid: string, listener: Listener): boolean {
+    let total = 0;
+    for (const session of this.sessions) total += session.listenerCount;
+    if (total >= LISTEN_MAX_TOTAL) return false;
     return this.findLive(streamSid)?.listen(listener) ?? false;
   }
 

@@ -123,6 +123,11 @@ export class StreamSession {
     return this.state === 'recording' && this.recording!.tap.add(listener);
   }
 
+  /** Live listeners of the call now. */
+  get listenerCount(): number {
+    return this.recording?.tap.size ?? 0;
+  }
+
   /** A live view shows this call's levels: measure them for a while (listen-tap.ts). */
   watchLevels(): void {
     this.recording?.tap.watchLevels(this.ctx.clock.now());
