@@ -56,7 +56,9 @@ export function createLogger(config: Pick<Config, 'logLevel' | 'logFormat'>, std
     // every shutdown deadline (sonic-boom 4's flushSync retries every error, not only EAGAIN).
     // Written asynchronously, a broken pipe is an error event (pino then drops the output)
     // and a stalled reader holds at most MAX_PENDING_LOG_BYTES; nothing ever blocks.
-    const destination = pino.destination({ dest: 1, sync: false, minLength: 0, maxLength: MAX_PENDING_LOG_BYTES });
+    // minLength 1: each line is written at once as before, and flush() waits for the writes in
+    // flight (with 0, sonic-boom's flush() answers at once, and the last lines were lost at exit).
+    const destination = pino.destination({ dest: 1, sync: false, minLength: 1, maxLength: MAX_PENDING_LOG_BYTES });
     const logger = pino({ level: config.logLevel }, destination);
     destinations.set(logger, destination);
     return logger;
