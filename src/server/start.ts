@@ -216,11 +216,34 @@ export async function startServer(options: RecorderOptions = {}, serve: ServeOpt
         // Give the last recordings' webhooks a moment; what is left stays pending in the outbox.
         await outbox.flush(Math.min(5000, config.shutdownTimeoutMs));
         await outbox.stop();
-        await app.close();
+        await closeWithin(app, Math.min(5000, config.shutdownTimeoutMs), recorder.logger);
         await catalogDb.close();
         if (catalogDb.dialect === 'sqlite') removePidFile(config.dataDir);
       })();
       return stopping;
     },
   };
+}
+
+/**
+ * Closes the HTTP server, waiting at most `ms` for its connections to end by themselves: a
+ * peer that keeps a connection (or a WebSocket) open must not hold the shutdown, so what is
+ * still open then is cut.
+ */
+async function closeWithin(app: FastifyInstance, ms: number, logger: Recorder['logger']): Promise<void> {
+  const closing = app.close();
+  let timer: NodeJS.Timeout | undefined;
+  const cut = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      const sockets = app.websocketServer?.clients.size ?? 0;
+      logger.warn({ webSockets: sockets }, `connections still open ${ms} ms into shutdown: closed`);
+      for (const client of app.websocketServer?.clients ?? []) client.terminate();
+      app.server.closeAllConnections();
+      resolve();
+    }, ms);
+  });
+  await Promise.race([closing, cut]);
+  clearTimeout(timer);
+  // Once cut, the close ends at once; it is not waited for past a moment more in any case.
+  await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
 }

@@ -3,13 +3,17 @@
  * `calltape serve | cat` whose reader is gone at Ctrl-C (EPIPE), the same with SIGTERM as a
  * parent closes its pipes, and a reader that stopped reading with more log output held than
  * the pipe takes. Before, the exit's log flush retried the failing write every 100 ms forever.
+ * Likewise a peer holding a connection open (a request never finished) no longer holds the
+ * close of the HTTP server forever: it is cut at the bound.
  */
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/free-port.js';
 import { tempDataDir } from '../helpers/recordings.js';
+import { startTestServer } from '../helpers/server.js';
 
 const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/cli/main.js');
 
@@ -67,5 +71,22 @@ describe('shutdown whatever happens to stdout', () => {
     expect(result.signal).toBeNull();
     expect(result.code).toBe(0);
     expect(result.afterMs).toBeLessThan(5000);
+  });
+});
+
+describe('shutdown whatever the peers do', () => {
+  it('a connection that never finishes its request does not hold the close past its bound', async () => {
+    const server = await startTestServer({ shutdownTimeoutMs: 1000 });
+    const { port } = new URL(server.url);
+    const socket = net.connect(Number(port), '127.0.0.1');
+    socket.on('error', () => undefined);
+    await new Promise((resolve) => socket.once('connect', resolve));
+    // Headers begun, never ended: not an idle connection the close would end by itself.
+    socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = Date.now();
+    await server.stop();
+    expect(Date.now() - started).toBeLessThan(5000);
+    socket.destroy();
   });
 });

@@ -101,8 +101,9 @@ describe('a stream claiming another recording’s stream id', () => {
     expect(await squat(server, real.call)).toMatchObject({ code: 1008, reason: 'CALLTAPE_ERR_STREAM_EXISTS' });
     expect(await rowOf(server, real.call.streamSid)).toEqual([before]);
     expect(snapshot(dir)).toEqual(files);
-    const stereo = await fetch(`${server.url}/api/recordings/${String(before!.id)}/audio/inbound.wav`);
-    expect(stereo.status).toBe(200);
+    const audio = await fetch(`${server.url}/api/recordings/${String(before!.id)}/audio/inbound.wav`);
+    expect(audio.status).toBe(200);
+    expect(Buffer.from(await audio.arrayBuffer()).equals(fs.readFileSync(path.join(dir, 'inbound.wav')))).toBe(true);
 
     await server.stop();
     server = await startTestServer({ dataDir, twilioAuthToken: TOKEN });
