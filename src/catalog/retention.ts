@@ -6,38 +6,18 @@ import type { Logger } from 'pino';
 import type { Catalog } from './catalog.js';
 import { RETENTION_BATCH } from '../limits.js';
 import { CalltapeError } from '../errors.js';
+import { PeriodicJob } from '../periodic-job.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 
-export class RetentionJob {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<number> | undefined;
-
+export class RetentionJob extends PeriodicJob {
   constructor(
     private readonly catalog: Catalog,
     private readonly days: number,
-    private readonly intervalMs: number,
+    intervalMs: number,
     private readonly logger: Logger,
-  ) {}
-
-  start(): void {
-    void this.runOnce();
-    this.timer = setInterval(() => void this.runOnce(), this.intervalMs);
-    this.timer.unref();
-  }
-
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
-  }
-
-  /** Deletes everything past retention now; resolves with how many recordings went. */
-  runOnce(now = Date.now()): Promise<number> {
-    this.running ??= this.sweep(now).finally(() => {
-      this.running = undefined;
-    });
-    return this.running;
+  ) {
+    super(intervalMs, (now) => this.sweep(now));
   }
 
   private async sweep(now: number): Promise<number> {

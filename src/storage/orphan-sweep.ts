@@ -9,6 +9,7 @@
 import type { Logger } from 'pino';
 import type { Catalog } from '../catalog/catalog.js';
 import type { ObjectStore } from './object-store.js';
+import { PeriodicJob } from '../periodic-job.js';
 
 const KEY = /^(\d{4}\/\d{2}\/\d{2})\/([A-Za-z0-9][A-Za-z0-9_-]{0,127})\/[^/]+$/;
 
@@ -21,30 +22,9 @@ export interface OrphanSweepOptions {
   readonly intervalMs: number;
 }
 
-export class OrphanSweep {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<number> | undefined;
-
-  constructor(private readonly opts: OrphanSweepOptions) {}
-
-  start(): void {
-    void this.runOnce();
-    this.timer = setInterval(() => void this.runOnce(), this.opts.intervalMs);
-    this.timer.unref();
-  }
-
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
-  }
-
-  /** Removes the orphans now; resolves with how many objects went. */
-  runOnce(now = Date.now()): Promise<number> {
-    this.running ??= this.sweep(now).finally(() => {
-      this.running = undefined;
-    });
-    return this.running;
+export class OrphanSweep extends PeriodicJob {
+  constructor(private readonly opts: OrphanSweepOptions) {
+    super(opts.intervalMs, (now) => this.sweep(now));
   }
 
   private async sweep(now: number): Promise<number> {

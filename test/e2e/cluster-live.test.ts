@@ -7,28 +7,24 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLiveCalls } from '../helpers/live-calls.js';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
-import { tempDataDir, waitFor } from '../helpers/recordings.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { waitFor } from '../helpers/recordings.js';
+import type { TestServer } from '../helpers/server.js';
+import { startTwoNodes, type TwoNodes } from '../helpers/two-nodes.js';
 import { SPEECH_IN_ULAW } from '../helpers/fixtures.js';
 import { mediaFrames, TwilioFrameWriter } from '../helpers/twilio-frames.js';
 import { openSocket, sendAll } from '../helpers/ws-client.js';
 
 const TOKEN = 'cluster-test-token-7d1e';
 const auth = { authorization: `Bearer ${TOKEN}` };
-let postgres: TestPostgres;
+let nodes: TwoNodes;
 let a: TestServer;
 let b: TestServer;
 beforeAll(async () => {
-  postgres = await startPostgres();
-  const databaseUrl = await postgres.newDatabase();
-  a = await startTestServer({ databaseUrl, dataDir: tempDataDir(), nodeId: 'node-a', apiToken: TOKEN });
-  b = await startTestServer({ databaseUrl, dataDir: tempDataDir(), nodeId: 'node-b', apiToken: TOKEN });
+  nodes = await startTwoNodes({ apiToken: TOKEN });
+  ({ a, b } = nodes);
 });
 afterAll(async () => {
-  await a?.stop();
-  await b?.stop();
-  await postgres?.stop();
+  await nodes?.stop();
 });
 
 /** Reads a node's event stream into `events` until aborted. */

@@ -8,25 +8,21 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LISTEN_MAX_PER_CALL } from '../../src/limits.js';
 import { openLiveCalls } from '../helpers/live-calls.js';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
-import { tempDataDir, waitFor } from '../helpers/recordings.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { waitFor } from '../helpers/recordings.js';
+import type { TestServer } from '../helpers/server.js';
+import { startTwoNodes, type TwoNodes } from '../helpers/two-nodes.js';
 
 const TOKEN = 'listen-relay-test-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}` };
-let postgres: TestPostgres;
+let nodes: TwoNodes;
 let a: TestServer;
 let b: TestServer;
 beforeAll(async () => {
-  postgres = await startPostgres();
-  const databaseUrl = await postgres.newDatabase();
-  a = await startTestServer({ databaseUrl, dataDir: tempDataDir(), nodeId: 'node-a', apiToken: TOKEN });
-  b = await startTestServer({ databaseUrl, dataDir: tempDataDir(), nodeId: 'node-b', apiToken: TOKEN });
+  nodes = await startTwoNodes({ apiToken: TOKEN });
+  ({ a, b } = nodes);
 });
 afterAll(async () => {
-  await a?.stop();
-  await b?.stop();
-  await postgres?.stop();
+  await nodes?.stop();
 });
 
 /** Opens a listen socket and closes it the moment it is open (or answered otherwise). */

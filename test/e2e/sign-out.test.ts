@@ -5,24 +5,19 @@
  * records nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
-import { tempDataDir } from '../helpers/recordings.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import type { TestServer } from '../helpers/server.js';
+import { startTwoNodes, type TwoNodes } from '../helpers/two-nodes.js';
 
 const API_TOKEN = 'sign-out-test-token-0123456789';
-let postgres: TestPostgres;
+let nodes: TwoNodes;
 let a: TestServer;
 let b: TestServer;
 beforeAll(async () => {
-  postgres = await startPostgres();
-  const databaseUrl = await postgres.newDatabase();
-  a = await startTestServer({ databaseUrl, dataDir: tempDataDir(), nodeId: 'node-a', apiToken: API_TOKEN });
-  b = await startTestServer({ databaseUrl, dataDir: tempDataDir(), nodeId: 'node-b', apiToken: API_TOKEN });
+  nodes = await startTwoNodes({ apiToken: API_TOKEN });
+  ({ a, b } = nodes);
 });
 afterAll(async () => {
-  await a?.stop();
-  await b?.stop();
-  await postgres?.stop();
+  await nodes?.stop();
 });
 
 async function signIn(base: string): Promise<string> {

@@ -11,9 +11,9 @@ import path from 'node:path';
 import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SPEECH_IN_ULAW } from '../helpers/fixtures.js';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { findRecordingDir, tempDataDir, waitFor } from '../helpers/recordings.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { startTwoNodes, type TwoNodes } from '../helpers/two-nodes.js';
 import { mediaFrames, newTwilioCall, TwilioFrameWriter, type TwilioCall } from '../helpers/twilio-frames.js';
 import { openSocket, sendAll, whenClosed } from '../helpers/ws-client.js';
 import type { RecordingMeta } from '../../src/recording/meta.js';
@@ -143,19 +143,15 @@ describe('a stream claiming another recording’s stream id', () => {
 });
 
 describe('on two nodes sharing a catalog', () => {
-  let postgres: TestPostgres;
+  let nodes: TwoNodes;
   let a: TestServer;
   let b: TestServer;
   beforeAll(async () => {
-    postgres = await startPostgres();
-    const databaseUrl = await postgres.newDatabase();
-    a = await startTestServer({ databaseUrl, dataDir: tempDataDir(), nodeId: 'node-a', twilioAuthToken: TOKEN });
-    b = await startTestServer({ databaseUrl, dataDir: tempDataDir(), nodeId: 'node-b', twilioAuthToken: TOKEN });
+    nodes = await startTwoNodes({ twilioAuthToken: TOKEN });
+    ({ a, b } = nodes);
   });
   afterAll(async () => {
-    await a?.stop();
-    await b?.stop();
-    await postgres?.stop();
+    await nodes?.stop();
   });
 
   it('a squatter on the other node (its own disk, so its files could be made) is refused by the catalog and leaves nothing', async () => {
