@@ -6,6 +6,7 @@
 import { pino, type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import type { Config } from './config.js';
+import { StdoutLines } from './stdout-lines.js';
 
 /**
  * Fields a person at a terminal does not need: the start-up lines' lists are spelled out in
@@ -13,36 +14,24 @@ import type { Config } from './config.js';
  */
 const SAID_IN_THE_MESSAGE = 'pid,hostname,reqId,streamRoutes,openStreamRoutes,answer,recordings';
 
-const destinations = new WeakMap<Logger, ReturnType<typeof pino.destination>>();
+const destinations = new WeakMap<Logger, StdoutLines>();
 
 /**
- * Before the process exits: gives the log lines still held up to `withinMs` to reach stdout,
- * then makes sure the exit itself cannot wait on stdout (pino flushes its destination
- * synchronously at exit, and sonic-boom's flushSync retries a failing write forever: a reader
- * that went away, or one that stopped reading, would hold the process past every deadline).
+ * Before the process exits: gives log lines still waiting for stdout up to `withinMs`, then
+ * lets the exit go (what stdout still refuses is dropped; nothing at exit waits on stdout).
  */
 export async function settleLogs(logger: Logger, withinMs: number): Promise<void> {
   const destination = destinations.get(logger);
-  if (!destination) return;
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, withinMs);
-    try {
-      destination.flush(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    } catch {
-      clearTimeout(timer);
-      resolve();
-    }
-  });
-  abandonLogs(logger);
+  const deadline = Date.now() + withinMs;
+  while (destination && !destination.idle && Date.now() < deadline) {
+    destination.flushSync();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
-/** From now on nothing waits on stdout: what is still held is dropped at exit. */
+/** A last attempt at what waits for stdout, without waiting (an exit that cannot wait). */
 export function abandonLogs(logger: Logger): void {
-  const destination = destinations.get(logger);
-  if (destination) destination.flushSync = () => undefined;
+  destinations.get(logger)?.flushSync();
 }
 
 /** Log lines held for a stdout that does not take them (a stalled reader): past it, lines are dropped. */
@@ -51,14 +40,10 @@ const MAX_PENDING_LOG_BYTES = 16 * 1024 * 1024;
 export function createLogger(config: Pick<Config, 'logLevel' | 'logFormat'>, stdoutIsTTY = process.stdout.isTTY === true): Logger {
   const readable = config.logFormat === 'pretty' || (config.logFormat === 'auto' && stdoutIsTTY);
   if (!readable) {
-    // Not pino's default synchronous stdout: its flush at exit retried a write to a reader
-    // that had gone away (EPIPE) every 100 ms forever, blocking the event loop and with it
-    // every shutdown deadline (sonic-boom 4's flushSync retries every error, not only EAGAIN).
-    // Written asynchronously, a broken pipe is an error event (pino then drops the output)
-    // and a stalled reader holds at most MAX_PENDING_LOG_BYTES; nothing ever blocks.
-    // minLength 1: each line is written at once as before, and flush() waits for the writes in
-    // flight (with 0, sonic-boom's flush() answers at once, and the last lines were lost at exit).
-    const destination = pino.destination({ dest: 1, sync: false, minLength: 1, maxLength: MAX_PENDING_LOG_BYTES });
+    // process.stdout made first: on a pipe, libuv then makes fd 1 non-blocking, so a full pipe
+    // answers EAGAIN (the line waits in StdoutLines) instead of stopping the event loop.
+    void process.stdout.writable;
+    const destination = new StdoutLines(1, MAX_PENDING_LOG_BYTES);
     const logger = pino({ level: config.logLevel }, destination);
     destinations.set(logger, destination);
     return logger;

@@ -11,6 +11,15 @@ const LOG_SETTLE_MS = 1000;
 
 /** Runs until SIGTERM/SIGINT, then drains and exits 0 (1 if draining failed or timed out). */
 export async function serveUntilSignalled(options: ConfigInput): Promise<void> {
+  // Listened for before the server starts: a signal that comes while it starts (a supervisor
+  // that read the "listening" line and stops it at once) is a graceful stop once it has
+  // started, not the default action's kill mid-start.
+  // One listener for the whole run (removing one would drop a signal libuv is delivering).
+  const early: NodeJS.Signals[] = [];
+  let handle: ((signal: NodeJS.Signals) => void) | undefined;
+  const listener = (signal: NodeJS.Signals) => (handle ? handle(signal) : void early.push(signal));
+  process.on('SIGTERM', listener);
+  process.on('SIGINT', listener);
   const server = await startServer(options);
   const { logger, config } = server.recorder;
   let signalled = false;
@@ -45,6 +54,6 @@ export async function serveUntilSignalled(options: ConfigInput): Promise<void> {
       },
     );
   };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  handle = onSignal;
+  if (early.length > 0) onSignal(early[0]!);
 }

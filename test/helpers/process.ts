@@ -24,7 +24,8 @@ export function spawnCalltape(dataDir: string, env: Record<string, string> = {},
     ...as,
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
+    // 'close', not 'exit': every line the process wrote has been read by then.
+    child.on('close', (code, signal) => resolve({ code, signal })),
   );
   const logs: Array<Record<string, unknown>> = [];
   const url = new Promise<string>((resolve, reject) => {
