@@ -203,9 +203,10 @@ describe('credentials across routes and providers', () => {
 
     const proc = spawnCalltape(tempDataDir(), { TWILIO_AUTH_TOKEN: 'x-token', CALLTAPE_STREAM_ROUTES: 'twilio,telnyx,auto' });
     await proc.url;
-    const warning = proc.logs.find((l) => String(l.msg).startsWith('these stream routes accept streams from anyone'));
     proc.child.kill('SIGTERM');
     await proc.exited;
+    // Read once every line is in (the warning follows the listening line).
+    const warning = proc.logs.find((l) => String(l.msg).startsWith('these stream routes accept streams from anyone'));
     expect(warning?.openStreamRoutes).toEqual(['/streams/telnyx', '/streams/auto']);
   });
 });
