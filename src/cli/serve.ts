@@ -17,7 +17,12 @@ export async function serveUntilSignalled(options: ConfigInput): Promise<void> {
   // One listener for the whole run (removing one would drop a signal libuv is delivering).
   const early: NodeJS.Signals[] = [];
   let handle: ((signal: NodeJS.Signals) => void) | undefined;
-  const listener = (signal: NodeJS.Signals) => (handle ? handle(signal) : void early.push(signal));
+  const listener = (signal: NodeJS.Signals) => {
+    if (handle) return handle(signal);
+    // A second signal while it still starts (a database that does not answer, say): stop now.
+    if (early.length > 0) process.exit(1);
+    early.push(signal);
+  };
   process.on('SIGTERM', listener);
   process.on('SIGINT', listener);
   const server = await startServer(options);
