@@ -205,8 +205,8 @@ export class Catalog extends EventEmitter<CatalogEvents> {
    */
   async delete(recording: Recording): Promise<void> {
     const dir = this.recordingDir(recording);
-    const removed = await this.repo.remove(recording.id);
-    if (removed === 'uploading') {
+    // The upload first: cancelled if queued (no node can claim it after this), refused if running.
+    if (!(await this.repo.cancelUpload(recording.id))) {
       throw new CalltapeError('CALLTAPE_ERR_UPLOAD_IN_PROGRESS', 'its files are being put in the bucket now: delete it once the upload settles (seconds, unless the bucket is failing)');
     }
     if (this.objectStore) {
@@ -215,6 +215,8 @@ export class Catalog extends EventEmitter<CatalogEvents> {
       for (const name of names) await this.objectStore.delete(recordingKey(this.dataDir, dir, name));
     }
     await fs.rm(dir, { recursive: true, force: true });
+    // The rows last: once a recording is gone from the catalog, its files are gone too.
+    await this.repo.remove(recording.id);
   }
 
   private track<T>(work: Promise<T>): Promise<T> {

@@ -342,19 +342,19 @@ export class RecordingsRepo {
     });
   }
 
-  /** Removes the rows of a recording (its files are the caller's to delete). */
   /**
-   * Removes a recording's rows. Its upload job goes with them unless a node holds it now
-   * (leased: its files are being put in the bucket): then nothing is removed and the answer is
-   * 'uploading', so a deletion never races an upload into objects no row points at.
+   * Cancels a recording's upload job unless a node holds it now (leased: its files are being
+   * put in the bucket); false then, so a deletion never races an upload into objects no row
+   * points at. True when there was none to cancel.
    */
-  async remove(id: string, now = Date.now()): Promise<boolean | 'uploading'> {
+  async cancelUpload(id: string, now = Date.now()): Promise<boolean> {
+    await this.db.deleteFrom('uploads').where('recording_id', '=', id).where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', now)])).execute();
+    return (await this.db.selectFrom('uploads').select('recording_id').where('recording_id', '=', id).executeTakeFirst()) === undefined;
+  }
+
+  /** Removes the rows of a recording (its files are the caller's to delete). */
+  async remove(id: string): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
-      const cancelled = await trx.deleteFrom('uploads').where('recording_id', '=', id).where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', now)])).executeTakeFirst();
-      if (Number(cancelled.numDeletedRows) === 0) {
-        const running = await trx.selectFrom('uploads').select('recording_id').where('recording_id', '=', id).executeTakeFirst();
-        if (running) return 'uploading';
-      }
       await trx.deleteFrom('recording_events').where('recording_id', '=', id).execute();
       await trx.deleteFrom('recording_params').where('recording_id', '=', id).execute();
       await trx.deleteFrom('uploads').where('recording_id', '=', id).execute();
