@@ -22,6 +22,9 @@ const MAIN = path.join(ROOT, 'dist/cli/main.js');
 const IS_ROOT = process.getuid?.() === 0;
 /** nobody:nogroup on Debian; when not root, this test's own user (the mode bits then bind it). */
 const OTHER_USER = IS_ROOT ? { uid: 65534, gid: 65534 } : {};
+/** Whether that user can run this Node at all (a Node unpacked in a private temp dir cannot be). */
+const OTHER_USER_RUNS_NODE = spawnSync(process.execPath, ['-e', '0'], { ...OTHER_USER, timeout: 20_000 }).status === 0;
+if (!OTHER_USER_RUNS_NODE) process.stderr.write(`start-up-dirs: uid 65534 cannot run ${process.execPath}: its permission tests are skipped\n`);
 
 function serve(dataDir: string, asOtherUser = false) {
   const result = spawnSync(process.execPath, [MAIN, 'serve', '--port', '0', '--data-dir', dataDir], {
@@ -82,14 +85,14 @@ describe('start-up on a data dir calltape cannot use', () => {
     await third.url;
   });
 
-  it('a data dir this user cannot write is one line naming the setting, the path and the OS error', () => {
+  it.runIf(OTHER_USER_RUNS_NODE)('a data dir this user cannot write is one line naming the setting, the path and the OS error', () => {
     const dir = readOnlyDir();
     expectOneLine(serve(dir, true), new RegExp(`^calltape: data dir "${dir}" \\(CALLTAPE_DATA_DIR / --data-dir\\) cannot be written \\(EACCES: permission denied\\)$`));
     // A data dir that cannot even be made names that instead.
     expectOneLine(serve(path.join(dir, 'sub'), true), /data dir ".*\/sub" \(CALLTAPE_DATA_DIR \/ --data-dir\) cannot be made \(EACCES: permission denied\)$/);
   });
 
-  it('a recordings dir this user cannot write stops the start, instead of failing every call', () => {
+  it.runIf(OTHER_USER_RUNS_NODE)('a recordings dir this user cannot write stops the start, instead of failing every call', () => {
     const parent = readOnlyDir();
     fs.chmodSync(parent, 0o777);
     const recordings = path.join(parent, 'recordings');
@@ -122,7 +125,7 @@ describe('readiness covers every directory and volume calltape writes to', () =>
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
   });
 
-  it.skipIf(!IS_ROOT)('a recordings dir that stops being writable makes /readyz not ready', async () => {
+  it.skipIf(!IS_ROOT || !OTHER_USER_RUNS_NODE)('a recordings dir that stops being writable makes /readyz not ready', async () => {
     const dataDir = readOnlyDir();
     fs.chmodSync(dataDir, 0o777);
     const proc = spawnCalltape(dataDir, {}, 0, OTHER_USER);
