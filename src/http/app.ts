@@ -152,7 +152,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(answerRoutes, { config });
   await app.register(apiRoutes, { config, recorder, catalog, outbox, uploader, nodes });
   if (catalog) {
-    await app.register(sessionRoutes, { config, recorder, catalog });
+    await app.register(sessionRoutes, { config, recorder, catalog, guesses });
     await app.register(webRoutes, { config, catalog, webRoot: deps.webRoot });
   }
   app.setNotFoundHandler((request, reply) =>

@@ -38,7 +38,8 @@ export function refuseSpentBudgets(app: FastifyInstance, failures: AttemptLimite
   // request.ip: the socket's address, or with CALLTAPE_TRUST_PROXY the client the proxies name.
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     // Health and the page's own files take no credential: a locked-out client still gets them.
-    if (request.routeOptions.config?.access === 'public' && SAFE.has(request.method)) return;
+    // Every /api route is in the budget, public ones too (GET /api/session reads a credential).
+    if (request.routeOptions.config?.access === 'public' && SAFE.has(request.method) && !request.routeOptions.url?.startsWith('/api/')) return;
     const wait = failures.waitMs(request.ip);
     if (wait === 0) return;
     recorder.countRejection('CALLTAPE_ERR_TOO_MANY_ATTEMPTS');

@@ -58,6 +58,19 @@ describe('one budget of failed credentials per client, on every route', () => {
     await expect(openSocket(server.wsUrl(), { headers: { 'X-Twilio-Signature': twilio.getExpectedTwilioSignature('budget-twilio-token', signedUrl, {}) } })).rejects.toThrow('HTTP 429');
   });
 
+  it('GET /api/session (public, answered 200) is no unlimited oracle: its wrong tokens count, and it is in the budget', async () => {
+    server = await startTestServer({ apiToken: API_TOKEN });
+    const standing = async (token: string) => {
+      const res = await fetch(`${server!.url}/api/session`, { headers: bearer(token) });
+      return res.status === 200 ? ((await res.json()) as { access: string }).access : res.status;
+    };
+    for (let i = 0; i < 10; i++) expect(await standing(`guess-${i}`)).toBe('none');
+    expect(await standing(API_TOKEN)).toBe(429);
+    // The page at / carries no data for a bearer token: it cannot tell a guess from the token.
+    const page = await (await fetch(`${server.url}/`, { headers: bearer(API_TOKEN) })).text();
+    expect(page).not.toContain('calltape-initial');
+  });
+
   it('requests without any credential do not spend the budget', async () => {
     server = await startTestServer({ apiToken: API_TOKEN });
     for (let i = 0; i < 30; i++) expect((await fetch(`${server.url}/api/recordings`)).status).toBe(401);

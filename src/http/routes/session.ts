@@ -12,7 +12,9 @@ import type { Config } from '../../config.js';
 import { CalltapeError } from '../../errors.js';
 import type { Recorder } from '../../recording/recorder.js';
 import { checkSameSite } from '../access.js';
+import type { AttemptLimiter } from '../attempt-limiter.js';
 import { checkApiClient } from '../auth.js';
+import { countFailedCredential } from '../guessing-budget.js';
 import { apiTokens, isValidSession, newSession, sessionCookieHeader, sessionFromRequest, sessionParts } from '../session.js';
 
 const loginSchema = {
@@ -22,7 +24,10 @@ const loginSchema = {
   additionalProperties: false,
 } as const;
 
-export const sessionRoutes: FastifyPluginAsync<{ readonly config: Config; readonly recorder: Recorder; readonly catalog: Catalog }> = async (app, { config, recorder, catalog }) => {
+export const sessionRoutes: FastifyPluginAsync<{ readonly config: Config; readonly recorder: Recorder; readonly catalog: Catalog; readonly guesses: AttemptLimiter }> = async (
+  app,
+  { config, recorder, catalog, guesses },
+) => {
   app.addHook('onRequest', async (request) => checkSameSite(config, request));
   const secure = (protocol: string): boolean => protocol === 'https' || (config.publicUrl?.startsWith('https:') ?? false);
 
@@ -36,6 +41,8 @@ export const sessionRoutes: FastifyPluginAsync<{ readonly config: Config; readon
       return { access: config.apiToken ? 'token' : 'local' };
     } catch (err) {
       if (!(err instanceof CalltapeError)) throw err;
+      // Answered, not thrown: a wrong credential here still counts against the client.
+      countFailedCredential(guesses, request, err);
       if (err.code === 'CALLTAPE_ERR_UNAUTHENTICATED' || err.code === 'CALLTAPE_ERR_FORBIDDEN') return { access: 'none', signIn: true };
       if (err.code === 'CALLTAPE_ERR_API_LOOPBACK_ONLY') return { access: 'none', signIn: false, reason: err.message };
       throw err;

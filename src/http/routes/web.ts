@@ -14,7 +14,7 @@ import type { Catalog } from '../../catalog/catalog.js';
 import { recordingJson } from '../../catalog/recording-json.js';
 import type { Config } from '../../config.js';
 import { CalltapeError } from '../../errors.js';
-import { checkApiClient, notLocalBecause } from '../auth.js';
+import { notLocalBecause } from '../auth.js';
 
 /** The first page of the list, as the dashboard's recordings page asks for it. */
 const FIRST_PAGE_SIZE = 25;
@@ -53,19 +53,17 @@ function pageHeaders(reply: FastifyReply): FastifyReply {
 }
 
 /**
- * The page's first view, for a client the API would answer (local, or signed in): how it
+ * The page's first view, for a client the API answers without a sign-in (a local one): how it
  * stands and the newest recordings. With it in the page the list is drawn as the page loads,
  * not after two more round trips, so anything that captures a page at its load event (a
  * plain `chromium --screenshot`, a link preview) sees the list. Anyone else gets none.
  */
 async function initialData(config: Config, catalog: Catalog, request: FastifyRequest): Promise<string | undefined> {
-  try {
-    checkApiClient(config, request);
-  } catch {
-    return undefined;
-  }
+  // Only without a token (a local client): the session cookie is never sent to / (Path=/api),
+  // and a bearer token on this public route must not tell a guess from the right token.
+  if (config.apiToken || notLocalBecause(config, request)) return undefined;
   const page = await catalog.repo.list({ limit: FIRST_PAGE_SIZE });
-  const data = { session: { access: config.apiToken ? 'token' : 'local' }, recordings: { items: page.items.map((r) => recordingJson(r)), nextCursor: page.nextCursor } };
+  const data = { session: { access: 'local' }, recordings: { items: page.items.map((r) => recordingJson(r)), nextCursor: page.nextCursor } };
   // Inside a <script> element only "</" could end it early: every "<" is escaped.
   return JSON.stringify(data).replace(/</g, '\\u003c');
 }
