@@ -200,6 +200,38 @@ export const configSchema = z.object({
   /** First wait before a failed upload is tried again; doubles up to 5 minutes. */
   uploadRetryBaseMs: int(10, 600_000).default(2000),
 
+  /**
+   * Post-call pipeline (pipeline/): threads running its CPU-heavy steps (peaks, the silence
+   * analysis before transcription) off the event loop that reads live calls. Default: one
+   * thread per core beyond the first, at most 2.
+   */
+  pipelineWorkers: int(1, 16).default(Math.max(1, Math.min(2, os.availableParallelism() - 1))),
+  /** /readyz says `delayed` when a due post-call job has waited this long. */
+  pipelineDelayMs: int(1000, 7 * 24 * 3600 * 1000).default(10 * 60 * 1000),
+  /** First wait before a failed post-call step is tried again; doubles up to 10 minutes. */
+  pipelineRetryBaseMs: int(10, 600_000).default(5000),
+
+  /**
+   * Transcription (transcribe/): the base URL of an OpenAI-compatible speech-to-text server,
+   * ending in /v1 (whisper.cpp, speaches, vLLM, LocalAI, Ollama, a hosted API). Unset: off.
+   */
+  transcribeUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /** The model name the server expects (whisper-1, Systran/faster-whisper-small, openai/whisper-large-v3…). */
+  transcribeModel: z.string().min(1).max(200).default('whisper-1'),
+  /** Sent as `Authorization: Bearer`; never logged. */
+  transcribeApiKey: z.string().min(1).optional(),
+  /** ISO-639-1 language of the calls (en, de…); unset lets the server detect it. */
+  transcribeLanguage: z.string().regex(/^[a-z]{2,3}$/, 'an ISO-639-1 code such as en').optional(),
+  /** One request (one piece of a track) must be answered within this long. */
+  transcribeTimeoutMs: int(1000, 3_600_000).default(5 * 60 * 1000),
+  /** Requests to the server at once, all recordings together. */
+  transcribeConcurrency: int(1, 64).default(2),
+  /** A transcript not made this long after the call is given up (failed, with the reason). */
+  transcribeMaxAgeMs: int(1000, 30 * 24 * 3600 * 1000).default(24 * 3600 * 1000),
+  /** Speaker names in transcripts: the inbound track (the caller) and the outbound track. */
+  transcribeSpeakerInbound: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, _ and - (at most 32)').default('caller'),
+  transcribeSpeakerOutbound: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, _ and - (at most 32)').default('agent'),
+
   /** This node's name in the catalog (recordings, live list); default `<hostname>:<port>`. */
   nodeId: z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'letters, digits and . _ : - (at most 100)').optional(),
   /** Where the other nodes reach this node's API; default http://<host>:<port> (the hostname when listening on all addresses). */
@@ -299,6 +331,18 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = {
   s3Endpoint: 'CALLTAPE_S3_ENDPOINT',
   keepLocal: 'CALLTAPE_KEEP_LOCAL',
   uploadRetryBaseMs: 'CALLTAPE_UPLOAD_RETRY_BASE_MS',
+  pipelineWorkers: 'CALLTAPE_PIPELINE_WORKERS',
+  pipelineDelayMs: 'CALLTAPE_PIPELINE_DELAY_MS',
+  pipelineRetryBaseMs: 'CALLTAPE_PIPELINE_RETRY_BASE_MS',
+  transcribeUrl: 'CALLTAPE_TRANSCRIBE_URL',
+  transcribeModel: 'CALLTAPE_TRANSCRIBE_MODEL',
+  transcribeApiKey: 'CALLTAPE_TRANSCRIBE_API_KEY',
+  transcribeLanguage: 'CALLTAPE_TRANSCRIBE_LANGUAGE',
+  transcribeTimeoutMs: 'CALLTAPE_TRANSCRIBE_TIMEOUT_MS',
+  transcribeConcurrency: 'CALLTAPE_TRANSCRIBE_CONCURRENCY',
+  transcribeMaxAgeMs: 'CALLTAPE_TRANSCRIBE_MAX_AGE_MS',
+  transcribeSpeakerInbound: 'CALLTAPE_TRANSCRIBE_SPEAKER_INBOUND',
+  transcribeSpeakerOutbound: 'CALLTAPE_TRANSCRIBE_SPEAKER_OUTBOUND',
   retentionIntervalMs: 'CALLTAPE_RETENTION_INTERVAL_MS',
   httpIdleTimeoutMs: 'CALLTAPE_HTTP_IDLE_TIMEOUT_MS',
   httpRequestTimeoutMs: 'CALLTAPE_HTTP_REQUEST_TIMEOUT_MS',

@@ -95,12 +95,33 @@ export const CLUSTER_REQUEST_TIMEOUT_MS = 2000;
 /** How long a presigned URL of an uploaded file (the audio route's ?redirect=1) works. */
 export const PRESIGNED_URL_TTL_S = 300;
 
-/** Recordings one node uploads at once. */
-export const UPLOADS_AT_ONCE = 2;
-/** An upload claimed by a node is its own for this long (then another attempt may claim it). */
-export const UPLOAD_LEASE_MS = 15 * 60 * 1000;
-/** Longest wait between attempts at an upload that keeps failing. */
-export const UPLOAD_RETRY_MAX_MS = 5 * 60 * 1000;
+/** Post-call jobs one node runs at once (all kinds; uploads and transcription have their own bounds too). */
+export const JOBS_AT_ONCE = 4;
+/**
+ * A job claimed by a process is its own for this long, renewed every JOB_LEASE_RENEW_MS while
+ * it runs: a process that dies gives its jobs up within a lease (at once when it restarts).
+ */
+export const JOB_LEASE_MS = 60_000;
+export const JOB_LEASE_RENEW_MS = 20_000;
+/** Longest wait between attempts at a step that keeps failing. */
+export const JOB_RETRY_MAX_MS = 10 * 60 * 1000;
+/** Attempts at a step that fails on its own (peaks) before it is failed for good. */
+export const JOB_MAX_ATTEMPTS = 5;
+/** Tasks waiting for the pipeline's worker threads; more are refused (the job is tried again later). */
+export const WORKER_QUEUE_MAX = 64;
+
+/** Longest piece of a track sent for transcription (vLLM refuses more than 600 s by default). */
+export const STT_PIECE_MAX_MS = 10 * 60 * 1000;
+/** Largest piece sent (OpenAI refuses more than 25 MB). */
+export const STT_PIECE_MAX_BYTES = 24 * 1024 * 1024;
+/** Largest answer read from a speech-to-text server (an hour of words is well under 2 MB). */
+export const STT_ANSWER_MAX_BYTES = 16 * 1024 * 1024;
+
+/** Search: the longest query, and the most words or phrases in it. */
+export const SEARCH_MAX_QUERY_CHARS = 200;
+export const SEARCH_MAX_TERMS = 8;
+/** Hits listed per recording in a search result. */
+export const SEARCH_MATCHES_PER_RECORDING = 3;
 
 /** Peaks read or computed at once (a 4-hour call's are 2.9 MB), and how many more may wait. */
 export const PEAKS_LOADS_AT_ONCE = 2;

@@ -26,6 +26,9 @@ import type { CatalogDatabase } from './schema.js';
 import { isUniqueViolation, type CatalogDb } from './db.js';
 import { RecordingsRepo, type Recording, type RecordingStart } from './recordings.js';
 import { RevokedSessions } from './revoked-sessions.js';
+import { JobsRepo } from '../pipeline/jobs.js';
+import type { Pipeline } from '../pipeline/runner.js';
+import { TRANSCRIPT_FILE } from '../transcribe/transcript.js';
 
 /** Waits `ms`; false if `signal` ended the wait first. */
 function wait(ms: number, signal: AbortSignal): Promise<boolean> {
@@ -78,6 +81,10 @@ export class Catalog extends EventEmitter<CatalogEvents> {
   readonly repo: RecordingsRepo;
   /** Dashboard sessions signed out before they expire, shared by every node. */
   readonly revokedSessions: RevokedSessions;
+  /** The post-call jobs of every recording. */
+  readonly jobs: JobsRepo;
+  /** This node's post-call pipeline, once the server made one (the API queues steps again through it). */
+  pipeline: Pipeline | undefined;
   /** The node whose recordings this catalog writes (CALLTAPE_NODE_ID, or host and port once listening). */
   nodeId: string | undefined;
   /** Per stream session (RecordingStarted.session): its row's id, once written (undefined: it has none). */
@@ -99,6 +106,7 @@ export class Catalog extends EventEmitter<CatalogEvents> {
     super();
     this.repo = new RecordingsRepo(db.db, db.dialect);
     this.revokedSessions = new RevokedSessions(db.db);
+    this.jobs = new JobsRepo(db.db, db.dialect);
   }
 
   /** Subscribes to a recorder's start and finish events. */
@@ -205,13 +213,14 @@ export class Catalog extends EventEmitter<CatalogEvents> {
    */
   async delete(recording: Recording): Promise<void> {
     const dir = this.recordingDir(recording);
-    // The upload first: cancelled if queued (no node can claim it after this), refused if running.
-    if (!(await this.repo.cancelUpload(recording.id))) {
+    // The jobs first: cancelled if queued (no node can claim them after this), the deletion
+    // refused while an upload runs; another step running now has its result dropped.
+    if (!(await this.jobs.cancel(recording.id))) {
       throw new CalltapeError('CALLTAPE_ERR_UPLOAD_IN_PROGRESS', 'its files are being put in the bucket now: delete it once the upload settles (seconds, unless the bucket is failing)');
     }
     if (this.objectStore) {
       // Every file a recording can have there, uploaded or left by an attempt that failed midway.
-      const names = new Set([...recording.files.map((f) => f.file), 'inbound.wav', 'outbound.wav', 'stereo.wav', META_FILE, PEAKS_FILE, LEGACY_PEAKS_FILE]);
+      const names = new Set([...recording.files.map((f) => f.file), 'inbound.wav', 'outbound.wav', 'stereo.wav', META_FILE, PEAKS_FILE, LEGACY_PEAKS_FILE, TRANSCRIPT_FILE]);
       for (const name of names) await this.objectStore.delete(recordingKey(this.dataDir, dir, name));
     }
     await fs.rm(dir, { recursive: true, force: true });

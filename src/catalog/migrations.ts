@@ -2,7 +2,7 @@
  * Migrations, one list for both dialects, run at start-up. Append only: a released
  * migration is never edited.
  */
-import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import { PostgresAdapter, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 const migrations: Record<string, Migration> = {
   '001_recordings': {
@@ -131,6 +131,68 @@ const migrations: Record<string, Migration> = {
     },
     async down(db: Kysely<unknown>) {
       await db.schema.dropTable('revoked_sessions').execute();
+    },
+  },
+  '006_jobs_and_transcripts': {
+    async up(db: Kysely<unknown>) {
+      // The post-call pipeline (pipeline/): one row per step of a finished recording. The
+      // uploads table was its first kind; its waiting rows become upload jobs, each followed
+      // by the completion webhook it used to queue itself.
+      await db.schema
+        .createTable('jobs')
+        .addColumn('recording_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        // A job runs once every job of its recording with a lower stage has settled.
+        .addColumn('stage', 'integer', (c) => c.notNull())
+        .addColumn('spool', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
+        .addColumn('locked_until', 'bigint')
+        .addColumn('lease', 'text')
+        .addColumn('last_error', 'text')
+        .addColumn('finished_at', 'bigint')
+        .addPrimaryKeyConstraint('jobs_pk', ['recording_id', 'kind'])
+        .execute();
+      await db.schema.createIndex('jobs_due_idx').on('jobs').columns(['spool', 'state', 'next_attempt_at']).execute();
+      await sql`insert into jobs (recording_id, kind, stage, spool, state, attempts, created_at, next_attempt_at, last_error)
+        select recording_id, 'upload', 8, spool, 'pending', attempts, created_at, next_attempt_at, last_error from uploads`.execute(db);
+      await sql`insert into jobs (recording_id, kind, stage, spool, state, attempts, created_at, next_attempt_at)
+        select recording_id, 'notify', 9, spool, 'pending', 0, created_at, next_attempt_at from uploads`.execute(db);
+      await db.schema.dropTable('uploads').execute();
+
+      // Transcript text, one row per segment, searched with the database's own full-text index.
+      await db.schema
+        .createTable('transcript_segments')
+        .addColumn('recording_id', 'text', (c) => c.notNull())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('track', 'text', (c) => c.notNull())
+        .addColumn('speaker', 'text', (c) => c.notNull())
+        .addColumn('start_ms', 'bigint', (c) => c.notNull())
+        .addColumn('end_ms', 'bigint', (c) => c.notNull())
+        .addColumn('text', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('transcript_segments_pk', ['recording_id', 'seq'])
+        .execute();
+      if (db.getExecutor().adapter instanceof PostgresAdapter) {
+        // English stemming ("charges" finds "charge"), kept in step with the text by PostgreSQL.
+        await sql`alter table transcript_segments add column tsv tsvector generated always as (to_tsvector('english', text)) stored`.execute(db);
+        await sql`create index transcript_segments_tsv_idx on transcript_segments using gin (tsv)`.execute(db);
+      } else {
+        // FTS5 over the segments' text (porter stemming), kept in step by triggers.
+        await sql`create virtual table transcript_fts using fts5(text, content='transcript_segments', content_rowid='rowid', tokenize='porter unicode61')`.execute(db);
+        await sql`create trigger transcript_segments_ai after insert on transcript_segments begin insert into transcript_fts(rowid, text) values (new.rowid, new.text); end`.execute(db);
+        await sql`create trigger transcript_segments_ad after delete on transcript_segments begin insert into transcript_fts(transcript_fts, rowid, text) values ('delete', old.rowid, old.text); end`.execute(db);
+      }
+    },
+    async down(db: Kysely<unknown>) {
+      if (!(db.getExecutor().adapter instanceof PostgresAdapter)) {
+        await sql`drop trigger if exists transcript_segments_ai`.execute(db);
+        await sql`drop trigger if exists transcript_segments_ad`.execute(db);
+        await sql`drop table if exists transcript_fts`.execute(db);
+      }
+      await db.schema.dropTable('transcript_segments').execute();
+      await db.schema.dropTable('jobs').execute();
     },
   },
 };

@@ -1,5 +1,6 @@
 /**
- * Peaks of finished recordings (recording/peaks.ts), computed on the first request for them,
+ * Peaks of finished recordings (recording/peaks.ts), computed after the call by the pipeline
+ * (pipeline/steps/peaks.ts) or, for a recording it has not reached yet, on the first request,
  * kept beside the files as peaks.bin and read from there after (from the bucket once
  * uploaded; a recording made before peaks.bin has its peaks.json read once, then peaks.bin).
  * Reading or computing is bounded: two at once, a few more waiting, the rest refused 503
@@ -63,7 +64,7 @@ export class PeaksStore {
       await fsp.writeFile(file, encodePeaks(peaks)).catch(() => undefined);
       return peaks;
     }
-    return writePeaks(path.dirname(file), sourcesOf(recording));
+    return writePeaks(path.dirname(file), peakSourcesOf(recording));
   }
 }
 
@@ -74,7 +75,7 @@ async function bytes(stream: NodeJS.ReadableStream): Promise<Buffer> {
 }
 
 /** Each track's own file, else its side of the stereo file. */
-function sourcesOf(recording: Recording): PeakSources {
+export function peakSourcesOf(recording: Recording): PeakSources {
   const file = (name: string) => recording.files.find((f) => f.name === name)?.file;
   const stereo = file('stereo');
   const source = (name: 'inbound' | 'outbound', channel: number) => {

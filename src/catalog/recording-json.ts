@@ -2,11 +2,24 @@
  * The public JSON shape of a recording, shared by the REST API and the completion webhooks.
  * Its names are a contract (see the README).
  */
+import type { JobView } from '../pipeline/jobs.js';
 import type { Recording } from './recordings.js';
 
-/** The public shape of a recording. */
-/** `baseUrl` makes the track URLs absolute (webhooks); the API answers with paths. */
-export function recordingJson(recording: Recording, baseUrl = '') {
+/**
+ * The recording's transcript as its JSON tells it: null when it has no transcript job
+ * (transcription was off when it finished), else the job's state and where it is served.
+ */
+function transcriptField(recording: Recording, jobs: readonly JobView[], baseUrl: string) {
+  const job = jobs.find((j) => j.kind === 'transcript');
+  if (!job) return null;
+  return { state: job.state, url: `${baseUrl}/api/recordings/${recording.id}/transcript`, error: job.error };
+}
+
+/**
+ * The public shape of a recording. `baseUrl` makes the URLs absolute (webhooks); the API
+ * answers with paths. `jobs`: its post-call jobs (pipeline/), with the transcript's state.
+ */
+export function recordingJson(recording: Recording, baseUrl = '', jobs?: readonly JobView[]) {
   return {
     id: recording.id,
     provider: recording.provider,
@@ -32,6 +45,7 @@ export function recordingJson(recording: Recording, baseUrl = '') {
     node: recording.node,
     endReason: recording.endReason,
     error: recording.error,
+    ...(jobs ? { jobs, transcript: transcriptField(recording, jobs, baseUrl) } : {}),
   };
 }
 

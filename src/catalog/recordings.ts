@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { RecordingMeta } from '../recording/meta.js';
 import type { Dialect } from './db.js';
+import { transcriptHas } from './transcript-search.js';
 import type { CatalogDatabase, RecordingStatus, RecordingsTable } from './schema.js';
 
 export interface RecordingStart {
@@ -77,6 +78,8 @@ export interface RecordingFilter {
   toMs?: number;
   minDurationMs?: number;
   params?: Record<string, string>;
+  /** Words or quoted phrases its transcript must hold (transcript-search.ts). */
+  terms?: string[];
   limit: number;
   cursor?: string;
 }
@@ -236,8 +239,9 @@ export class RecordingsRepo {
     await sql`select 1`.execute(this.db);
   }
 
-  async get(id: string): Promise<Recording | undefined> {
-    const row = await this.db.selectFrom('recordings').selectAll().where('id', '=', id).executeTakeFirst();
+  /** A recording by id (in `db`, a transaction say, when given). */
+  async get(id: string, db: Kysely<CatalogDatabase> | Transaction<CatalogDatabase> = this.db): Promise<Recording | undefined> {
+    const row = await db.selectFrom('recordings').selectAll().where('id', '=', id).executeTakeFirst();
     return row && toRecording(row);
   }
 
@@ -278,6 +282,7 @@ export class RecordingsRepo {
         ),
       );
     }
+    for (const term of filter.terms ?? []) query = query.where(transcriptHas(this.dialect, term));
     if (filter.cursor) {
       const { startedAt, id } = decodeCursor(filter.cursor);
       query = query.where(({ or, and, eb }) =>
@@ -294,21 +299,11 @@ export class RecordingsRepo {
   }
 
   /**
-   * Records that a recording's files are durable in the object store, with each file's
-   * location and SHA-256; `then` runs in the same transaction (its webhook is queued there).
+   * Records, in the caller's transaction (the upload job's), that a recording's files are
+   * durable in the object store, with each file's location and SHA-256.
    */
-  async markUploaded(
-    id: string,
-    files: RecordingFile[],
-    then: (trx: Transaction<CatalogDatabase>, recording: Recording) => Promise<void>,
-  ): Promise<Recording> {
-    return this.db.transaction().execute(async (trx) => {
-      await trx.updateTable('recordings').set({ storage: 's3', files: JSON.stringify(files) }).where('id', '=', id).execute();
-      await trx.deleteFrom('uploads').where('recording_id', '=', id).execute();
-      const recording = toRecording(await trx.selectFrom('recordings').selectAll().where('id', '=', id).executeTakeFirstOrThrow());
-      await then(trx, recording);
-      return recording;
-    });
+  async markUploaded(trx: Transaction<CatalogDatabase>, id: string, files: RecordingFile[]): Promise<void> {
+    await trx.updateTable('recordings').set({ storage: 's3', files: JSON.stringify(files) }).where('id', '=', id).execute();
   }
 
   /**
@@ -342,22 +337,13 @@ export class RecordingsRepo {
     });
   }
 
-  /**
-   * Cancels a recording's upload job unless a node holds it now (leased: its files are being
-   * put in the bucket); false then, so a deletion never races an upload into objects no row
-   * points at. True when there was none to cancel.
-   */
-  async cancelUpload(id: string, now = Date.now()): Promise<boolean> {
-    await this.db.deleteFrom('uploads').where('recording_id', '=', id).where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', now)])).execute();
-    return (await this.db.selectFrom('uploads').select('recording_id').where('recording_id', '=', id).executeTakeFirst()) === undefined;
-  }
-
   /** Removes the rows of a recording (its files are the caller's to delete). */
   async remove(id: string): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('recording_events').where('recording_id', '=', id).execute();
       await trx.deleteFrom('recording_params').where('recording_id', '=', id).execute();
-      await trx.deleteFrom('uploads').where('recording_id', '=', id).execute();
+      await trx.deleteFrom('jobs').where('recording_id', '=', id).execute();
+      await trx.deleteFrom('transcript_segments').where('recording_id', '=', id).execute();
       const result = await trx.deleteFrom('recordings').where('id', '=', id).executeTakeFirst();
       return Number(result.numDeletedRows) > 0;
     });

@@ -51,17 +51,39 @@ export interface NodesTable {
   started_at: number;
 }
 
-/** Recordings waiting to be uploaded to the object store; a row is removed once it is durable there. */
-export interface UploadsTable {
+export type JobState = 'pending' | 'running' | 'done' | 'failed';
+
+/**
+ * The post-call pipeline: one row per step (kind) of a finished recording, written in the
+ * transaction that finishes it, claimed with a lease by the node holding its spool.
+ */
+export interface JobsTable {
   recording_id: string;
-  /** The spool holding the files (host and data dir): only that node can upload them. */
+  kind: string;
+  /** Runs once every job of the same recording with a lower stage is done or failed. */
+  stage: number;
+  /** The spool holding the files (host and data dir): only that node runs the step. */
   spool: string;
+  state: JobState;
   attempts: number;
   created_at: number;
   next_attempt_at: number;
-  /** Lease: a node that claimed the row owns it until then. */
+  /** Lease: the process that claimed the row (`lease`) owns it until then. */
   locked_until: number | null;
+  lease: string | null;
   last_error: string | null;
+  finished_at: number | null;
+}
+
+/** Transcript text, one row per segment (the full-text index is the dialect's own). */
+export interface TranscriptSegmentsTable {
+  recording_id: string;
+  seq: number;
+  track: string;
+  speaker: string;
+  start_ms: number;
+  end_ms: number;
+  text: string;
 }
 
 /** start.customParameters, one row each, so `param.<key>=<value>` filters use an index. */
@@ -116,7 +138,8 @@ export interface CatalogDatabase {
   recordings: RecordingsTable;
   recording_params: RecordingParamsTable;
   recording_events: RecordingEventsTable;
-  uploads: UploadsTable;
+  jobs: JobsTable;
+  transcript_segments: TranscriptSegmentsTable;
   nodes: NodesTable;
   revoked_sessions: RevokedSessionsTable;
 }

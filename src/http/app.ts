@@ -14,7 +14,7 @@ import type { Recorder } from '../recording/recorder.js';
 import { installAccess } from './access.js';
 import { redactUrl } from '../redact.js';
 import type { WebhookOutbox } from '../webhooks/outbox.js';
-import type { Uploader } from '../storage/uploader.js';
+import type { Pipeline } from '../pipeline/runner.js';
 import type { NodeRegistry } from '../catalog/node-registry.js';
 import { apiRoutes } from './routes/api.js';
 import { healthRoutes } from './routes/health.js';
@@ -35,7 +35,7 @@ export interface AppDeps {
   /** The other nodes sharing the catalog: the live list and pause/resume reach them. */
   readonly nodes?: NodeRegistry | undefined;
   /** Uploads to the object store (S3 storage): /readyz and /metrics report them. */
-  readonly uploader?: Uploader | undefined;
+  readonly pipeline?: Pipeline | undefined;
   /** Where the dashboard's bundle is (default dist/web); served only with a catalog. */
   readonly webRoot?: string | undefined;
 }
@@ -145,12 +145,12 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   });
   refuseSpentBudgets(app, guesses, deps.recorder);
   // Each route group is an encapsulated plugin, given what it needs as options.
-  const { recorder, catalog, outbox, uploader, nodes } = deps;
-  await app.register(healthRoutes, { config, recorder, catalog, uploader });
+  const { recorder, catalog, outbox, pipeline, nodes } = deps;
+  await app.register(healthRoutes, { config, recorder, catalog, pipeline });
   await app.register(streamRoutes, { recorder, config, guesses });
   await app.register(twimlRoutes, { config });
   await app.register(answerRoutes, { config });
-  await app.register(apiRoutes, { config, recorder, catalog, outbox, uploader, nodes });
+  await app.register(apiRoutes, { config, recorder, catalog, outbox, pipeline, nodes });
   if (catalog) {
     await app.register(sessionRoutes, { config, recorder, catalog, guesses });
     await app.register(webRoutes, { config, catalog, webRoot: deps.webRoot });

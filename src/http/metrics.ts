@@ -6,7 +6,9 @@
 import client from 'prom-client';
 import type { Recorder } from '../recording/recorder.js';
 import type { WebhookOutbox } from '../webhooks/outbox.js';
-import type { Uploader } from '../storage/uploader.js';
+import type { Pipeline } from '../pipeline/runner.js';
+import type { Catalog } from '../catalog/catalog.js';
+import { JOB_KINDS } from '../pipeline/jobs.js';
 
 /** Sets a counter to an absolute total kept elsewhere. */
 function setTotal(counter: client.Counter<string>, value: number, labels?: Record<string, string>): void {
@@ -19,7 +21,7 @@ function setTotal(counter: client.Counter<string>, value: number, labels?: Recor
   }
 }
 
-export function createMetrics(recorder: Recorder, outbox?: WebhookOutbox, uploader?: Uploader): client.Registry {
+export function createMetrics(recorder: Recorder, outbox?: WebhookOutbox, pipeline?: Pipeline, catalog?: Catalog): client.Registry {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry, prefix: 'calltape_' });
   new client.Gauge({
@@ -92,15 +94,45 @@ export function createMetrics(recorder: Recorder, outbox?: WebhookOutbox, upload
       },
     });
   }
-  if (uploader) {
+  if (pipeline?.has('upload')) {
     new client.Counter({
       name: 'calltape_uploads_total',
       help: 'Recordings stored in the object store (verified), and upload attempts that failed (retried).',
       labelNames: ['outcome'],
       registers: [registry],
       collect() {
-        setTotal(this, uploader.uploaded, { outcome: 'stored' });
-        setTotal(this, uploader.failures, { outcome: 'failed' });
+        const stats = pipeline.statsOf('upload');
+        setTotal(this, stats.done, { outcome: 'stored' });
+        setTotal(this, stats.retried + stats.failed, { outcome: 'failed' });
+      },
+    });
+  }
+  if (pipeline) {
+    new client.Counter({
+      name: 'calltape_jobs_total',
+      help: "Post-call jobs this node settled (done, failed for good) and attempts it retried, by kind.",
+      labelNames: ['kind', 'outcome'],
+      registers: [registry],
+      collect() {
+        for (const kind of JOB_KINDS) {
+          if (!pipeline.has(kind)) continue;
+          const stats = pipeline.statsOf(kind);
+          setTotal(this, stats.done, { kind, outcome: 'done' });
+          setTotal(this, stats.failed, { kind, outcome: 'failed' });
+          setTotal(this, stats.retried, { kind, outcome: 'retried' });
+        }
+      },
+    });
+  }
+  if (pipeline && catalog) {
+    new client.Gauge({
+      name: 'calltape_jobs',
+      help: "Post-call jobs in this node's spool, by kind and state (pending, running, done, failed).",
+      labelNames: ['kind', 'state'],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const row of await catalog.jobs.counts(pipeline.spool)) this.set({ kind: row.kind, state: row.state }, row.n);
       },
     });
     new client.Gauge({
@@ -108,7 +140,8 @@ export function createMetrics(recorder: Recorder, outbox?: WebhookOutbox, upload
       help: "Finished recordings in this node's spool waiting for their upload.",
       registers: [registry],
       async collect() {
-        this.set((await uploader.status()).waiting);
+        const rows = await catalog.jobs.counts(pipeline.spool);
+        this.set(rows.filter((row) => row.kind === 'upload' && (row.state === 'pending' || row.state === 'running')).reduce((n, row) => n + row.n, 0));
       },
     });
   }

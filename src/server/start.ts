@@ -10,9 +10,13 @@ import { Catalog } from '../catalog/catalog.js';
 import { openCatalogDb } from '../catalog/db.js';
 import { RetentionJob } from '../catalog/retention.js';
 import { buildApp } from '../http/app.js';
-import { PeaksStore } from '../catalog/peaks-store.js';
 import { openObjectStore } from '../storage/open-store.js';
-import { Uploader } from '../storage/uploader.js';
+import { Pipeline, type Step } from '../pipeline/runner.js';
+import { WorkerPool } from '../pipeline/worker-pool.js';
+import { peaksStep } from '../pipeline/steps/peaks.js';
+import { transcriptStep } from '../pipeline/steps/transcript.js';
+import { uploadStep } from '../pipeline/steps/upload.js';
+import { notifyStep } from '../pipeline/steps/notify.js';
 import { NodeRegistry } from '../catalog/node-registry.js';
 import { ClusterEvents } from '../catalog/cluster-events.js';
 import os from 'node:os';
@@ -23,7 +27,7 @@ import { servedStreamRoutes, unauthenticatedStreamRoutes } from '../http/routes/
 import { ADAPTERS } from '../providers/registry.js';
 import { recordingsRoot } from '../storage/local.js';
 import { apiTokens } from '../http/session.js';
-import { ORPHAN_GRACE_MS, ORPHAN_SWEEP_INTERVAL_MS, WEAK_TOKEN_CHARS } from '../limits.js';
+import { ORPHAN_GRACE_MS, ORPHAN_SWEEP_INTERVAL_MS, WEAK_TOKEN_CHARS, WORKER_QUEUE_MAX } from '../limits.js';
 import { OrphanSweep } from '../storage/orphan-sweep.js';
 import { catalogOpenError, checkDataDirs, removePidFile, writePidFile } from './data-dirs.js';
 
@@ -32,8 +36,8 @@ export interface RunningServer {
   readonly recorder: Recorder;
   readonly catalog: Catalog;
   readonly outbox: WebhookOutbox;
-  /** Uploads to the object store, when CALLTAPE_STORAGE_URL names one. */
-  readonly uploader: Uploader | undefined;
+  /** The post-call pipeline: peaks, transcript, upload, completion webhook. */
+  readonly pipeline: Pipeline;
   /** This node's heartbeat, and the sweep for nodes that stopped answering. */
   readonly nodes: NodeRegistry;
   /** Present when CALLTAPE_RETENTION_DAYS is set. */
@@ -81,42 +85,37 @@ export async function startServer(options: RecorderOptions = {}, serve: ServeOpt
   });
   const notifier = new WebhookNotifier(config, outbox, recorder.logger);
   const objectStore = await openObjectStore(config);
-  // With a bucket, a finished recording's job is its upload; its webhook waits until it is
-  // durable there (storage/uploader.ts). Without one, the webhook is queued at once.
-  let uploader: Uploader | undefined;
+  // Everything after the call is a job of the pipeline (pipeline/), queued in the transaction
+  // that finishes the recording; the completion webhook is its last step.
+  let pipeline: Pipeline | undefined;
   const catalog = new Catalog(
     catalogDb,
     config.dataDir,
     recorder.logger,
     {
-      inTransaction: (trx, recording) => (uploader ? uploader.enqueue(trx, recording) : notifier.enqueue(trx, recording)),
-      committed: () => (uploader ? uploader.nudge() : outbox.nudge()),
+      inTransaction: (trx, recording) => pipeline!.enqueue(trx, recording),
+      committed: () => pipeline!.nudge(),
     },
     objectStore,
   );
+  const jobs = catalog.jobs;
+  const workers = new WorkerPool(config.pipelineWorkers, WORKER_QUEUE_MAX);
+  const steps: Step[] = [peaksStep(catalog, workers)];
+  if (config.transcribeUrl) steps.push(transcriptStep({ catalog, config, pool: workers, notifier, jobs, logger: recorder.logger }));
   if (objectStore) {
-    uploader = new Uploader({
-      catalog,
-      dialect: catalogDb.dialect,
-      store: objectStore,
-      dataDir: config.dataDir,
-      keepLocal: config.keepLocal,
-      peaks: new PeaksStore(catalog),
-      logger: recorder.logger,
-      retryBaseMs: config.uploadRetryBaseMs,
-      pollMs: 1000,
-      durable: (trx, recording) => notifier.enqueue(trx, recording),
-      committed: () => outbox.nudge(),
-    });
+    steps.push(uploadStep({ catalog, store: objectStore, dataDir: config.dataDir, keepLocal: config.keepLocal, retryBaseMs: config.uploadRetryBaseMs, logger: recorder.logger }));
   }
+  steps.push(notifyStep(catalog, notifier, jobs));
+  pipeline = new Pipeline({ catalog, jobs, dataDir: config.dataDir, steps, logger: recorder.logger, retryBaseMs: config.pipelineRetryBaseMs, pollMs: 1000 });
+  catalog.pipeline = pipeline;
   // This node's name on its recordings; with port 0 (tests) the real port is known once listening.
   catalog.nodeId = config.nodeId ?? `${os.hostname()}:${config.port}`;
   catalog.attach(recorder);
   // A recording the last run left open (kill -9, power loss) is repaired before new calls come.
   await catalog.recover(config.maxDurationMs + 24 * 3600 * 1000);
-  // Deliveries left pending by an earlier run go out now, and uploads left waiting.
+  // Deliveries left pending by an earlier run go out now, and post-call jobs left waiting.
   outbox.start();
-  uploader?.start();
+  await pipeline.start();
   const retention =
     config.retentionDays === undefined ? undefined : new RetentionJob(catalog, config.retentionDays, config.retentionIntervalMs, recorder.logger);
   retention?.start();
@@ -132,13 +131,14 @@ export async function startServer(options: RecorderOptions = {}, serve: ServeOpt
     lostInTransaction: (trx, recording) => notifier.enqueue(trx, recording),
     committed: () => outbox.nudge(),
   });
-  const app = await buildApp(config, { recorder, catalog, outbox, uploader, nodes, webRoot: serve.webRoot });
+  const app = await buildApp(config, { recorder, catalog, outbox, pipeline, nodes, webRoot: serve.webRoot });
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
     await retention?.stop();
     await orphans?.stop();
-    await uploader?.stop();
+    await pipeline.stop();
+    await workers.close();
     await outbox.stop();
     await recorder.shutdown();
     await app.close();
@@ -193,7 +193,7 @@ export async function startServer(options: RecorderOptions = {}, serve: ServeOpt
     recorder,
     catalog,
     outbox,
-    uploader,
+    pipeline,
     nodes,
     retention,
     orphans,
@@ -208,8 +208,9 @@ export async function startServer(options: RecorderOptions = {}, serve: ServeOpt
         const giveUp = setTimeout(() => catalog.stopRetrying(), Math.min(5000, config.shutdownTimeoutMs));
         await settled;
         clearTimeout(giveUp);
-        // An upload in progress finishes; the ones waiting stay queued for the next start.
-        await uploader?.stop();
+        // An upload in progress finishes; other steps stop, and every job waiting stays queued for the next start.
+        await pipeline.stop(Math.min(5000, config.shutdownTimeoutMs));
+        await workers.close();
         // Every recording is finished: the node leaves the cluster cleanly.
         await nodes.stop();
         await clusterEvents?.stop();

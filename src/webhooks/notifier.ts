@@ -9,6 +9,7 @@ import type { Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import { recordingJson } from '../catalog/recording-json.js';
 import type { Recording } from '../catalog/recordings.js';
+import type { JobView } from '../pipeline/jobs.js';
 import type { CatalogDatabase } from '../catalog/schema.js';
 import type { Config } from '../config.js';
 import { allowedCallbackUrl, parseAllowList } from './allow.js';
@@ -47,13 +48,26 @@ export class WebhookNotifier {
     return [...urls];
   }
 
-  /** Runs inside the transaction that finishes the recording. */
-  async enqueue(trx: Transaction<CatalogDatabase>, recording: Recording): Promise<number> {
+  /**
+   * Queues `recording.<status>` (complete, failed, recovered, lost) in `trx`: the last step of
+   * the pipeline, or the transaction that marks a recording lost. `jobs` are its post-call
+   * jobs, all settled by then (the body's `jobs` and `transcript`).
+   */
+  async enqueue(trx: Transaction<CatalogDatabase>, recording: Recording, jobs?: readonly JobView[]): Promise<number> {
+    return this.enqueueEvent(trx, `recording.${recording.status}`, recording, jobs);
+  }
+
+  /** Queues any event about a recording (`recording.transcribed`, say) to its targets; `extra` joins the body. */
+  async enqueueEvent(trx: Transaction<CatalogDatabase>, event: string, recording: Recording, jobs?: readonly JobView[], extra: Record<string, unknown> = {}): Promise<number> {
     const targets = this.targets(recording);
     if (targets.length === 0) return 0;
-    const event = `recording.${recording.status}`;
-    const body = JSON.stringify({ event, recording: recordingJson(recording, this.publicBase) });
+    const body = JSON.stringify({ event, recording: recordingJson(recording, this.publicBase, jobs), ...extra });
     for (const url of targets) await this.outbox.enqueue(trx, { recordingId: recording.id, event, url, body });
     return targets.length;
+  }
+
+  /** The absolute base of links in webhook bodies ('' without CALLTAPE_PUBLIC_URL). */
+  get linkBase(): string {
+    return this.publicBase;
   }
 }

@@ -48,7 +48,7 @@ async function objectsOf(streamSid: string): Promise<string[]> {
   return keys.sort();
 }
 
-const uploadState = async (id: string) => server.catalog.db.db.selectFrom('uploads').select(['locked_until']).where('recording_id', '=', id).executeTakeFirst();
+const uploadState = async (id: string) => server.catalog.db.db.selectFrom('jobs').select(['locked_until']).where('recording_id', '=', id).where('kind', '=', 'upload').executeTakeFirst();
 
 describe('deleting a recording while it is uploaded', () => {
   it('is refused until the upload settles, then removes every object', async () => {

@@ -123,7 +123,7 @@ describe('recordings in an S3-compatible bucket', () => {
     let call: Awaited<ReturnType<typeof recordCall>>;
     try {
       call = await recordCall(server);
-      await waitFor(() => server.uploader!.failures >= 2, 10_000, 'upload attempts to fail');
+      await waitFor(() => server.pipeline.statsOf('upload').retried >= 2, 10_000, 'upload attempts to fail');
       const ready = (await (await fetch(`${server.url}/readyz`)).json()) as { status: string; checks: Record<string, string> };
       expect(ready.checks.uploads).toBe('delayed: 1 waiting');
       // Recording goes on: the node stays ready.
@@ -203,8 +203,8 @@ describe('recordings in an S3-compatible bucket', () => {
           expect((await stereo.arrayBuffer()).byteLength).toBe(44 + SPEECH_IN_PCM.length * 2);
         }
       }
-      expect(a.uploader!.uploaded).toBe(2);
-      expect(b.uploader!.uploaded).toBe(2);
+      expect(a.pipeline.statsOf('upload').done).toBe(2);
+      expect(b.pipeline.statsOf('upload').done).toBe(2);
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(calls.map((call) => webhooksFor(call.callSid).length)).toEqual([1, 1, 1, 1]);
     } finally {

@@ -3,6 +3,7 @@ import type { RecorderOptions } from '../../src/recording/recorder.js';
 import type { RecordingMeta } from '../../src/recording/meta.js';
 import { startServer, type RunningServer, type ServeOptions } from '../../src/server/start.js';
 import { tempDataDir } from './recordings.js';
+import type { JobKind, JobView } from '../../src/pipeline/jobs.js';
 
 export interface TestServer extends RunningServer {
   dataDir: string;
@@ -11,6 +12,8 @@ export interface TestServer extends RunningServer {
   finished(count: number): Promise<RecordingMeta[]>;
   /** The recording of `streamSid` once it finishes (other streams finishing meanwhile are ignored). */
   finishedStream(streamSid: string): Promise<RecordingMeta>;
+  /** Resolves once the recording's `kind` job has settled (done or failed), with it. */
+  jobSettled(recordingId: string, kind: JobKind, withinMs?: number): Promise<JobView>;
 }
 
 export async function startTestServer(options: RecorderOptions = {}, serve: ServeOptions = {}): Promise<TestServer> {
@@ -32,6 +35,15 @@ export async function startTestServer(options: RecorderOptions = {}, serve: Serv
         };
         server.recorder.on('recording.finished', onFinished);
       });
+    },
+    async jobSettled(recordingId: string, kind: JobKind, withinMs = 20_000) {
+      const deadline = Date.now() + withinMs;
+      for (;;) {
+        const job = (await server.catalog.jobs.forRecording(recordingId)).find((j) => j.kind === kind);
+        if (job && (job.state === 'done' || job.state === 'failed')) return job;
+        if (Date.now() > deadline) throw new Error(`the ${kind} job of ${recordingId} did not settle within ${withinMs} ms (${JSON.stringify(job)})`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
     },
     finishedStream(streamSid: string) {
       return new Promise<RecordingMeta>((resolve) => {

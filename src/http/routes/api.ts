@@ -10,7 +10,7 @@ import type { Catalog } from '../../catalog/catalog.js';
 import type { Config } from '../../config.js';
 import type { Recorder } from '../../recording/recorder.js';
 import type { WebhookOutbox } from '../../webhooks/outbox.js';
-import type { Uploader } from '../../storage/uploader.js';
+import type { Pipeline } from '../../pipeline/runner.js';
 import type { NodeRegistry } from '../../catalog/node-registry.js';
 import { checkSameSite, markApiChecked } from '../access.js';
 import { checkApiClient } from '../auth.js';
@@ -25,11 +25,11 @@ export interface ApiOptions {
   /** Without a catalog (an embedding that only records) only /metrics is served. */
   readonly catalog?: Catalog | undefined;
   readonly outbox?: WebhookOutbox | undefined;
-  readonly uploader?: Uploader | undefined;
+  readonly pipeline?: Pipeline | undefined;
   readonly nodes?: NodeRegistry | undefined;
 }
 
-export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (app, { config, recorder, catalog, outbox, uploader, nodes }) => {
+export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (app, { config, recorder, catalog, outbox, pipeline, nodes }) => {
   app.addHook('onRequest', async (request) => {
     checkSameSite(config, request);
     const client = checkApiClient(config, request);
@@ -39,7 +39,7 @@ export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (app, { config, r
     }
     markApiChecked(request);
   });
-  await app.register(metricsRoutes, { recorder, outbox, uploader });
+  await app.register(metricsRoutes, { recorder, outbox, pipeline, catalog });
   if (catalog) {
     await app.register(recordingRoutes, { catalog });
     await app.register(liveRoutes, { recorder, catalog, config, nodes });

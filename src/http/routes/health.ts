@@ -9,7 +9,7 @@ import type { FastifyBaseLogger, FastifyPluginAsync } from 'fastify';
 import type { Catalog } from '../../catalog/catalog.js';
 import type { Config } from '../../config.js';
 import type { Recorder } from '../../recording/recorder.js';
-import type { Uploader } from '../../storage/uploader.js';
+import type { Pipeline } from '../../pipeline/runner.js';
 import type { WebhookOutbox } from '../../webhooks/outbox.js';
 import { createMetrics } from '../metrics.js';
 import { recordingsRoot } from '../../storage/local.js';
@@ -63,10 +63,10 @@ export interface HealthOptions {
   readonly config: Config;
   readonly recorder: Recorder;
   readonly catalog?: Catalog | undefined;
-  readonly uploader?: Uploader | undefined;
+  readonly pipeline?: Pipeline | undefined;
 }
 
-export const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app, { config, recorder, catalog, uploader }) => {
+export const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app, { config, recorder, catalog, pipeline }) => {
   app.get('/healthz', { config: { access: 'public' } }, async () => ({ status: 'ok' }));
 
   const dataDir = path.resolve(config.dataDir);
@@ -85,30 +85,42 @@ export const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app, { con
       ...(recorder.isShuttingDown ? { accepting: 'shutting down' } : {}),
     };
     const ready = Object.values(checks).every((v) => v === 'ok');
-    // A bucket that is down delays uploads (the spool keeps the files); the node still
-    // records, so this is reported without taking the node out of rotation.
-    const uploads = uploader ? await uploadsCheck(uploader, request.log) : undefined;
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', checks: { ...checks, ...(uploads ? { uploads } : {}) } });
+    // A bucket that is down delays uploads (the spool keeps the files), a speech-to-text
+    // server that is down delays transcripts; the node still records, so these are reported
+    // without taking the node out of rotation.
+    const uploads = pipeline?.has('upload') ? uploadsCheck(pipeline, request.log) : undefined;
+    const jobs = pipeline ? await pipelineCheck(pipeline, config.pipelineDelayMs, request.log) : undefined;
+    return reply
+      .code(ready ? 200 : 503)
+      .send({ status: ready ? 'ready' : 'not-ready', checks: { ...checks, ...(uploads ? { uploads } : {}), ...(jobs ? { pipeline: jobs } : {}) } });
   });
 };
 
-async function uploadsCheck(uploader: Uploader, log: FastifyBaseLogger): Promise<string> {
+function uploadsCheck(pipeline: Pipeline, log: FastifyBaseLogger): string {
+  const stats = pipeline.statsOf('upload');
+  if (stats.failingSince === undefined) return 'ok';
+  log.warn({ failingForMs: Date.now() - stats.failingSince, lastError: stats.lastError }, 'readyz: uploads are failing');
+  return `delayed: failing for ${Math.round((Date.now() - stats.failingSince) / 1000)} s`;
+}
+
+/** `delayed: …` when a due post-call job has waited longer than CALLTAPE_PIPELINE_DELAY_MS. */
+async function pipelineCheck(pipeline: Pipeline, delayMs: number, log: FastifyBaseLogger): Promise<string> {
   try {
-    const status = await uploader.status();
-    if (status.failingForMs === undefined) return 'ok';
-    log.warn({ waiting: status.waiting, failingForMs: status.failingForMs, lastError: status.lastError }, 'readyz: uploads are failing');
-    return `delayed: ${status.waiting} waiting`;
+    const { oldestDue } = await pipeline.status();
+    if (!oldestDue || oldestDue.waitedMs < delayMs) return 'ok';
+    log.warn({ kind: oldestDue.kind, waitedMs: oldestDue.waitedMs, lastError: oldestDue.error }, 'readyz: post-call jobs are delayed');
+    return `delayed: a ${oldestDue.kind} job has waited ${Math.round(oldestDue.waitedMs / 1000)} s${oldestDue.error ? ` (${oldestDue.error.slice(0, 200)})` : ''}`;
   } catch (err) {
-    log.warn({ err }, 'readyz: uploads check failed');
+    log.warn({ err }, 'readyz: pipeline check failed');
     return 'failing';
   }
 }
 
 /** /metrics: Prometheus text; registered inside the API plugin, so the API's access rule guards it. */
-export const metricsRoutes: FastifyPluginAsync<{ readonly recorder: Recorder; readonly outbox?: WebhookOutbox | undefined; readonly uploader?: Uploader | undefined }> = async (
+export const metricsRoutes: FastifyPluginAsync<{ readonly recorder: Recorder; readonly outbox?: WebhookOutbox | undefined; readonly pipeline?: Pipeline | undefined; readonly catalog?: Catalog | undefined }> = async (
   app,
-  { recorder, outbox, uploader },
+  { recorder, outbox, pipeline, catalog },
 ) => {
-  const registry = createMetrics(recorder, outbox, uploader);
+  const registry = createMetrics(recorder, outbox, pipeline, catalog);
   app.get('/metrics', { config: { access: 'api' } }, async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
 };

@@ -1,0 +1,201 @@
+/**
+ * The post-call jobs table (catalog/schema.ts JobsTable): the only code that reads or writes
+ * it. Same queries on SQLite and PostgreSQL; claims take rows with FOR UPDATE SKIP LOCKED on
+ * PostgreSQL, so two nodes (or two processes) never run one job at once.
+ */
+import type { Kysely, Transaction } from 'kysely';
+import type { Dialect } from '../catalog/db.js';
+import type { CatalogDatabase, JobState } from '../catalog/schema.js';
+
+/**
+ * Every kind of step, with its stage: a job runs once every job of its recording with a
+ * lower stage is done or failed. Peaks and the transcript need only the files; the upload
+ * waits for every output (so each travels to the bucket); the completion webhook goes last.
+ */
+export const JOB_STAGES = { peaks: 1, transcript: 1, upload: 8, notify: 9 } as const;
+export type JobKind = keyof typeof JOB_STAGES;
+export const JOB_KINDS = Object.keys(JOB_STAGES) as JobKind[];
+export const JOB_STATES: readonly JobState[] = ['pending', 'running', 'done', 'failed'];
+
+/** A job as the API shows it in a recording's `jobs`. */
+export interface JobView {
+  kind: JobKind;
+  state: JobState;
+  attempts: number;
+  error: string | null;
+  /** When it settled (done or failed). */
+  finishedAt: string | null;
+}
+
+export interface ClaimedJob {
+  readonly recordingId: string;
+  readonly kind: JobKind;
+  readonly attempts: number;
+  readonly createdAt: number;
+}
+
+type Db = Kysely<CatalogDatabase> | Transaction<CatalogDatabase>;
+
+export class JobsRepo {
+  constructor(
+    private readonly db: Kysely<CatalogDatabase>,
+    private readonly dialect: Dialect,
+  ) {}
+
+  /** Queues `kinds` for a recording (again, from the start, if they ran before). */
+  async enqueue(trx: Db, recordingId: string, spool: string, kinds: readonly JobKind[], now = Date.now()): Promise<void> {
+    for (const kind of kinds) {
+      await trx
+        .insertInto('jobs')
+        .values({ recording_id: recordingId, kind, stage: JOB_STAGES[kind], spool, state: 'pending', attempts: 0, created_at: now, next_attempt_at: now, locked_until: null, lease: null, last_error: null, finished_at: null })
+        .onConflict((oc) =>
+          oc.columns(['recording_id', 'kind']).doUpdateSet({ state: 'pending', spool, attempts: 0, created_at: now, next_attempt_at: now, locked_until: null, lease: null, last_error: null, finished_at: null }),
+        )
+        .execute();
+    }
+  }
+
+  /**
+   * Takes up to `limit` due jobs of this spool whose earlier stages have settled, leased to
+   * `lease` until `now + leaseMs`. A running job whose lease ran out (its process died) is due.
+   */
+  async claim(spool: string, lease: string, leaseMs: number, limit: number, now = Date.now(), kind?: JobKind): Promise<ClaimedJob[]> {
+    return this.db.transaction().execute(async (trx) => {
+      const due = await trx
+        .selectFrom('jobs as due')
+        .select(['due.recording_id', 'due.kind'])
+        .where('due.spool', '=', spool)
+        .$if(kind !== undefined, (q) => q.where('due.kind', '=', kind!))
+        .where('due.state', 'in', ['pending', 'running'])
+        .where('due.next_attempt_at', '<=', now)
+        .where((w) => w.or([w('due.locked_until', 'is', null), w('due.locked_until', '<', now)]))
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('jobs as before')
+                .select('before.kind')
+                .whereRef('before.recording_id', '=', 'due.recording_id')
+                .whereRef('before.stage', '<', 'due.stage')
+                .where('before.state', 'in', ['pending', 'running']),
+            ),
+          ),
+        )
+        .orderBy('due.next_attempt_at')
+        .limit(limit)
+        .$if(this.dialect === 'postgres', (q) => q.forUpdate().skipLocked())
+        .execute();
+      const claimed: ClaimedJob[] = [];
+      for (const row of due) {
+        const taken = await trx
+          .updateTable('jobs')
+          .set((eb) => ({ state: 'running', lease, locked_until: now + leaseMs, attempts: eb('attempts', '+', 1) }))
+          .where('recording_id', '=', row.recording_id)
+          .where('kind', '=', row.kind)
+          .returning(['attempts', 'created_at'])
+          .executeTakeFirst();
+        if (taken) claimed.push({ recordingId: row.recording_id, kind: row.kind as JobKind, attempts: Number(taken.attempts), createdAt: Number(taken.created_at) });
+      }
+      return claimed;
+    });
+  }
+
+  /** Extends the leases this process holds (its jobs are still running). */
+  async renew(lease: string, until: number): Promise<void> {
+    await this.db.updateTable('jobs').set({ locked_until: until }).where('lease', '=', lease).where('state', '=', 'running').execute();
+  }
+
+  /**
+   * Settles a job this process holds, in the caller's transaction. False when it no longer
+   * holds it (the recording was deleted, or its lease ran out and another took it): the
+   * caller's transaction must then be rolled back.
+   */
+  async settle(trx: Db, job: Pick<ClaimedJob, 'recordingId' | 'kind'>, lease: string, state: 'done' | 'failed', error: string | null, now = Date.now()): Promise<boolean> {
+    const result = await trx
+      .updateTable('jobs')
+      .set({ state, lease: null, locked_until: null, last_error: error, finished_at: now })
+      .where('recording_id', '=', job.recordingId)
+      .where('kind', '=', job.kind)
+      .where('lease', '=', lease)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  /** Puts a job this process holds back in the queue, due at `nextAt`, with why it failed. */
+  async retryAt(job: Pick<ClaimedJob, 'recordingId' | 'kind'>, lease: string, nextAt: number, error: string): Promise<void> {
+    await this.db
+      .updateTable('jobs')
+      .set({ state: 'pending', lease: null, locked_until: null, next_attempt_at: nextAt, last_error: error })
+      .where('recording_id', '=', job.recordingId)
+      .where('kind', '=', job.kind)
+      .where('lease', '=', lease)
+      .execute();
+  }
+
+  /** At start: the leases a previous process on this spool held are void (one process per spool). */
+  async releaseSpool(spool: string): Promise<number> {
+    const result = await this.db.updateTable('jobs').set({ state: 'pending', lease: null, locked_until: null }).where('spool', '=', spool).where('state', '=', 'running').executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  async forRecording(recordingId: string, db: Db = this.db): Promise<JobView[]> {
+    return (await this.forRecordings([recordingId], db)).get(recordingId) ?? [];
+  }
+
+  /** The jobs of each recording, in stage order. */
+  async forRecordings(ids: readonly string[], db: Db = this.db): Promise<Map<string, JobView[]>> {
+    const out = new Map<string, JobView[]>();
+    if (ids.length === 0) return out;
+    const rows = await db.selectFrom('jobs').selectAll().where('recording_id', 'in', [...ids]).orderBy('stage').orderBy('kind').execute();
+    for (const row of rows) {
+      const list = out.get(row.recording_id) ?? [];
+      list.push({
+        kind: row.kind as JobKind,
+        state: row.state,
+        attempts: Number(row.attempts),
+        error: row.last_error,
+        finishedAt: row.finished_at === null ? null : new Date(Number(row.finished_at)).toISOString(),
+      });
+      out.set(row.recording_id, list);
+    }
+    return out;
+  }
+
+  /** Jobs by kind and state (all spools: the metrics of the catalog). */
+  async counts(spool?: string): Promise<Array<{ kind: string; state: JobState; n: number }>> {
+    const rows = await this.db
+      .selectFrom('jobs')
+      .select(['kind', 'state', (eb) => eb.fn.countAll<number>().as('n')])
+      .$if(spool !== undefined, (q) => q.where('spool', '=', spool!))
+      .groupBy(['kind', 'state'])
+      .execute();
+    return rows.map((row) => ({ kind: row.kind, state: row.state, n: Number(row.n) }));
+  }
+
+  /** The due job of this spool that has waited longest, and since when (undefined: none waits). */
+  async oldestDue(spool: string, now = Date.now()): Promise<{ kind: string; since: number; error: string | null } | undefined> {
+    const row = await this.db
+      .selectFrom('jobs')
+      .select(['kind', 'next_attempt_at', 'created_at', 'last_error'])
+      .where('spool', '=', spool)
+      .where('state', 'in', ['pending', 'running'])
+      .where('next_attempt_at', '<=', now)
+      .orderBy('created_at')
+      .limit(1)
+      .executeTakeFirst();
+    return row ? { kind: row.kind, since: Number(row.created_at), error: row.last_error } : undefined;
+  }
+
+  /**
+   * Cancels a recording's jobs before it is deleted. An upload running now is not cancelled
+   * (false: the deletion must wait for it); any other running step is cancelled, and its
+   * result is dropped when it tries to settle (settle() finds no row).
+   */
+  async cancel(recordingId: string, now = Date.now()): Promise<boolean> {
+    await this.db
+      .deleteFrom('jobs')
+      .where('recording_id', '=', recordingId)
+      .where((w) => w.or([w('kind', '!=', 'upload'), w('state', '!=', 'running'), w('locked_until', 'is', null), w('locked_until', '<', now)]))
+      .execute();
+    return (await this.db.selectFrom('jobs').select('kind').where('recording_id', '=', recordingId).executeTakeFirst()) === undefined;
+  }
+}

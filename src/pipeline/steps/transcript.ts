@@ -1,0 +1,121 @@
+/**
+ * Step `transcript`: each track sent to the configured OpenAI-compatible speech-to-text
+ * server (transcribe/), written as transcript.json beside the files (before the upload, so
+ * it travels to the bucket), indexed for search and announced (`recording.transcribed`) in
+ * the job's own transaction. A server that is down, slow or busy makes the attempt fail and
+ * the job retry with backoff (Retry-After honoured) until CALLTAPE_TRANSCRIBE_MAX_AGE_MS;
+ * a refusal no retry can mend (401, 400, 413…) fails it at once, with the server's words.
+ */
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { Catalog } from '../../catalog/catalog.js';
+import { indexTranscript } from '../../catalog/transcript-search.js';
+import type { Config } from '../../config.js';
+import { readMetaFile } from '../../recording/recover.js';
+import { SttError, type SttServer } from '../../transcribe/openai-client.js';
+import { BadAnswerError } from '../../transcribe/normalize.js';
+import { transcribeRecording } from '../../transcribe/transcribe-recording.js';
+import { TRANSCRIPT_FILE, type Transcript } from '../../transcribe/transcript.js';
+import type { WebhookNotifier } from '../../webhooks/notifier.js';
+import type { JobsRepo } from '../jobs.js';
+import { PermanentStepError, type Step } from '../runner.js';
+import type { WorkerPool } from '../worker-pool.js';
+
+/** At most `n` tasks at once, the rest waiting in order (requests to the server, all recordings together). */
+export function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async (task) => {
+    if (active >= n) await new Promise<void>((resolve) => waiting.push(resolve));
+    active++;
+    try {
+      return await task();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
+}
+
+export function sttServerOf(config: Config): SttServer {
+  if (!config.transcribeUrl) throw new Error('CALLTAPE_TRANSCRIBE_URL is not set');
+  return { url: config.transcribeUrl, model: config.transcribeModel, apiKey: config.transcribeApiKey, language: config.transcribeLanguage, timeoutMs: config.transcribeTimeoutMs };
+}
+
+/** Writes a file whole or not at all (a crash leaves the old one or the new one). */
+export async function writeFileAtomic(file: string, data: string): Promise<void> {
+  const temp = `${file}.${process.pid}.tmp`;
+  const handle = await fsp.open(temp, 'w');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fsp.rename(temp, file);
+}
+
+export interface TranscriptStepOptions {
+  readonly catalog: Catalog;
+  readonly config: Config;
+  readonly pool: WorkerPool;
+  readonly notifier: WebhookNotifier;
+  readonly jobs: JobsRepo;
+  readonly logger: Logger;
+}
+
+export function transcriptStep(opts: TranscriptStepOptions): Step {
+  const { catalog, config, logger } = opts;
+  const server = sttServerOf(config);
+  const limit = limiter(config.transcribeConcurrency);
+  return {
+    kind: 'transcript',
+    concurrency: Math.max(1, config.transcribeConcurrency),
+    maxAgeMs: config.transcribeMaxAgeMs,
+    retryCode: 'CALLTAPE_ERR_TRANSCRIBE_FAILED',
+    async run(recording, _job, signal) {
+      const dir = catalog.recordingDir(recording);
+      const meta = await readMetaFile(dir);
+      if (!meta) throw new PermanentStepError(`meta.json of ${recording.streamSid} cannot be read: its files are not on this node's disk`);
+      let transcript: Transcript;
+      try {
+        transcript = await transcribeRecording({
+          dir,
+          streamSid: recording.streamSid,
+          files: recording.files,
+          pauses: meta.pauses ?? [],
+          speakers: { inbound: config.transcribeSpeakerInbound, outbound: config.transcribeSpeakerOutbound },
+          server,
+          levels: (source) => opts.pool.run({ kind: 'levels', source }),
+          limit,
+          signal,
+        });
+      } catch (err) {
+        if (err instanceof SttError) throw Object.assign(err.retryable ? new Error(err.message) : new PermanentStepError(err.message), { retryAfterMs: err.retryAfterMs });
+        if (err instanceof BadAnswerError) throw new Error(`the speech-to-text server's answer is not a transcription: ${err.message}`);
+        throw err;
+      }
+      await writeFileAtomic(path.join(dir, TRANSCRIPT_FILE), `${JSON.stringify(transcript)}\n`);
+      let queued = 0;
+      return {
+        async inTransaction(trx, found) {
+          await indexTranscript(trx, found.id, transcript.segments);
+          const jobs = (await opts.jobs.forRecording(found.id, trx)).map((j) => (j.kind === 'transcript' ? { ...j, state: 'done' as const, error: null } : j));
+          queued = await opts.notifier.enqueueEvent(trx, 'recording.transcribed', found, jobs, {
+            transcript: {
+              url: `${opts.notifier.linkBase}/api/recordings/${found.id}/transcript`,
+              segments: transcript.segments.length,
+              speakers: transcript.tracks.map((t) => ({ track: t.track, speaker: t.speaker })),
+              model: transcript.model,
+            },
+          });
+        },
+        committed() {
+          logger.info({ streamSid: recording.streamSid, segments: transcript.segments.length, pieces: transcript.tracks.reduce((n, t) => n + t.pieces.length, 0) }, 'transcript: written');
+          if (queued > 0) opts.notifier.outbox.nudge();
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * Step `upload` (with S3 storage): every file of the recording's spool directory is put in
+ * the bucket and verified there (storage/object-store.ts), after every other output was
+ * made, so each travels with the audio. The catalog says where the files are in the job's
+ * own transaction; only then is the local copy removed (unless CALLTAPE_KEEP_LOCAL). Retried
+ * with backoff for as long as it takes: the spool keeps the files meanwhile.
+ */
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { Catalog } from '../../catalog/catalog.js';
+import type { Recording, RecordingFile } from '../../catalog/recordings.js';
+import type { ObjectStore, StoredObject } from '../../storage/object-store.js';
+import { recordingKey, SPOOLED_FILE } from '../../storage/recording-keys.js';
+import type { Step } from '../runner.js';
+
+export interface UploadStepOptions {
+  readonly catalog: Catalog;
+  readonly store: ObjectStore;
+  readonly dataDir: string;
+  readonly keepLocal: boolean;
+  readonly retryBaseMs: number;
+  readonly logger: Logger;
+}
+
+export function uploadStep(opts: UploadStepOptions): Step {
+  const { catalog, logger } = opts;
+  return {
+    kind: 'upload',
+    concurrency: 2,
+    retryBaseMs: opts.retryBaseMs,
+    retryCode: 'CALLTAPE_ERR_UPLOAD_FAILED',
+    async run(recording) {
+      // Uploaded already (the answer to the last attempt was lost).
+      if (recording.storage === 's3') return;
+      const stored = await putFiles(opts, recording);
+      const files: RecordingFile[] = recording.files.map((f) => {
+        const object = stored.get(f.file);
+        if (!object) throw new Error(`${f.file} of ${recording.streamSid} is not in the spool`);
+        return { ...f, location: object.location, sha256: object.sha256 };
+      });
+      return {
+        inTransaction: (trx) => catalog.repo.markUploaded(trx, recording.id, files),
+        committed() {
+          logger.info({ streamSid: recording.streamSid, files: stored.size, bytes: [...stored.values()].reduce((n, o) => n + o.bytes, 0) }, 'uploads: recording stored in the bucket');
+          if (!opts.keepLocal) {
+            fsp.rm(catalog.recordingDir(recording), { recursive: true, force: true }).catch((err: unknown) => logger.warn({ err, streamSid: recording.streamSid }, 'uploads: could not remove the spooled copy'));
+          }
+        },
+      };
+    },
+  };
+}
+
+/** Every file of the recording in its spool directory, each put and verified. */
+async function putFiles(opts: UploadStepOptions, recording: Recording): Promise<Map<string, StoredObject>> {
+  const dir = opts.catalog.recordingDir(recording);
+  const names = (await fsp.readdir(dir)).filter((name) => SPOOLED_FILE.test(name)).sort();
+  const stored = new Map<string, StoredObject>();
+  for (const name of names) {
+    stored.set(name, await opts.store.put(recordingKey(opts.dataDir, dir, name), path.join(dir, name), name.endsWith('.wav') ? 'audio/wav' : 'application/json'));
+  }
+  return stored;
+}

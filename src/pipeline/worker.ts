@@ -1,0 +1,10 @@
+/** A pipeline worker thread: runs tasks (worker-tasks.ts) one at a time and answers each. */
+import { parentPort } from 'node:worker_threads';
+import { runTask, type WorkerTask } from './worker-tasks.js';
+
+parentPort?.on('message', (message: { id: number; task: WorkerTask }) => {
+  runTask(message.task).then(
+    (result) => parentPort?.postMessage({ id: message.id, result }),
+    (err: unknown) => parentPort?.postMessage({ id: message.id, error: err instanceof Error ? err.message : String(err) }),
+  );
+});

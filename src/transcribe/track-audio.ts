@@ -1,0 +1,110 @@
+/**
+ * Reading one track of a finished recording for transcription: its loudness per 20 ms frame
+ * (streamed through the file, for finding silences; runs in the pipeline's worker threads),
+ * and a span of it as a 16-bit PCM mono WAV (what every speech-to-text server reads,
+ * whatever calltape stored: mu-law or PCM, a track's own file or one side of the stereo file).
+ */
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import { MULAW_TO_LINEAR } from '../codec/g711.js';
+import { buildWavHeader, parseWavHeader, type ParsedWavHeader } from '../recording/wav-header.js';
+
+/** Loudness is measured per frame of this many ms (a media frame). */
+export const LEVEL_FRAME_MS = 20;
+
+/** One track to read: a file of the recording and the channel in it (0, or 1 for the stereo file's right side). */
+export interface TrackSource {
+  readonly file: string;
+  readonly channel: number;
+}
+
+export async function readWavHeader(file: string): Promise<ParsedWavHeader> {
+  const handle = await fsp.open(file, 'r');
+  try {
+    const head = Buffer.alloc(64);
+    const { bytesRead } = await handle.read(head, 0, 64, 0);
+    const header = parseWavHeader(head.subarray(0, bytesRead));
+    if (!header) throw new Error(`${file} is not a WAV file calltape wrote`);
+    return header;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The frame count of a track, from the file's size (the header's count may be stale after a crash). */
+async function samplesIn(file: string, header: ParsedWavHeader): Promise<number> {
+  const { size } = await fsp.stat(file);
+  const width = header.format === 'pcm16' ? 2 : 1;
+  return Math.floor(Math.max(0, size - header.dataOffset) / (width * header.channels));
+}
+
+export interface TrackLevels {
+  readonly sampleRate: number;
+  readonly durationMs: number;
+  /** RMS of each LEVEL_FRAME_MS frame, 0..1 of full scale. */
+  readonly frames: Float32Array;
+}
+
+/** RMS per 20 ms frame of one channel, streaming through the file (never held whole). */
+export async function trackLevels(source: TrackSource): Promise<TrackLevels> {
+  const header = await readWavHeader(source.file);
+  const { sampleRate, channels, dataOffset, format } = header;
+  if (source.channel >= channels) throw new Error(`${source.file} has no channel ${source.channel}`);
+  const width = format === 'pcm16' ? 2 : 1;
+  const frameBytes = width * channels;
+  const total = await samplesIn(source.file, header);
+  const perFrame = Math.round((sampleRate * LEVEL_FRAME_MS) / 1000);
+  const frames = new Float32Array(Math.ceil(total / perFrame));
+  let frame = 0;
+  let inFrame = 0;
+  let sum = 0;
+  let carry = Buffer.alloc(0);
+  let seen = 0;
+  const stream = fs.createReadStream(source.file, { start: dataOffset, end: dataOffset + total * frameBytes - 1, highWaterMark: 256 * 1024 });
+  for await (const piece of stream as AsyncIterable<Buffer>) {
+    const chunk = carry.length > 0 ? Buffer.concat([carry, piece]) : piece;
+    const whole = chunk.length - (chunk.length % frameBytes);
+    for (let at = source.channel * width; at < whole && seen < total; at += frameBytes, seen++) {
+      const sample = (width === 2 ? chunk.readInt16LE(at) : MULAW_TO_LINEAR[chunk[at]!]!) / 32768;
+      sum += sample * sample;
+      if (++inFrame === perFrame) {
+        frames[frame++] = Math.sqrt(sum / perFrame);
+        inFrame = 0;
+        sum = 0;
+      }
+    }
+    carry = Buffer.from(chunk.subarray(whole));
+  }
+  if (inFrame > 0) frames[frame++] = Math.sqrt(sum / inFrame);
+  return { sampleRate, durationMs: Math.round((total * 1000) / sampleRate), frames };
+}
+
+/** [startMs, endMs) of one channel as a 16-bit PCM mono WAV file's bytes. */
+export async function readTrackSpan(source: TrackSource, startMs: number, endMs: number): Promise<Buffer> {
+  const header = await readWavHeader(source.file);
+  const { sampleRate, channels, dataOffset, format } = header;
+  const width = format === 'pcm16' ? 2 : 1;
+  const frameBytes = width * channels;
+  const total = await samplesIn(source.file, header);
+  const first = Math.min(total, Math.round((startMs * sampleRate) / 1000));
+  const last = Math.min(total, Math.round((endMs * sampleRate) / 1000));
+  const count = Math.max(0, last - first);
+  const raw = Buffer.alloc(count * frameBytes);
+  const handle = await fsp.open(source.file, 'r');
+  try {
+    let read = 0;
+    while (read < raw.length) {
+      const { bytesRead } = await handle.read(raw, read, raw.length - read, dataOffset + first * frameBytes + read);
+      if (bytesRead === 0) break;
+      read += bytesRead;
+    }
+  } finally {
+    await handle.close();
+  }
+  const out = Buffer.alloc(44 + count * 2);
+  buildWavHeader({ format: 'pcm16', channels: 1, sampleRate }, count * 2).copy(out, 0);
+  for (let i = 0, at = source.channel * width; i < count; i++, at += frameBytes) {
+    out.writeInt16LE(width === 2 ? raw.readInt16LE(at) : MULAW_TO_LINEAR[raw[at]!]!, 44 + i * 2);
+  }
+  return out;
+}
