@@ -14,6 +14,9 @@ import { CalltapeError } from '../../errors.js';
 import { ADAPTERS } from '../../providers/registry.js';
 import { PeaksStore } from '../../catalog/peaks-store.js';
 import { downsample, peaksJson } from '../../recording/peaks.js';
+import { parseSearchQuery, transcriptMatches } from '../../catalog/transcript-search.js';
+import { renderTranscript, TRANSCRIPT_CONTENT_TYPES, TRANSCRIPT_FILE, TRANSCRIPT_FORMATS, type TranscriptFormat, type Transcript } from '../../transcribe/transcript.js';
+import { errorBody } from '../app.js';
 
 const STATUSES: readonly RecordingStatus[] = RECORDING_STATUSES;
 const PROVIDERS: readonly string[] = ADAPTERS.map((adapter) => adapter.name);
@@ -73,6 +76,10 @@ export function parseListQuery(query: Record<string, unknown>): RecordingFilter 
       case 'cursor':
         filter.cursor = raw;
         break;
+      case 'q':
+        // Words (stemmed) and "quoted phrases" the transcript must hold: transcript-search.ts.
+        filter.terms = parseSearchQuery(raw);
+        break;
       default:
         throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `unknown query parameter ${JSON.stringify(key)}`);
     }
@@ -110,7 +117,13 @@ export const recordingRoutes: FastifyPluginAsync<{ readonly catalog: Catalog }> 
     const filter = parseListQuery(request.query as Record<string, unknown>);
     try {
       const page = await catalog.repo.list(filter);
-      return { items: page.items.map((r) => recordingJson(r)), nextCursor: page.nextCursor };
+      const ids = page.items.map((r) => r.id);
+      const jobs = await catalog.jobs.forRecordings(ids);
+      const matches = filter.terms ? await transcriptMatches(catalog.db.db, catalog.db.dialect, ids, filter.terms) : undefined;
+      return {
+        items: page.items.map((r) => ({ ...recordingJson(r, '', jobs.get(r.id) ?? []), ...(matches ? { matches: matches.get(r.id) ?? [] } : {}) })),
+        nextCursor: page.nextCursor,
+      };
     } catch (err) {
       if (err instanceof InvalidCursorError) throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', 'invalid cursor');
       throw err;
@@ -119,7 +132,54 @@ export const recordingRoutes: FastifyPluginAsync<{ readonly catalog: Catalog }> 
 
   app.get<{ Params: { id: string } }>('/api/recordings/:id', { config: { access: 'api' } }, async (request) => {
     const recording = await find(request.params.id);
-    return { ...recordingJson(recording), events: await catalog.repo.events(recording.id) };
+    return { ...recordingJson(recording, '', await catalog.jobs.forRecording(recording.id)), events: await catalog.repo.events(recording.id) };
+  });
+
+  // The transcript (transcribe/): JSON, or ?format=vtt|srt|txt. While there is none, 404
+  // with the state of its job, so a client can tell "not yet" from "failed" from "off".
+  app.get<{ Params: { id: string }; Querystring: Record<string, unknown> }>('/api/recordings/:id/transcript', { config: { access: 'api' } }, async (request, reply) => {
+    const { format: given = 'json', ...rest } = request.query;
+    if (Object.keys(rest).length > 0) throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `unknown query parameter ${JSON.stringify(Object.keys(rest)[0]!.slice(0, 64))}`);
+    if (typeof given !== 'string' || !(TRANSCRIPT_FORMATS as readonly string[]).includes(given)) {
+      throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `format must be one of ${TRANSCRIPT_FORMATS.join(', ')}`);
+    }
+    const format = given as TranscriptFormat;
+    const recording = await find(request.params.id);
+    const job = (await catalog.jobs.forRecording(recording.id)).find((j) => j.kind === 'transcript');
+    const source = job?.state === 'done' ? await catalog.openFile(recording, TRANSCRIPT_FILE) : undefined;
+    if (!source) {
+      const why = !job
+        ? catalog.pipeline?.has('transcript')
+          ? 'this recording was not transcribed (it finished before transcription was enabled): POST to this URL, or run calltape transcribe'
+          : 'transcription is off (CALLTAPE_TRANSCRIBE_URL)'
+        : job.state === 'failed'
+          ? `transcription failed: ${job.error ?? 'unknown reason'}`
+          : job.state === 'done'
+            ? 'transcript.json is not on this node (its recording is on another node, or its files are gone)'
+            : `transcription is ${job.state}${job.attempts > 0 ? ` (attempt ${job.attempts}${job.error ? `; last: ${job.error}` : ''})` : ''}`;
+      const body = JSON.parse(errorBody('CALLTAPE_ERR_NO_TRANSCRIPT', `the recording has no transcript: ${why}`)) as Record<string, unknown>;
+      request.log.info({ code: 'CALLTAPE_ERR_NO_TRANSCRIPT', recordingId: recording.id }, why);
+      return reply.code(404).type('application/json; charset=utf-8').send({ ...body, job: job ?? null });
+    }
+    if (source.size > 64 * 1024 * 1024) throw new CalltapeError('CALLTAPE_ERR_INTERNAL', 'transcript.json is larger than a transcript can be');
+    const chunks: Buffer[] = [];
+    for await (const chunk of await source.open()) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    reply.type(TRANSCRIPT_CONTENT_TYPES[format]).header('Cache-Control', 'no-store');
+    if (format === 'json') return reply.send(text);
+    return reply.send(renderTranscript(JSON.parse(text) as Transcript, format));
+  });
+
+  // Transcribes (again) a recording: queues its transcript step (`calltape transcribe <id>`).
+  app.post<{ Params: { id: string } }>('/api/recordings/:id/transcript', { config: { access: 'api' } }, async (request, reply) => {
+    const recording = await find(request.params.id);
+    if (!catalog.pipeline?.has('transcript')) throw new CalltapeError('CALLTAPE_ERR_TRANSCRIBE_OFF', 'set CALLTAPE_TRANSCRIBE_URL on the node that holds the recording');
+    if (recording.status === 'recording') throw new CalltapeError('CALLTAPE_ERR_RECORDING_IN_PROGRESS', 'it is transcribed once the call ends');
+    if (recording.files.length === 0) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', 'the recording has no audio to transcribe');
+    if (recording.node && recording.node !== catalog.nodeId && recording.storage !== 's3') throw notHere(recording, 'the audio');
+    await catalog.pipeline.requeue(recording.id, ['transcript']);
+    const job = (await catalog.jobs.forRecording(recording.id)).find((j) => j.kind === 'transcript');
+    return reply.code(202).send({ job });
   });
 
   app.get<{ Params: { id: string; track: string } }>('/api/recordings/:id/audio/:track', { config: { access: 'api' } }, async (request, reply) => {

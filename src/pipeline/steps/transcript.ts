@@ -6,7 +6,9 @@
  * the job retry with backoff (Retry-After honoured) until CALLTAPE_TRANSCRIBE_MAX_AGE_MS;
  * a refusal no retry can mend (401, 400, 413…) fails it at once, with the server's words.
  */
+import { createWriteStream } from 'node:fs';
 import fsp from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Catalog } from '../../catalog/catalog.js';
@@ -19,7 +21,10 @@ import { transcribeRecording } from '../../transcribe/transcribe-recording.js';
 import { TRANSCRIPT_FILE, type Transcript } from '../../transcribe/transcript.js';
 import type { WebhookNotifier } from '../../webhooks/notifier.js';
 import type { JobsRepo } from '../jobs.js';
-import { PermanentStepError, type Step } from '../runner.js';
+import { PermanentStepError, type Step, type StepOutcome } from '../runner.js';
+import type { Recording } from '../../catalog/recordings.js';
+import { META_FILE } from '../../recording/meta.js';
+import { recordingKey } from '../../storage/recording-keys.js';
 import type { WorkerPool } from '../worker-pool.js';
 
 /** At most `n` tasks at once, the rest waiting in order (requests to the server, all recordings together). */
@@ -75,47 +80,85 @@ export function transcriptStep(opts: TranscriptStepOptions): Step {
     maxAgeMs: config.transcribeMaxAgeMs,
     retryCode: 'CALLTAPE_ERR_TRANSCRIBE_FAILED',
     async run(recording, _job, signal) {
-      const dir = catalog.recordingDir(recording);
-      const meta = await readMetaFile(dir);
-      if (!meta) throw new PermanentStepError(`meta.json of ${recording.streamSid} cannot be read: its files are not on this node's disk`);
-      let transcript: Transcript;
+      const copy = await localCopy(catalog, config.dataDir, recording);
       try {
-        transcript = await transcribeRecording({
-          dir,
-          streamSid: recording.streamSid,
-          files: recording.files,
-          pauses: meta.pauses ?? [],
-          speakers: { inbound: config.transcribeSpeakerInbound, outbound: config.transcribeSpeakerOutbound },
-          server,
-          levels: (source) => opts.pool.run({ kind: 'levels', source }),
-          limit,
-          signal,
-        });
-      } catch (err) {
-        if (err instanceof SttError) throw Object.assign(err.retryable ? new Error(err.message) : new PermanentStepError(err.message), { retryAfterMs: err.retryAfterMs });
-        if (err instanceof BadAnswerError) throw new Error(`the speech-to-text server's answer is not a transcription: ${err.message}`);
-        throw err;
+        return await transcribeIn(copy.dir, recording, signal);
+      } finally {
+        await copy.cleanup();
       }
-      await writeFileAtomic(path.join(dir, TRANSCRIPT_FILE), `${JSON.stringify(transcript)}\n`);
-      let queued = 0;
-      return {
-        async inTransaction(trx, found) {
-          await indexTranscript(trx, found.id, transcript.segments);
-          const jobs = (await opts.jobs.forRecording(found.id, trx)).map((j) => (j.kind === 'transcript' ? { ...j, state: 'done' as const, error: null } : j));
-          queued = await opts.notifier.enqueueEvent(trx, 'recording.transcribed', found, jobs, {
-            transcript: {
-              url: `${opts.notifier.linkBase}/api/recordings/${found.id}/transcript`,
-              segments: transcript.segments.length,
-              speakers: transcript.tracks.map((t) => ({ track: t.track, speaker: t.speaker })),
-              model: transcript.model,
-            },
-          });
-        },
-        committed() {
-          logger.info({ streamSid: recording.streamSid, segments: transcript.segments.length, pieces: transcript.tracks.reduce((n, t) => n + t.pieces.length, 0) }, 'transcript: written');
-          if (queued > 0) opts.notifier.outbox.nudge();
-        },
-      };
     },
   };
+
+  async function transcribeIn(dir: string, recording: Recording, signal: AbortSignal): Promise<StepOutcome> {
+    const meta = await readMetaFile(dir);
+    if (!meta) throw new PermanentStepError(`meta.json of ${recording.streamSid} cannot be read: its files are not on this node's disk`);
+    let transcript: Transcript;
+    try {
+      transcript = await transcribeRecording({
+        dir,
+        streamSid: recording.streamSid,
+        files: recording.files,
+        pauses: meta.pauses ?? [],
+        speakers: { inbound: config.transcribeSpeakerInbound, outbound: config.transcribeSpeakerOutbound },
+        server,
+        levels: (source) => opts.pool.run({ kind: 'levels', source }),
+        limit,
+        signal,
+      });
+    } catch (err) {
+      if (err instanceof SttError) throw Object.assign(err.retryable ? new Error(err.message) : new PermanentStepError(err.message), { retryAfterMs: err.retryAfterMs });
+      if (err instanceof BadAnswerError) throw new Error(`the speech-to-text server's answer is not a transcription: ${err.message}`);
+      throw err;
+    }
+    await writeFileAtomic(path.join(dir, TRANSCRIPT_FILE), `${JSON.stringify(transcript)}\n`);
+    // Already in the bucket (transcribed again, by hand): the transcript joins it there.
+    if (recording.storage === 's3' && catalog.objectStore) {
+      await catalog.objectStore.put(recordingKey(config.dataDir, catalog.recordingDir(recording), TRANSCRIPT_FILE), path.join(dir, TRANSCRIPT_FILE), 'application/json');
+    }
+    let queued = 0;
+    return {
+      async inTransaction(trx, found) {
+        await indexTranscript(trx, found.id, transcript.segments);
+        const jobs = (await opts.jobs.forRecording(found.id, trx)).map((j) => (j.kind === 'transcript' ? { ...j, state: 'done' as const, error: null } : j));
+        queued = await opts.notifier.enqueueEvent(trx, 'recording.transcribed', found, jobs, {
+          transcript: {
+            url: `${opts.notifier.linkBase}/api/recordings/${found.id}/transcript`,
+            segments: transcript.segments.length,
+            speakers: transcript.tracks.map((t) => ({ track: t.track, speaker: t.speaker })),
+            model: transcript.model,
+          },
+        });
+      },
+      committed() {
+        logger.info({ streamSid: recording.streamSid, segments: transcript.segments.length, pieces: transcript.tracks.reduce((n, t) => n + t.pieces.length, 0) }, 'transcript: written');
+        if (queued > 0) opts.notifier.outbox.nudge();
+      },
+    };
+  }
+}
+
+/**
+ * The recording's files on this disk: its own directory, or (uploaded, local copy removed)
+ * a temporary copy from the bucket, removed after the step.
+ */
+async function localCopy(catalog: Catalog, dataDir: string, recording: Recording): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = catalog.recordingDir(recording);
+  const first = recording.files[0];
+  const here = first ? await fsp.stat(path.join(dir, first.file)).then(() => true, () => false) : true;
+  if (here || recording.storage !== 's3' || !catalog.objectStore) return { dir, cleanup: async () => undefined };
+  const temp = path.join(dataDir, 'tmp', `transcribe-${recording.id}`);
+  await fsp.rm(temp, { recursive: true, force: true });
+  await fsp.mkdir(temp, { recursive: true });
+  const cleanup = () => fsp.rm(temp, { recursive: true, force: true });
+  try {
+    for (const name of [...recording.files.map((f) => f.file), META_FILE]) {
+      const source = await catalog.openFile(recording, name);
+      if (!source) throw new Error(`${name} of ${recording.streamSid} is neither on this disk nor in the bucket`);
+      await pipeline(await source.open(), createWriteStream(path.join(temp, name)));
+    }
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+  return { dir: temp, cleanup };
 }
