@@ -70,21 +70,32 @@ export async function transcriptMatches(db: Kysely<CatalogDatabase>, dialect: Di
                 from transcript_segments s, q where s.recording_id in (${idList}) and s.tsv @@ q.query) hits, q
           where n <= ${SEARCH_MATCHES_PER_RECORDING}
           order by recording_id, start_ms`.execute(db)
-      : await sql<{ recording_id: string; track: string; speaker: string; start_ms: number; snippet: string }>`
-          select recording_id, track, speaker, start_ms, snippet from (
-            select s.recording_id, s.track, s.speaker, s.start_ms, s.seq,
-                   snippet(transcript_fts, 0, ${OPEN}, ${CLOSE}, '…', 14) as snippet,
-                   row_number() over (partition by s.recording_id order by s.start_ms, s.seq) as n
-            from transcript_fts join transcript_segments s on s.rowid = transcript_fts.rowid
-            where transcript_fts match ${terms.map(ftsPhrase).join(' OR ')} and s.recording_id in (${idList}))
-          where n <= ${SEARCH_MATCHES_PER_RECORDING}
-          order by recording_id, start_ms`.execute(db);
+      : { rows: await sqliteMatches(db, ids, terms) };
   for (const row of rows.rows) {
     const list = out.get(row.recording_id) ?? [];
     list.push({ track: row.track, speaker: row.speaker, startMs: Number(row.start_ms), snippet: markHits(row.snippet) });
     out.set(row.recording_id, list);
   }
   return out;
+}
+
+/**
+ * FTS5's snippet() cannot run under a window function, so the first hits are taken one
+ * recording at a time (a page is at most 500 recordings; each query reads a few index rows).
+ */
+async function sqliteMatches(db: Kysely<CatalogDatabase>, ids: readonly string[], terms: readonly string[]) {
+  const rows: Array<{ recording_id: string; track: string; speaker: string; start_ms: number; snippet: string }> = [];
+  const match = terms.map(ftsPhrase).join(' OR ');
+  for (const id of ids) {
+    const found = await sql<(typeof rows)[number]>`
+      select s.recording_id, s.track, s.speaker, s.start_ms, snippet(transcript_fts, 0, ${OPEN}, ${CLOSE}, '…', 14) as snippet
+      from transcript_fts join transcript_segments s on s.rowid = transcript_fts.rowid
+      where transcript_fts match ${match} and s.recording_id = ${id}
+      order by s.start_ms, s.seq
+      limit ${SEARCH_MATCHES_PER_RECORDING}`.execute(db);
+    rows.push(...found.rows);
+  }
+  return rows;
 }
 
 /** Escapes the snippet for HTML, then marks the hits. */

@@ -12,6 +12,7 @@ import { buildWavHeader } from '../../src/recording/wav-header.js';
 import { SttError } from '../../src/transcribe/openai-client.js';
 import { trackLevels } from '../../src/transcribe/track-audio.js';
 import { transcribeRecording, type TranscribeInput } from '../../src/transcribe/transcribe-recording.js';
+import type { Transcript } from '../../src/transcribe/transcript.js';
 import { freePort } from '../helpers/free-port.js';
 import { STT_DIALECTS, startSttServer, type SttServer } from '../helpers/stt-server.js';
 import { placeWords, TONE_WORDS, type PlacedWord } from '../helpers/tone-words.js';
@@ -70,7 +71,7 @@ describe('one transcript whatever the server', () => {
   it('every dialect gives the same segments, speaker-labelled, on the call clock', async () => {
     writeTrack(path.join(dir, 'inbound.wav'), 12_000, callerWords);
     writeTrack(path.join(dir, 'outbound.wav'), 12_000, agentWords);
-    const results = [];
+    const results: Array<{ dialect: string; transcript: Transcript }> = [];
     for (const dialect of STT_DIALECTS) {
       stt.dialect = dialect;
       stt.requests.length = 0;
