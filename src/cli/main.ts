@@ -12,6 +12,7 @@ import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, type Config, type ConfigInput } from '../config.js';
 import { serveUntilSignalled } from './serve.js';
 import { runSimulateCommand, type SimulateFlags } from './simulate.js';
+import { runTranscribeCommand, type TranscribeFlags } from './transcribe.js';
 import { SIMULATED_PROVIDERS } from '../simulate/wire.js';
 
 const { version } = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -92,6 +93,28 @@ start the server for a load test with a larger allowance, e.g. for 30-minute cal
   )
   .action(async (flags: SimulateFlags) => {
     process.exitCode = await runSimulateCommand(flags);
+  });
+
+program
+  .command('transcribe')
+  .description('transcribe a recording by hand: an id (the server queues it) or a recording directory (transcribed here)')
+  .argument('<recording>', "a recording id, or a recording's directory (recordings/YYYY/MM/DD/<stream id>)")
+  .option('-u, --url <url>', 'the server, for an id (default http://127.0.0.1:$PORT, else 8080)')
+  .option('--api-token <token>', 'token for its API (env CALLTAPE_API_TOKEN)')
+  .option('--transcribe-url <url>', 'for a directory: the speech-to-text server, ending in /v1 (env CALLTAPE_TRANSCRIBE_URL)')
+  .option('--model <name>', 'for a directory: the model (env CALLTAPE_TRANSCRIBE_MODEL, default whisper-1)')
+  .option('--language <code>', 'for a directory: the language, e.g. en (env CALLTAPE_TRANSCRIBE_LANGUAGE)')
+  .option('--timeout <seconds>', 'for an id: how long to follow the job', '1800')
+  .addHelpText(
+    'after',
+    `
+With an id, the server that holds the recording transcribes it with its own settings, indexes
+it for search and sends recording.transcribed. With a directory, no server is needed; the
+transcript is written to <dir>/transcript.json (the API key, CALLTAPE_TRANSCRIBE_API_KEY, is
+read from the environment, never from a flag).`,
+  )
+  .action(async (recording: string, flags: TranscribeFlags) => {
+    process.exitCode = await runTranscribeCommand(recording, flags);
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -25,6 +25,8 @@ export interface JobView {
   error: string | null;
   /** When it settled (done or failed). */
   finishedAt: string | null;
+  /** While it runs on the node answering: how far it is (e.g. "inbound 2/3, outbound 1/1 pieces"). */
+  progress?: string;
 }
 
 export interface ClaimedJob {

@@ -39,7 +39,8 @@ export interface Step {
   readonly retryBaseMs?: number;
   /** The code a failed attempt is logged with. */
   readonly retryCode?: ErrorCode;
-  run(recording: Recording, job: ClaimedJob, signal: AbortSignal): Promise<StepOutcome | void>;
+  /** `report` says how far it is (shown in the recording's JSON while it runs). */
+  run(recording: Recording, job: ClaimedJob, signal: AbortSignal, report: (progress: string) => void): Promise<StepOutcome | void>;
 }
 
 /** A failure no retry can mend (a refused credential, a file that is not audio). */
@@ -81,7 +82,7 @@ export class Pipeline {
   /** This process's leases: a restarted process holds none of the old ones. */
   private readonly lease = crypto.randomUUID();
   private readonly steps = new Map<JobKind, Step>();
-  private readonly running = new Map<string, { kind: JobKind; abort: AbortController; done: Promise<void> }>();
+  private readonly running = new Map<string, { kind: JobKind; abort: AbortController; done: Promise<void>; progress?: string }>();
   private readonly stats = new Map<JobKind, KindStats>();
   private timer: NodeJS.Timeout | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
@@ -115,6 +116,11 @@ export class Pipeline {
 
   has(kind: JobKind): boolean {
     return this.steps.has(kind);
+  }
+
+  /** How far a job running on this node is, as its step last said. */
+  progressOf(recordingId: string, kind: JobKind): string | undefined {
+    return this.running.get(`${recordingId}/${kind}`)?.progress;
   }
 
   statsOf(kind: JobKind): KindStats {
@@ -187,7 +193,11 @@ export class Pipeline {
   private launch(step: Step, job: ClaimedJob): void {
     const key = `${job.recordingId}/${job.kind}`;
     const abort = new AbortController();
-    const done = this.runOne(step, job, abort.signal).finally(() => {
+    const report = (progress: string) => {
+      const entry = this.running.get(key);
+      if (entry) entry.progress = progress;
+    };
+    const done = this.runOne(step, job, abort.signal, report).finally(() => {
       this.running.delete(key);
       // A job settled: the next stage of its recording (or another job) may be due.
       this.nudge();
@@ -195,7 +205,7 @@ export class Pipeline {
     this.running.set(key, { kind: job.kind, abort, done });
   }
 
-  private async runOne(step: Step, job: ClaimedJob, signal: AbortSignal): Promise<void> {
+  private async runOne(step: Step, job: ClaimedJob, signal: AbortSignal, report: (progress: string) => void): Promise<void> {
     const { catalog, jobs, logger } = this.opts;
     const stats = this.stats.get(job.kind)!;
     let recording: Recording | undefined;
@@ -206,7 +216,7 @@ export class Pipeline {
         await catalog.db.db.deleteFrom('jobs').where('recording_id', '=', job.recordingId).where('kind', '=', job.kind).execute();
         return;
       }
-      const outcome = (await step.run(recording, job, signal)) ?? {};
+      const outcome = (await step.run(recording, job, signal, report)) ?? {};
       const found = recording;
       await catalog.db.db.transaction().execute(async (trx) => {
         if (!(await jobs.settle(trx, job, this.lease, 'done', null))) throw new Cancelled();

@@ -132,7 +132,11 @@ export const recordingRoutes: FastifyPluginAsync<{ readonly catalog: Catalog }> 
 
   app.get<{ Params: { id: string } }>('/api/recordings/:id', { config: { access: 'api' } }, async (request) => {
     const recording = await find(request.params.id);
-    return { ...recordingJson(recording, '', await catalog.jobs.forRecording(recording.id)), events: await catalog.repo.events(recording.id) };
+    const jobs = (await catalog.jobs.forRecording(recording.id)).map((job) => {
+      const progress = job.state === 'running' ? catalog.pipeline?.progressOf(recording.id, job.kind) : undefined;
+      return progress ? { ...job, progress } : job;
+    });
+    return { ...recordingJson(recording, '', jobs), events: await catalog.repo.events(recording.id) };
   });
 
   // The transcript (transcribe/): JSON, or ?format=vtt|srt|txt. While there is none, 404
@@ -176,7 +180,8 @@ export const recordingRoutes: FastifyPluginAsync<{ readonly catalog: Catalog }> 
     if (!catalog.pipeline?.has('transcript')) throw new CalltapeError('CALLTAPE_ERR_TRANSCRIBE_OFF', 'set CALLTAPE_TRANSCRIBE_URL on the node that holds the recording');
     if (recording.status === 'recording') throw new CalltapeError('CALLTAPE_ERR_RECORDING_IN_PROGRESS', 'it is transcribed once the call ends');
     if (recording.files.length === 0) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', 'the recording has no audio to transcribe');
-    if (recording.node && recording.node !== catalog.nodeId && recording.storage !== 's3') throw notHere(recording, 'the audio');
+    // The node holding the spool runs the step: its files must be on this disk, or in the bucket.
+    if (recording.storage !== 's3' && !(await catalog.openFile(recording, recording.files[0]!.file))) throw notHere(recording, 'the audio');
     await catalog.pipeline.requeue(recording.id, ['transcript']);
     const job = (await catalog.jobs.forRecording(recording.id)).find((j) => j.kind === 'transcript');
     return reply.code(202).send({ job });

@@ -19,6 +19,8 @@ import { SttError, type SttServer } from '../../transcribe/openai-client.js';
 import { BadAnswerError } from '../../transcribe/normalize.js';
 import { transcribeRecording } from '../../transcribe/transcribe-recording.js';
 import { TRANSCRIPT_FILE, type Transcript } from '../../transcribe/transcript.js';
+import { limiter } from '../../transcribe/limiter.js';
+import { writeFileAtomic } from '../../storage/atomic-file.js';
 import type { WebhookNotifier } from '../../webhooks/notifier.js';
 import type { JobsRepo } from '../jobs.js';
 import { PermanentStepError, type Step, type StepOutcome } from '../runner.js';
@@ -27,38 +29,9 @@ import { META_FILE } from '../../recording/meta.js';
 import { recordingKey } from '../../storage/recording-keys.js';
 import type { WorkerPool } from '../worker-pool.js';
 
-/** At most `n` tasks at once, the rest waiting in order (requests to the server, all recordings together). */
-export function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
-  let active = 0;
-  const waiting: Array<() => void> = [];
-  return async (task) => {
-    if (active >= n) await new Promise<void>((resolve) => waiting.push(resolve));
-    active++;
-    try {
-      return await task();
-    } finally {
-      active--;
-      waiting.shift()?.();
-    }
-  };
-}
-
 export function sttServerOf(config: Config): SttServer {
   if (!config.transcribeUrl) throw new Error('CALLTAPE_TRANSCRIBE_URL is not set');
   return { url: config.transcribeUrl, model: config.transcribeModel, apiKey: config.transcribeApiKey, language: config.transcribeLanguage, timeoutMs: config.transcribeTimeoutMs };
-}
-
-/** Writes a file whole or not at all (a crash leaves the old one or the new one). */
-export async function writeFileAtomic(file: string, data: string): Promise<void> {
-  const temp = `${file}.${process.pid}.tmp`;
-  const handle = await fsp.open(temp, 'w');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await fsp.rename(temp, file);
 }
 
 export interface TranscriptStepOptions {
@@ -79,17 +52,18 @@ export function transcriptStep(opts: TranscriptStepOptions): Step {
     concurrency: Math.max(1, config.transcribeConcurrency),
     maxAgeMs: config.transcribeMaxAgeMs,
     retryCode: 'CALLTAPE_ERR_TRANSCRIBE_FAILED',
-    async run(recording, _job, signal) {
+    async run(recording, _job, signal, report) {
       const copy = await localCopy(catalog, config.dataDir, recording);
       try {
-        return await transcribeIn(copy.dir, recording, signal);
+        return await transcribeIn(copy.dir, recording, signal, report);
       } finally {
         await copy.cleanup();
       }
     },
   };
 
-  async function transcribeIn(dir: string, recording: Recording, signal: AbortSignal): Promise<StepOutcome> {
+  async function transcribeIn(dir: string, recording: Recording, signal: AbortSignal, report: (progress: string) => void): Promise<StepOutcome> {
+    const tracks = new Map<string, string>();
     const meta = await readMetaFile(dir);
     if (!meta) throw new PermanentStepError(`meta.json of ${recording.streamSid} cannot be read: its files are not on this node's disk`);
     let transcript: Transcript;
@@ -104,6 +78,10 @@ export function transcriptStep(opts: TranscriptStepOptions): Step {
         levels: (source) => opts.pool.run({ kind: 'levels', source }),
         limit,
         signal,
+        onProgress: (p) => {
+          tracks.set(p.track, `${p.track} ${p.done}/${p.pieces}`);
+          report(`${[...tracks.values()].sort().join(', ')} pieces`);
+        },
       });
     } catch (err) {
       if (err instanceof SttError) throw Object.assign(err.retryable ? new Error(err.message) : new PermanentStepError(err.message), { retryAfterMs: err.retryAfterMs });
