@@ -93,6 +93,9 @@ export class JobsRepo {
           .set((eb) => ({ state: 'running', lease, locked_until: now + leaseMs, attempts: eb('attempts', '+', 1) }))
           .where('recording_id', '=', row.recording_id)
           .where('kind', '=', row.kind)
+          // Still free (the row lock already says so on PostgreSQL; this holds without it too).
+          .where('state', 'in', ['pending', 'running'])
+          .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', now)]))
           .returning(['attempts', 'created_at'])
           .executeTakeFirst();
         if (taken) claimed.push({ recordingId: row.recording_id, kind: row.kind as JobKind, attempts: Number(taken.attempts), createdAt: Number(taken.created_at) });
