@@ -32,11 +32,15 @@ export interface Step {
   readonly kind: JobKind;
   /** Jobs of this kind running at once on this node. */
   readonly concurrency: number;
+  /** Quick and local (peaks, the webhook): still run while the node shuts down, within its bound. */
+  readonly drain?: boolean;
   /** Attempts before the job fails for good; unset: until maxAgeMs. */
   readonly maxAttempts?: number;
   /** Age (since the recording finished) past which it fails for good; unset: never (the upload). */
   readonly maxAgeMs?: number;
   readonly retryBaseMs?: number;
+  /** Longest wait between attempts (default JOB_RETRY_MAX_MS). */
+  readonly retryMaxMs?: number;
   /** The code a failed attempt is logged with. */
   readonly retryCode?: ErrorCode;
   /** `report` says how far it is (shown in the recording's JSON while it runs). */
@@ -89,6 +93,8 @@ export class Pipeline {
   private claiming: Promise<void> = Promise.resolve();
   private again = false;
   private stopped = false;
+  /** Shutting down: only steps that drain are claimed. */
+  private draining = false;
 
   constructor(private readonly opts: PipelineOptions) {
     this.spool = spoolId(opts.dataDir);
@@ -154,17 +160,28 @@ export class Pipeline {
   }
 
   /**
-   * Stops claiming; steps running are asked to stop (their jobs go back to the queue, for
-   * the next start) except uploads, which finish. Waits at most `withinMs` for them.
+   * Shutdown, within `withinMs`: the quick steps (peaks, then the completion webhook) of the
+   * calls that just ended still run, so their webhooks are queued before the outbox flushes;
+   * long steps are asked to stop (their jobs go back to the queue, for the next start),
+   * except uploads, which finish. Whatever is left waits in the catalog for the next start.
    */
   async stop(withinMs = 5000): Promise<void> {
+    const deadline = Date.now() + withinMs;
+    const until = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)).unref());
+    this.draining = true;
+    for (const job of this.running.values()) if (job.kind !== 'upload' && !this.steps.get(job.kind)?.drain) job.abort.abort();
+    while (!this.stopped && Date.now() < deadline) {
+      this.nudge();
+      await this.claiming;
+      if (this.running.size === 0) break;
+      await Promise.race([Promise.allSettled([...this.running.values()].map((job) => job.done)), until(deadline - Date.now())]);
+    }
     this.stopped = true;
     clearInterval(this.timer);
     clearInterval(this.renewTimer);
     await this.claiming;
-    for (const job of this.running.values()) if (job.kind !== 'upload') job.abort.abort();
     const all = Promise.allSettled([...this.running.values()].map((job) => job.done));
-    await Promise.race([all, new Promise((resolve) => setTimeout(resolve, withinMs).unref())]);
+    await Promise.race([all, until(deadline - Date.now())]);
   }
 
   /** Jobs waiting or running on this node, and the one due longest, for /readyz. */
@@ -175,6 +192,7 @@ export class Pipeline {
 
   private async claimRound(): Promise<void> {
     for (const step of this.steps.values()) {
+      if (this.draining && !step.drain) continue;
       const busy = [...this.running.values()].filter((job) => job.kind === step.kind).length;
       const free = step.concurrency - busy;
       if (free <= 0) continue;
@@ -231,7 +249,7 @@ export class Pipeline {
         logger.info({ recordingId: job.recordingId, kind: job.kind }, 'pipeline: a job was cancelled while it ran (its recording was deleted); its result is dropped');
         return;
       }
-      if (signal.aborted && this.stopped) {
+      if (signal.aborted && this.draining) {
         // Shutdown: back in the queue for the next start, without counting as a failure.
         await jobs.retryAt(job, this.lease, Date.now(), 'interrupted by a shutdown').catch(() => undefined);
         return;
@@ -248,7 +266,7 @@ export class Pipeline {
     stats.lastError = message;
     const now = Date.now();
     const base = step.retryBaseMs ?? this.opts.retryBaseMs;
-    const delay = Math.max(Math.min(JOB_RETRY_MAX_MS, base * 2 ** Math.min(20, job.attempts - 1)), (err as RetryAfter).retryAfterMs ?? 0);
+    const delay = Math.max(Math.min(step.retryMaxMs ?? JOB_RETRY_MAX_MS, base * 2 ** Math.min(20, job.attempts - 1)), (err as RetryAfter).retryAfterMs ?? 0);
     const tooOld = step.maxAgeMs !== undefined && now + delay > job.createdAt + step.maxAgeMs;
     const tooMany = step.maxAttempts !== undefined && job.attempts >= step.maxAttempts;
     const context = { recordingId: job.recordingId, streamSid: recording?.streamSid, kind: job.kind, attempts: job.attempts };

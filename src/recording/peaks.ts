@@ -141,8 +141,14 @@ export async function writePeaks(dir: string, sources: PeakSources): Promise<Pea
   const peaks: Peaks = { version: 1, bucketMs: PEAKS_BUCKET_MS, sampleRate, tracks };
   const target = path.join(dir, PEAKS_FILE);
   const temp = `${target}.${process.pid}.tmp`;
-  await fsp.writeFile(temp, encodePeaks(peaks));
-  await fsp.rename(temp, target);
+  try {
+    await fsp.writeFile(temp, encodePeaks(peaks));
+    await fsp.rename(temp, target);
+  } catch (err) {
+    // A full disk, say: no half-written file is left beside the recording.
+    await fsp.rm(temp, { force: true });
+    throw err;
+  }
   return peaks;
 }
 

@@ -80,7 +80,7 @@ describe('with CALLTAPE_API_TOKEN set', () => {
   });
   afterAll(() => server.stop());
 
-  it('declares an access class for every route, and the API routes include metrics, events, audio, pause, resume and delete', () => {
+  it('declares an access class for every route, and the API routes include metrics, events, audio, transcripts, pause, resume and delete', () => {
     const api = server.app.accessRoutes.filter((r) => r.access === 'api').map((r) => `${r.method} ${r.url}`);
     for (const expected of [
       'GET /api/recordings',
@@ -94,6 +94,8 @@ describe('with CALLTAPE_API_TOKEN set', () => {
       'GET /metrics',
       'GET /api/recordings/:id/meta.json',
       'GET /api/recordings/:id/peaks',
+      'GET /api/recordings/:id/transcript',
+      'POST /api/recordings/:id/transcript',
       'GET /api/streams/:streamSid/listen',
     ]) {
       expect(api).toContain(expected);

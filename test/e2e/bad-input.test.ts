@@ -55,6 +55,8 @@ beforeAll(async () => {
   const firstFinished = server.finished(1);
   await streamSession(server.wsUrl(), new TwilioFrameWriter(done).session(mediaFrames('inbound', SPEECH_IN_ULAW.subarray(0, 4000)), { tracks: ['inbound'] }));
   await firstFinished;
+  // Its post-call steps (peaks.bin) done: from here on nothing may change it.
+  await server.pipelineSettled();
   finishedDir = findRecordingDir(server.dataDir, done.streamSid);
   finishedHashes = fileHashes(finishedDir);
 

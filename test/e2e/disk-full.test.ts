@@ -64,6 +64,8 @@ describe('disk full', () => {
       expect(meta!.error!.message).toContain('ENOSPC');
       expect((await closed).code).toBe(1011);
       await server.catalog.settled();
+      // Its post-call steps settled too (peaks of what it kept, on a full disk: failed, leaving nothing).
+      await server.pipelineSettled();
       expect(await server.catalog.repo.getByStreamSid(big.streamSid)).toMatchObject({ status: 'failed' });
       expect(server.recorder.stats().rejections.CALLTAPE_ERR_WRITE_FAILED).toBe(1);
 

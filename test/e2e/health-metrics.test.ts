@@ -21,7 +21,7 @@ describe('health and metrics', () => {
     try {
       expect(await (await fetch(`${server.url}/healthz`)).json()).toEqual({ status: 'ok' });
       const ready = await fetch(`${server.url}/readyz`);
-      expect([ready.status, ((await ready.json()) as { checks: unknown }).checks]).toEqual([200, { dataDir: 'ok', recordings: 'ok', disk: 'ok', catalog: 'ok', catalogWrites: 'ok' }]);
+      expect([ready.status, ((await ready.json()) as { checks: unknown }).checks]).toEqual([200, { dataDir: 'ok', recordings: 'ok', disk: 'ok', catalog: 'ok', catalogWrites: 'ok', pipeline: 'ok' }]);
 
       const call = newTwilioCall();
       const writer = new TwilioFrameWriter(call);
@@ -40,6 +40,11 @@ describe('health and metrics', () => {
       expect(metric(text, 'calltape_rejections_total{code="CALLTAPE_ERR_BAD_BASE64"}')).toBe(1);
       expect(metric(text, 'calltape_finalize_seconds_count')).toBe(1);
       expect(metric(text, 'calltape_webhook_deliveries_total{outcome="delivered"}')).toBe(1);
+      // The post-call pipeline: its jobs by kind and state, and what this node settled.
+      expect(metric(text, 'calltape_jobs{kind="peaks",state="done"}')).toBe(1);
+      expect(metric(text, 'calltape_jobs{kind="notify",state="done"}')).toBe(1);
+      expect(metric(text, 'calltape_jobs_total{kind="peaks",outcome="done"}')).toBe(1);
+      expect(metric(text, 'calltape_jobs_total{kind="notify",outcome="retried"}')).toBe(0);
       expect(text).toContain('calltape_process_resident_memory_bytes');
 
       // The data dir disappears under the server (a lost mount): not ready any more.

@@ -81,6 +81,8 @@ function snapshot(dir: string): Record<string, string> {
 
 async function rowOf(server: TestServer, streamSid: string) {
   await server.catalog.settled();
+  // Its post-call jobs settled (their states are in the row's JSON).
+  await server.pipelineSettled();
   const list = (await (await fetch(`${server.url}/api/recordings?streamSid=${streamSid}`)).json()) as { items: Array<Record<string, unknown>> };
   return list.items;
 }

@@ -14,6 +14,8 @@ export interface TestServer extends RunningServer {
   finishedStream(streamSid: string): Promise<RecordingMeta>;
   /** Resolves once the recording's `kind` job has settled (done or failed), with it. */
   jobSettled(recordingId: string, kind: JobKind, withinMs?: number): Promise<JobView>;
+  /** Resolves once every post-call job in the catalog has settled (its files no longer change). */
+  pipelineSettled(withinMs?: number): Promise<void>;
 }
 
 export async function startTestServer(options: RecorderOptions = {}, serve: ServeOptions = {}): Promise<TestServer> {
@@ -42,6 +44,16 @@ export async function startTestServer(options: RecorderOptions = {}, serve: Serv
         const job = (await server.catalog.jobs.forRecording(recordingId)).find((j) => j.kind === kind);
         if (job && (job.state === 'done' || job.state === 'failed')) return job;
         if (Date.now() > deadline) throw new Error(`the ${kind} job of ${recordingId} did not settle within ${withinMs} ms (${JSON.stringify(job)})`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    },
+    async pipelineSettled(withinMs = 20_000) {
+      const deadline = Date.now() + withinMs;
+      await server.catalog.settled();
+      for (;;) {
+        const open = await server.catalog.db.db.selectFrom('jobs').select('kind').where('state', 'in', ['pending', 'running']).execute();
+        if (open.length === 0) return;
+        if (Date.now() > deadline) throw new Error(`${open.length} post-call jobs did not settle within ${withinMs} ms`);
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
     },

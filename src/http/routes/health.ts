@@ -88,7 +88,7 @@ export const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app, { con
     // A bucket that is down delays uploads (the spool keeps the files), a speech-to-text
     // server that is down delays transcripts; the node still records, so these are reported
     // without taking the node out of rotation.
-    const uploads = pipeline?.has('upload') ? uploadsCheck(pipeline, request.log) : undefined;
+    const uploads = pipeline?.has('upload') && catalog ? await uploadsCheck(pipeline, catalog, request.log) : undefined;
     const jobs = pipeline ? await pipelineCheck(pipeline, config.pipelineDelayMs, request.log) : undefined;
     return reply
       .code(ready ? 200 : 503)
@@ -96,11 +96,18 @@ export const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app, { con
   });
 };
 
-function uploadsCheck(pipeline: Pipeline, log: FastifyBaseLogger): string {
+async function uploadsCheck(pipeline: Pipeline, catalog: Catalog, log: FastifyBaseLogger): Promise<string> {
   const stats = pipeline.statsOf('upload');
   if (stats.failingSince === undefined) return 'ok';
-  log.warn({ failingForMs: Date.now() - stats.failingSince, lastError: stats.lastError }, 'readyz: uploads are failing');
-  return `delayed: failing for ${Math.round((Date.now() - stats.failingSince) / 1000)} s`;
+  try {
+    const rows = await catalog.jobs.counts(pipeline.spool);
+    const waiting = rows.filter((row) => row.kind === 'upload' && (row.state === 'pending' || row.state === 'running')).reduce((n, row) => n + row.n, 0);
+    log.warn({ waiting, failingForMs: Date.now() - stats.failingSince, lastError: stats.lastError }, 'readyz: uploads are failing');
+    return `delayed: ${waiting} waiting`;
+  } catch (err) {
+    log.warn({ err }, 'readyz: uploads check failed');
+    return 'failing';
+  }
 }
 
 /** `delayed: …` when a due post-call job has waited longer than CALLTAPE_PIPELINE_DELAY_MS. */

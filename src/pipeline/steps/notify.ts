@@ -12,6 +12,7 @@ export function notifyStep(catalog: Catalog, notifier: WebhookNotifier, jobs: Jo
   return {
     kind: 'notify',
     concurrency: 4,
+    drain: true,
     async run() {
       let queued = 0;
       return {

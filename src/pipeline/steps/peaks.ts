@@ -15,6 +15,7 @@ export function peaksStep(catalog: Catalog, pool: WorkerPool): Step {
   return {
     kind: 'peaks',
     concurrency: 2,
+    drain: true,
     maxAttempts: JOB_MAX_ATTEMPTS,
     async run(recording) {
       const file = catalog.filePath(recording, PEAKS_FILE);

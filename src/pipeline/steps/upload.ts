@@ -13,6 +13,7 @@ import type { Recording, RecordingFile } from '../../catalog/recordings.js';
 import type { ObjectStore, StoredObject } from '../../storage/object-store.js';
 import { recordingKey, SPOOLED_FILE } from '../../storage/recording-keys.js';
 import type { Step } from '../runner.js';
+import { UPLOAD_RETRY_MAX_MS } from '../../limits.js';
 
 export interface UploadStepOptions {
   readonly catalog: Catalog;
@@ -29,6 +30,7 @@ export function uploadStep(opts: UploadStepOptions): Step {
     kind: 'upload',
     concurrency: 2,
     retryBaseMs: opts.retryBaseMs,
+    retryMaxMs: UPLOAD_RETRY_MAX_MS,
     retryCode: 'CALLTAPE_ERR_UPLOAD_FAILED',
     async run(recording) {
       // Uploaded already (the answer to the last attempt was lost).
