@@ -106,8 +106,6 @@ export const JOB_LEASE_RENEW_MS = 20_000;
 /** Longest wait between attempts at a step that keeps failing (an upload: UPLOAD_RETRY_MAX_MS). */
 export const JOB_RETRY_MAX_MS = 10 * 60 * 1000;
 export const UPLOAD_RETRY_MAX_MS = 5 * 60 * 1000;
-/** Attempts at a step that fails on its own (peaks) before it is failed for good. */
-export const JOB_MAX_ATTEMPTS = 5;
 /** Tasks waiting for the pipeline's worker threads; more are refused (the job is tried again later). */
 export const WORKER_QUEUE_MAX = 64;
 

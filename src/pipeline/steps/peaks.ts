@@ -6,7 +6,6 @@
 import fsp from 'node:fs/promises';
 import type { Catalog } from '../../catalog/catalog.js';
 import { peakSourcesOf } from '../../catalog/peaks-store.js';
-import { JOB_MAX_ATTEMPTS } from '../../limits.js';
 import { decodePeaks, PEAKS_FILE } from '../../recording/peaks.js';
 import type { Step } from '../runner.js';
 import type { WorkerPool } from '../worker-pool.js';
@@ -16,7 +15,11 @@ export function peaksStep(catalog: Catalog, pool: WorkerPool): Step {
     kind: 'peaks',
     concurrency: 2,
     drain: true,
-    maxAttempts: JOB_MAX_ATTEMPTS,
+    // Best effort: the API computes peaks on demand when peaks.bin is missing, so a failure
+    // (a full disk, say) is tried once more and then given up rather than holding the
+    // recording's later steps, its webhook among them.
+    maxAttempts: 2,
+    retryBaseMs: 1000,
     async run(recording) {
       const file = catalog.filePath(recording, PEAKS_FILE);
       // Done before (the answer to its last attempt was lost): the same file again.
