@@ -36,7 +36,25 @@ export interface SttServer {
   readonly faults: SttFault[];
   /** Delay before every answer. */
   delayMs: number;
+  /**
+   * Sentences to say instead of a run of tone words (keyed by the words, space-separated),
+   * their words spread over the run's time: readable transcripts for the screenshots.
+   */
+  readonly phrases: Map<string, string>;
   close(): Promise<void>;
+}
+
+/** Each run of words that `phrases` names, replaced by the sentence, its words spread over the run. */
+export function sayPhrases(words: HeardWord[], phrases: ReadonlyMap<string, string>): HeardWord[] {
+  if (phrases.size === 0) return words;
+  return segmentsOf(words).flatMap((run) => {
+    const sentence = phrases.get(run.map((w) => w.text).join(' '));
+    if (!sentence) return run;
+    const said = sentence.split(' ');
+    const from = run[0]!.startMs;
+    const step = (run[run.length - 1]!.endMs - from) / said.length;
+    return said.map((text, i) => ({ text, startMs: Math.round(from + i * step), endMs: Math.round(from + (i + 1) * step) }));
+  });
 }
 
 /** Groups heard words into segments: a pause of 500 ms or more starts a new one. */
@@ -136,6 +154,7 @@ function readWav(bytes: Buffer): { sampleRate: number; samples: Int16Array } {
 export async function startSttServer(dialect: SttDialect = 'openai'): Promise<SttServer> {
   const requests: SttRequest[] = [];
   const faults: SttFault[] = [];
+  const phrases = new Map<string, string>();
   const state = { dialect, delayMs: 0 };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -189,7 +208,7 @@ export async function startSttServer(dialect: SttDialect = 'openai'): Promise<St
           res.end('"}');
           return;
         }
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(renderAnswer(state.dialect, hearWords(samples, sampleRate), durationMs)));
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(renderAnswer(state.dialect, sayPhrases(hearWords(samples, sampleRate), phrases), durationMs)));
       })().catch((err: unknown) => {
         if (!res.headersSent) res.writeHead(400, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ error: { message: String(err) } }));
@@ -214,6 +233,7 @@ export async function startSttServer(dialect: SttDialect = 'openai'): Promise<St
     },
     requests,
     faults,
+    phrases,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

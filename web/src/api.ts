@@ -3,9 +3,15 @@
 // when the server answers local clients without one.
 import type { recordingJson } from '../../src/catalog/recording-json.js';
 import type { LiveStream } from '../../src/recording/stream-context.js';
+import type { TranscriptMatch } from '../../src/catalog/transcript-search.js';
+import type { JobView } from '../../src/pipeline/jobs.js';
+import type { Transcript } from '../../src/transcribe/transcript.js';
+
+export type { Transcript, TranscriptMatch };
+export type Job = JobView;
 
 // The recording's JSON is the server's own type: the page cannot drift from what it is sent.
-export type Recording = ReturnType<typeof recordingJson> & { node?: string };
+export type Recording = ReturnType<typeof recordingJson> & { node?: string; matches?: TranscriptMatch[] };
 export type Status = Recording['status'];
 export type TrackFile = Recording['tracks'][number];
 
@@ -80,6 +86,9 @@ export const listRecordings = (query: URLSearchParams): Promise<Page> => api(`/a
 export const getRecording = (id: string): Promise<RecordingDetail> => api(`/api/recordings/${encodeURIComponent(id)}`);
 export const getMeta = (id: string): Promise<Record<string, unknown>> => api(`/api/recordings/${encodeURIComponent(id)}/meta.json`);
 export const getPeaks = (id: string, buckets: number): Promise<Peaks> => api(`/api/recordings/${encodeURIComponent(id)}/peaks?buckets=${buckets}`);
+export const getTranscript = (id: string): Promise<Transcript> => api(`/api/recordings/${encodeURIComponent(id)}/transcript`);
+export const requestTranscript = (id: string): Promise<{ job: Job }> => api(`/api/recordings/${encodeURIComponent(id)}/transcript`, { method: 'POST' });
+export const transcriptUrl = (id: string, format: 'txt' | 'vtt' | 'srt'): string => `/api/recordings/${encodeURIComponent(id)}/transcript?format=${format}`;
 export const deleteRecording = (id: string): Promise<void> => api(`/api/recordings/${encodeURIComponent(id)}`, { method: 'DELETE' });
 
 export const liveCalls = (): Promise<{ items: LiveCall[] }> => api('/api/streams/live?levels=1');

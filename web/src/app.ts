@@ -41,7 +41,7 @@ export function App() {
   if (access.state === 'checking') body = html`<p class="muted" role="status">Loading…</p>`;
   else if (access.state === 'sign-in') body = html`<${SignIn} error=${access.error} onDone=${() => void check()} />`;
   else if (access.state === 'refused') body = html`<div class="notice error" role="alert"><h2>The API did not answer this page</h2><p>${access.message}</p></div>`;
-  else if (route.page === 'recording') body = html`<${RecordingPage} id=${route.id} />`;
+  else if (route.page === 'recording') body = html`<${RecordingPage} id=${route.id} atMs=${route.atMs} key=${`${route.id}@${route.atMs ?? ''}`} />`;
   else if (route.page === 'live') body = html`<${LivePage} />`;
   else body = html`<${RecordingsPage} />`;
 

@@ -57,16 +57,21 @@ export interface PlayerProps {
   durationMs: number;
   events: RecordingEvent[];
   gaps: Partial<Record<Lane, Gap[]>>;
-  /** The player's seek, for the event list beside it. */
+  /** The player's seek, for the event list and the transcript beside it. */
   onSeekReady: (seek: (seconds: number) => void) => void;
+  /** Told the playing position (seconds) as it moves, for the transcript to follow. */
+  onTime?: (seconds: number) => void;
+  /** Where playback starts (a search hit), in ms. */
+  startAtMs?: number | undefined;
 }
 
-export function Player({ audioSrc, stereo, peaks, durationMs, events, gaps, onSeekReady }: PlayerProps) {
+export function Player({ audioSrc, stereo, peaks, durationMs, events, gaps, onSeekReady, onTime: tellTime, startAtMs }: PlayerProps) {
   const lanes = (['inbound', 'outbound'] as const).filter((lane) => peaks.tracks[lane] !== undefined);
   const audioRef = useRef<HTMLAudioElement>(null);
   const waveRef = useRef<HTMLDivElement>(null);
   const timelineRef = useRef<HTMLDivElement>(null);
   const graph = useRef<{ context: AudioContext; gains: GainNode[] } | null>(null);
+  const surfer = useRef<WaveSurfer | null>(null);
   const [playing, setPlaying] = useState(false);
   const [time, setTime] = useState(0);
   const [speed, setSpeed] = useState(1);
@@ -76,7 +81,14 @@ export function Player({ audioSrc, stereo, peaks, durationMs, events, gaps, onSe
 
   const seek = (to: number) => {
     const audio = audioRef.current;
-    if (audio) audio.currentTime = Math.min(Math.max(0, to), seconds);
+    if (!audio) return;
+    const at = Math.min(Math.max(0, to), seconds);
+    audio.currentTime = at;
+    // The waveform's cursor too: before the audio has loaded no media event would move it.
+    surfer.current?.setTime(at);
+    // Before the audio is loaded no timeupdate follows: the position is told here.
+    setTime(audio.currentTime);
+    tellTime?.(audio.currentTime);
   };
 
   useEffect(() => {
@@ -94,15 +106,37 @@ export function Player({ audioSrc, stereo, peaks, durationMs, events, gaps, onSe
       dragToSeek: true,
       plugins: [TimelinePlugin.create({ container: timelineRef.current!, height: 20, style: { fontSize: '11px', color: '#4b5563' }, secondaryLabelOpacity: 0.6, formatTimeCallback: (s: number) => duration(s * 1000) })],
     });
-    const onTime = () => setTime(audio.currentTime);
-    const onPlay = () => setPlaying(true);
-    const onPause = () => setPlaying(false);
+    surfer.current = wave;
+    const onTime = () => {
+      setTime(audio.currentTime);
+      tellTime?.(audio.currentTime);
+    };
+    // timeupdate comes 4 times a second: while playing, the position is read every frame
+    // instead, so the transcript's word follows the voice.
+    let frame = 0;
+    const follow = () => {
+      onTime();
+      frame = requestAnimationFrame(follow);
+    };
+    const onPlay = () => {
+      setPlaying(true);
+      cancelAnimationFrame(frame);
+      frame = requestAnimationFrame(follow);
+    };
+    const onPause = () => {
+      setPlaying(false);
+      cancelAnimationFrame(frame);
+      onTime();
+    };
     audio.addEventListener('timeupdate', onTime);
     audio.addEventListener('seeked', onTime);
     audio.addEventListener('play', onPlay);
     audio.addEventListener('pause', onPause);
     onSeekReady(seek);
+    if (startAtMs !== undefined) seek(startAtMs / 1000);
     return () => {
+      cancelAnimationFrame(frame);
+      surfer.current = null;
       wave.destroy();
       audio.removeEventListener('timeupdate', onTime);
       audio.removeEventListener('seeked', onTime);

@@ -1,8 +1,11 @@
-// One recording: the player (lanes, markers), the call's events, what is known about the
-// call, its files to download, and deleting it.
+// One recording: the player (lanes, markers) with its transcript beside it, the call's
+// events, what is known about the call and what happened after it (its post-call jobs), its
+// files to download, and deleting it.
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, audioUrl, deleteRecording, getMeta, getPeaks, getRecording, metaUrl, type Peaks, type RecordingDetail } from './api.js';
+import { ApiError, audioUrl, deleteRecording, getMeta, getPeaks, getRecording, getTranscript, metaUrl, requestTranscript, type Peaks, type RecordingDetail, type Transcript } from './api.js';
+import { JobList, jobsOpen } from './jobs.js';
+import { TranscriptPanel } from './transcript-panel.js';
 import { useRecordingEvents } from './events.js';
 import { bytes, duration, position, when } from './format.js';
 import { describeEvent, describeGap, LANE_LABEL, Player, type Gap, type Lane } from './player.js';
@@ -11,6 +14,8 @@ import { StatusBadge } from './status-badge.js';
 
 /** Enough buckets for a wide screen; an hour-long call's peaks stay a few hundred KB. */
 const PEAK_BUCKETS = 4000;
+/** How often the page looks again while a post-call job is still to run. */
+const JOBS_POLL_MS = 2000;
 
 type TrackMeta = { gapFilledMs?: number; gaps?: Gap[]; gapsNotListed?: number; framesDropped?: number; timestampDriftMs?: number };
 
@@ -33,8 +38,10 @@ function errorText(error: string): { code: string; message: string } {
   return match ? { code: match[1]!, message: match[2]! } : { code: '', message: error };
 }
 
-export function RecordingPage({ id }: { id: string }) {
+export function RecordingPage({ id, atMs }: { id: string; atMs?: number | undefined }) {
   const [recording, setRecording] = useState<RecordingDetail | undefined>();
+  const [transcript, setTranscript] = useState<Transcript | undefined>();
+  const [timeMs, setTimeMs] = useState(atMs ?? 0);
   const [peaks, setPeaks] = useState<Peaks | undefined>();
   const [meta, setMeta] = useState<Meta | undefined>();
   const [error, setError] = useState<string | undefined>();
@@ -44,17 +51,33 @@ export function RecordingPage({ id }: { id: string }) {
   const load = async () => {
     try {
       const detail = await getRecording(id);
+      const first = recording === undefined || recording.status === 'recording';
       setRecording(detail);
       setError(undefined);
-      if (detail.status !== 'recording') {
+      if (detail.status !== 'recording' && first) {
         getPeaks(id, PEAK_BUCKETS).then(setPeaks, (err: unknown) => setPeaksError(err instanceof Error ? err.message : String(err)));
         getMeta(id).then((m) => setMeta(m as Meta), () => setMeta(undefined));
       }
+      if (detail.transcript?.state === 'done' && !transcript) getTranscript(id).then(setTranscript, () => setTranscript(undefined));
     } catch (err) {
       setError(err instanceof ApiError && err.status === 404 ? 'There is no such recording (it may have been deleted).' : err instanceof Error ? err.message : String(err));
     }
   };
   useEffect(() => void load(), [id]);
+  // While a post-call step is still to run, the page looks again (its state shows below).
+  useEffect(() => {
+    if (!recording || recording.status === 'recording' || !jobsOpen(recording.jobs)) return;
+    const timer = setTimeout(() => void load(), JOBS_POLL_MS);
+    return () => clearTimeout(timer);
+  }, [recording]);
+  const retryTranscript = async () => {
+    try {
+      await requestTranscript(id);
+      await load();
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    }
+  };
   // A call still recording when the page opened is drawn once it finishes.
   useRecordingEvents((kind, changed) => {
     if (kind === 'finished' && changed.id === id) void load();
@@ -90,15 +113,28 @@ export function RecordingPage({ id }: { id: string }) {
           : peaksError
             ? html`<div class="notice error" role="alert">The waveform could not be drawn: ${peaksError}</div>`
             : peaks
-              ? html`<${Player}
-                  audioSrc=${audioUrl(recording.id, playable.name)}
-                  stereo=${playable.name === 'stereo'}
-                  peaks=${peaks}
-                  durationMs=${recording.durationMs ?? playable.durationMs}
-                  events=${recording.events}
-                  gaps=${gaps}
-                  onSeekReady=${(seek: (s: number) => void) => (seekRef.current = seek)}
-                />`
+              ? html`<div class=${recording.transcript ? 'listen with-transcript' : 'listen'}>
+                  <${Player}
+                    audioSrc=${audioUrl(recording.id, playable.name)}
+                    stereo=${playable.name === 'stereo'}
+                    peaks=${peaks}
+                    durationMs=${recording.durationMs ?? playable.durationMs}
+                    events=${recording.events}
+                    gaps=${gaps}
+                    startAtMs=${atMs}
+                    onSeekReady=${(seek: (s: number) => void) => (seekRef.current = seek)}
+                    onTime=${(s: number) => setTimeMs(Math.round(s * 1000))}
+                  />
+                  ${recording.transcript &&
+                  html`<div class="transcript-cell"><${TranscriptPanel}
+                    id=${recording.id}
+                    transcript=${transcript}
+                    job=${recording.jobs?.find((j) => j.kind === 'transcript')}
+                    timeMs=${timeMs}
+                    onSeek=${(ms: number) => seekRef.current(ms / 1000)}
+                    onRetry=${() => void retryTranscript()}
+                  /></div>`}
+                </div>`
               : html`<p class="muted" role="status">Drawing the waveform…</p>`}
 
       <div class="columns">
@@ -140,6 +176,7 @@ export function RecordingPage({ id }: { id: string }) {
             ${recording.error ? html`<dt>Error</dt><dd class="error-text"><code>${errorText(recording.error).code}</code> ${errorText(recording.error).message}</dd>` : ''}
             <dt>Parameters</dt><dd>${params.length === 0 ? html`<span class="muted">none</span>` : params.map(([k, v]) => html`<span class="chip">${k}=${v}</span>`)}</dd>
             <dt>Rejected</dt><dd>${rejections.length === 0 ? html`<span class="muted">nothing</span>` : rejections.map(([code, n]) => html`<div><code>${code}</code> × ${n}</div>`)}</dd>
+            ${recording.status !== 'recording' ? html`<dt>After the call</dt><dd><${JobList} jobs=${recording.jobs ?? []} /></dd>` : ''}
           </dl>
           <h3>Files</h3>
           <ul class="downloads">

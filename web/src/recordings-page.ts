@@ -1,11 +1,13 @@
-// Recordings: newest first, filtered, paged by cursor, and kept current by the event stream.
+// Recordings: newest first, filtered (and searched by what was said), paged by cursor, and kept
+// current by the event stream.
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { listRecordings, type Recording } from './api.js';
 import { PROVIDERS, STATUSES } from './choices.js';
 import { useRecordingEvents } from './events.js';
 import { takeInitialRecordings } from './initial-data.js';
-import { duration, when } from './format.js';
+import { duration, position, when } from './format.js';
+import { JobHint } from './jobs.js';
 import { hrefFor } from './router.js';
 import { StatusBadge } from './status-badge.js';
 
@@ -13,6 +15,7 @@ const PAGE_SIZE = 25;
 const FILTER_DELAY_MS = 250;
 
 interface Filters {
+  q: string;
   provider: string;
   status: string;
   from: string;
@@ -21,7 +24,7 @@ interface Filters {
   callSid: string;
   param: string;
 }
-const NO_FILTERS: Filters = { provider: '', status: '', from: '', to: '', minSeconds: '', callSid: '', param: '' };
+const NO_FILTERS: Filters = { q: '', provider: '', status: '', from: '', to: '', minSeconds: '', callSid: '', param: '' };
 
 /**
  * The filters live in the page's URL (#/?provider=twilio&status=complete), so a filtered list
@@ -45,6 +48,7 @@ function keepFiltersInUrl(filters: Filters): void {
 /** The list query for the filters; a parameter filter is written name=value. */
 function queryFor(filters: Filters, cursor?: string): { query: URLSearchParams; problem?: string } {
   const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
+  if (filters.q.trim()) query.set('q', filters.q.trim());
   if (filters.provider) query.set('provider', filters.provider);
   if (filters.status) query.set('status', filters.status);
   if (filters.from) query.set('from', new Date(filters.from).toISOString());
@@ -61,6 +65,15 @@ function queryFor(filters: Filters, cursor?: string): { query: URLSearchParams; 
 }
 
 const isFiltered = (filters: Filters) => Object.values(filters).some((value) => value !== '');
+
+/**
+ * A hit's snippet as the server writes it (HTML-escaped text, each hit in <mark>), rendered
+ * as text and <mark> elements: nothing in it is ever parsed as HTML here.
+ */
+function snippet(text: string) {
+  const unescape = (s: string) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+  return text.split(/(<mark>[^<]*<\/mark>)/).map((part) => (part.startsWith('<mark>') ? html`<mark>${unescape(part.slice(6, -7))}</mark>` : unescape(part)));
+}
 
 /** A filter that is one of a few values, or any. */
 function Choice({ label, value, options, onChange }: { label: string; value: string; options: readonly string[]; onChange: (event: Event) => void }) {
@@ -112,6 +125,16 @@ export function RecordingsPage() {
     }
   };
 
+  // The address changed by hand (or a link to a search): the filters follow it.
+  useEffect(() => {
+    const onHash = () => {
+      const fromUrl = filtersFromUrl();
+      setFilters((shown) => (JSON.stringify(shown) === JSON.stringify(fromUrl) ? shown : fromUrl));
+    };
+    addEventListener('hashchange', onHash);
+    return () => removeEventListener('hashchange', onHash);
+  }, []);
+
   // Typing in a filter asks the server once the typing pauses, not at every key.
   useEffect(() => {
     keepFiltersInUrl(filters);
@@ -150,6 +173,10 @@ export function RecordingsPage() {
         <span class="muted" aria-live="polite">${state === 'loading' ? 'Loading…' : `${items.length}${next ? '+' : ''} shown`}</span>
       </div>
       <form class="filters card" onSubmit=${(e: Event) => e.preventDefault()} aria-label="Filters">
+        <label class="search">Search what was said
+          <input type="search" placeholder='refund "card charge"' value=${filters.q} onInput=${set('q')} aria-describedby="search-help" />
+          <span id="search-help" class="hint">All words must be in the call; "quotes" for a phrase.</span>
+        </label>
         <${Choice} label="Provider" value=${filters.provider} options=${PROVIDERS} onChange=${set('provider')} />
         <${Choice} label="Status" value=${filters.status} options=${STATUSES} onChange=${set('status')} />
         <label>From <input type="datetime-local" value=${filters.from} onChange=${set('from')} /></label>
@@ -162,7 +189,7 @@ export function RecordingsPage() {
       ${error && html`<div class="notice error" role="alert">${error}</div>`}
       ${state !== 'loading' && items.length === 0 && !error
         ? html`<div class="empty card">
-            <h2>${isFiltered(filters) ? 'No recordings match these filters' : 'No recordings yet'}</h2>
+            <h2>${filters.q.trim() ? 'No call’s transcript holds these words' : isFiltered(filters) ? 'No recordings match these filters' : 'No recordings yet'}</h2>
             <p class="muted">${isFiltered(filters)
               ? 'Change or clear the filters above.'
               : html`Answer a call with <code>/twiml</code> (or your provider's answer route) and its stream is recorded here as it happens.`}</p>
@@ -179,9 +206,24 @@ export function RecordingsPage() {
                     <td class="num">${r.status === 'recording' ? html`<span class="muted">live</span>` : duration(r.durationMs)}</td>
                     <td>${r.provider}</td>
                     <td class="mono"><a href=${hrefFor.recording(r.id)}>${r.callSid}</a>${severalNodes && r.node ? html`<div class="muted small">on ${r.node}</div>` : ''}</td>
-                    <td><${StatusBadge} status=${r.status} /></td>
+                    <td><${StatusBadge} status=${r.status} /><${JobHint} recording=${r} /></td>
                     <td>${Object.entries(r.customParameters).map(([k, v]) => html`<span class="chip" title=${`${k}=${v}`}>${k}=${v}</span>`)}</td>
-                  </tr>`,
+                  </tr>
+                  ${r.matches && r.matches.length > 0
+                    ? html`<tr class="matches-row" key=${`${r.id}-matches`}>
+                        <td colspan="6">
+                          <ul class="matches" aria-label=${`Where ${r.callSid} says it`}>
+                            ${r.matches.map(
+                              (m) => html`<li>
+                                <a class="mono" href=${hrefFor.recording(r.id, m.startMs)} aria-label=${`Open at ${position(m.startMs / 1000)}`}>${position(m.startMs / 1000)}</a>
+                                <span class=${`speaker speaker-${m.track}`}>${m.speaker}</span>
+                                <span class="snippet">${snippet(m.snippet)}</span>
+                              </li>`,
+                            )}
+                          </ul>
+                        </td>
+                      </tr>`
+                    : ''}`,
                 )}
               </tbody>
             </table>

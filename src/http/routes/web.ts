@@ -63,7 +63,8 @@ async function initialData(config: Config, catalog: Catalog, request: FastifyReq
   // and a bearer token on this public route must not tell a guess from the right token.
   if (config.apiToken || notLocalBecause(config, request)) return undefined;
   const page = await catalog.repo.list({ limit: FIRST_PAGE_SIZE });
-  const data = { session: { access: 'local' }, recordings: { items: page.items.map((r) => recordingJson(r)), nextCursor: page.nextCursor } };
+  const jobs = await catalog.jobs.forRecordings(page.items.map((r) => r.id));
+  const data = { session: { access: 'local' }, recordings: { items: page.items.map((r) => recordingJson(r, '', jobs.get(r.id) ?? [])), nextCursor: page.nextCursor } };
   // Inside a <script> element only "</" could end it early: every "<" is escaped.
   return JSON.stringify(data).replace(/</g, '\\u003c');
 }
