@@ -2,7 +2,7 @@
 // under identical load from `calltape simulate`, on this machine, in one run. Prints a table
 // and writes bench/results/<date>.{json,md}. Every phase is bounded in calls and time.
 //
-//   node bench/run.mjs [--quick] [--only=realtime,listen,s3,fast,length,capacity]
+//   node bench/run.mjs [--quick] [--only=realtime,listen,s3,pipeline,fast,length,capacity]
 //
 // Server CPU is read from /proc for the server process only (utime + stime of all its
 // threads, with the main thread shown apart from the rest: the libuv pool doing file writes,
@@ -402,6 +402,63 @@ if (runs('s3')) {
   await s3server.close();
 }
 
+// 1d. The post-call pipeline: calls whose starts are spread over 30 s, so calls end (and
+//     their post-call steps run) while others are live; with transcription through a local
+//     OpenAI-compatible stub answering each request after a fixed latency, against the same
+//     calls without it (peaks and the webhook step only), alternated, a fresh server each
+//     run. The media path must cost the same; the transcripts' throughput is reported apart.
+const pipelineLoad = { calls: Math.round(300 * scale), durationMs: 30_000, realtime: true, rampMs: 30_000 };
+const STUB_LATENCY_MS = 200;
+
+/** calltape_jobs{kind,state} of a target, from /metrics. */
+async function jobsIn(target, kind, state) {
+  const text = await (await fetch(`${target.httpUrl}/metrics`)).text();
+  return Number(new RegExp(`calltape_jobs\\{kind="${kind}",state="${state}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+}
+
+if (runs('pipeline')) {
+  const stub = spawn(process.execPath, [path.join(ROOT, 'bench/stt-stub.mjs')], { env: { ...process.env, STUB_LATENCY_MS: String(STUB_LATENCY_MS) }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const stubUrl = await new Promise((resolve) => readline.createInterface({ input: stub.stdout }).once('line', (line) => resolve(JSON.parse(line).url)));
+  log(`pipeline: ${pipelineLoad.calls} calls x ${pipelineLoad.durationMs / 1000} s started over ${pipelineLoad.rampMs / 1000} s, without and with transcription (stub answering after ${STUB_LATENCY_MS} ms), twice each`);
+  p.pipeline = [];
+  for (const variant of ['off', 'on', 'off', 'on']) {
+    const target = await startTarget('calltape', variant === 'on' ? { CALLTAPE_TRANSCRIBE_URL: stubUrl } : {});
+    const m = await measure(target, pipelineLoad);
+    const row = {
+      variant,
+      cpuPerCallHour: round(m.cpuPerCallHour),
+      mainThreadPerCallHour: round(m.mainThreadPerCallHour),
+      steadyRssPerCallKiB: round((m.steadyRss - m.idleRss) / pipelineLoad.calls / 1024, 1),
+      lagMs: m.summary.lagMs,
+      ok: m.summary.ok,
+      finalizeMs: { p50: quantile(m.finalizeMs, 0.5), p99: quantile(m.finalizeMs, 0.99) },
+    };
+    if (variant === 'on') {
+      // Transcripts made while calls were still live, then the rest: until all are made.
+      const doneAtCallsEnd = await jobsIn(target, 'transcript', 'done');
+      const cpu0 = cpuSeconds(target.child.pid).total;
+      const t0 = performance.now();
+      let done = doneAtCallsEnd;
+      while (done < pipelineLoad.calls && performance.now() - t0 < 180_000) {
+        await sleep(250);
+        done = await jobsIn(target, 'transcript', 'done');
+      }
+      const afterSeconds = (performance.now() - t0) / 1000;
+      Object.assign(row, {
+        transcribed: done,
+        transcribedWhileLive: doneAtCallsEnd,
+        secondsAfterCalls: round(afterSeconds, 1),
+        // From the first call's end (a call lasts durationMs) to the last transcript.
+        recordingsPerMinute: round(done / ((pipelineLoad.rampMs + afterSeconds * 1000) / 60_000), 0),
+        cpuSecondsAfterCalls: round(cpuSeconds(target.child.pid).total - cpu0),
+      });
+    }
+    p.pipeline.push(row);
+    await target.stop();
+  }
+  stub.kill('SIGTERM');
+}
+
 // 2. Fast: as fast as the sockets take it (the generator may be the bottleneck here).
 const fast = { calls: 20, durationMs: Math.round(600_000 * scale), realtime: false };
 if (runs('fast')) {
@@ -530,6 +587,22 @@ if (p.s3) {
     ),
     '',
     `Mean CPU s per call-hour while recording: data dir only ${fmt(mean('disk', 'cpuPerCallHour'))}, with S3 ${fmt(mean('s3', 'cpuPerCallHour'))}.`,
+    '',
+  );
+}
+if (p.pipeline) {
+  const mean = (variant, key) => p.pipeline.filter((r) => r.variant === variant).reduce((sum, r, _, all) => sum + r[key] / all.length, 0);
+  lines.push(
+    `Post-call pipeline, ${pipelineLoad.calls} realtime calls x ${pipelineLoad.durationMs / 1000} s started over ${pipelineLoad.rampMs / 1000} s (calls end while others are live), a fresh server each run, alternated; transcription against a local stub answering after ${STUB_LATENCY_MS} ms, default settings (2 requests at once):`,
+    '',
+    '| run | server CPU s per call-hour | main thread | RSS per call, steady (KiB) | sender lag p50 / p99 (ms) | finalize p50 / p99 (ms) | transcribed (while calls were live) | after the calls (s) | recordings per minute | server CPU after the calls (s) |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...p.pipeline.map(
+      (r) =>
+        `| ${r.variant === 'on' ? 'transcribing' : 'no transcription'} | ${fmt(r.cpuPerCallHour)} | ${fmt(r.mainThreadPerCallHour)} | ${fmt(r.steadyRssPerCallKiB)} | ${r.lagMs?.p50} / ${r.lagMs?.p99} | ${r.finalizeMs.p50} / ${r.finalizeMs.p99} | ${r.transcribed !== undefined ? `${r.transcribed} (${r.transcribedWhileLive})` : '-'} | ${r.secondsAfterCalls ?? '-'} | ${r.recordingsPerMinute ?? '-'} | ${r.cpuSecondsAfterCalls ?? '-'} |`,
+    ),
+    '',
+    `Mean main-thread CPU s per call-hour: without transcription ${fmt(mean('off', 'mainThreadPerCallHour'))}, transcribing ${fmt(mean('on', 'mainThreadPerCallHour'))}; all threads ${fmt(mean('off', 'cpuPerCallHour'))} and ${fmt(mean('on', 'cpuPerCallHour'))}.`,
     '',
   );
 }

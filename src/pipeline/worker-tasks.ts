@@ -3,13 +3,18 @@
  * none of them runs on the event loop that reads live calls. Messages are plain data.
  */
 import { writePeaks, type PeakSources } from '../recording/peaks.js';
-import { trackLevels, type TrackLevels, type TrackSource } from '../transcribe/track-audio.js';
+import { readTrackSpan, trackLevels, type TrackLevels, type TrackSource } from '../transcribe/track-audio.js';
 
-export type WorkerTask = { readonly kind: 'peaks'; readonly dir: string; readonly sources: PeakSources } | { readonly kind: 'levels'; readonly source: TrackSource };
+export type WorkerTask =
+  | { readonly kind: 'peaks'; readonly dir: string; readonly sources: PeakSources }
+  | { readonly kind: 'levels'; readonly source: TrackSource }
+  | { readonly kind: 'span'; readonly source: TrackSource; readonly startMs: number; readonly endMs: number };
 
 export interface WorkerResults {
   peaks: null;
   levels: TrackLevels;
+  /** A WAV file's bytes (moved to the caller, not copied). */
+  span: Uint8Array;
 }
 
 export async function runTask(task: WorkerTask): Promise<WorkerResults[WorkerTask['kind']]> {
@@ -19,5 +24,7 @@ export async function runTask(task: WorkerTask): Promise<WorkerResults[WorkerTas
       return null;
     case 'levels':
       return trackLevels(task.source);
+    case 'span':
+      return readTrackSpan(task.source, task.startMs, task.endMs);
   }
 }

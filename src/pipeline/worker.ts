@@ -4,7 +4,8 @@ import { runTask, type WorkerTask } from './worker-tasks.js';
 
 parentPort?.on('message', (message: { id: number; task: WorkerTask }) => {
   runTask(message.task).then(
-    (result) => parentPort?.postMessage({ id: message.id, result }),
+    // Audio is moved to the main thread, not copied (its buffer is this task's alone).
+    (result) => parentPort?.postMessage({ id: message.id, result }, result instanceof Uint8Array ? [result.buffer as ArrayBuffer] : []),
     (err: unknown) => parentPort?.postMessage({ id: message.id, error: err instanceof Error ? err.message : String(err) }),
   );
 });

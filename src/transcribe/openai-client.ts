@@ -45,7 +45,7 @@ export function transcriptionsUrl(base: string): string {
 }
 
 /** Sends one WAV piece; resolves with the parsed JSON answer. */
-export async function requestTranscription(server: SttServer, wav: Buffer, name: string, signal?: AbortSignal): Promise<unknown> {
+export async function requestTranscription(server: SttServer, wav: Uint8Array, name: string, signal?: AbortSignal): Promise<unknown> {
   const form = new FormData();
   form.append('file', new Blob([wav as Uint8Array<ArrayBuffer>], { type: 'audio/wav' }), name);
   form.append('model', server.model);

@@ -30,6 +30,8 @@ export interface TranscribeInput {
   readonly server: SttServer;
   /** Loudness of a track (the pipeline runs it in a worker thread). */
   readonly levels: (source: TrackSource) => Promise<TrackLevels>;
+  /** A piece of a track as a WAV file (the pipeline reads and converts it in a worker thread). */
+  readonly span?: (source: TrackSource, startMs: number, endMs: number) => Promise<Uint8Array>;
   /** Bounds requests to the server across recordings. */
   readonly limit: <T>(task: () => Promise<T>) => Promise<T>;
   readonly signal?: AbortSignal;
@@ -83,7 +85,7 @@ export async function transcribeRecording(input: TranscribeInput): Promise<Trans
       input.onProgress?.({ track, done, pieces: pieces.length });
       for (const piece of pieces) {
         input.signal?.throwIfAborted();
-        const wav = await readTrackSpan(source, piece.startMs, piece.endMs);
+        const wav = await (input.span ?? readTrackSpan)(source, piece.startMs, piece.endMs);
         const answer = await input.limit(() => requestTranscription(input.server, wav, `${track}-${piece.startMs}.wav`, input.signal));
         const length = piece.endMs - piece.startMs;
         for (const s of normalizeAnswer(answer, length)) {

@@ -76,6 +76,7 @@ export function transcriptStep(opts: TranscriptStepOptions): Step {
         speakers: { inbound: config.transcribeSpeakerInbound, outbound: config.transcribeSpeakerOutbound },
         server,
         levels: (source) => opts.pool.run({ kind: 'levels', source }),
+        span: (source, startMs, endMs) => opts.pool.run({ kind: 'span', source, startMs, endMs }),
         limit,
         signal,
         onProgress: (p) => {
