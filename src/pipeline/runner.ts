@@ -92,6 +92,8 @@ export class Pipeline {
   private renewTimer: NodeJS.Timeout | undefined;
   private claiming: Promise<void> = Promise.resolve();
   private again = false;
+  /** Claims start with start(): recordings repaired at start-up queue their jobs before it. */
+  private started = false;
   private stopped = false;
   /** Shutting down: only steps that drain are claimed. */
   private draining = false;
@@ -137,6 +139,7 @@ export class Pipeline {
     // One process per spool: jobs a previous process left running are this one's now.
     const released = await this.opts.jobs.releaseSpool(this.spool);
     if (released > 0) this.opts.logger.info({ jobs: released }, 'pipeline: resuming post-call jobs a previous run left unfinished');
+    this.started = true;
     this.timer = setInterval(() => this.nudge(), this.opts.pollMs);
     this.timer.unref();
     this.renewTimer = setInterval(() => {
@@ -149,7 +152,7 @@ export class Pipeline {
 
   /** Looks for due jobs now (a recording just finished, or a job settled). */
   nudge(): void {
-    if (this.stopped) return;
+    if (this.stopped || !this.started) return;
     this.again = true;
     this.claiming = this.claiming.then(async () => {
       while (this.again && !this.stopped) {

@@ -1,18 +1,42 @@
 /**
- * A fixed pool of worker threads for the pipeline's CPU-heavy work, with a bounded queue: a
- * task beyond it is refused at once (its job is tried again later) rather than held in
- * memory. A thread that dies fails its task and is replaced. Threads are unref'd: an idle
- * pool never keeps the process alive.
+ * A fixed pool of worker threads for the pipeline's heavy work, with a bounded queue: a task
+ * beyond it is refused at once (its job is tried again later) rather than held in memory. A
+ * thread that dies fails its tasks and is replaced. Threads are unref'd: an idle pool never
+ * keeps the process alive. A thread runs `tasksPerWorker` tasks at once: one for CPU work,
+ * more for tasks that mostly wait (a request to a speech-to-text server).
  */
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { BadAnswerError } from '../transcribe/normalize.js';
+import { SttError } from '../transcribe/openai-client.js';
 import { runTask, type WorkerResults, type WorkerTask } from './worker-tasks.js';
 
 interface Pending {
   readonly task: WorkerTask;
   resolve(value: unknown): void;
   reject(err: Error): void;
+}
+
+/** An error as it crosses from a worker thread: what the caller needs to decide on a retry. */
+export interface WorkerError {
+  name: string;
+  message: string;
+  retryable?: boolean;
+  retryAfterMs?: number;
+  status?: number;
+}
+
+export function toWorkerError(err: unknown): WorkerError {
+  if (err instanceof SttError) return { name: 'SttError', message: err.message, retryable: err.retryable, ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}), ...(err.status !== undefined ? { status: err.status } : {}) };
+  if (err instanceof Error) return { name: err.name, message: err.message };
+  return { name: 'Error', message: String(err) };
+}
+
+function fromWorkerError(error: WorkerError): Error {
+  if (error.name === 'SttError') return new SttError(error.message, error.retryable ?? true, error.retryAfterMs, error.status);
+  if (error.name === 'BadAnswerError') return new BadAnswerError(error.message);
+  return new Error(error.message);
 }
 
 /**
@@ -29,8 +53,10 @@ function workerFile(): string | undefined {
 export class QueueFullError extends Error {}
 
 export class WorkerPool {
-  private readonly idle: Worker[] = [];
-  private readonly busy = new Map<Worker, Pending>();
+  private readonly workers: Worker[] = [];
+  /** Tasks each thread is running. */
+  private readonly load = new Map<Worker, number>();
+  private readonly inFlight = new Map<number, { worker: Worker; pending: Pending }>();
   private readonly queue: Pending[] = [];
   private readonly file = workerFile();
   private closed = false;
@@ -41,7 +67,18 @@ export class WorkerPool {
   constructor(
     private readonly size: number,
     private readonly queueLimit: number,
+    private readonly tasksPerWorker = 1,
   ) {}
+
+  /**
+   * Starts every thread now (each is a V8 isolate of about 10 MB): a server warms its pool at
+   * start, so its memory is there from the first moment rather than arriving with the first
+   * calls, and the first post-call step does not wait for a thread to start.
+   */
+  warm(): void {
+    if (!this.file || this.closed) return;
+    while (this.workers.length < this.size) this.spawn();
+  }
 
   get waiting(): number {
     return this.queue.length;
@@ -61,39 +98,49 @@ export class WorkerPool {
   async close(): Promise<void> {
     this.closed = true;
     for (const pending of this.queue.splice(0)) pending.reject(new Error('the worker pool closed'));
-    await Promise.all([...this.idle.splice(0), ...this.busy.keys()].map((worker) => worker.terminate()));
+    await Promise.all(this.workers.splice(0).map((worker) => worker.terminate()));
   }
 
   private dispatch(): void {
     while (this.queue.length > 0) {
-      let worker = this.idle.pop();
-      if (!worker && this.busy.size < this.size) worker = this.spawn();
+      let worker = this.workers.find((w) => (this.load.get(w) ?? 0) < this.tasksPerWorker);
+      if (!worker && this.workers.length < this.size) worker = this.spawn();
       if (!worker) return;
       const pending = this.queue.shift()!;
-      this.busy.set(worker, pending);
+      const id = this.nextId++;
+      this.inFlight.set(id, { worker, pending });
+      this.load.set(worker, (this.load.get(worker) ?? 0) + 1);
       worker.ref();
-      worker.postMessage({ id: this.nextId++, task: pending.task });
+      worker.postMessage({ id, task: pending.task });
     }
   }
 
   private spawn(): Worker {
     const worker = new Worker(this.file!);
-    worker.on('message', (message: { result?: unknown; error?: string }) => {
-      const pending = this.busy.get(worker);
-      this.busy.delete(worker);
-      worker.unref();
+    this.workers.push(worker);
+    this.load.set(worker, 0);
+    worker.on('message', (message: { id: number; result?: unknown; error?: WorkerError }) => {
+      const entry = this.inFlight.get(message.id);
+      if (!entry) return;
+      this.inFlight.delete(message.id);
+      const load = (this.load.get(worker) ?? 1) - 1;
+      this.load.set(worker, load);
+      if (load === 0) worker.unref();
       this.completed++;
-      if (!this.closed) this.idle.push(worker);
-      if (message.error !== undefined) pending?.reject(new Error(message.error));
-      else pending?.resolve(message.result);
-      this.dispatch();
+      if (message.error !== undefined) entry.pending.reject(fromWorkerError(message.error));
+      else entry.pending.resolve(message.result);
+      if (!this.closed) this.dispatch();
     });
     const gone = (err: Error) => {
-      const pending = this.busy.get(worker);
-      this.busy.delete(worker);
-      const at = this.idle.indexOf(worker);
-      if (at >= 0) this.idle.splice(at, 1);
-      pending?.reject(err);
+      const at = this.workers.indexOf(worker);
+      if (at < 0) return;
+      this.workers.splice(at, 1);
+      this.load.delete(worker);
+      for (const [id, entry] of this.inFlight) {
+        if (entry.worker !== worker) continue;
+        this.inFlight.delete(id);
+        entry.pending.reject(err);
+      }
       if (!this.closed) this.dispatch();
     };
     worker.on('error', gone);

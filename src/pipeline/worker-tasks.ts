@@ -4,17 +4,23 @@
  */
 import { writePeaks, type PeakSources } from '../recording/peaks.js';
 import { readTrackSpan, trackLevels, type TrackLevels, type TrackSource } from '../transcribe/track-audio.js';
+import { normalizeAnswer, type PieceSegment } from '../transcribe/normalize.js';
+import { requestTranscription, type SttServer } from '../transcribe/openai-client.js';
+import type { Span } from '../transcribe/pieces.js';
 
 export type WorkerTask =
   | { readonly kind: 'peaks'; readonly dir: string; readonly sources: PeakSources }
   | { readonly kind: 'levels'; readonly source: TrackSource }
-  | { readonly kind: 'span'; readonly source: TrackSource; readonly startMs: number; readonly endMs: number };
+  | { readonly kind: 'span'; readonly source: TrackSource; readonly startMs: number; readonly endMs: number }
+  | { readonly kind: 'transcribe'; readonly source: TrackSource; readonly piece: Span; readonly server: SttServer; readonly name: string };
 
 export interface WorkerResults {
   peaks: null;
   levels: TrackLevels;
   /** A WAV file's bytes (moved to the caller, not copied). */
   span: Uint8Array;
+  /** A piece's segments, relative to the piece. */
+  transcribe: PieceSegment[];
 }
 
 export async function runTask(task: WorkerTask): Promise<WorkerResults[WorkerTask['kind']]> {
@@ -26,5 +32,12 @@ export async function runTask(task: WorkerTask): Promise<WorkerResults[WorkerTas
       return trackLevels(task.source);
     case 'span':
       return readTrackSpan(task.source, task.startMs, task.endMs);
+    case 'transcribe': {
+      // The piece read, sent and its answer read here: the audio and the answer never reach
+      // the thread that reads live calls (their buffers would be its garbage to collect).
+      const wav = await readTrackSpan(task.source, task.piece.startMs, task.piece.endMs);
+      const answer = await requestTranscription(task.server, wav, task.name);
+      return normalizeAnswer(answer, task.piece.endMs - task.piece.startMs);
+    }
   }
 }

@@ -1,11 +1,12 @@
 /** A pipeline worker thread: runs tasks (worker-tasks.ts) one at a time and answers each. */
 import { parentPort } from 'node:worker_threads';
 import { runTask, type WorkerTask } from './worker-tasks.js';
+import { toWorkerError } from './worker-pool.js';
 
 parentPort?.on('message', (message: { id: number; task: WorkerTask }) => {
   runTask(message.task).then(
     // Audio is moved to the main thread, not copied (its buffer is this task's alone).
     (result) => parentPort?.postMessage({ id: message.id, result }, result instanceof Uint8Array ? [result.buffer as ArrayBuffer] : []),
-    (err: unknown) => parentPort?.postMessage({ id: message.id, error: err instanceof Error ? err.message : String(err) }),
+    (err: unknown) => parentPort?.postMessage({ id: message.id, error: toWorkerError(err) }),
   );
 });

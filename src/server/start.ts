@@ -100,8 +100,12 @@ export async function startServer(options: RecorderOptions = {}, serve: ServeOpt
   );
   const jobs = catalog.jobs;
   const workers = new WorkerPool(config.pipelineWorkers, WORKER_QUEUE_MAX);
+  workers.warm();
   const steps: Step[] = [peaksStep(catalog, workers)];
-  if (config.transcribeUrl) steps.push(transcriptStep({ catalog, config, pool: workers, notifier, jobs, logger: recorder.logger }));
+  // Requests to the speech-to-text server run in a thread of their own, several at once.
+  const sttWorkers = config.transcribeUrl ? new WorkerPool(1, WORKER_QUEUE_MAX, config.transcribeConcurrency) : undefined;
+  sttWorkers?.warm();
+  if (sttWorkers) steps.push(transcriptStep({ catalog, config, pool: workers, sttPool: sttWorkers, notifier, jobs, logger: recorder.logger }));
   if (objectStore) {
     steps.push(uploadStep({ catalog, store: objectStore, dataDir: config.dataDir, keepLocal: config.keepLocal, retryBaseMs: config.uploadRetryBaseMs, logger: recorder.logger }));
   }
@@ -139,6 +143,7 @@ export async function startServer(options: RecorderOptions = {}, serve: ServeOpt
     await orphans?.stop();
     await pipeline.stop();
     await workers.close();
+    await sttWorkers?.close();
     await outbox.stop();
     await recorder.shutdown();
     await app.close();
@@ -211,6 +216,7 @@ export async function startServer(options: RecorderOptions = {}, serve: ServeOpt
         // An upload in progress finishes; other steps stop, and every job waiting stays queued for the next start.
         await pipeline.stop(Math.min(5000, config.shutdownTimeoutMs));
         await workers.close();
+        await sttWorkers?.close();
         // Every recording is finished: the node leaves the cluster cleanly.
         await nodes.stop();
         await clusterEvents?.stop();

@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { STT_PIECE_MAX_BYTES, STT_PIECE_MAX_MS } from '../limits.js';
 import type { PauseMeta } from '../recording/meta.js';
-import { normalizeAnswer } from './normalize.js';
+import { normalizeAnswer, type PieceSegment } from './normalize.js';
 import { requestTranscription, type SttServer } from './openai-client.js';
 import { planPieces, type Span } from './pieces.js';
 import { readTrackSpan, type TrackLevels, type TrackSource } from './track-audio.js';
@@ -30,8 +30,11 @@ export interface TranscribeInput {
   readonly server: SttServer;
   /** Loudness of a track (the pipeline runs it in a worker thread). */
   readonly levels: (source: TrackSource) => Promise<TrackLevels>;
-  /** A piece of a track as a WAV file (the pipeline reads and converts it in a worker thread). */
-  readonly span?: (source: TrackSource, startMs: number, endMs: number) => Promise<Uint8Array>;
+  /**
+   * Reads, sends and reads the answer of one piece (the pipeline does it in a worker thread);
+   * by default here. Returns the piece's segments, relative to it.
+   */
+  readonly transcribePiece?: (source: TrackSource, piece: Span, name: string) => Promise<PieceSegment[]>;
   /** Bounds requests to the server across recordings. */
   readonly limit: <T>(task: () => Promise<T>) => Promise<T>;
   readonly signal?: AbortSignal;
@@ -69,6 +72,12 @@ export function pausedSpans(pauses: TranscribeInput['pauses']): Span[] {
   return spans;
 }
 
+/** One piece read, sent and its answer normalised, in this thread. */
+async function transcribeHere(input: TranscribeInput, source: TrackSource, piece: Span, name: string): Promise<PieceSegment[]> {
+  const wav = await readTrackSpan(source, piece.startMs, piece.endMs);
+  return normalizeAnswer(await requestTranscription(input.server, wav, name, input.signal), piece.endMs - piece.startMs);
+}
+
 export async function transcribeRecording(input: TranscribeInput): Promise<Transcript> {
   const sources = trackSources(input.dir, input.files);
   const excluded = pausedSpans(input.pauses);
@@ -85,10 +94,9 @@ export async function transcribeRecording(input: TranscribeInput): Promise<Trans
       input.onProgress?.({ track, done, pieces: pieces.length });
       for (const piece of pieces) {
         input.signal?.throwIfAborted();
-        const wav = await (input.span ?? readTrackSpan)(source, piece.startMs, piece.endMs);
-        const answer = await input.limit(() => requestTranscription(input.server, wav, `${track}-${piece.startMs}.wav`, input.signal));
-        const length = piece.endMs - piece.startMs;
-        for (const s of normalizeAnswer(answer, length)) {
+        const name = `${track}-${piece.startMs}.wav`;
+        const said = await input.limit(() => (input.transcribePiece ? input.transcribePiece(source, piece, name) : transcribeHere(input, source, piece, name)));
+        for (const s of said) {
           segments.push({
             speaker: input.speakers[track],
             track,

@@ -38,6 +38,8 @@ export interface TranscriptStepOptions {
   readonly catalog: Catalog;
   readonly config: Config;
   readonly pool: WorkerPool;
+  /** Threads that send the pieces (their requests mostly wait on the server). */
+  readonly sttPool: WorkerPool;
   readonly notifier: WebhookNotifier;
   readonly jobs: JobsRepo;
   readonly logger: Logger;
@@ -76,7 +78,7 @@ export function transcriptStep(opts: TranscriptStepOptions): Step {
         speakers: { inbound: config.transcribeSpeakerInbound, outbound: config.transcribeSpeakerOutbound },
         server,
         levels: (source) => opts.pool.run({ kind: 'levels', source }),
-        span: (source, startMs, endMs) => opts.pool.run({ kind: 'span', source, startMs, endMs }),
+        transcribePiece: (source, piece, name) => opts.sttPool.run({ kind: 'transcribe', source, piece, server, name }),
         limit,
         signal,
         onProgress: (p) => {
