@@ -116,7 +116,11 @@ export class WorkerPool {
   }
 
   private spawn(): Worker {
-    const worker = new Worker(this.file!);
+    // The young generation held small as the main thread's is (--max-semi-space-size=4): a
+    // thread that reads pieces of audio would otherwise grow it to 16 MiB semi-spaces, memory
+    // that stays. The old generation is bounded: a thread past it dies (its tasks fail and are
+    // retried) instead of the process.
+    const worker = new Worker(this.file!, { resourceLimits: { maxYoungGenerationSizeMb: 12, maxOldGenerationSizeMb: 512 } });
     this.workers.push(worker);
     this.load.set(worker, 0);
     worker.on('message', (message: { id: number; result?: unknown; error?: WorkerError }) => {

@@ -49,6 +49,8 @@ describe('disk full', () => {
       let done = server.finished(1);
       await streamSession(server.wsUrl(), new TwilioFrameWriter(first).session(mediaFrames('inbound', SPEECH_IN_ULAW.subarray(0, 8000)), { tracks: ['inbound'] }));
       expect((await done)[0]!.status).toBe('complete');
+      // Its post-call steps done (peaks.bin): from here on nothing may change it.
+      await server.pipelineSettled();
       const firstDir = findRecordingDir(dataDir, first.streamSid);
       const before = fileHashes(firstDir);
 
