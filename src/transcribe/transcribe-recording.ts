@@ -8,6 +8,7 @@ import path from 'node:path';
 import { STT_PIECE_MAX_BYTES, STT_PIECE_MAX_MS } from '../limits.js';
 import type { PauseMeta } from '../recording/meta.js';
 import { normalizeAnswer, type PieceSegment } from './normalize.js';
+import { pieceKey, type PieceCache } from './piece-cache.js';
 import { requestTranscription, type SttServer } from './openai-client.js';
 import { planPieces, type Span } from './pieces.js';
 import { readTrackSpan, type TrackLevels, type TrackSource } from './track-audio.js';
@@ -38,6 +39,8 @@ export interface TranscribeInput {
   /** Bounds requests to the server across recordings. */
   readonly limit: <T>(task: () => Promise<T>) => Promise<T>;
   readonly signal?: AbortSignal;
+  /** What the server said about pieces sent by an earlier attempt: those are not sent again. */
+  readonly cache?: PieceCache;
   readonly onProgress?: (progress: TranscribeProgress) => void;
 }
 
@@ -95,7 +98,12 @@ export async function transcribeRecording(input: TranscribeInput): Promise<Trans
       for (const piece of pieces) {
         input.signal?.throwIfAborted();
         const name = `${track}-${piece.startMs}.wav`;
-        const said = await input.limit(() => (input.transcribePiece ? input.transcribePiece(source, piece, name) : transcribeHere(input, source, piece, name)));
+        const key = pieceKey(track, piece.startMs, piece.endMs, input.server.model);
+        let said = input.cache?.get(key);
+        if (!said) {
+          said = await input.limit(() => (input.transcribePiece ? input.transcribePiece(source, piece, name) : transcribeHere(input, source, piece, name)));
+          await input.cache?.set(key, said);
+        }
         for (const s of said) {
           segments.push({
             speaker: input.speakers[track],

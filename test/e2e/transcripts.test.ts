@@ -145,6 +145,22 @@ describe('a speech-to-text server that fails', () => {
     expect(settled).toMatchObject({ state: 'done', attempts: 2 });
   });
 
+  it('a retry sends only the pieces the failed attempt did not get answered', async () => {
+    // The first request is answered, the second (the other track) fails once.
+    stt.requests.length = 0;
+    stt.faults.push({ kind: 'pass' }, { kind: 'status', status: 503 });
+    const id = await recordCall();
+    expect(await server.jobSettled(id, 'transcript', 15_000)).toMatchObject({ state: 'done', attempts: 2 });
+    const sent = stt.requests.map((r) => [r.fileName.split('-')[0], r.answeredWith]);
+    expect(sent).toHaveLength(3);
+    const failedTrack = sent.find(([, status]) => status === 503)![0];
+    expect(sent.filter(([track]) => track === failedTrack).map(([, status]) => status)).toEqual([503, 200]);
+    expect(sent.filter(([track]) => track !== failedTrack)).toEqual([[sent.find(([track]) => track !== failedTrack)![0], 200]]);
+    const dir = findRecordingDir(server.dataDir, (await server.catalog.repo.get(id))!.streamSid);
+    expect(fs.existsSync(path.join(dir, 'transcript.pieces.json'))).toBe(false);
+    expect(((await api<{ segments: unknown[] }>(`/api/recordings/${id}/transcript`)).body.segments)).toHaveLength(2);
+  });
+
   it('a refusal no retry can mend (401): failed at once with the reason; the recording and its webhook go on', async () => {
     stt.faults.push({ kind: 'status', status: 401, body: JSON.stringify({ error: { message: 'Incorrect API key provided' } }) });
     const id = await recordCall();

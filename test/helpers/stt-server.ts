@@ -13,7 +13,7 @@ import { hearWords, type HeardWord } from './tone-words.js';
 export const STT_DIALECTS = ['openai', 'whispercpp', 'vllm', 'localai', 'speaches'] as const;
 export type SttDialect = (typeof STT_DIALECTS)[number];
 
-export type SttFault = { kind: 'status'; status: number; retryAfter?: string; body?: string } | { kind: 'malformed' } | { kind: 'huge' } | { kind: 'slow'; ms: number } | { kind: 'hangup' };
+export type SttFault = { kind: 'pass' } | { kind: 'status'; status: number; retryAfter?: string; body?: string } | { kind: 'malformed' } | { kind: 'huge' } | { kind: 'slow'; ms: number } | { kind: 'hangup' };
 
 export interface SttRequest {
   readonly model: string;

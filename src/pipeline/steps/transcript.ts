@@ -20,6 +20,7 @@ import { BadAnswerError } from '../../transcribe/normalize.js';
 import { transcribeRecording } from '../../transcribe/transcribe-recording.js';
 import { TRANSCRIPT_FILE, type Transcript } from '../../transcribe/transcript.js';
 import { limiter } from '../../transcribe/limiter.js';
+import { FilePieceCache } from '../../transcribe/piece-cache.js';
 import { writeFileAtomic } from '../../storage/atomic-file.js';
 import type { WebhookNotifier } from '../../webhooks/notifier.js';
 import type { JobsRepo } from '../jobs.js';
@@ -69,6 +70,7 @@ export function transcriptStep(opts: TranscriptStepOptions): Step {
     const meta = await readMetaFile(dir);
     if (!meta) throw new PermanentStepError(`meta.json of ${recording.streamSid} cannot be read: its files are not on this node's disk`);
     let transcript: Transcript;
+    const cache = await FilePieceCache.open(dir);
     try {
       transcript = await transcribeRecording({
         dir,
@@ -81,6 +83,7 @@ export function transcriptStep(opts: TranscriptStepOptions): Step {
         transcribePiece: (source, piece, name) => opts.sttPool.run({ kind: 'transcribe', source, piece, server, name }),
         limit,
         signal,
+        cache,
         onProgress: (p) => {
           tracks.set(p.track, `${p.track} ${p.done}/${p.pieces}`);
           report(`${[...tracks.values()].sort().join(', ')} pieces`);
@@ -92,6 +95,7 @@ export function transcriptStep(opts: TranscriptStepOptions): Step {
       throw err;
     }
     await writeFileAtomic(path.join(dir, TRANSCRIPT_FILE), `${JSON.stringify(transcript)}\n`);
+    await cache.remove();
     // Already in the bucket (transcribed again, by hand): the transcript joins it there.
     if (recording.storage === 's3' && catalog.objectStore) {
       await catalog.objectStore.put(recordingKey(config.dataDir, catalog.recordingDir(recording), TRANSCRIPT_FILE), path.join(dir, TRANSCRIPT_FILE), 'application/json');
