@@ -3,12 +3,18 @@
 // and writes bench/results/<date>.{json,md}. Every phase is bounded in calls and time.
 //
 //   node bench/run.mjs [--quick] [--only=realtime,listen,s3,pipeline,fast,length,capacity]
+//   node bench/run.mjs --baseline=<git ref> [--pairs=5] [--only=compare,memory]
+//
+// With --baseline, the ref is built in a temporary worktree and compared with this checkout
+// in alternating runs (the sink measured in each pair too): every figure as median and
+// spread over the pairs, and the per-pair differences, which the machine's drift does not
+// hide the way two separate medians do; and the per-stream memory probe.
 //
 // Server CPU is read from /proc for the server process only (utime + stime of all its
 // threads, with the main thread shown apart from the rest: the libuv pool doing file writes,
 // GC helpers). The generator runs in this process; its own CPU is reported too, because a
 // generator that cannot keep schedule is a finding about the generator, not the server.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,8 +33,11 @@ const inbound = builtinSpeech('inbound');
 const outbound = builtinSpeech('outbound');
 const quick = process.argv.includes('--quick');
 const scale = quick ? 0.2 : 1;
-const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
-const runs = (phase) => !only || only.includes(phase);
+const baselineRef = process.argv.find((a) => a.startsWith('--baseline='))?.slice(11);
+const pairs = Number(process.argv.find((a) => a.startsWith('--pairs='))?.slice(8) ?? 5);
+// With a baseline, the comparison phases run (unless --only names others).
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',') ?? (baselineRef ? ['compare', 'memory'] : undefined);
+const runs = (phase) => (!only ? phase !== 'compare' && phase !== 'memory' : only.includes(phase));
 const log = (msg) => process.stderr.write(`${msg}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -97,14 +106,39 @@ function fileCreationMicros() {
   return Math.round((used.user + used.system) / files);
 }
 
-/** Starts calltape or the sink as its own process and waits for its URL. */
-async function startTarget(kind, extraEnv = {}) {
+/**
+ * A git ref of this repository built in a temporary worktree (its own dist/, this checkout's
+ * node_modules), removed when the bench exits. Returns the worktree's root.
+ */
+function buildBaseline(ref) {
+  const sha = execFileSync('git', ['rev-parse', '--verify', `${ref}^{commit}`], { cwd: ROOT, encoding: 'utf8' }).trim();
+  const dir = path.join(os.tmpdir(), `calltape-bench-baseline-${sha.slice(0, 12)}`);
+  if (!fs.existsSync(path.join(dir, 'dist/server.js'))) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    execFileSync('git', ['worktree', 'prune'], { cwd: ROOT });
+    execFileSync('git', ['worktree', 'add', '--detach', '--force', dir, sha], { cwd: ROOT, stdio: 'ignore' });
+    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+    log(`baseline: building ${ref} (${sha.slice(0, 12)}) in ${dir}`);
+    execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: dir, stdio: 'inherit' });
+  }
+  process.on('exit', () => {
+    try {
+      execFileSync('git', ['worktree', 'remove', '--force', dir], { cwd: ROOT, stdio: 'ignore' });
+    } catch {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  return { ref, sha, dir };
+}
+
+/** Starts calltape or the sink as its own process and waits for its URL; `root` is the build to run. */
+async function startTarget(kind, extraEnv = {}, root = ROOT) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'calltape-bench-'));
   dataDirs.push(dataDir);
   // calltape runs as `npm start` and the calltape command run it (package.json, the bin's #! line).
   const args =
     kind === 'calltape'
-      ? ['--max-semi-space-size=4', path.join(ROOT, 'dist/cli/main.js'), 'serve', '--port', '0', '--data-dir', dataDir]
+      ? ['--max-semi-space-size=4', path.join(root, 'dist/cli/main.js'), 'serve', '--port', '0', '--data-dir', dataDir]
       : [path.join(ROOT, 'bench/sink.mjs')];
   const child = spawn(process.execPath, args, {
     // The fast phases replay calls faster than real time: allowed here, refused by default
@@ -307,6 +341,135 @@ if (runs('realtime')) {
     p[`realtime_${kind}`].streamingCpuPerCallHour = round(perSecond * 3600);
     await target.stop();
   }
+}
+
+// 0. Against a baseline build: realtime runs alternated (baseline, this checkout, the sink;
+//    the order turned each pair), each figure as median and spread, plus paired differences.
+const baseline = baselineRef && (runs('compare') || runs('memory')) ? buildBaseline(baselineRef) : undefined;
+const median = (values) => quantile(values, 0.5);
+const spread = (values) => (values.length ? [round(Math.min(...values)), round(Math.max(...values))] : null);
+
+if (baseline && runs('compare')) {
+  const load = { calls: Math.round(500 * scale), durationMs: 30_000, realtime: true, rampMs: 2000 };
+  log(`compare: ${pairs} pairs of ${load.calls} realtime calls x ${load.durationMs / 1000} s, ${baseline.ref} against this checkout, the sink in each pair`);
+  const rows = [];
+  for (let pair = 0; pair < pairs; pair++) {
+    const order = pair % 2 === 0 ? ['baseline', 'head', 'sink'] : ['head', 'baseline', 'sink'];
+    for (const build of order) {
+      const target = await startTarget(build === 'sink' ? 'sink' : 'calltape', {}, build === 'baseline' ? baseline.dir : ROOT);
+      const m = await measure(target, load);
+      rows.push({
+        pair,
+        build,
+        cpuPerCallHour: round(m.cpuPerCallHour),
+        mainThreadPerCallHour: round(m.mainThreadPerCallHour),
+        steadyRssPerCallKiB: round((m.steadyRss - m.idleRss) / load.calls / 1024, 1),
+        peakRssPerCallKiB: round((m.peakRss - m.idleRss) / load.calls / 1024, 1),
+        lagP99Ms: m.summary.lagMs?.p99 ?? null,
+        finalizeP99Ms: quantile(m.finalizeMs, 0.99),
+        ok: m.summary.ok,
+      });
+      await target.stop();
+      log(`  pair ${pair + 1}/${pairs} ${build}: ${JSON.stringify(rows[rows.length - 1])}`);
+    }
+  }
+  const figures = ['cpuPerCallHour', 'mainThreadPerCallHour', 'steadyRssPerCallKiB', 'peakRssPerCallKiB', 'lagP99Ms', 'finalizeP99Ms'];
+  const of = (build, key) => rows.filter((r) => r.build === build && typeof r[key] === 'number').map((r) => r[key]);
+  const paired = (key, a, b) => {
+    const out = [];
+    for (let pair = 0; pair < pairs; pair++) {
+      const x = rows.find((r) => r.pair === pair && r.build === a)?.[key];
+      const y = rows.find((r) => r.pair === pair && r.build === b)?.[key];
+      if (typeof x === 'number' && typeof y === 'number') out.push(round(x - y));
+    }
+    return out;
+  };
+  p.compare = {
+    baseline: { ref: baseline.ref, sha: baseline.sha },
+    head: execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim(),
+    calls: load.calls,
+    pairs,
+    rows,
+    summary: Object.fromEntries(
+      figures.map((key) => [
+        key,
+        {
+          baseline: { median: median(of('baseline', key)), spread: spread(of('baseline', key)) },
+          head: { median: median(of('head', key)), spread: spread(of('head', key)) },
+          sink: { median: median(of('sink', key)), spread: spread(of('sink', key)) },
+          headMinusBaseline: { median: median(paired(key, 'head', 'baseline')), each: paired(key, 'head', 'baseline') },
+          headMinusSink: { median: median(paired(key, 'head', 'sink')), each: paired(key, 'head', 'sink') },
+        },
+      ]),
+    ),
+  };
+}
+
+// 0b. Memory per stream, away from the generator: N streams held open (start and 2 s of
+//     two-track audio each, then quiet) against calltape or the sink in a probe process run
+//     with --expose-gc; heap and RSS after a full collection, before, while held and after
+//     they close. Alternated between the builds, three rounds.
+async function probeMemory(kind, root, streams) {
+  const child = spawn(process.execPath, ['--expose-gc', '--max-semi-space-size=4', path.join(ROOT, 'bench/memory-probe.mjs'), root, kind], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const next = () => new Promise((resolve) => child.once('message', resolve));
+  const { url } = await next();
+  const measureNow = async () => {
+    child.send('measure');
+    return next();
+  };
+  await sleep(500);
+  const idle = await measureNow();
+  const frames = 100;
+  const sockets = [];
+  for (let i = 0; i < streams; i++) {
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    const sid = `MZ${String(i).padStart(32, '0')}`;
+    ws.send(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
+    ws.send(JSON.stringify({ event: 'start', sequenceNumber: '1', start: { accountSid: 'AC0', streamSid: sid, callSid: `CA${String(i).padStart(32, '0')}`, tracks: ['inbound', 'outbound'], mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 }, customParameters: {} }, streamSid: sid }));
+    for (let f = 0; f < frames; f++) {
+      for (const track of ['inbound', 'outbound']) {
+        const clip = track === 'inbound' ? inbound : outbound;
+        const payload = clip.subarray((f * FRAME_BYTES) % (clip.length - FRAME_BYTES), ((f * FRAME_BYTES) % (clip.length - FRAME_BYTES)) + FRAME_BYTES).toString('base64');
+        ws.send(`{"event":"media","sequenceNumber":"${f + 2}","media":{"track":"${track}","chunk":"${f + 1}","timestamp":"${f * 20}","payload":"${payload}"},"streamSid":"${sid}"}`);
+      }
+    }
+    sockets.push(ws);
+  }
+  // Every stream's audio in and its first batch written (CALLTAPE_WRITE_BATCH_MS is 1 s).
+  await sleep(2500);
+  const held = await measureNow();
+  for (const ws of sockets) ws.close();
+  await sleep(2500);
+  const closed = await measureNow();
+  child.send('exit');
+  await new Promise((resolve) => child.once('exit', resolve));
+  const per = (a, b, key) => round((a[key] - b[key]) / streams / 1024, 1);
+  return {
+    heapKiB: per(held, idle, 'heapUsed'),
+    externalKiB: per(held, idle, 'external'),
+    rssKiB: per(held, idle, 'rss'),
+    leftAfterCloseKiB: per(closed, idle, 'heapUsed'),
+  };
+}
+
+if (runs('memory')) {
+  const streams = Math.round(300 * scale);
+  const builds = [...(baseline ? [['baseline', baseline.dir]] : []), ['head', ROOT], ['sink', ROOT]];
+  log(`memory: ${streams} streams held in a probe process, heap and RSS after GC, three rounds (${builds.map(([b]) => b).join(', ')})`);
+  const rows = [];
+  for (let round_ = 0; round_ < 3; round_++) {
+    for (const [build, root] of round_ % 2 === 0 ? builds : [...builds].reverse()) {
+      rows.push({ round: round_, build, ...(await probeMemory(build === 'sink' ? 'sink' : 'calltape', root, streams)) });
+      log(`  round ${round_ + 1} ${build}: ${JSON.stringify(rows[rows.length - 1])}`);
+    }
+  }
+  const keys = ['heapKiB', 'externalKiB', 'rssKiB', 'leftAfterCloseKiB'];
+  p.memory = {
+    streams,
+    rows,
+    summary: Object.fromEntries(builds.map(([build]) => [build, Object.fromEntries(keys.map((key) => [key, { median: median(rows.filter((r) => r.build === build).map((r) => r[key])), spread: spread(rows.filter((r) => r.build === build).map((r) => r[key])) }]))])),
+  };
 }
 
 // 1b. Live listening: the tap on each recording. Calls with nobody listening against the same
@@ -557,6 +720,31 @@ if (p.realtime_calltape && p.realtime_sink) {
     `| of which: streaming CPU s per call-hour, without start and finish | ${fmt(a.streamingCpuPerCallHour)} | ${fmt(b.streamingCpuPerCallHour)} | ${fmt(a.streamingCpuPerCallHour / b.streamingCpuPerCallHour)} |`,
     `| RSS growth per call, steady (KiB) | ${fmt(a.steadyRssPerCallKiB)} | ${fmt(b.steadyRssPerCallKiB)} | ${fmt(a.steadyRssPerCallKiB - b.steadyRssPerCallKiB)} more |`,
     `| RSS growth per call, peak (KiB) | ${fmt(a.peakRssPerCallKiB)} | ${fmt(b.peakRssPerCallKiB)} | |`,
+    '',
+  );
+}
+if (p.compare) {
+  const c = p.compare;
+  const cell = (f) => `${fmt(f.median)} (${f.spread ? `${fmt(f.spread[0])}–${fmt(f.spread[1])}` : '-'})`;
+  const names = { cpuPerCallHour: 'server CPU s per call-hour', mainThreadPerCallHour: '- main thread', steadyRssPerCallKiB: 'RSS growth per call, steady (KiB)', peakRssPerCallKiB: 'RSS growth per call, peak (KiB)', lagP99Ms: 'sender lag p99 (ms)', finalizeP99Ms: 'finalize p99 (ms)' };
+  lines.push(
+    `Against ${c.baseline.ref} (${c.baseline.sha.slice(0, 12)}): ${c.pairs} pairs of ${c.calls} realtime two-track calls x 30 s, runs alternated (order turned each pair), the sink in every pair. Median (min–max); differences are per pair, then their median:`,
+    '',
+    `| measure | ${c.baseline.ref} | this checkout | bare ws sink | this − ${c.baseline.ref}, per pair | this − sink, per pair |`,
+    '|---|---|---|---|---|---|',
+    ...Object.entries(c.summary).map(([key, f]) => `| ${names[key]} | ${cell(f.baseline)} | ${cell(f.head)} | ${cell(f.sink)} | ${fmt(f.headMinusBaseline.median)} (${f.headMinusBaseline.each.join(', ')}) | ${fmt(f.headMinusSink.median)} (${f.headMinusSink.each.join(', ')}) |`),
+    '',
+  );
+}
+if (p.memory) {
+  const m = p.memory;
+  const cell = (f) => `${fmt(f.median)} (${fmt(f.spread?.[0])}–${fmt(f.spread?.[1])})`;
+  lines.push(
+    `Memory per stream, ${m.streams} streams held open in a probe process (start and 2 s of two-track audio each), after a full GC, three rounds alternated. Median (min–max), KiB per stream:`,
+    '',
+    '| build | JS heap | external (buffers) | RSS | heap left after they closed |',
+    '|---|---|---|---|---|',
+    ...Object.entries(m.summary).map(([build, f]) => `| ${build} | ${cell(f.heapKiB)} | ${cell(f.externalKiB)} | ${cell(f.rssKiB)} | ${cell(f.leftAfterCloseKiB)} |`),
     '',
   );
 }

@@ -57,17 +57,23 @@ describe('waveform peaks', () => {
     const list = await api<{ items: Array<{ id: string }> }>(`/api/recordings?streamSid=${call.streamSid}`);
     const id = list.body.items[0]!.id;
     const dir = findRecordingDir(server.dataDir, call.streamSid);
-    expect(fs.existsSync(path.join(dir, 'peaks.bin'))).toBe(false);
+    // Computed once after the call by the pipeline's peaks step, in a worker thread.
+    expect((await server.jobSettled(id, 'peaks')).state).toBe('done');
+    expect(fs.existsSync(path.join(dir, 'peaks.bin'))).toBe(true);
 
     const peaks = await api<{ bucketMs: number; sampleRate: number; tracks: Record<string, number[]> }>(`/api/recordings/${id}/peaks`);
     expect(peaks.status).toBe(200);
     expect(peaks.body).toMatchObject({ bucketMs: 20, sampleRate: 8000 });
     expect(peaks.body.tracks.inbound).toEqual(reference(ffmpegDecode(path.join(dir, 'inbound.wav')).pcm));
     expect(peaks.body.tracks.outbound).toEqual(reference(ffmpegDecode(path.join(dir, 'outbound.wav')).pcm));
-    // Kept beside the files, a byte per value: the next request reads them from there.
+    // Kept beside the files, a byte per value: requests read them from there.
     const stored = fs.readFileSync(path.join(dir, 'peaks.bin'));
     expect(stored.length).toBe(19 + peaks.body.tracks.inbound!.length + peaks.body.tracks.outbound!.length);
     expect(peaksJson(decodePeaks(stored)!)).toEqual(peaks.body);
+    // Gone (a recording made before the pipeline, a step that failed): computed on request, kept again.
+    fs.rmSync(path.join(dir, 'peaks.bin'));
+    expect((await api(`/api/recordings/${id}/peaks`)).body).toEqual(peaks.body);
+    expect(fs.readFileSync(path.join(dir, 'peaks.bin')).equals(stored)).toBe(true);
 
     const narrow = await api<{ bucketMs: number; tracks: Record<string, number[]> }>(`/api/recordings/${id}/peaks?buckets=100`);
     expect(narrow.body.tracks.inbound!.length / 2).toBeLessThanOrEqual(100);
