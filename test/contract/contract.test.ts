@@ -4,14 +4,13 @@
  * route and on /streams/auto, gives files of the right rate and channel layout whose audio
  * equals the reference decoder's.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRejection, type ParseResult, type StartEvent } from '../../src/events.js';
 import { ADAPTERS, PROVIDERS } from '../../src/providers/registry.js';
 import type { RecordingMeta } from '../../src/recording/meta.js';
 import { ffmpegDecode } from '../helpers/ffmpeg.js';
-import { findRecordingDir, interleaveStereo, padPcm } from '../helpers/recordings.js';
+import { callFiles, findRecordingDir, interleaveStereo, padPcm } from '../helpers/recordings.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { openSocket, sendAll, whenClosed } from '../helpers/ws-client.js';
 import { contractSessions, type ContractSession } from './sessions.js';
@@ -57,7 +56,7 @@ function checkFiles(server: TestServer, session: ContractSession, meta: Recordin
   const dir = findRecordingDir(server.dataDir, meta.streamSid);
   // Exactly the files of the tracks recorded: none left behind for a track never sent.
   const files = [...expected.tracks.map((t) => `${t}.wav`), ...(expected.tracks.length === 2 ? ['stereo.wav'] : []), 'meta.json'];
-  expect(fs.readdirSync(dir).sort()).toEqual(files.sort());
+  expect(callFiles(dir)).toEqual(files.sort());
   const samples = Math.max(...Object.values(expected.pcm).map((pcm) => pcm!.length / 2));
   const want: Record<string, Buffer> = {};
   for (const track of expected.tracks) {

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SPEECH_IN_ULAW, SPEECH_OUT_ULAW } from '../helpers/fixtures.js';
 import { parseWavHeader } from '../../src/recording/wav-header.js';
-import { fileHashes, findRecordingDir, readMeta, tempDataDir, waitFor } from '../helpers/recordings.js';
+import { callFiles, fileHashes, findRecordingDir, readMeta, tempDataDir, waitFor } from '../helpers/recordings.js';
 import { startTestServer } from '../helpers/server.js';
 import { interleave, mediaFrames, newTwilioCall, TwilioFrameWriter } from '../helpers/twilio-frames.js';
 import { openSocket, sendAll, streamSession, whenClosed } from '../helpers/ws-client.js';
@@ -185,7 +185,7 @@ describe('disk full', () => {
       await streamSession(server.wsUrl(), new TwilioFrameWriter(next).session(mediaFrames('inbound', SPEECH_IN_ULAW.subarray(0, 8000)), { tracks: ['inbound'] }));
       expect((await done)[0]!.status).toBe('complete');
       const dir = findRecordingDir(dataDir, next.streamSid);
-      expect(fs.readdirSync(dir).sort()).toEqual(['inbound.wav', 'meta.json']);
+      expect(callFiles(dir)).toEqual(['inbound.wav', 'meta.json']);
       expect(fs.statSync(path.join(dir, 'inbound.wav')).size).toBe(44 + 8000 * 2);
     } finally {
       await server.stop();

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ffmpegDecode } from '../helpers/ffmpeg.js';
 import { SPEECH_IN_16K, SPEECH_IN_ULAW, SPEECH_OUT_16K, SPEECH_OUT_ULAW } from '../helpers/fixtures.js';
-import { findRecordingDir, firstDifference, interleaveStereo, padPcm, readMeta } from '../helpers/recordings.js';
+import { callFiles, findRecordingDir, firstDifference, interleaveStereo, padPcm, readMeta } from '../helpers/recordings.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { interleave, mediaFrames, newTwilioCall, TwilioFrameWriter, type TwilioCall } from '../helpers/twilio-frames.js';
 import { streamSession } from '../helpers/ws-client.js';
@@ -85,7 +85,7 @@ describe('track switches', () => {
     await streamSession(server.wsUrl(), new TwilioFrameWriter(call).session(frames));
     await done;
     const dir = findRecordingDir(server.dataDir, call.streamSid);
-    expect(fs.readdirSync(dir).sort()).toEqual(['meta.json', 'stereo.wav']);
+    expect(callFiles(dir)).toEqual(['meta.json', 'stereo.wav']);
     expect(readMeta(dir).inbound).not.toHaveProperty('file');
   });
 
@@ -95,6 +95,6 @@ describe('track switches', () => {
     const done = server.finished(1);
     await streamSession(server.wsUrl(), new TwilioFrameWriter(call).session(mediaFrames('inbound', SPEECH_IN_ULAW), { tracks: ['inbound'] }));
     await done;
-    expect(fs.readdirSync(findRecordingDir(server.dataDir, call.streamSid)).sort()).toEqual(['inbound.wav', 'meta.json']);
+    expect(callFiles(findRecordingDir(server.dataDir, call.streamSid))).toEqual(['inbound.wav', 'meta.json']);
   });
 });

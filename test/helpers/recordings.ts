@@ -24,6 +24,18 @@ export function findRecordingDir(dataDir: string, streamSid: string): string {
 }
 
 /** sha256 of every file in a directory: to prove files were not touched. */
+/**
+ * The files a recording's call wrote in its directory, sorted: what the post-call pipeline
+ * adds beside them after the call (peaks.bin, transcript.json, their temporary files) is left
+ * out, since it may be written at any moment after the recording finished.
+ */
+export function callFiles(dir: string): string[] {
+  return fs
+    .readdirSync(dir)
+    .filter((name) => !/^(peaks\.bin|transcript\.json|transcript\.pieces\.json)(\.\d+(\.\d+)?\.tmp)?$/.test(name))
+    .sort();
+}
+
 export function fileHashes(dir: string): Record<string, string> {
   return Object.fromEntries(fs.readdirSync(dir).map((f) => [f, crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, f))).digest('hex')]));
 }
