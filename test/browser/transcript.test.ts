@@ -39,13 +39,7 @@ let id: string;
 let failedId: string;
 
 async function record(): Promise<string> {
-  const call = await streamToneCall(server.wsUrl(), script());
-  for (let i = 0; i < 400; i++) {
-    const row = await server.catalog.repo.getByStreamSid(call.streamSid);
-    if (row && row.status !== 'recording') return row.id;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error('the call did not finish');
+  return server.finishedId((await streamToneCall(server.wsUrl(), script())).streamSid);
 }
 
 const audioTime = () => page.evaluate(() => document.querySelector('audio')!.currentTime);

@@ -14,13 +14,7 @@ let nodes: TwoNodes;
 let stt: SttServer;
 
 async function recordOn(node: TestServer, script = REFUND_CALL): Promise<string> {
-  const call = await streamToneCall(node.wsUrl(), script);
-  for (let i = 0; i < 400; i++) {
-    const row = await node.catalog.repo.getByStreamSid(call.streamSid);
-    if (row && row.status !== 'recording') return row.id;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error('the recording did not finish');
+  return node.finishedId((await streamToneCall(node.wsUrl(), script)).streamSid);
 }
 
 const search = async (node: TestServer, q: string) => {

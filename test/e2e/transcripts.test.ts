@@ -32,13 +32,7 @@ async function api<T = Record<string, unknown>>(url: string, init?: RequestInit)
 }
 
 async function recordCall(script = REFUND_CALL, target: TestServer = server): Promise<string> {
-  const call = await streamToneCall(target.wsUrl(), script);
-  for (let i = 0; i < 400; i++) {
-    const row = await target.catalog.repo.getByStreamSid(call.streamSid);
-    if (row && row.status !== 'recording') return row.id;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error('the recording did not finish');
+  return target.finishedId((await streamToneCall(target.wsUrl(), script)).streamSid);
 }
 
 beforeAll(async () => {

@@ -14,6 +14,8 @@ export interface TestServer extends RunningServer {
   finishedStream(streamSid: string): Promise<RecordingMeta>;
   /** Resolves once the recording's `kind` job has settled (done or failed), with it. */
   jobSettled(recordingId: string, kind: JobKind, withinMs?: number): Promise<JobView>;
+  /** The catalog id of the recording of `streamSid`, once the catalog has it finished. */
+  finishedId(streamSid: string, withinMs?: number): Promise<string>;
   /** Resolves once every post-call job in the catalog has settled (its files no longer change). */
   pipelineSettled(withinMs?: number): Promise<void>;
 }
@@ -44,6 +46,15 @@ export async function startTestServer(options: RecorderOptions = {}, serve: Serv
         const job = (await server.catalog.jobs.forRecording(recordingId)).find((j) => j.kind === kind);
         if (job && (job.state === 'done' || job.state === 'failed')) return job;
         if (Date.now() > deadline) throw new Error(`the ${kind} job of ${recordingId} did not settle within ${withinMs} ms (${JSON.stringify(job)})`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    },
+    async finishedId(streamSid: string, withinMs = 10_000) {
+      const deadline = Date.now() + withinMs;
+      for (;;) {
+        const row = await server.catalog.repo.getByStreamSid(streamSid);
+        if (row && row.status !== 'recording') return row.id;
+        if (Date.now() > deadline) throw new Error(`the recording of ${streamSid} did not finish within ${withinMs} ms`);
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
     },
