@@ -426,7 +426,7 @@ async function probeMemory(kind, root, streams) {
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     const sid = `MZ${String(i).padStart(32, '0')}`;
     ws.send(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
-    ws.send(JSON.stringify({ event: 'start', sequenceNumber: '1', start: { accountSid: 'AC0', streamSid: sid, callSid: `CA${String(i).padStart(32, '0')}`, tracks: ['inbound', 'outbound'], mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 }, customParameters: {} }, streamSid: sid }));
+    ws.send(JSON.stringify({ event: 'start', sequenceNumber: '1', start: { accountSid: `AC${'0'.repeat(32)}`, streamSid: sid, callSid: `CA${String(i).padStart(32, '0')}`, tracks: ['inbound', 'outbound'], mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 }, customParameters: {} }, streamSid: sid }));
     for (let f = 0; f < frames; f++) {
       for (const track of ['inbound', 'outbound']) {
         const clip = track === 'inbound' ? inbound : outbound;
@@ -438,6 +438,11 @@ async function probeMemory(kind, root, streams) {
   }
   // Every stream's audio in and its first batch written (CALLTAPE_WRITE_BATCH_MS is 1 s).
   await sleep(2500);
+  if (kind === 'calltape') {
+    // Every stream recording: a refused start (a bad id, say) would measure nothing at all.
+    const live = (await (await fetch(`${url.replace('ws', 'http').replace('/streams/twilio', '')}/api/streams/live`)).json()).items.length;
+    if (live !== streams) throw new Error(`memory probe: ${live} of ${streams} streams are recording`);
+  }
   const held = await measureNow();
   for (const ws of sockets) ws.close();
   await sleep(2500);

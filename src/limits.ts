@@ -103,6 +103,8 @@ export const JOBS_AT_ONCE = 4;
  */
 export const JOB_LEASE_MS = 60_000;
 export const JOB_LEASE_RENEW_MS = 20_000;
+/** Nudges of the pipeline within this long make one claiming round. */
+export const NUDGE_COALESCE_MS = 25;
 /** Longest wait between attempts at a step that keeps failing (an upload: UPLOAD_RETRY_MAX_MS). */
 export const JOB_RETRY_MAX_MS = 10 * 60 * 1000;
 export const UPLOAD_RETRY_MAX_MS = 5 * 60 * 1000;

@@ -17,7 +17,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import type { Recording } from '../catalog/recordings.js';
 import type { CatalogDatabase } from '../catalog/schema.js';
 import type { ErrorCode } from '../errors.js';
-import { JOB_LEASE_MS, JOB_LEASE_RENEW_MS, JOB_RETRY_MAX_MS } from '../limits.js';
+import { JOB_LEASE_MS, JOB_LEASE_RENEW_MS, JOB_RETRY_MAX_MS, NUDGE_COALESCE_MS } from '../limits.js';
 import { JOB_KINDS, type ClaimedJob, type JobKind, type JobsRepo } from './jobs.js';
 
 /** What a step leaves to record with its job's completion. */
@@ -92,6 +92,7 @@ export class Pipeline {
   private renewTimer: NodeJS.Timeout | undefined;
   private claiming: Promise<void> = Promise.resolve();
   private again = false;
+  private nudgeTimer: NodeJS.Timeout | undefined;
   /** Claims start with start(): recordings repaired at start-up queue their jobs before it. */
   private started = false;
   private stopped = false;
@@ -150,16 +151,24 @@ export class Pipeline {
     this.nudge();
   }
 
-  /** Looks for due jobs now (a recording just finished, or a job settled). */
+  /**
+   * Looks for due jobs shortly (a recording just finished, or a job settled). Nudges within
+   * NUDGE_COALESCE_MS make one round: when hundreds of calls end at once, their jobs are
+   * claimed in a few queries, not a few per call on the thread that is finishing them.
+   */
   nudge(): void {
     if (this.stopped || !this.started) return;
     this.again = true;
-    this.claiming = this.claiming.then(async () => {
-      while (this.again && !this.stopped) {
-        this.again = false;
-        await this.claimRound();
-      }
-    });
+    if (this.nudgeTimer) return;
+    this.nudgeTimer = setTimeout(() => {
+      this.nudgeTimer = undefined;
+      this.claiming = this.claiming.then(async () => {
+        while (this.again && !this.stopped) {
+          this.again = false;
+          await this.claimRound();
+        }
+      });
+    }, NUDGE_COALESCE_MS);
   }
 
   /**
@@ -175,13 +184,16 @@ export class Pipeline {
     for (const job of this.running.values()) if (job.kind !== 'upload' && !this.steps.get(job.kind)?.drain) job.abort.abort();
     while (!this.stopped && Date.now() < deadline) {
       this.nudge();
+      await until(NUDGE_COALESCE_MS * 2);
       await this.claiming;
-      if (this.running.size === 0) break;
+      // Done when nothing runs, nothing was claimed and no job that just settled asks for a round.
+      if (this.running.size === 0 && !this.nudgeTimer && !this.again) break;
       await Promise.race([Promise.allSettled([...this.running.values()].map((job) => job.done)), until(deadline - Date.now())]);
     }
     this.stopped = true;
     clearInterval(this.timer);
     clearInterval(this.renewTimer);
+    clearTimeout(this.nudgeTimer);
     await this.claiming;
     const all = Promise.allSettled([...this.running.values()].map((job) => job.done));
     await Promise.race([all, until(deadline - Date.now())]);
