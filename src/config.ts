@@ -206,6 +206,11 @@ export const configSchema = z.object({
    * thread per core beyond the first, at most 2.
    */
   pipelineWorkers: int(1, 16).default(Math.max(1, Math.min(2, os.availableParallelism() - 1))),
+  /**
+   * How long after a call its CPU-heavy post-call steps (peaks, transcript) wait: calls often
+   * end together, and their files are finalized first rather than beside their peaks.
+   */
+  pipelineStartDelayMs: int(0, 600_000).default(2000),
   /** /readyz says `delayed` when a due post-call job has waited this long. */
   pipelineDelayMs: int(1000, 7 * 24 * 3600 * 1000).default(10 * 60 * 1000),
   /** First wait before a failed post-call step is tried again; doubles up to 10 minutes. */
@@ -333,6 +338,7 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = {
   uploadRetryBaseMs: 'CALLTAPE_UPLOAD_RETRY_BASE_MS',
   pipelineWorkers: 'CALLTAPE_PIPELINE_WORKERS',
   pipelineDelayMs: 'CALLTAPE_PIPELINE_DELAY_MS',
+  pipelineStartDelayMs: 'CALLTAPE_PIPELINE_START_DELAY_MS',
   pipelineRetryBaseMs: 'CALLTAPE_PIPELINE_RETRY_BASE_MS',
   transcribeUrl: 'CALLTAPE_TRANSCRIBE_URL',
   transcribeModel: 'CALLTAPE_TRANSCRIBE_MODEL',

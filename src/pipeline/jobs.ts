@@ -44,14 +44,18 @@ export class JobsRepo {
     private readonly dialect: Dialect,
   ) {}
 
-  /** Queues `kinds` for a recording (again, from the start, if they ran before). */
-  async enqueue(trx: Db, recordingId: string, spool: string, kinds: readonly JobKind[], now = Date.now()): Promise<void> {
+  /**
+   * Queues `kinds` for a recording (again, from the start, if they ran before), each due
+   * `delayMs` from now (0 unless given).
+   */
+  async enqueue(trx: Db, recordingId: string, spool: string, kinds: readonly JobKind[], now = Date.now(), delayMs: Partial<Record<JobKind, number>> = {}): Promise<void> {
     for (const kind of kinds) {
+      const due = now + (delayMs[kind] ?? 0);
       await trx
         .insertInto('jobs')
-        .values({ recording_id: recordingId, kind, stage: JOB_STAGES[kind], spool, state: 'pending', attempts: 0, created_at: now, next_attempt_at: now, locked_until: null, lease: null, last_error: null, finished_at: null })
+        .values({ recording_id: recordingId, kind, stage: JOB_STAGES[kind], spool, state: 'pending', attempts: 0, created_at: now, next_attempt_at: due, locked_until: null, lease: null, last_error: null, finished_at: null })
         .onConflict((oc) =>
-          oc.columns(['recording_id', 'kind']).doUpdateSet({ state: 'pending', spool, attempts: 0, created_at: now, next_attempt_at: now, locked_until: null, lease: null, last_error: null, finished_at: null }),
+          oc.columns(['recording_id', 'kind']).doUpdateSet({ state: 'pending', spool, attempts: 0, created_at: now, next_attempt_at: due, locked_until: null, lease: null, last_error: null, finished_at: null }),
         )
         .execute();
     }
@@ -61,7 +65,7 @@ export class JobsRepo {
    * Takes up to `limit` due jobs of this spool whose earlier stages have settled, leased to
    * `lease` until `now + leaseMs`. A running job whose lease ran out (its process died) is due.
    */
-  async claim(spool: string, lease: string, leaseMs: number, limit: number, now = Date.now(), kind?: JobKind): Promise<ClaimedJob[]> {
+  async claim(spool: string, lease: string, leaseMs: number, limit: number, now = Date.now(), kind?: JobKind, dueBy = now): Promise<ClaimedJob[]> {
     return this.db.transaction().execute(async (trx) => {
       const due = await trx
         .selectFrom('jobs as due')
@@ -69,7 +73,7 @@ export class JobsRepo {
         .where('due.spool', '=', spool)
         .$if(kind !== undefined, (q) => q.where('due.kind', '=', kind!))
         .where('due.state', 'in', ['pending', 'running'])
-        .where('due.next_attempt_at', '<=', now)
+        .where('due.next_attempt_at', '<=', dueBy)
         .where((w) => w.or([w('due.locked_until', 'is', null), w('due.locked_until', '<', now)]))
         .where(({ not, exists, selectFrom }) =>
           not(

@@ -68,6 +68,8 @@ export interface PipelineOptions {
   readonly logger: Logger;
   readonly retryBaseMs: number;
   readonly pollMs: number;
+  /** How long after a call its first steps wait (CALLTAPE_PIPELINE_START_DELAY_MS). */
+  readonly startDelayMs?: number;
 }
 
 export interface KindStats {
@@ -111,9 +113,14 @@ export class Pipeline {
     return [...(recording.files.length > 0 ? kinds : []), 'notify'];
   }
 
-  /** The finish hook's part: queues the recording's jobs in the transaction that completes it. */
+  /**
+   * The finish hook's part: queues the recording's jobs in the transaction that completes it.
+   * The CPU-heavy first steps wait `startDelayMs`: calls often end together (a campaign, a
+   * shutdown, a burst), and their files are finalized first rather than beside their peaks.
+   */
   async enqueue(trx: Transaction<CatalogDatabase>, recording: Recording): Promise<number> {
-    await this.opts.jobs.enqueue(trx, recording.id, this.spool, this.kindsFor(recording));
+    const delay = this.opts.startDelayMs ?? 0;
+    await this.opts.jobs.enqueue(trx, recording.id, this.spool, this.kindsFor(recording), Date.now(), { peaks: delay, transcript: delay });
     return 1;
   }
 
@@ -213,7 +220,9 @@ export class Pipeline {
       if (free <= 0) continue;
       let claimed: ClaimedJob[];
       try {
-        claimed = await this.opts.jobs.claim(this.spool, this.lease, JOB_LEASE_MS, free, Date.now(), step.kind);
+        // Draining at shutdown, the delay after a call is not waited out.
+        const now = Date.now();
+        claimed = await this.opts.jobs.claim(this.spool, this.lease, JOB_LEASE_MS, free, now, step.kind, this.draining ? now + (this.opts.startDelayMs ?? 0) : now);
       } catch (err) {
         this.opts.logger.error({ err, kind: step.kind }, 'pipeline: could not claim jobs');
         continue;

@@ -110,7 +110,7 @@ export async function startServer(options: RecorderOptions = {}, serve: ServeOpt
     steps.push(uploadStep({ catalog, store: objectStore, dataDir: config.dataDir, keepLocal: config.keepLocal, retryBaseMs: config.uploadRetryBaseMs, logger: recorder.logger }));
   }
   steps.push(notifyStep(catalog, notifier, jobs));
-  pipeline = new Pipeline({ catalog, jobs, dataDir: config.dataDir, steps, logger: recorder.logger, retryBaseMs: config.pipelineRetryBaseMs, pollMs: 1000 });
+  pipeline = new Pipeline({ catalog, jobs, dataDir: config.dataDir, steps, logger: recorder.logger, retryBaseMs: config.pipelineRetryBaseMs, pollMs: 1000, startDelayMs: config.pipelineStartDelayMs });
   catalog.pipeline = pipeline;
   // This node's name on its recordings; with port 0 (tests) the real port is known once listening.
   catalog.nodeId = config.nodeId ?? `${os.hostname()}:${config.port}`;

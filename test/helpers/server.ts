@@ -22,7 +22,9 @@ export interface TestServer extends RunningServer {
 
 export async function startTestServer(options: RecorderOptions = {}, serve: ServeOptions = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? tempDataDir();
-  const server = await startServer({ host: '127.0.0.1', port: 0, logLevel: 'silent', dataDir, ...options }, serve);
+  // Post-call steps at once (CALLTAPE_PIPELINE_START_DELAY_MS 0): the suites wait on them; the
+  // tests of real processes (spawnCalltape) run with the default delay.
+  const server = await startServer({ host: '127.0.0.1', port: 0, logLevel: 'silent', dataDir, pipelineStartDelayMs: 0, ...options }, serve);
   return {
     ...server,
     dataDir,
