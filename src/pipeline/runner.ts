@@ -186,7 +186,9 @@ export class Pipeline {
    */
   async stop(withinMs = 5000): Promise<void> {
     const deadline = Date.now() + withinMs;
-    const until = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)).unref());
+    // Referenced timers (bounded by the deadline): when nothing else holds the event loop (a
+    // server that failed to listen), an unreferenced one would let the process end mid-stop.
+    const until = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
     this.draining = true;
     for (const job of this.running.values()) if (job.kind !== 'upload' && !this.steps.get(job.kind)?.drain) job.abort.abort();
     while (!this.stopped && Date.now() < deadline) {

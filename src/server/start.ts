@@ -141,7 +141,8 @@ export async function startServer(options: RecorderOptions = {}, serve: ServeOpt
   } catch (err) {
     await retention?.stop();
     await orphans?.stop();
-    await pipeline.stop();
+    // It never served: nothing of the pipeline is waited for (what is queued stays queued).
+    await pipeline.stop(0);
     await workers.close();
     await sttWorkers?.close();
     await outbox.stop();
