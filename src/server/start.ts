@@ -17,6 +17,7 @@ import { peaksStep } from '../pipeline/steps/peaks.js';
 import { transcriptStep } from '../pipeline/steps/transcript.js';
 import { uploadStep } from '../pipeline/steps/upload.js';
 import { notifyStep } from '../pipeline/steps/notify.js';
+import { transcribeWarnings } from '../transcribe/settings.js';
 import { NodeRegistry } from '../catalog/node-registry.js';
 import { ClusterEvents } from '../catalog/cluster-events.js';
 import os from 'node:os';
@@ -175,6 +176,7 @@ export async function startServer(options: RecorderOptions = {}, serve: ServeOpt
   if ((config.webhookUrl || config.webhookAllow) && !config.webhookSecret) {
     recorder.logger.warn('CALLTAPE_WEBHOOK_SECRET is not set: webhooks are sent unsigned');
   }
+  for (const warning of transcribeWarnings(config)) recorder.logger.warn(warning);
   for (const { name, suggestion } of unknownVariables(process.env, Object.values(ENV_NAMES))) {
     recorder.logger.warn({ variable: name, ...(suggestion ? { suggestion } : {}) }, `${name} is not a calltape setting and is ignored${suggestion ? ` (did you mean ${suggestion}?)` : ''}`);
   }

@@ -124,6 +124,14 @@ describe('calltape transcribe', () => {
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'transcript.json'), 'utf8')).segments.map((s: { speaker: string }) => s.speaker)).toEqual(['caller', 'agent']);
   });
 
+  it('warns at start-up about a server URL that is not the API base', async () => {
+    const wrong = start(tempDataDir(), { CALLTAPE_TRANSCRIBE_URL: 'http://127.0.0.1:8081/inference' });
+    await wrong.url;
+    wrong.child.kill('SIGTERM');
+    await wrong.exited;
+    expect(wrong.logs.some((l) => l.level === 40 && /CALLTAPE_TRANSCRIBE_URL is the server's base URL, ending in \/v1/.test(String(l.msg)))).toBe(true);
+  });
+
   it('says clearly what is wrong: an unknown id, no server, no settings', async () => {
     const unknown = await run(process.execPath, [CLI, 'transcribe', 'no-such-id', '--url', base]).catch((err: { code: number; stderr: string }) => err);
     expect(unknown).toMatchObject({ code: 1 });
