@@ -237,6 +237,32 @@ export const configSchema = z.object({
   transcribeSpeakerInbound: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, _ and - (at most 32)').default('caller'),
   transcribeSpeakerOutbound: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, _ and - (at most 32)').default('agent'),
 
+  /**
+   * Conversation analytics (analytics/): talk time, silence, overlap and interruptions per
+   * speaker from a voice-activity detector, after every call. Needs no service; on by default.
+   */
+  analytics: bool.default(true),
+  /** libfvad's aggressiveness, 0 to 3: 3 takes the least line noise for voice. */
+  analyticsVadMode: int(0, 3).default(3),
+
+  /**
+   * Summaries (summarize/): the base URL of an OpenAI-compatible chat server, ending in /v1
+   * (Ollama, vLLM, llama.cpp server, LocalAI, a hosted API). Unset: off. Needs transcripts.
+   */
+  summaryUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /** The model name the server expects (llama3.2, qwen2.5:7b-instruct, gpt-4o-mini…). */
+  summaryModel: z.string().min(1).max(200).default('llama3.2'),
+  /** Sent as `Authorization: Bearer`; never logged. */
+  summaryApiKey: z.string().min(1).optional(),
+  /** A file whose text replaces the built-in instructions to the model. */
+  summaryPromptFile: z.string().min(1).optional(),
+  /** The most transcript a request carries (estimated tokens); longer calls are summarised in parts, then combined. */
+  summaryMaxInputTokens: int(256, 1_000_000).default(6000),
+  /** One request must be answered within this long (local models on a CPU are slow). */
+  summaryTimeoutMs: int(1000, 3_600_000).default(5 * 60 * 1000),
+  /** A summary not made this long after the call is given up (failed, with the reason). */
+  summaryMaxAgeMs: int(1000, 30 * 24 * 3600 * 1000).default(24 * 3600 * 1000),
+
   /** This node's name in the catalog (recordings, live list); default `<hostname>:<port>`. */
   nodeId: z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'letters, digits and . _ : - (at most 100)').optional(),
   /** Where the other nodes reach this node's API; default http://<host>:<port> (the hostname when listening on all addresses). */
@@ -349,6 +375,15 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = {
   transcribeMaxAgeMs: 'CALLTAPE_TRANSCRIBE_MAX_AGE_MS',
   transcribeSpeakerInbound: 'CALLTAPE_TRANSCRIBE_SPEAKER_INBOUND',
   transcribeSpeakerOutbound: 'CALLTAPE_TRANSCRIBE_SPEAKER_OUTBOUND',
+  analytics: 'CALLTAPE_ANALYTICS',
+  analyticsVadMode: 'CALLTAPE_ANALYTICS_VAD_MODE',
+  summaryUrl: 'CALLTAPE_SUMMARY_URL',
+  summaryModel: 'CALLTAPE_SUMMARY_MODEL',
+  summaryApiKey: 'CALLTAPE_SUMMARY_API_KEY',
+  summaryPromptFile: 'CALLTAPE_SUMMARY_PROMPT_FILE',
+  summaryMaxInputTokens: 'CALLTAPE_SUMMARY_MAX_INPUT_TOKENS',
+  summaryTimeoutMs: 'CALLTAPE_SUMMARY_TIMEOUT_MS',
+  summaryMaxAgeMs: 'CALLTAPE_SUMMARY_MAX_AGE_MS',
   retentionIntervalMs: 'CALLTAPE_RETENTION_INTERVAL_MS',
   httpIdleTimeoutMs: 'CALLTAPE_HTTP_IDLE_TIMEOUT_MS',
   httpRequestTimeoutMs: 'CALLTAPE_HTTP_REQUEST_TIMEOUT_MS',

@@ -162,3 +162,7 @@ export const SESSION_COOKIE_MAX_CHARS = 200;
 export const SIMULATE_CHECK_CONCURRENCY = 8;
 /** Each of those requests is given up after this long. */
 export const SIMULATE_CHECK_REQUEST_TIMEOUT_MS = 10_000;
+/** Largest answer read from a chat server (a summary is a few KB). */
+export const SUMMARY_ANSWER_MAX_BYTES = 1024 * 1024;
+/** Requests one summary may take (parts of a long transcript and their combining): beyond, the transcript's tail is left out. */
+export const SUMMARY_MAX_REQUESTS = 24;

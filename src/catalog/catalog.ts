@@ -27,8 +27,11 @@ import { isUniqueViolation, type CatalogDb } from './db.js';
 import { RecordingsRepo, type Recording, type RecordingStart } from './recordings.js';
 import { RevokedSessions } from './revoked-sessions.js';
 import { JobsRepo } from '../pipeline/jobs.js';
+import { AnalyticsRepo } from './analytics-store.js';
 import type { Pipeline } from '../pipeline/runner.js';
 import { TRANSCRIPT_FILE } from '../transcribe/transcript.js';
+import { ANALYTICS_FILE } from '../analytics/analyze-recording.js';
+import { SUMMARY_FILE } from '../summarize/summary.js';
 
 /** Waits `ms`; false if `signal` ended the wait first. */
 function wait(ms: number, signal: AbortSignal): Promise<boolean> {
@@ -83,6 +86,8 @@ export class Catalog extends EventEmitter<CatalogEvents> {
   readonly revokedSessions: RevokedSessions;
   /** The post-call jobs of every recording. */
   readonly jobs: JobsRepo;
+  /** The conversation analytics of every analysed recording. */
+  readonly analytics: AnalyticsRepo;
   /** This node's post-call pipeline, once the server made one (the API queues steps again through it). */
   pipeline: Pipeline | undefined;
   /** The node whose recordings this catalog writes (CALLTAPE_NODE_ID, or host and port once listening). */
@@ -107,6 +112,7 @@ export class Catalog extends EventEmitter<CatalogEvents> {
     this.repo = new RecordingsRepo(db.db, db.dialect);
     this.revokedSessions = new RevokedSessions(db.db);
     this.jobs = new JobsRepo(db.db, db.dialect);
+    this.analytics = new AnalyticsRepo(db.db);
   }
 
   /** Subscribes to a recorder's start and finish events. */
@@ -220,7 +226,7 @@ export class Catalog extends EventEmitter<CatalogEvents> {
     }
     if (this.objectStore) {
       // Every file a recording can have there, uploaded or left by an attempt that failed midway.
-      const names = new Set([...recording.files.map((f) => f.file), 'inbound.wav', 'outbound.wav', 'stereo.wav', META_FILE, PEAKS_FILE, LEGACY_PEAKS_FILE, TRANSCRIPT_FILE]);
+      const names = new Set([...recording.files.map((f) => f.file), 'inbound.wav', 'outbound.wav', 'stereo.wav', META_FILE, PEAKS_FILE, LEGACY_PEAKS_FILE, TRANSCRIPT_FILE, ANALYTICS_FILE, SUMMARY_FILE]);
       for (const name of names) await this.objectStore.delete(recordingKey(this.dataDir, dir, name));
     }
     await fs.rm(dir, { recursive: true, force: true });

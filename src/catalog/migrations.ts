@@ -195,6 +195,28 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('jobs').execute();
     },
   },
+  '007_recording_analytics': {
+    async up(db: Kysely<unknown>) {
+      // Conversation analytics (analytics/), one row per analysed recording: the figures the
+      // list API filters on as columns, the rest (without the speech intervals) as JSON.
+      await db.schema
+        .createTable('recording_analytics')
+        .addColumn('recording_id', 'text', (c) => c.primaryKey())
+        .addColumn('analyzed_ms', 'bigint', (c) => c.notNull())
+        .addColumn('talk_ms_caller', 'bigint', (c) => c.notNull())
+        .addColumn('talk_ms_agent', 'bigint', (c) => c.notNull())
+        .addColumn('silence_ms', 'bigint', (c) => c.notNull())
+        .addColumn('overlap_ms', 'bigint', (c) => c.notNull())
+        .addColumn('interruptions', 'integer', (c) => c.notNull())
+        // The agent's talk time over the caller's (null when the caller never spoke).
+        .addColumn('agent_talk_ratio', 'double precision')
+        .addColumn('metrics', 'text', (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('recording_analytics').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

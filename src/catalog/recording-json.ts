@@ -4,6 +4,7 @@
  */
 import type { JobView } from '../pipeline/jobs.js';
 import type { Recording } from './recordings.js';
+import type { AnalyticsFigures } from '../analytics/analyze-recording.js';
 
 /**
  * The recording's transcript as its JSON tells it: null when it has no transcript job
@@ -15,11 +16,23 @@ function transcriptField(recording: Recording, jobs: readonly JobView[], baseUrl
   return { state: job.state, url: `${baseUrl}/api/recordings/${recording.id}/transcript`, error: job.error };
 }
 
+/** An output of a post-call step as a recording's JSON tells it: null without its job, else the job's state and where it is served. */
+function outputField(recording: Recording, jobs: readonly JobView[], baseUrl: string, kind: 'analytics' | 'summary') {
+  const job = jobs.find((j) => j.kind === kind);
+  if (!job) return null;
+  return { state: job.state, url: `${baseUrl}/api/recordings/${recording.id}/${kind}`, error: job.error };
+}
+
+function analyticsField(field: ReturnType<typeof outputField>, figures: AnalyticsFigures | undefined) {
+  return field && figures ? { ...field, ...figures } : field;
+}
+
 /**
  * The public shape of a recording. `baseUrl` makes the URLs absolute (webhooks); the API
- * answers with paths. `jobs`: its post-call jobs (pipeline/), with the transcript's state.
+ * answers with paths. `jobs`: its post-call jobs (pipeline/), with the transcript's state;
+ * `figures`: its conversation analytics (the figures, without the speech intervals).
  */
-export function recordingJson(recording: Recording, baseUrl = '', jobs?: readonly JobView[]) {
+export function recordingJson(recording: Recording, baseUrl = '', jobs?: readonly JobView[], figures?: AnalyticsFigures) {
   return {
     id: recording.id,
     provider: recording.provider,
@@ -45,7 +58,14 @@ export function recordingJson(recording: Recording, baseUrl = '', jobs?: readonl
     node: recording.node,
     endReason: recording.endReason,
     error: recording.error,
-    ...(jobs ? { jobs, transcript: transcriptField(recording, jobs, baseUrl) } : {}),
+    ...(jobs
+      ? {
+          jobs,
+          transcript: transcriptField(recording, jobs, baseUrl),
+          analytics: analyticsField(outputField(recording, jobs, baseUrl, 'analytics'), figures),
+          summary: outputField(recording, jobs, baseUrl, 'summary'),
+        }
+      : {}),
   };
 }
 

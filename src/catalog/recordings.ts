@@ -80,8 +80,22 @@ export interface RecordingFilter {
   params?: Record<string, string>;
   /** Words or quoted phrases its transcript must hold (transcript-search.ts). */
   terms?: string[];
+  /** Bounds on its conversation analytics (a recording without them matches none). */
+  analytics?: AnalyticsFilter;
   limit: number;
   cursor?: string;
+}
+
+/** Bounds on a recording's analytics: each one given must hold. */
+export interface AnalyticsFilter {
+  /** The agent's talk time over the caller's. */
+  minTalkRatio?: number;
+  maxTalkRatio?: number;
+  /** Both speakers' together. */
+  minInterruptions?: number;
+  minSilenceMs?: number;
+  maxSilenceMs?: number;
+  minOverlapMs?: number;
 }
 
 export class InvalidCursorError extends Error {}
@@ -283,6 +297,22 @@ export class RecordingsRepo {
       );
     }
     for (const term of filter.terms ?? []) query = query.where(transcriptHas(this.dialect, term));
+    const bounds = filter.analytics;
+    if (bounds) {
+      query = query.where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom('recording_analytics as a')
+            .select('a.recording_id')
+            .whereRef('a.recording_id', '=', 'recordings.id')
+            .$if(bounds.minTalkRatio !== undefined, (q) => q.where('a.agent_talk_ratio', '>=', bounds.minTalkRatio!))
+            .$if(bounds.maxTalkRatio !== undefined, (q) => q.where('a.agent_talk_ratio', '<=', bounds.maxTalkRatio!))
+            .$if(bounds.minInterruptions !== undefined, (q) => q.where('a.interruptions', '>=', bounds.minInterruptions!))
+            .$if(bounds.minSilenceMs !== undefined, (q) => q.where('a.silence_ms', '>=', bounds.minSilenceMs!))
+            .$if(bounds.maxSilenceMs !== undefined, (q) => q.where('a.silence_ms', '<=', bounds.maxSilenceMs!))
+            .$if(bounds.minOverlapMs !== undefined, (q) => q.where('a.overlap_ms', '>=', bounds.minOverlapMs!)),
+        ),
+      );
+    }
     if (filter.cursor) {
       const { startedAt, id } = decodeCursor(filter.cursor);
       query = query.where(({ or, and, eb }) =>
@@ -344,6 +374,7 @@ export class RecordingsRepo {
       await trx.deleteFrom('recording_params').where('recording_id', '=', id).execute();
       await trx.deleteFrom('jobs').where('recording_id', '=', id).execute();
       await trx.deleteFrom('transcript_segments').where('recording_id', '=', id).execute();
+      await trx.deleteFrom('recording_analytics').where('recording_id', '=', id).execute();
       const result = await trx.deleteFrom('recordings').where('id', '=', id).executeTakeFirst();
       return Number(result.numDeletedRows) > 0;
     });

@@ -86,6 +86,20 @@ export interface TranscriptSegmentsTable {
   text: string;
 }
 
+/** A recording's conversation analytics: filterable figures, and the rest as JSON (analytics-store.ts). */
+export interface RecordingAnalyticsTable {
+  recording_id: string;
+  analyzed_ms: number;
+  talk_ms_caller: number;
+  talk_ms_agent: number;
+  silence_ms: number;
+  overlap_ms: number;
+  /** Both speakers' together. */
+  interruptions: number;
+  agent_talk_ratio: number | null;
+  metrics: string;
+}
+
 /** start.customParameters, one row each, so `param.<key>=<value>` filters use an index. */
 export interface RecordingParamsTable {
   recording_id: string;
@@ -140,6 +154,7 @@ export interface CatalogDatabase {
   recording_events: RecordingEventsTable;
   jobs: JobsTable;
   transcript_segments: TranscriptSegmentsTable;
+  recording_analytics: RecordingAnalyticsTable;
   nodes: NodesTable;
   revoked_sessions: RevokedSessionsTable;
 }

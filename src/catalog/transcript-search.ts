@@ -109,9 +109,24 @@ function markHits(snippet: string): string {
     .replaceAll(CLOSE, '</mark>');
 }
 
+/**
+ * A recording's summary shares the index with its transcript, as rows of this track (seq
+ * from SUMMARY_SEQ), so `?q=` finds a call by what its summary says as well.
+ */
+export const SUMMARY_TRACK = 'summary';
+const SUMMARY_SEQ = 1_000_000;
+
 /** Puts a recording's transcript in the index (replacing what it had), in the step's transaction. */
 export async function indexTranscript(trx: Transaction<CatalogDatabase>, recordingId: string, segments: readonly TranscriptSegment[]): Promise<void> {
-  await trx.deleteFrom('transcript_segments').where('recording_id', '=', recordingId).execute();
+  await trx.deleteFrom('transcript_segments').where('recording_id', '=', recordingId).where('track', '!=', SUMMARY_TRACK).execute();
   const rows = segments.map((s, seq) => ({ recording_id: recordingId, seq, track: s.track, speaker: s.speaker, start_ms: s.startMs, end_ms: s.endMs, text: s.text }));
   for (let i = 0; i < rows.length; i += 500) await trx.insertInto('transcript_segments').values(rows.slice(i, i + 500)).execute();
+}
+
+/** Puts a recording's summary text in the index (replacing its earlier one), one row per line. */
+export async function indexSummary(trx: Transaction<CatalogDatabase>, recordingId: string, text: string): Promise<void> {
+  await trx.deleteFrom('transcript_segments').where('recording_id', '=', recordingId).where('track', '=', SUMMARY_TRACK).execute();
+  const lines = text.split('\n').map((line) => line.trim()).filter(Boolean).slice(0, 200);
+  const rows = lines.map((line, i) => ({ recording_id: recordingId, seq: SUMMARY_SEQ + i, track: SUMMARY_TRACK, speaker: SUMMARY_TRACK, start_ms: 0, end_ms: 0, text: line.slice(0, 4000) }));
+  if (rows.length > 0) await trx.insertInto('transcript_segments').values(rows).execute();
 }

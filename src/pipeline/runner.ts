@@ -18,6 +18,7 @@ import type { Recording } from '../catalog/recordings.js';
 import type { CatalogDatabase } from '../catalog/schema.js';
 import type { ErrorCode } from '../errors.js';
 import { JOB_LEASE_MS, JOB_LEASE_RENEW_MS, JOB_RETRY_MAX_MS, NUDGE_COALESCE_MS } from '../limits.js';
+import type { ServiceError } from '../openai/http.js';
 import { JOB_KINDS, type ClaimedJob, type JobKind, type JobsRepo } from './jobs.js';
 
 /** What a step leaves to record with its job's completion. */
@@ -53,6 +54,14 @@ export class PermanentStepError extends Error {}
 /** A failure whose cause asked to be left alone for a while (Retry-After). */
 export interface RetryAfter {
   readonly retryAfterMs?: number | undefined;
+}
+
+/**
+ * A failed request to an outside service as a step's failure: tried again (when its
+ * Retry-After says) if trying again can help, else failed at once with the server's words.
+ */
+export function serviceFailure(err: ServiceError): Error & RetryAfter {
+  return Object.assign(err.retryable ? new Error(err.message) : new PermanentStepError(err.message), { retryAfterMs: err.retryAfterMs });
 }
 
 /** This node's spool: the host and the data dir the files wait in. */

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { BadAnswerError } from '../transcribe/normalize.js';
-import { SttError } from '../transcribe/openai-client.js';
+import { ServiceError } from '../openai/http.js';
 import { runTask, type WorkerResults, type WorkerTask } from './worker-tasks.js';
 
 interface Pending {
@@ -28,13 +28,13 @@ export interface WorkerError {
 }
 
 export function toWorkerError(err: unknown): WorkerError {
-  if (err instanceof SttError) return { name: 'SttError', message: err.message, retryable: err.retryable, ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}), ...(err.status !== undefined ? { status: err.status } : {}) };
+  if (err instanceof ServiceError) return { name: 'ServiceError', message: err.message, retryable: err.retryable, ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}), ...(err.status !== undefined ? { status: err.status } : {}) };
   if (err instanceof Error) return { name: err.name, message: err.message };
   return { name: 'Error', message: String(err) };
 }
 
 function fromWorkerError(error: WorkerError): Error {
-  if (error.name === 'SttError') return new SttError(error.message, error.retryable ?? true, error.retryAfterMs, error.status);
+  if (error.name === 'ServiceError') return new ServiceError(error.message, error.retryable ?? true, error.retryAfterMs, error.status);
   if (error.name === 'BadAnswerError') return new BadAnswerError(error.message);
   return new Error(error.message);
 }

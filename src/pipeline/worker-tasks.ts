@@ -7,12 +7,14 @@ import { readTrackSpan, trackLevels, type TrackLevels, type TrackSource } from '
 import { normalizeAnswer, type PieceSegment } from '../transcribe/normalize.js';
 import { requestTranscription, type SttServer } from '../transcribe/openai-client.js';
 import type { Span } from '../transcribe/pieces.js';
+import { analyzeRecording, type Analytics, type AnalyzeInput } from '../analytics/analyze-recording.js';
 
 export type WorkerTask =
   | { readonly kind: 'peaks'; readonly dir: string; readonly sources: PeakSources }
   | { readonly kind: 'levels'; readonly source: TrackSource }
   | { readonly kind: 'span'; readonly source: TrackSource; readonly startMs: number; readonly endMs: number }
-  | { readonly kind: 'transcribe'; readonly source: TrackSource; readonly piece: Span; readonly server: SttServer; readonly name: string };
+  | { readonly kind: 'transcribe'; readonly source: TrackSource; readonly piece: Span; readonly server: SttServer; readonly name: string }
+  | { readonly kind: 'analyze'; readonly input: AnalyzeInput };
 
 export interface WorkerResults {
   peaks: null;
@@ -21,6 +23,7 @@ export interface WorkerResults {
   span: Uint8Array;
   /** A piece's segments, relative to the piece. */
   transcribe: PieceSegment[];
+  analyze: Analytics;
 }
 
 export async function runTask(task: WorkerTask): Promise<WorkerResults[WorkerTask['kind']]> {
@@ -39,5 +42,7 @@ export async function runTask(task: WorkerTask): Promise<WorkerResults[WorkerTas
       const answer = await requestTranscription(task.server, wav, task.name);
       return normalizeAnswer(answer, task.piece.endMs - task.piece.startMs);
     }
+    case 'analyze':
+      return analyzeRecording(task.input);
   }
 }

@@ -30,6 +30,9 @@ import { recordingsRoot } from '../storage/local.js';
 import { apiTokens } from '../http/session.js';
 import { ORPHAN_GRACE_MS, ORPHAN_SWEEP_INTERVAL_MS, WEAK_TOKEN_CHARS, WORKER_QUEUE_MAX } from '../limits.js';
 import { OrphanSweep } from '../storage/orphan-sweep.js';
+import { analyticsStep } from '../pipeline/steps/analytics.js';
+import { summaryStep } from '../pipeline/steps/summary.js';
+import { readSummaryPrompt, summaryWarnings } from '../summarize/settings.js';
 import { catalogOpenError, checkDataDirs, removePidFile, writePidFile } from './data-dirs.js';
 
 export interface RunningServer {
@@ -65,6 +68,8 @@ export async function startServer(options: RecorderOptions = {}, serve: ServeOpt
   const recorder = createRecorder(options);
   const { config } = recorder;
   checkDataDirs(config.dataDir);
+  // Read before anything opens: a bad prompt file stops the start with one line.
+  const summaryInstructions = readSummaryPrompt(config.summaryPromptFile);
   const catalogDb = await openCatalogDb({
     ...config,
     onConnectionError: (err) => recorder.logger.warn({ err }, 'catalog: a database connection was dropped; it will be replaced'),
@@ -107,6 +112,8 @@ export async function startServer(options: RecorderOptions = {}, serve: ServeOpt
   const sttWorkers = config.transcribeUrl ? new WorkerPool(1, WORKER_QUEUE_MAX, config.transcribeConcurrency) : undefined;
   sttWorkers?.warm();
   if (sttWorkers) steps.push(transcriptStep({ catalog, config, pool: workers, sttPool: sttWorkers, notifier, jobs, logger: recorder.logger }));
+  if (config.analytics) steps.push(analyticsStep({ catalog, dataDir: config.dataDir, vadMode: config.analyticsVadMode, pool: workers, notifier, jobs, logger: recorder.logger }));
+  if (config.summaryUrl) steps.push(summaryStep({ catalog, config, instructions: summaryInstructions, notifier, jobs, logger: recorder.logger }));
   if (objectStore) {
     steps.push(uploadStep({ catalog, store: objectStore, dataDir: config.dataDir, keepLocal: config.keepLocal, retryBaseMs: config.uploadRetryBaseMs, logger: recorder.logger }));
   }
@@ -176,7 +183,7 @@ export async function startServer(options: RecorderOptions = {}, serve: ServeOpt
   if ((config.webhookUrl || config.webhookAllow) && !config.webhookSecret) {
     recorder.logger.warn('CALLTAPE_WEBHOOK_SECRET is not set: webhooks are sent unsigned');
   }
-  for (const warning of transcribeWarnings(config)) recorder.logger.warn(warning);
+  for (const warning of [...transcribeWarnings(config), ...summaryWarnings(config)]) recorder.logger.warn(warning);
   for (const { name, suggestion } of unknownVariables(process.env, Object.values(ENV_NAMES))) {
     recorder.logger.warn({ variable: name, ...(suggestion ? { suggestion } : {}) }, `${name} is not a calltape setting and is ignored${suggestion ? ` (did you mean ${suggestion}?)` : ''}`);
   }

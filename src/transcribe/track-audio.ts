@@ -48,24 +48,15 @@ export interface TrackLevels {
 /** RMS per 20 ms frame of one channel, streaming through the file (never held whole). */
 export async function trackLevels(source: TrackSource): Promise<TrackLevels> {
   const header = await readWavHeader(source.file);
-  const { sampleRate, channels, dataOffset, format } = header;
-  if (source.channel >= channels) throw new Error(`${source.file} has no channel ${source.channel}`);
-  const width = format === 'pcm16' ? 2 : 1;
-  const frameBytes = width * channels;
   const total = await samplesIn(source.file, header);
-  const perFrame = Math.round((sampleRate * LEVEL_FRAME_MS) / 1000);
+  const perFrame = Math.round((header.sampleRate * LEVEL_FRAME_MS) / 1000);
   const frames = new Float32Array(Math.ceil(total / perFrame));
   let frame = 0;
   let inFrame = 0;
   let sum = 0;
-  let carry = Buffer.alloc(0);
-  let seen = 0;
-  const stream = fs.createReadStream(source.file, { start: dataOffset, end: dataOffset + total * frameBytes - 1, highWaterMark: 256 * 1024 });
-  for await (const piece of stream as AsyncIterable<Buffer>) {
-    const chunk = carry.length > 0 ? Buffer.concat([carry, piece]) : piece;
-    const whole = chunk.length - (chunk.length % frameBytes);
-    for (let at = source.channel * width; at < whole && seen < total; at += frameBytes, seen++) {
-      const sample = (width === 2 ? chunk.readInt16LE(at) : MULAW_TO_LINEAR[chunk[at]!]!) / 32768;
+  await readTrackSamples(source, (block) => {
+    for (let i = 0; i < block.length; i++) {
+      const sample = block[i]! / 32768;
       sum += sample * sample;
       if (++inFrame === perFrame) {
         frames[frame++] = Math.sqrt(sum / perFrame);
@@ -73,10 +64,46 @@ export async function trackLevels(source: TrackSource): Promise<TrackLevels> {
         sum = 0;
       }
     }
+  });
+  if (inFrame > 0) frames[frame++] = Math.sqrt(sum / inFrame);
+  return { sampleRate: header.sampleRate, durationMs: Math.round((total * 1000) / header.sampleRate), frames };
+}
+
+/** Samples handed to `onBlock` at a time: a few seconds at telephony rates. */
+const SAMPLE_BLOCK = 32 * 1024;
+
+/**
+ * Streams one channel of a track through `onBlock` as 16-bit linear samples (mu-law decoded),
+ * in blocks of up to SAMPLE_BLOCK whose buffer is reused: copy what must outlive the call.
+ * Resolves with the header and the number of samples read.
+ */
+export async function readTrackSamples(source: TrackSource, onBlock: (samples: Int16Array, header: ParsedWavHeader) => void): Promise<{ header: ParsedWavHeader; samples: number }> {
+  const header = await readWavHeader(source.file);
+  const { channels, dataOffset, format } = header;
+  if (source.channel >= channels) throw new Error(`${source.file} has no channel ${source.channel}`);
+  const width = format === 'pcm16' ? 2 : 1;
+  const frameBytes = width * channels;
+  const total = await samplesIn(source.file, header);
+  const block = new Int16Array(SAMPLE_BLOCK);
+  let filled = 0;
+  let seen = 0;
+  let carry = Buffer.alloc(0);
+  if (total === 0) return { header, samples: 0 };
+  const stream = fs.createReadStream(source.file, { start: dataOffset, end: dataOffset + total * frameBytes - 1, highWaterMark: 256 * 1024 });
+  for await (const piece of stream as AsyncIterable<Buffer>) {
+    const chunk = carry.length > 0 ? Buffer.concat([carry, piece]) : piece;
+    const whole = chunk.length - (chunk.length % frameBytes);
+    for (let at = source.channel * width; at < whole && seen < total; at += frameBytes, seen++) {
+      block[filled++] = width === 2 ? chunk.readInt16LE(at) : MULAW_TO_LINEAR[chunk[at]!]!;
+      if (filled === SAMPLE_BLOCK) {
+        onBlock(block, header);
+        filled = 0;
+      }
+    }
     carry = Buffer.from(chunk.subarray(whole));
   }
-  if (inFrame > 0) frames[frame++] = Math.sqrt(sum / inFrame);
-  return { sampleRate, durationMs: Math.round((total * 1000) / sampleRate), frames };
+  if (filled > 0) onBlock(block.subarray(0, filled), header);
+  return { header, samples: seen };
 }
 
 /** [startMs, endMs) of one channel as a 16-bit PCM mono WAV file's bytes. */

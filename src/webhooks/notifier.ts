@@ -9,6 +9,7 @@ import type { Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import { recordingJson } from '../catalog/recording-json.js';
 import type { Recording } from '../catalog/recordings.js';
+import type { AnalyticsFigures } from '../analytics/analyze-recording.js';
 import type { JobView } from '../pipeline/jobs.js';
 import type { CatalogDatabase } from '../catalog/schema.js';
 import type { Config } from '../config.js';
@@ -51,17 +52,17 @@ export class WebhookNotifier {
   /**
    * Queues `recording.<status>` (complete, failed, recovered, lost) in `trx`: the last step of
    * the pipeline, or the transaction that marks a recording lost. `jobs` are its post-call
-   * jobs, all settled by then (the body's `jobs` and `transcript`).
+   * jobs, all settled by then (the body's `jobs` and `transcript`); `figures` its analytics.
    */
-  async enqueue(trx: Transaction<CatalogDatabase>, recording: Recording, jobs?: readonly JobView[]): Promise<number> {
-    return this.enqueueEvent(trx, `recording.${recording.status}`, recording, jobs);
+  async enqueue(trx: Transaction<CatalogDatabase>, recording: Recording, jobs?: readonly JobView[], figures?: AnalyticsFigures): Promise<number> {
+    return this.enqueueEvent(trx, `recording.${recording.status}`, recording, jobs, {}, figures);
   }
 
   /** Queues any event about a recording (`recording.transcribed`, say) to its targets; `extra` joins the body. */
-  async enqueueEvent(trx: Transaction<CatalogDatabase>, event: string, recording: Recording, jobs?: readonly JobView[], extra: Record<string, unknown> = {}): Promise<number> {
+  async enqueueEvent(trx: Transaction<CatalogDatabase>, event: string, recording: Recording, jobs?: readonly JobView[], extra: Record<string, unknown> = {}, figures?: AnalyticsFigures): Promise<number> {
     const targets = this.targets(recording);
     if (targets.length === 0) return 0;
-    const body = JSON.stringify({ event, recording: recordingJson(recording, this.publicBase, jobs), ...extra });
+    const body = JSON.stringify({ event, recording: recordingJson(recording, this.publicBase, jobs, figures), ...extra });
     for (const url of targets) await this.outbox.enqueue(trx, { recordingId: recording.id, event, url, body });
     return targets.length;
   }

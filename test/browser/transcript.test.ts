@@ -78,6 +78,7 @@ describe('the transcript beside the player', () => {
     expect(jobs).toEqual([
       ['Waveform', 'done'],
       ['Transcript', 'done'],
+      ['Analytics', 'done'],
       ['Webhook', 'done'],
     ]);
     await screenshot(page, 'transcript');

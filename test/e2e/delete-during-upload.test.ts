@@ -69,7 +69,7 @@ describe('deleting a recording while it is uploaded', () => {
     s3.uploadBytesPerSecond = undefined;
     for (let i = 0; i < 200 && (await server.catalog.repo.get(id))?.storage !== 's3'; i++) await new Promise((resolve) => setTimeout(resolve, 50));
     expect((await server.catalog.repo.get(id))?.storage).toBe('s3');
-    expect(await objectsOf(streamSid)).toHaveLength(5); // three WAVs, meta.json, peaks.bin
+    expect(await objectsOf(streamSid)).toHaveLength(6); // three WAVs, meta.json, peaks.bin, analytics.json
     expect((await fetch(`${server.url}/api/recordings/${id}`, { method: 'DELETE' })).status).toBe(204);
     expect(await objectsOf(streamSid)).toEqual([]);
   }, 120_000);

@@ -132,7 +132,7 @@ describe('recordings in an S3-compatible bucket', () => {
       expect(metrics).toMatch(/calltape_uploads_waiting 1/);
       expect(metrics).toMatch(/calltape_uploads_total\{outcome="failed"\} [1-9]/);
       expect(webhooksFor(call.callSid)).toEqual([]);
-      expect(fs.readdirSync(call.dir).sort()).toEqual(['inbound.wav', 'meta.json', 'outbound.wav', 'peaks.bin', 'stereo.wav']);
+      expect(fs.readdirSync(call.dir).sort()).toEqual(['analytics.json', 'inbound.wav', 'meta.json', 'outbound.wav', 'peaks.bin', 'stereo.wav']);
       expect((await recordingOf(server, call.callSid))!.storage).toBe('local');
       // The node stops with the upload still owed; the next start takes it up.
       await server.stop();

@@ -65,6 +65,7 @@ describe('a transcribed call', () => {
     expect(body.jobs.map((j) => [j.kind, j.state, j.attempts, j.error])).toEqual([
       ['peaks', 'done', 1, null],
       ['transcript', 'done', 1, null],
+      ['analytics', 'done', 1, null],
       ['notify', 'done', 1, null],
     ]);
     expect(body.transcript).toEqual({ state: 'done', url: `/api/recordings/${id}/transcript`, error: null });
@@ -106,7 +107,7 @@ describe('a transcribed call', () => {
     expect(events[0]!.transcript).toMatchObject({ segments: 2, speakers: [{ track: 'inbound', speaker: 'caller' }, { track: 'outbound', speaker: 'agent' }] });
     expect(events[1]!.recording.transcript.state).toBe('done');
     // The completion webhook is the notify step's own work, recorded in the transaction that settles it.
-    expect(events[1]!.recording.jobs.map((j) => j.state)).toEqual(['done', 'done', 'done']);
+    expect(events[1]!.recording.jobs.map((j) => j.state)).toEqual(['done', 'done', 'done', 'done']);
     for (const hook of mine) {
       expect(verifyWebhook(SECRET, String(hook.headers['x-calltape-timestamp']), hook.body, String(hook.headers['x-calltape-signature']))).toBe(true);
     }

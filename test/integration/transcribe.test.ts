@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWavHeader } from '../../src/recording/wav-header.js';
-import { SttError } from '../../src/transcribe/openai-client.js';
+import { ServiceError } from '../../src/openai/http.js';
 import { trackLevels } from '../../src/transcribe/track-audio.js';
 import { transcribeRecording, type TranscribeInput } from '../../src/transcribe/transcribe-recording.js';
 import type { Transcript } from '../../src/transcribe/transcript.js';
@@ -148,11 +148,11 @@ describe('one transcript whatever the server', () => {
 
 describe('a server that fails', () => {
   const one = () => input({ files: [{ name: 'inbound', file: 'inbound.wav' }] });
-  const failure = async (): Promise<SttError> => {
+  const failure = async (): Promise<ServiceError> => {
     try {
       await transcribeRecording(one());
     } catch (err) {
-      if (err instanceof SttError) return err;
+      if (err instanceof ServiceError) return err;
       throw err;
     }
     throw new Error('it did not fail');
@@ -198,8 +198,8 @@ describe('a server that fails', () => {
     } catch (caught) {
       err = caught;
     }
-    expect(err).toBeInstanceOf(SttError);
-    expect((err as SttError).message).toMatch(/did not answer within 500 ms/);
+    expect(err).toBeInstanceOf(ServiceError);
+    expect((err as ServiceError).message).toMatch(/did not answer within 500 ms/);
     expect(Date.now() - started).toBeLessThan(2500);
   });
 
@@ -211,7 +211,7 @@ describe('a server that fails', () => {
     } catch (caught) {
       err = caught;
     }
-    expect((err as SttError).retryable).toBe(true);
-    expect((err as SttError).message).toMatch(new RegExp(`127\\.0\\.0\\.1:${port}/v1/audio/transcriptions could not be reached \\(ECONNREFUSED\\)`));
+    expect((err as ServiceError).retryable).toBe(true);
+    expect((err as ServiceError).message).toMatch(new RegExp(`127\\.0\\.0\\.1:${port}/v1/audio/transcriptions could not be reached \\(ECONNREFUSED\\)`));
   });
 });

@@ -76,6 +76,19 @@ export function parseListQuery(query: Record<string, unknown>): RecordingFilter 
       case 'cursor':
         filter.cursor = raw;
         break;
+      case 'minTalkRatio':
+      case 'maxTalkRatio': {
+        const ratio = Number(raw);
+        if (raw.trim() === '' || !Number.isFinite(ratio) || ratio < 0) throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `${key} must be a number of 0 or more (the agent's talk time over the caller's)`);
+        (filter.analytics ??= {})[key] = ratio;
+        break;
+      }
+      case 'minInterruptions':
+      case 'minSilenceMs':
+      case 'maxSilenceMs':
+      case 'minOverlapMs':
+        (filter.analytics ??= {})[key] = intParam(key, raw, 0, Number.MAX_SAFE_INTEGER);
+        break;
       case 'q':
         // Words (stemmed) and "quoted phrases" the transcript must hold: transcript-search.ts.
         filter.terms = parseSearchQuery(raw);
@@ -120,8 +133,9 @@ export const recordingRoutes: FastifyPluginAsync<{ readonly catalog: Catalog }> 
       const ids = page.items.map((r) => r.id);
       const jobs = await catalog.jobs.forRecordings(ids);
       const matches = filter.terms ? await transcriptMatches(catalog.db.db, catalog.db.dialect, ids, filter.terms) : undefined;
+      const figures = await catalog.analytics.forRecordings(ids);
       return {
-        items: page.items.map((r) => ({ ...recordingJson(r, '', jobs.get(r.id) ?? []), ...(matches ? { matches: matches.get(r.id) ?? [] } : {}) })),
+        items: page.items.map((r) => ({ ...recordingJson(r, '', jobs.get(r.id) ?? [], figures.get(r.id)), ...(matches ? { matches: matches.get(r.id) ?? [] } : {}) })),
         nextCursor: page.nextCursor,
       };
     } catch (err) {
@@ -136,7 +150,8 @@ export const recordingRoutes: FastifyPluginAsync<{ readonly catalog: Catalog }> 
       const progress = job.state === 'running' ? catalog.pipeline?.progressOf(recording.id, job.kind) : undefined;
       return progress ? { ...job, progress } : job;
     });
-    return { ...recordingJson(recording, '', jobs), events: await catalog.repo.events(recording.id) };
+    const figures = (await catalog.analytics.forRecordings([recording.id])).get(recording.id);
+    return { ...recordingJson(recording, '', jobs, figures), events: await catalog.repo.events(recording.id) };
   });
 
   // The transcript (transcribe/): JSON, or ?format=vtt|srt|txt. While there is none, 404
@@ -182,7 +197,8 @@ export const recordingRoutes: FastifyPluginAsync<{ readonly catalog: Catalog }> 
     if (recording.files.length === 0) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', 'the recording has no audio to transcribe');
     // The node holding the spool runs the step: its files must be on this disk, or in the bucket.
     if (recording.storage !== 's3' && !(await catalog.openFile(recording, recording.files[0]!.file))) throw notHere(recording, 'the audio');
-    await catalog.pipeline.requeue(recording.id, ['transcript']);
+    // What reads the transcript is made again from the new one.
+    await catalog.pipeline.requeue(recording.id, (['transcript', 'analytics', 'summary'] as const).filter((kind) => catalog.pipeline!.has(kind)));
     const job = (await catalog.jobs.forRecording(recording.id)).find((j) => j.kind === 'transcript');
     return reply.code(202).send({ job });
   });

@@ -20,7 +20,8 @@ export function notifyStep(catalog: Catalog, notifier: WebhookNotifier, jobs: Jo
           // The recording as it is now (uploaded, say), with its settled jobs.
           const latest = await catalog.repo.get(recording.id, trx);
           if (!latest) return;
-          queued = await notifier.enqueue(trx, latest, await jobs.forRecording(recording.id, trx));
+          const figures = (await catalog.analytics.forRecordings([recording.id], trx)).get(recording.id);
+          queued = await notifier.enqueue(trx, latest, await jobs.forRecording(recording.id, trx), figures);
         },
         committed() {
           if (queued > 0) notifier.outbox.nudge();

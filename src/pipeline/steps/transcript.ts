@@ -6,16 +6,14 @@
  * the job retry with backoff (Retry-After honoured) until CALLTAPE_TRANSCRIBE_MAX_AGE_MS;
  * a refusal no retry can mend (401, 400, 413…) fails it at once, with the server's words.
  */
-import { createWriteStream } from 'node:fs';
-import fsp from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Catalog } from '../../catalog/catalog.js';
 import { indexTranscript } from '../../catalog/transcript-search.js';
 import type { Config } from '../../config.js';
 import { readMetaFile } from '../../recording/recover.js';
-import { SttError, type SttServer } from '../../transcribe/openai-client.js';
+import { ServiceError } from '../../openai/http.js';
+import type { SttServer } from '../../transcribe/openai-client.js';
 import { BadAnswerError } from '../../transcribe/normalize.js';
 import { transcribeRecording } from '../../transcribe/transcribe-recording.js';
 import { TRANSCRIPT_FILE, type Transcript } from '../../transcribe/transcript.js';
@@ -24,11 +22,11 @@ import { FilePieceCache } from '../../transcribe/piece-cache.js';
 import { writeFileAtomic } from '../../storage/atomic-file.js';
 import type { WebhookNotifier } from '../../webhooks/notifier.js';
 import type { JobsRepo } from '../jobs.js';
-import { PermanentStepError, type Step, type StepOutcome } from '../runner.js';
+import { PermanentStepError, serviceFailure, type Step, type StepOutcome } from '../runner.js';
 import type { Recording } from '../../catalog/recordings.js';
-import { META_FILE } from '../../recording/meta.js';
 import { recordingKey } from '../../storage/recording-keys.js';
 import type { WorkerPool } from '../worker-pool.js';
+import { localCopy } from './local-copy.js';
 
 export function sttServerOf(config: Config): SttServer {
   if (!config.transcribeUrl) throw new Error('CALLTAPE_TRANSCRIBE_URL is not set');
@@ -56,7 +54,7 @@ export function transcriptStep(opts: TranscriptStepOptions): Step {
     maxAgeMs: config.transcribeMaxAgeMs,
     retryCode: 'CALLTAPE_ERR_TRANSCRIBE_FAILED',
     async run(recording, _job, signal, report) {
-      const copy = await localCopy(catalog, config.dataDir, recording);
+      const copy = await localCopy(catalog, config.dataDir, recording, 'transcribe');
       try {
         return await transcribeIn(copy.dir, recording, signal, report);
       } finally {
@@ -90,7 +88,7 @@ export function transcriptStep(opts: TranscriptStepOptions): Step {
         },
       });
     } catch (err) {
-      if (err instanceof SttError) throw Object.assign(err.retryable ? new Error(err.message) : new PermanentStepError(err.message), { retryAfterMs: err.retryAfterMs });
+      if (err instanceof ServiceError) throw serviceFailure(err);
       if (err instanceof BadAnswerError) throw new Error(`the speech-to-text server's answer is not a transcription: ${err.message}`);
       throw err;
     }
@@ -120,30 +118,4 @@ export function transcriptStep(opts: TranscriptStepOptions): Step {
       },
     };
   }
-}
-
-/**
- * The recording's files on this disk: its own directory, or (uploaded, local copy removed)
- * a temporary copy from the bucket, removed after the step.
- */
-async function localCopy(catalog: Catalog, dataDir: string, recording: Recording): Promise<{ dir: string; cleanup: () => Promise<void> }> {
-  const dir = catalog.recordingDir(recording);
-  const first = recording.files[0];
-  const here = first ? await fsp.stat(path.join(dir, first.file)).then(() => true, () => false) : true;
-  if (here || recording.storage !== 's3' || !catalog.objectStore) return { dir, cleanup: async () => undefined };
-  const temp = path.join(dataDir, 'tmp', `transcribe-${recording.id}`);
-  await fsp.rm(temp, { recursive: true, force: true });
-  await fsp.mkdir(temp, { recursive: true });
-  const cleanup = () => fsp.rm(temp, { recursive: true, force: true });
-  try {
-    for (const name of [...recording.files.map((f) => f.file), META_FILE]) {
-      const source = await catalog.openFile(recording, name);
-      if (!source) throw new Error(`${name} of ${recording.streamSid} is neither on this disk nor in the bucket`);
-      await pipeline(await source.open(), createWriteStream(path.join(temp, name)));
-    }
-  } catch (err) {
-    await cleanup();
-    throw err;
-  }
-  return { dir: temp, cleanup };
 }
