@@ -13,6 +13,8 @@ import { ConfigError, loadConfig, type Config, type ConfigInput } from '../confi
 import { serveUntilSignalled } from './serve.js';
 import { runSimulateCommand, type SimulateFlags } from './simulate.js';
 import { runTranscribeCommand, type TranscribeFlags } from './transcribe.js';
+import { runAnalyzeCommand, runSummarizeCommand, type SummarizeFlags } from './insights.js';
+import type { ServerFlags } from './step-job.js';
 import { SIMULATED_PROVIDERS } from '../simulate/wire.js';
 
 const { version } = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -115,6 +117,46 @@ read from the environment, never from a flag).`,
   )
   .action(async (recording: string, flags: TranscribeFlags) => {
     process.exitCode = await runTranscribeCommand(recording, flags);
+  });
+
+program
+  .command('analyze')
+  .description("a recording's conversation analytics by hand: an id (the server queues it) or a recording directory (analysed here)")
+  .argument('<recording>', "a recording id, or a recording's directory (recordings/YYYY/MM/DD/<stream id>)")
+  .option('-u, --url <url>', 'the server, for an id (default http://127.0.0.1:$PORT, else 8080)')
+  .option('--api-token <token>', 'token for its API (env CALLTAPE_API_TOKEN)')
+  .option('--timeout <seconds>', 'for an id: how long to follow the job', '600')
+  .addHelpText(
+    'after',
+    `
+Talk time, silence, overlap, interruptions and the longest monologue per speaker, from a
+voice-activity detector run on each track. With an id, the server stores them in its catalog
+(the list's filters) and sends recording.analyzed. With a directory, they are printed and
+written to <dir>/analytics.json.`,
+  )
+  .action(async (recording: string, flags: ServerFlags) => {
+    process.exitCode = await runAnalyzeCommand(recording, flags);
+  });
+
+program
+  .command('summarize')
+  .description("a recording's summary from an LLM by hand: an id (the server queues it) or a recording directory (summarised here)")
+  .argument('<recording>', "a recording id, or a recording's directory with a transcript.json")
+  .option('-u, --url <url>', 'the server, for an id (default http://127.0.0.1:$PORT, else 8080)')
+  .option('--api-token <token>', 'token for its API (env CALLTAPE_API_TOKEN)')
+  .option('--summary-url <url>', 'for a directory: the chat server, ending in /v1, e.g. http://127.0.0.1:11434/v1 for Ollama (env CALLTAPE_SUMMARY_URL)')
+  .option('--model <name>', 'for a directory: the model (env CALLTAPE_SUMMARY_MODEL, default llama3.2)')
+  .option('--timeout <seconds>', 'for an id: how long to follow the job', '1800')
+  .addHelpText(
+    'after',
+    `
+With an id, the server summarises the recording's transcript with its own settings, indexes the
+summary for search and sends recording.summarized. With a directory, the summary is printed and
+written to <dir>/summary.json (the API key, CALLTAPE_SUMMARY_API_KEY, is read from the
+environment, never from a flag).`,
+  )
+  .action(async (recording: string, flags: SummarizeFlags) => {
+    process.exitCode = await runSummarizeCommand(recording, flags);
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

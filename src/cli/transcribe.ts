@@ -19,6 +19,7 @@ import { limiter } from '../transcribe/limiter.js';
 import { trackLevels } from '../transcribe/track-audio.js';
 import { transcribeRecording } from '../transcribe/transcribe-recording.js';
 import { TRANSCRIPT_FILE } from '../transcribe/transcript.js';
+import { ProgressLine, runStepById, seconds } from './step-job.js';
 
 export interface TranscribeFlags {
   url?: string;
@@ -28,23 +29,6 @@ export interface TranscribeFlags {
   language?: string;
   timeout: string;
 }
-
-/** One line that rewrites itself on a terminal, and is printed once per change elsewhere. */
-class ProgressLine {
-  private last = '';
-  constructor(private readonly out: NodeJS.WriteStream = process.stderr) {}
-  show(text: string): void {
-    if (text === this.last) return;
-    this.last = text;
-    if (this.out.isTTY) this.out.write(`\r\x1b[2K${text.slice(0, (this.out.columns || 80) - 1)}`);
-    else this.out.write(`${text}\n`);
-  }
-  end(): void {
-    if (this.out.isTTY && this.last) this.out.write('\n');
-  }
-}
-
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 export async function runTranscribeCommand(target: string, flags: TranscribeFlags): Promise<number> {
   const isDir = fs.existsSync(target) && fs.statSync(target).isDirectory();
@@ -93,55 +77,6 @@ async function transcribeDir(dir: string, flags: TranscribeFlags): Promise<numbe
   return 0;
 }
 
-interface JobJson {
-  kind: string;
-  state: string;
-  attempts: number;
-  error: string | null;
-  progress?: string;
-}
-
 async function transcribeById(id: string, flags: TranscribeFlags): Promise<number> {
-  const base = (flags.url ?? `http://127.0.0.1:${process.env.PORT || 8080}`).replace(/\/+$/, '');
-  const token = flags.apiToken ?? process.env.CALLTAPE_API_TOKEN?.split(',')[0]?.trim();
-  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
-  const url = `${base}/api/recordings/${encodeURIComponent(id)}`;
-  const call = async (method: string, target: string) => {
-    let response: Response;
-    try {
-      response = await fetch(target, { method, headers, signal: AbortSignal.timeout(30_000) });
-    } catch (err) {
-      throw new Error(`${base} could not be reached (${(err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message}): is calltape running there? (--url)`);
-    }
-    const body = (await response.json().catch(() => ({}))) as { error?: { code: string; message: string } } & Record<string, unknown>;
-    if (!response.ok) throw new Error(`${body.error?.code ?? response.status}: ${body.error?.message ?? response.statusText}`);
-    return body;
-  };
-  await call('POST', `${url}/transcript`);
-  const progress = new ProgressLine();
-  const started = Date.now();
-  const deadline = started + Number(flags.timeout) * 1000;
-  for (;;) {
-    const recording = await call('GET', url);
-    const job = (recording.jobs as JobJson[] | undefined)?.find((j) => j.kind === 'transcript');
-    if (!job) throw new Error('the server queued no transcript job for this recording');
-    const detail = [job.progress, job.attempts > 1 ? `attempt ${job.attempts}` : undefined, job.state === 'pending' && job.error ? `last: ${job.error}` : undefined].filter(Boolean).join('; ');
-    progress.show(`transcript of ${id}: ${job.state}${detail ? ` (${detail})` : ''} · ${seconds(Date.now() - started)}`);
-    if (job.state === 'done') {
-      progress.end();
-      process.stdout.write(`transcript: ${base}/api/recordings/${id}/transcript (?format=txt, vtt or srt)\n`);
-      return 0;
-    }
-    if (job.state === 'failed') {
-      progress.end();
-      process.stderr.write(`calltape: transcription failed: ${job.error ?? 'no reason given'}\n`);
-      return 1;
-    }
-    if (Date.now() > deadline) {
-      progress.end();
-      process.stderr.write(`calltape: the transcript is not done after ${flags.timeout} s; it goes on on the server (follow ${url})\n`);
-      return 1;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
+  return runStepById({ kind: 'transcript', what: 'transcript', id, flags, done: (url) => `transcript: ${url}/transcript (?format=txt, vtt or srt)` });
 }

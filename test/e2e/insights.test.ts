@@ -5,6 +5,10 @@
  * dialect, then llama.cpp's with a reasoning block), served, filtered, searched, announced;
  * a chat server that fails, stalls or answers off-schema retried or reported.
  */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Analytics } from '../../src/analytics/analyze-recording.js';
 import { conversationMetrics } from '../../src/analytics/metrics.js';
@@ -21,6 +25,19 @@ import { interleave, mediaFrames, newTwilioCall, TwilioFrameWriter } from '../he
 import { streamSession } from '../helpers/ws-client.js';
 
 const SECRET = 'whsec-insights';
+const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/cli/main.js');
+
+/** Runs the CLI (asynchronously: the server it talks to runs in this process). */
+function cli(args: string[], env: Record<string, string> = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
 let stt: SttServer;
 let chat: ChatServer;
 let hooks: Receiver;
@@ -126,6 +143,42 @@ describe('analytics of a call over a real socket', () => {
   });
 });
 
+describe('calltape analyze and summarize', () => {
+  it('analyse a recording directory here, and a catalogued one through the server', async () => {
+    const id = await streamConversation(server);
+    expect((await server.jobSettled(id, 'notify', 30_000)).state).toBe('done');
+    const dir = server.catalog.recordingDir((await server.catalog.repo.get(id))!);
+    fs.rmSync(path.join(dir, 'analytics.json'));
+    const here = await cli(['analyze', dir]);
+    expect(here.stderr).toBe('');
+    expect(here.status).toBe(0);
+    expect(here.stdout).toMatch(/^ +caller +agent\ntalk +\d+\.\d s \(\d+\.\d%\) +\d+\.\d s/);
+    expect(here.stdout).toMatch(/interruptions +0 \(0\.0 s\) +1 \(/);
+    const written = JSON.parse(fs.readFileSync(path.join(dir, 'analytics.json'), 'utf8')) as Analytics;
+    expect(written.interruptions).toEqual({ caller: 0, agent: 1 });
+    const byId = await cli(['analyze', id, '--url', server.url]);
+    expect(byId.status).toBe(0);
+    expect(byId.stdout).toBe(`analytics: ${server.url}/api/recordings/${id}/analytics\n`);
+    const missing = await cli(['analyze', 'no-such-recording', '--url', server.url]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/CALLTAPE_ERR_NOT_FOUND/);
+    await server.pipelineSettled(30_000);
+  });
+
+  it('summarise a transcribed directory against the chat server, printing the summary', async () => {
+    const id = await server.finishedId((await streamToneCall(server.wsUrl(), REFUND_CALL)).streamSid);
+    expect((await server.jobSettled(id, 'notify', 30_000)).state).toBe('done');
+    const dir = server.catalog.recordingDir((await server.catalog.repo.get(id))!);
+    const out = await cli(['summarize', dir, '--summary-url', chat.url], { CALLTAPE_SUMMARY_API_KEY: 'sk-summary-secret' });
+    expect(out.status).toBe(0);
+    expect(out.stdout).toContain('outcome: payment cancelled\n- send the refund confirmation\nsentiment: caller neutral, agent positive\n');
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'summary.json'), 'utf8'))).toMatchObject({ state: 'ok', model: 'llama3.2' });
+    const noServer = await cli(['summarize', dir]);
+    expect(noServer.status).toBe(1);
+    expect(noServer.stderr).toMatch(/--summary-url \(or CALLTAPE_SUMMARY_URL\) is needed/);
+  });
+});
+
 describe('summaries from a local LLM', () => {
   let id: string;
   beforeAll(async () => {
@@ -177,7 +230,9 @@ describe('summaries from a local LLM', () => {
     expect(body).toMatchObject({ state: 'nonconforming', raw: 'Sure! The caller wanted a refund.', problem: 'the answer is not JSON' });
     chat.dialect = 'llamacpp-think';
     await api(`/api/recordings/${id}/summary`, { method: 'POST' });
-    await waitFor(async () => (await api<{ state: string }>(`/api/recordings/${id}/summary`)).body.state === 'ok', 15_000, 'a summary read past <think>');
+    expect((await server.jobSettled(id, 'summary', 15_000)).state).toBe('done');
+    // The JSON after the reasoning block is the answer.
+    expect((await api<{ state: string }>(`/api/recordings/${id}/summary`)).body.state).toBe('ok');
     chat.dialect = 'ollama';
   });
 

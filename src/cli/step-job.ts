@@ -1,0 +1,95 @@
+/**
+ * What the CLI's post-call commands share (`calltape transcribe|analyze|summarize <id>`):
+ * asking the running server to run a step for a recording, then following its job with a
+ * progress line until it settles.
+ */
+
+/** One line that rewrites itself on a terminal, and is printed once per change elsewhere. */
+export class ProgressLine {
+  private last = '';
+  constructor(private readonly out: NodeJS.WriteStream = process.stderr) {}
+  show(text: string): void {
+    if (text === this.last) return;
+    this.last = text;
+    if (this.out.isTTY) this.out.write(`\r\x1b[2K${text.slice(0, (this.out.columns || 80) - 1)}`);
+    else this.out.write(`${text}\n`);
+  }
+  end(): void {
+    if (this.out.isTTY && this.last) this.out.write('\n');
+  }
+}
+
+export const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+export interface ServerFlags {
+  url?: string;
+  apiToken?: string;
+  /** Seconds to follow the job. */
+  timeout: string;
+}
+
+interface JobJson {
+  kind: string;
+  state: string;
+  attempts: number;
+  error: string | null;
+  progress?: string;
+}
+
+export interface StepById {
+  /** The job's kind, and the route under the recording that queues it. */
+  readonly kind: 'transcript' | 'analytics' | 'summary';
+  /** How the output is named in messages. */
+  readonly what: string;
+  readonly id: string;
+  readonly flags: ServerFlags;
+  /** The line printed once it is done, given the recording's API URL. */
+  readonly done: (recordingUrl: string) => string;
+}
+
+/** POSTs the step and follows its job; exit 0 once done, 1 when it failed or took too long. */
+export async function runStepById(step: StepById): Promise<number> {
+  const { id, flags } = step;
+  const base = (flags.url ?? `http://127.0.0.1:${process.env.PORT || 8080}`).replace(/\/+$/, '');
+  const token = flags.apiToken ?? process.env.CALLTAPE_API_TOKEN?.split(',')[0]?.trim();
+  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  const url = `${base}/api/recordings/${encodeURIComponent(id)}`;
+  const call = async (method: string, target: string) => {
+    let response: Response;
+    try {
+      response = await fetch(target, { method, headers, signal: AbortSignal.timeout(30_000) });
+    } catch (err) {
+      throw new Error(`${base} could not be reached (${(err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message}): is calltape running there? (--url)`);
+    }
+    const body = (await response.json().catch(() => ({}))) as { error?: { code: string; message: string } } & Record<string, unknown>;
+    if (!response.ok) throw new Error(`${body.error?.code ?? response.status}: ${body.error?.message ?? response.statusText}`);
+    return body;
+  };
+  await call('POST', `${url}/${step.kind}`);
+  const progress = new ProgressLine();
+  const started = Date.now();
+  const deadline = started + Number(flags.timeout) * 1000;
+  for (;;) {
+    const recording = await call('GET', url);
+    const job = (recording.jobs as JobJson[] | undefined)?.find((j) => j.kind === step.kind);
+    if (!job) throw new Error(`the server queued no ${step.kind} job for this recording`);
+    const detail = [job.progress, job.attempts > 1 ? `attempt ${job.attempts}` : undefined, job.state === 'pending' && job.error ? `last: ${job.error}` : undefined].filter(Boolean).join('; ');
+    progress.show(`${step.what} of ${id}: ${job.state}${detail ? ` (${detail})` : ''} · ${seconds(Date.now() - started)}`);
+    if (job.state === 'done') {
+      progress.end();
+      process.stdout.write(`${step.done(url)}\n`);
+      return 0;
+    }
+    if (job.state === 'failed') {
+      progress.end();
+      process.stderr.write(`calltape: ${step.what} failed: ${job.error ?? 'no reason given'}\n`);
+      return 1;
+    }
+    if (Date.now() > deadline) {
+      progress.end();
+      process.stderr.write(`calltape: the ${step.what} is not done after ${flags.timeout} s; it goes on on the server (follow ${url})\n`);
+      return 1;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
