@@ -1,3 +1,4 @@
+/// <reference path="./fvad-wasm.d.ts" />
 /**
  * Voice activity per 20 ms frame of one track, from WebRTC's voice-activity detector (libfvad
  * compiled to WASM: @echogarden/fvad-wasm), with each frame's level beside it for the echo

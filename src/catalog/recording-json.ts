@@ -23,7 +23,7 @@ function outputField(recording: Recording, jobs: readonly JobView[], baseUrl: st
   return { state: job.state, url: `${baseUrl}/api/recordings/${recording.id}/${kind}`, error: job.error };
 }
 
-function analyticsField(field: ReturnType<typeof outputField>, figures: AnalyticsFigures | undefined) {
+function analyticsField(field: ReturnType<typeof outputField>, figures: AnalyticsFigures | undefined): (NonNullable<ReturnType<typeof outputField>> & Partial<AnalyticsFigures>) | null {
   return field && figures ? { ...field, ...figures } : field;
 }
 

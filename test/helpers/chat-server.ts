@@ -35,6 +35,8 @@ export interface ChatServer {
   dialect: ChatDialect;
   readonly requests: ChatRequest[];
   readonly faults: ChatFault[];
+  /** When set, the summary every answer carries (a screenshot's readable call), instead of one made from the transcript. */
+  answer: Record<string, unknown> | undefined;
   /** When set, requests without `Authorization: Bearer <it>` are refused 401 (an OpenAI-style error). */
   requiredKey: string | undefined;
   close(): Promise<void>;
@@ -61,7 +63,7 @@ function summarise(user: string): Record<string, unknown> {
 export async function startChatServer(dialect: ChatDialect = 'openai'): Promise<ChatServer> {
   const requests: ChatRequest[] = [];
   const faults: ChatFault[] = [];
-  const state: { dialect: ChatDialect; requiredKey: string | undefined } = { dialect, requiredKey: undefined };
+  const state: { dialect: ChatDialect; requiredKey: string | undefined; answer: Record<string, unknown> | undefined } = { dialect, requiredKey: undefined, answer: undefined };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -93,7 +95,7 @@ export async function startChatServer(dialect: ChatDialect = 'openai'): Promise<
           return;
         }
         if (fault?.kind === 'slow') await new Promise((r) => setTimeout(r, fault.ms));
-        const answer = JSON.stringify(summarise(user));
+        const answer = JSON.stringify(state.answer ?? summarise(user));
         const content = fault?.kind === 'nonconforming' ? fault.content : state.dialect === 'llamacpp-think' ? `<think>\nThe user wants a JSON summary.\n</think>\n${answer}` : answer;
         const out = fixture(state.dialect);
         delete out._source;
@@ -117,6 +119,12 @@ export async function startChatServer(dialect: ChatDialect = 'openai'): Promise<
     },
     requests,
     faults,
+    get answer() {
+      return state.answer;
+    },
+    set answer(value: Record<string, unknown> | undefined) {
+      state.answer = value;
+    },
     get requiredKey() {
       return state.requiredKey;
     },

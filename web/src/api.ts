@@ -6,8 +6,11 @@ import type { LiveStream } from '../../src/recording/stream-context.js';
 import type { TranscriptMatch } from '../../src/catalog/transcript-search.js';
 import type { JobView } from '../../src/pipeline/jobs.js';
 import type { Transcript } from '../../src/transcribe/transcript.js';
+import type { Analytics } from '../../src/analytics/analyze-recording.js';
+import type { summaryView } from '../../src/pipeline/steps/summary.js';
 
-export type { Transcript, TranscriptMatch };
+export type { Analytics, Transcript, TranscriptMatch };
+export type SummaryView = ReturnType<typeof summaryView>;
 export type Job = JobView;
 
 // The recording's JSON is the server's own type: the page cannot drift from what it is sent.
@@ -89,6 +92,8 @@ export const getPeaks = (id: string, buckets: number): Promise<Peaks> => api(`/a
 export const getTranscript = (id: string): Promise<Transcript> => api(`/api/recordings/${encodeURIComponent(id)}/transcript`);
 export const requestTranscript = (id: string): Promise<{ job: Job }> => api(`/api/recordings/${encodeURIComponent(id)}/transcript`, { method: 'POST' });
 export const transcriptUrl = (id: string, format: 'txt' | 'vtt' | 'srt'): string => `/api/recordings/${encodeURIComponent(id)}/transcript?format=${format}`;
+export const getAnalytics = (id: string): Promise<Analytics> => api(`/api/recordings/${encodeURIComponent(id)}/analytics`);
+export const getSummary = (id: string): Promise<SummaryView> => api(`/api/recordings/${encodeURIComponent(id)}/summary`);
 export const deleteRecording = (id: string): Promise<void> => api(`/api/recordings/${encodeURIComponent(id)}`, { method: 'DELETE' });
 
 export const liveCalls = (): Promise<{ items: LiveCall[] }> => api('/api/streams/live?levels=1');

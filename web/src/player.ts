@@ -63,9 +63,17 @@ export interface PlayerProps {
   onTime?: (seconds: number) => void;
   /** Where playback starts (a search hit), in ms. */
   startAtMs?: number | undefined;
+  /** Speech per lane, overlap and interruptions (the recording's analytics), drawn on the lanes. */
+  speech?: SpeechOverlay | undefined;
 }
 
-export function Player({ audioSrc, stereo, peaks, durationMs, events, gaps, onSeekReady, onTime: tellTime, startAtMs }: PlayerProps) {
+export interface SpeechOverlay {
+  lanes: Partial<Record<Lane, Gap[]>>;
+  overlaps: Gap[];
+  interruptions: Array<{ lane: Lane; atMs: number; endMs: number }>;
+}
+
+export function Player({ audioSrc, stereo, peaks, durationMs, events, gaps, onSeekReady, onTime: tellTime, startAtMs, speech }: PlayerProps) {
   const lanes = (['inbound', 'outbound'] as const).filter((lane) => peaks.tracks[lane] !== undefined);
   const audioRef = useRef<HTMLAudioElement>(null);
   const waveRef = useRef<HTMLDivElement>(null);
@@ -221,6 +229,15 @@ export function Player({ audioSrc, stereo, peaks, durationMs, events, gaps, onSe
         <div class="wave-area">
           <div ref=${waveRef} class="wave" role="img" aria-label=${`Waveform: ${lanes.map((l) => LANE_LABEL[l]).join(' and ')}`}></div>
           <div class="markers">
+            ${speech &&
+            html`${speech.overlaps.map((o) => html`<span class="overlap-span" style=${`left:${pct(o.atMs)};width:${pct(o.endMs - o.atMs)};height:${lanes.length * LANE_HEIGHT}px`} aria-hidden="true"></span>`)}
+            ${lanes.flatMap((lane, laneIndex) =>
+              (speech.lanes[lane] ?? []).map((s) => html`<span class=${`speech-span speech-${lane}`} style=${`left:${pct(s.atMs)};width:${pct(s.endMs - s.atMs)};top:${(laneIndex + 1) * LANE_HEIGHT - 6}px`} aria-hidden="true"></span>`),
+            )}
+            ${speech.interruptions.map((cut) => {
+              const label = `${cut.lane === 'inbound' ? 'Caller' : 'Agent'} interrupts at ${position(cut.atMs / 1000)} (both talk ${span(cut.endMs - cut.atMs)})`;
+              return html`<button class="marker marker-interrupt" style=${`left:${pct(cut.atMs)};top:${lanes.indexOf(cut.lane) * LANE_HEIGHT + LANE_HEIGHT - 18}px`} title=${label} aria-label=${label} onClick=${() => seek(cut.atMs / 1000)}>↯</button>`;
+            })}`}
             ${lanes.flatMap((lane, laneIndex) =>
               (gaps[lane] ?? []).map(
                 (gap) => html`<button class="gap-span" style=${`left:${pct(gap.atMs)};width:${pct(gap.endMs - gap.atMs)};top:${laneIndex * LANE_HEIGHT}px;height:${LANE_HEIGHT}px`} title=${`${describeGap(lane, gap)} at ${position(gap.atMs / 1000)}`} aria-label=${`${describeGap(lane, gap)} at ${position(gap.atMs / 1000)}`} onClick=${() => seek(gap.atMs / 1000)}></button>`,

@@ -3,12 +3,14 @@
 // files to download, and deleting it.
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, audioUrl, deleteRecording, getMeta, getPeaks, getRecording, getTranscript, metaUrl, requestTranscript, type Peaks, type RecordingDetail, type Transcript } from './api.js';
+import { ApiError, audioUrl, deleteRecording, getAnalytics, getMeta, getPeaks, getRecording, getSummary, getTranscript, metaUrl, requestTranscript, type Analytics, type Peaks, type RecordingDetail, type SummaryView, type Transcript } from './api.js';
+import { AnalyticsPanel } from './analytics-panel.js';
+import { SummaryCard } from './summary-card.js';
 import { JobList, jobsOpen } from './jobs.js';
 import { TranscriptPanel } from './transcript-panel.js';
 import { useRecordingEvents } from './events.js';
 import { bytes, duration, position, when } from './format.js';
-import { describeEvent, describeGap, LANE_LABEL, Player, type Gap, type Lane } from './player.js';
+import { describeEvent, describeGap, LANE_LABEL, Player, type Gap, type Lane, type SpeechOverlay } from './player.js';
 import { hrefFor } from './router.js';
 import { StatusBadge } from './status-badge.js';
 
@@ -38,9 +40,13 @@ function errorText(error: string): { code: string; message: string } {
   return match ? { code: match[1]!, message: match[2]! } : { code: '', message: error };
 }
 
+const toGap = (i: { startMs: number; endMs: number }): Gap => ({ atMs: i.startMs, endMs: i.endMs });
+
 export function RecordingPage({ id, atMs }: { id: string; atMs?: number | undefined }) {
   const [recording, setRecording] = useState<RecordingDetail | undefined>();
   const [transcript, setTranscript] = useState<Transcript | undefined>();
+  const [analytics, setAnalytics] = useState<Analytics | undefined>();
+  const [summary, setSummary] = useState<SummaryView | undefined>();
   const [timeMs, setTimeMs] = useState(atMs ?? 0);
   const [peaks, setPeaks] = useState<Peaks | undefined>();
   const [meta, setMeta] = useState<Meta | undefined>();
@@ -59,6 +65,8 @@ export function RecordingPage({ id, atMs }: { id: string; atMs?: number | undefi
         getMeta(id).then((m) => setMeta(m as Meta), () => setMeta(undefined));
       }
       if (detail.transcript?.state === 'done' && !transcript) getTranscript(id).then(setTranscript, () => setTranscript(undefined));
+      if (detail.analytics?.state === 'done' && !analytics) getAnalytics(id).then(setAnalytics, () => setAnalytics(undefined));
+      if (detail.summary?.state === 'done' && !summary) getSummary(id).then(setSummary, () => setSummary(undefined));
     } catch (err) {
       setError(err instanceof ApiError && err.status === 404 ? 'There is no such recording (it may have been deleted).' : err instanceof Error ? err.message : String(err));
     }
@@ -95,6 +103,11 @@ export function RecordingPage({ id, atMs }: { id: string; atMs?: number | undefi
     ...recording.events.map((event) => ({ atMs: event.atMs, kind: event.kind, text: describeEvent(event) })),
     ...(['inbound', 'outbound'] as const).flatMap((lane) => (gaps[lane] ?? []).map((gap) => ({ atMs: gap.atMs, kind: 'gap', text: describeGap(lane, gap) }))),
   ].sort((a, b) => a.atMs - b.atMs);
+  const speech: SpeechOverlay | undefined = analytics && {
+    lanes: { inbound: analytics.speech.caller.map(toGap), outbound: analytics.speech.agent.map(toGap) },
+    overlaps: analytics.overlaps.map(toGap),
+    interruptions: analytics.interruptionMarks.map((m) => ({ lane: m.speaker === 'caller' ? ('inbound' as const) : ('outbound' as const), atMs: m.startMs, endMs: m.endMs })),
+  };
   const notListed = (meta?.inbound?.gapsNotListed ?? 0) + (meta?.outbound?.gapsNotListed ?? 0);
 
   return html`
@@ -105,6 +118,7 @@ export function RecordingPage({ id, atMs }: { id: string; atMs?: number | undefi
         <${StatusBadge} status=${recording.status} />
       </div>
       <p class="muted">${recording.provider} · started ${when(recording.startedAt)} · ${duration(recording.durationMs)}</p>
+      ${summary && html`<${SummaryCard} summary=${summary} />`}
 
       ${recording.status === 'recording'
         ? html`<div class="notice" role="status">This call is still being recorded. Listen to it on the <a href=${hrefFor.live}>Live</a> page; it is drawn here when it ends.</div>`
@@ -122,6 +136,7 @@ export function RecordingPage({ id, atMs }: { id: string; atMs?: number | undefi
                     events=${recording.events}
                     gaps=${gaps}
                     startAtMs=${atMs}
+                    speech=${speech}
                     onSeekReady=${(seek: (s: number) => void) => (seekRef.current = seek)}
                     onTime=${(s: number) => setTimeMs(Math.round(s * 1000))}
                   />
@@ -137,6 +152,7 @@ export function RecordingPage({ id, atMs }: { id: string; atMs?: number | undefi
                 </div>`
               : html`<p class="muted" role="status">Drawing the waveform…</p>`}
 
+      ${analytics && html`<${AnalyticsPanel} analytics=${analytics} />`}
       <div class="columns">
         <section class="card" aria-labelledby="events-title">
           <h2 id="events-title">Events</h2>

@@ -15,6 +15,10 @@ const PAGE_SIZE = 25;
 const FILTER_DELAY_MS = 250;
 
 interface Filters {
+  /** Conversation analytics: calls worth a listen (many cut-ins, long silences, an agent who talks over the caller). */
+  minInterruptions: string;
+  minSilenceSeconds: string;
+  minTalkRatio: string;
   q: string;
   provider: string;
   status: string;
@@ -24,7 +28,7 @@ interface Filters {
   callSid: string;
   param: string;
 }
-const NO_FILTERS: Filters = { q: '', provider: '', status: '', from: '', to: '', minSeconds: '', callSid: '', param: '' };
+const NO_FILTERS: Filters = { q: '', provider: '', status: '', from: '', to: '', minSeconds: '', callSid: '', param: '', minInterruptions: '', minSilenceSeconds: '', minTalkRatio: '' };
 
 /**
  * The filters live in the page's URL (#/?provider=twilio&status=complete), so a filtered list
@@ -55,6 +59,9 @@ function queryFor(filters: Filters, cursor?: string): { query: URLSearchParams; 
   if (filters.to) query.set('to', new Date(filters.to).toISOString());
   if (filters.minSeconds) query.set('minDurationMs', String(Math.round(Number(filters.minSeconds) * 1000)));
   if (filters.callSid.trim()) query.set('callSid', filters.callSid.trim());
+  if (filters.minInterruptions) query.set('minInterruptions', String(Math.max(0, Math.round(Number(filters.minInterruptions)))));
+  if (filters.minSilenceSeconds) query.set('minSilenceMs', String(Math.max(0, Math.round(Number(filters.minSilenceSeconds) * 1000))));
+  if (filters.minTalkRatio) query.set('minTalkRatio', String(Math.max(0, Number(filters.minTalkRatio))));
   if (filters.param.trim()) {
     const eq = filters.param.indexOf('=');
     if (eq < 1) return { query, problem: 'Write a parameter filter as name=value.' };
@@ -73,6 +80,18 @@ const isFiltered = (filters: Filters) => Object.values(filters).some((value) => 
 function snippet(text: string) {
   const unescape = (s: string) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
   return text.split(/(<mark>[^<]*<\/mark>)/).map((part) => (part.startsWith('<mark>') ? html`<mark>${unescape(part.slice(6, -7))}</mark>` : unescape(part)));
+}
+
+/** Who talked how much, and the cut-ins, from the recording's analytics (blank until they exist). */
+function TalkCell({ recording }: { recording: Recording }) {
+  const a = recording.analytics;
+  if (!a?.talkPercent || !a.interruptions) return html`<span class="muted">–</span>`;
+  const cuts = a.interruptions.caller + a.interruptions.agent;
+  return html`<span class="talk-mini" aria-label=${`Caller ${a.talkPercent.caller}%, agent ${a.talkPercent.agent}% of the call${cuts ? `, ${cuts} interruptions` : ''}`}>
+    <span class="mini-bar"><span class="mini-caller" style=${`width:${a.talkPercent.caller}%`}></span></span>
+    <span class="mini-bar"><span class="mini-agent" style=${`width:${a.talkPercent.agent}%`}></span></span>
+    <span class="mono small">${Math.round(a.talkPercent.caller)}/${Math.round(a.talkPercent.agent)}%${cuts ? html` <span class="cuts" title="interruptions">↯${cuts}</span>` : ''}</span>
+  </span>`;
 }
 
 /** A filter that is one of a few values, or any. */
@@ -184,6 +203,9 @@ export function RecordingsPage() {
         <label>Min. length (s) <input type="number" min="0" step="1" inputmode="numeric" value=${filters.minSeconds} onInput=${set('minSeconds')} /></label>
         <label>Call ID <input type="search" placeholder="CA…" value=${filters.callSid} onInput=${set('callSid')} /></label>
         <label>Parameter <input type="search" placeholder="name=value" value=${filters.param} onInput=${set('param')} /></label>
+        <label>Min. interruptions <input type="number" min="0" step="1" inputmode="numeric" value=${filters.minInterruptions} onInput=${set('minInterruptions')} /></label>
+        <label>Min. silence (s) <input type="number" min="0" step="1" inputmode="numeric" value=${filters.minSilenceSeconds} onInput=${set('minSilenceSeconds')} /></label>
+        <label title="The agent's talk time over the caller's">Agent talk ratio ≥ <input type="number" min="0" step="0.1" inputmode="decimal" placeholder="e.g. 1.5" value=${filters.minTalkRatio} onInput=${set('minTalkRatio')} /></label>
         ${isFiltered(filters) && html`<button type="button" class="ghost" onClick=${() => setFilters(NO_FILTERS)}>Clear filters</button>`}
       </form>
       ${error && html`<div class="notice error" role="alert">${error}</div>`}
@@ -197,7 +219,7 @@ export function RecordingsPage() {
         : html`<div class="table-wrap card">
             <table class="recordings">
               <thead>
-                <tr><th scope="col">Started</th><th scope="col">Length</th><th scope="col">Provider</th><th scope="col">Call ID</th><th scope="col">Status</th><th scope="col">Parameters</th></tr>
+                <tr><th scope="col">Started</th><th scope="col">Length</th><th scope="col">Provider</th><th scope="col">Call ID</th><th scope="col">Status</th><th scope="col">Talk <span class="muted small">caller / agent</span></th><th scope="col">Parameters</th></tr>
               </thead>
               <tbody>
                 ${items.map(
@@ -207,11 +229,12 @@ export function RecordingsPage() {
                     <td>${r.provider}</td>
                     <td class="mono"><a href=${hrefFor.recording(r.id)}>${r.callSid}</a>${severalNodes && r.node ? html`<div class="muted small">on ${r.node}</div>` : ''}</td>
                     <td><${StatusBadge} status=${r.status} /><${JobHint} recording=${r} /></td>
+                    <td class="nowrap"><${TalkCell} recording=${r} /></td>
                     <td>${Object.entries(r.customParameters).map(([k, v]) => html`<span class="chip" title=${`${k}=${v}`}>${k}=${v}</span>`)}</td>
                   </tr>
                   ${r.matches && r.matches.length > 0
                     ? html`<tr class="matches-row" key=${`${r.id}-matches`}>
-                        <td colspan="6">
+                        <td colspan="7">
                           <ul class="matches" aria-label=${`Where ${r.callSid} says it`}>
                             ${r.matches.map(
                               (m) => html`<li>
