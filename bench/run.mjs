@@ -2,7 +2,7 @@
 // under identical load from `calltape simulate`, on this machine, in one run. Prints a table
 // and writes bench/results/<date>.{json,md}. Every phase is bounded in calls and time.
 //
-//   node bench/run.mjs [--quick] [--only=realtime,listen,s3,pipeline,fast,length,capacity]
+//   node bench/run.mjs [--quick] [--only=realtime,listen,s3,pipeline,fast,length,capacity,vad]
 //   node bench/run.mjs --baseline=<git ref> [--pairs=5] [--only=compare,memory]
 //
 // With --baseline, the ref is built in a temporary worktree and compared with this checkout
@@ -627,6 +627,55 @@ if (runs('pipeline')) {
   stub.kill('SIGTERM');
 }
 
+// Conversation analytics (the post-call step): the voice-activity detector's speed on one
+// track, and the whole step's CPU per call-hour (both tracks, echo guard, metrics), in this
+// process on 10 minutes of two-party speech with line noise.
+if (runs('vad')) {
+  const { analyzeRecording } = await import(path.join(ROOT, 'dist/analytics/analyze-recording.js'));
+  const { detectVoice } = await import(path.join(ROOT, 'dist/analytics/vad.js'));
+  const { buildWavHeader } = await import(path.join(ROOT, 'dist/recording/wav-header.js'));
+  const { MULAW_TO_LINEAR } = await import(path.join(ROOT, 'dist/codec/g711.js'));
+  const clip = (name) => Array.from(fs.readFileSync(path.join(ROOT, `assets/speech-${name}.ulaw`)), (b) => MULAW_TO_LINEAR[b]);
+  const minutes = 10;
+  const samples = minutes * 60 * 8000;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'calltape-bench-vad-'));
+  let seed = 7;
+  const noise = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff - 0.5) * 300;
+  for (const [track, name, offset] of [['inbound', 'in', 0], ['outbound', 'out', 7000 * 8]]) {
+    const speech = clip(name);
+    const data = Buffer.alloc(samples * 2);
+    // Turns: the clip, then as long again silent, the other party in between.
+    for (let i = 0; i < samples; i++) {
+      const at = (i + offset) % (speech.length * 2);
+      data.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round((at < speech.length ? speech[at] : 0) + noise()))), i * 2);
+    }
+    fs.writeFileSync(path.join(dir, `${track}.wav`), Buffer.concat([buildWavHeader({ format: 'pcm16', channels: 1, sampleRate: 8000 }, data.length), data]));
+  }
+  const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+  await detectVoice({ file: path.join(dir, 'inbound.wav'), channel: 0 }, 3); // compiles the WASM
+  const runsOf = quick ? 2 : 5;
+  const vadSeconds = [];
+  const stepSeconds = [];
+  for (let r = 0; r < runsOf; r++) {
+    let c0 = cpu();
+    await detectVoice({ file: path.join(dir, 'inbound.wav'), channel: 0 }, 3);
+    vadSeconds.push(cpu() - c0);
+    c0 = cpu();
+    await analyzeRecording({ streamSid: 'bench', sources: { inbound: { file: path.join(dir, 'inbound.wav'), channel: 0 }, outbound: { file: path.join(dir, 'outbound.wav'), channel: 0 } }, pauses: [], words: null });
+    stepSeconds.push(cpu() - c0);
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  p.vad = {
+    audioMinutes: minutes,
+    runs: runsOf,
+    vadCpuSeconds: round(median(vadSeconds), 3),
+    vadTimesRealTimePerCore: round((minutes * 60) / median(vadSeconds), 0),
+    stepCpuSecondsPerCallHour: round((median(stepSeconds) * 60) / minutes, 2),
+  };
+  log(`vad: ${JSON.stringify(p.vad)}`);
+}
+
 // 2. Fast: as fast as the sockets take it (the generator may be the bottleneck here).
 const fast = { calls: 20, durationMs: Math.round(600_000 * scale), realtime: false };
 if (runs('fast')) {
@@ -709,6 +758,12 @@ const lines = [
   `Creating a file on the data disk at the start: ${report.fileCreationMicrosAtStart} µs of CPU (on this VM's ext4: 13-33 µs after minutes without deletions, 150-700 µs within minutes of deleting thousands of files, e.g. by a test run).`,
   '',
 ];
+if (p.vad) {
+  lines.push(
+    `Conversation analytics on ${p.vad.audioMinutes} min of two-party speech with line noise (median of ${p.vad.runs}): the voice-activity detector ${p.vad.vadTimesRealTimePerCore}x real time per core on one 8 kHz track; the whole step (both tracks, echo guard, metrics) ${fmt(p.vad.stepCpuSecondsPerCallHour)} CPU s per call-hour.`,
+    '',
+  );
+}
 if (p.realtime_calltape && p.realtime_sink) {
   const a = p.realtime_calltape;
   const b = p.realtime_sink;

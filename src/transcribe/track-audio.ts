@@ -6,8 +6,11 @@
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
+import os from 'node:os';
 import { MULAW_TO_LINEAR } from '../codec/g711.js';
 import { buildWavHeader, parseWavHeader, type ParsedWavHeader } from '../recording/wav-header.js';
+
+const LITTLE_ENDIAN = os.endianness() === 'LE';
 
 /** Loudness is measured per frame of this many ms (a media frame). */
 export const LEVEL_FRAME_MS = 20;
@@ -93,8 +96,11 @@ export async function readTrackSamples(source: TrackSource, onBlock: (samples: I
   for await (const piece of stream as AsyncIterable<Buffer>) {
     const chunk = carry.length > 0 ? Buffer.concat([carry, piece]) : piece;
     const whole = chunk.length - (chunk.length % frameBytes);
+    // 16-bit samples through a typed view when aligned on a little-endian machine, as the
+    // files are (this is the analytics' hot loop).
+    const view = width === 2 && LITTLE_ENDIAN && chunk.byteOffset % 2 === 0 ? new Int16Array(chunk.buffer, chunk.byteOffset, whole >> 1) : undefined;
     for (let at = source.channel * width; at < whole && seen < total; at += frameBytes, seen++) {
-      block[filled++] = width === 2 ? chunk.readInt16LE(at) : MULAW_TO_LINEAR[chunk[at]!]!;
+      block[filled++] = view ? view[at >> 1]! : width === 2 ? chunk.readInt16LE(at) : MULAW_TO_LINEAR[chunk[at]!]!;
       if (filled === SAMPLE_BLOCK) {
         onBlock(block, header);
         filled = 0;
