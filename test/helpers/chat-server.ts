@@ -8,9 +8,9 @@
  */
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { listenOnLoopback } from './loopback.js';
 
 export const CHAT_DIALECTS = ['openai', 'ollama', 'llamacpp-think'] as const;
 export type ChatDialect = (typeof CHAT_DIALECTS)[number];
@@ -31,7 +31,7 @@ export interface ChatRequest {
 }
 
 export interface ChatServer {
-  readonly url: string;
+  url: string;
   dialect: ChatDialect;
   readonly requests: ChatRequest[];
   readonly faults: ChatFault[];
@@ -39,7 +39,7 @@ export interface ChatServer {
   answer: Record<string, unknown> | undefined;
   /** When set, requests without `Authorization: Bearer <it>` are refused 401 (an OpenAI-style error). */
   requiredKey: string | undefined;
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 const fixtureDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/llm');
@@ -50,7 +50,15 @@ function summarise(user: string): Record<string, unknown> {
   const lines = user.split('\n').filter((l) => /^\[\d+:\d\d\] /.test(l));
   const partSummaries = user.split('\n').filter((l) => l.startsWith('{'));
   const said = lines.map((l) => l.replace(/^\[\d+:\d\d\] /, ''));
-  const summary = partSummaries.length > 0 ? `Combined ${partSummaries.length} parts: ${partSummaries.map((p) => (JSON.parse(p) as { summary: string }).summary).join(' | ')}` : `Call of ${said.length} utterances: ${said.join(' / ')}`;
+  // A part's summary as sent: its JSON, or (cut to fit) the start of it.
+  const partText = (line: string) => {
+    try {
+      return (JSON.parse(line) as { summary: string }).summary;
+    } catch {
+      return line.slice(0, 80);
+    }
+  };
+  const summary = partSummaries.length > 0 ? `Combined ${partSummaries.length} parts: ${partSummaries.map(partText).join(' | ')}` : `Call of ${said.length} utterances: ${said.join(' / ')}`;
   return {
     summary: summary.slice(0, 2000),
     reason: said.find((l) => l.startsWith('caller:'))?.slice(8) ?? 'unclear',
@@ -61,9 +69,8 @@ function summarise(user: string): Record<string, unknown> {
 }
 
 export async function startChatServer(dialect: ChatDialect = 'openai'): Promise<ChatServer> {
-  const requests: ChatRequest[] = [];
-  const faults: ChatFault[] = [];
-  const state: { dialect: ChatDialect; requiredKey: string | undefined; answer: Record<string, unknown> | undefined } = { dialect, requiredKey: undefined, answer: undefined };
+  // The server the test holds: its settings are read by each request as it comes.
+  const chat: ChatServer = { url: '', dialect, requests: [], faults: [], answer: undefined, requiredKey: undefined, close: async () => undefined };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -75,7 +82,7 @@ export async function startChatServer(dialect: ChatDialect = 'openai'): Promise<
         }
         const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { model: string; messages: Array<{ role: string; content: string }>; response_format?: ChatRequest['responseFormat']; temperature?: unknown; stream?: unknown };
         const user = body.messages.find((m) => m.role === 'user')?.content ?? '';
-        requests.push({
+        chat.requests.push({
           model: body.model,
           authorization: req.headers.authorization,
           system: body.messages.find((m) => m.role === 'system')?.content ?? '',
@@ -84,20 +91,20 @@ export async function startChatServer(dialect: ChatDialect = 'openai'): Promise<
           temperature: body.temperature,
           stream: body.stream,
         });
-        if (state.requiredKey && req.headers.authorization !== `Bearer ${state.requiredKey}`) {
+        if (chat.requiredKey && req.headers.authorization !== `Bearer ${chat.requiredKey}`) {
           res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'invalid api key', type: 'invalid_request_error', param: null, code: 'invalid_api_key' } }));
           return;
         }
-        const fault = faults.shift();
+        const fault = chat.faults.shift();
         if (fault?.kind === 'status') {
           res.writeHead(fault.status, { 'content-type': 'application/json', ...(fault.retryAfter ? { 'retry-after': fault.retryAfter } : {}) });
           res.end(fault.body ?? JSON.stringify({ error: { message: `fault ${fault.status}`, type: 'api_error', param: null, code: null } }));
           return;
         }
         if (fault?.kind === 'slow') await new Promise((r) => setTimeout(r, fault.ms));
-        const answer = JSON.stringify(state.answer ?? summarise(user));
-        const content = fault?.kind === 'nonconforming' ? fault.content : state.dialect === 'llamacpp-think' ? `<think>\nThe user wants a JSON summary.\n</think>\n${answer}` : answer;
-        const out = fixture(state.dialect);
+        const answer = JSON.stringify(chat.answer ?? summarise(user));
+        const content = fault?.kind === 'nonconforming' ? fault.content : chat.dialect === 'llamacpp-think' ? `<think>\nThe user wants a JSON summary.\n</think>\n${answer}` : answer;
+        const out = fixture(chat.dialect);
         delete out._source;
         const choices = out.choices as Array<{ message: Record<string, unknown> }>;
         choices[0]!.message.content = content;
@@ -107,34 +114,6 @@ export async function startChatServer(dialect: ChatDialect = 'openai'): Promise<
     });
   });
   server.keepAliveTimeout = 1000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/v1`,
-    get dialect() {
-      return state.dialect;
-    },
-    set dialect(d: ChatDialect) {
-      state.dialect = d;
-    },
-    requests,
-    faults,
-    get answer() {
-      return state.answer;
-    },
-    set answer(value: Record<string, unknown> | undefined) {
-      state.answer = value;
-    },
-    get requiredKey() {
-      return state.requiredKey;
-    },
-    set requiredKey(key: string | undefined) {
-      state.requiredKey = key;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const { port, close } = await listenOnLoopback(server);
+  return Object.assign(chat, { url: `http://127.0.0.1:${port}/v1`, close });
 }

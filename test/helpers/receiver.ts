@@ -1,6 +1,6 @@
 /** A real HTTP server that records the webhooks it receives and answers as scripted. */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopback.js';
 
 export interface Received {
   headers: http.IncomingHttpHeaders;
@@ -33,12 +33,6 @@ export async function startReceiver(opts: { answers?: number[]; port?: number; d
       setTimeout(() => res.writeHead(status, headers).end(String(status)), opts.delayMs ?? 0);
     });
   });
-  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/hooks/calltape`,
-    port,
-    received,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
-  };
+  const { port, close } = await listenOnLoopback(server, opts.port);
+  return { url: `http://127.0.0.1:${port}/hooks/calltape`, port, received, close };
 }

@@ -7,7 +7,7 @@
  * a 50 MB answer.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopback.js';
 import { hearWords, type HeardWord } from './tone-words.js';
 
 export const STT_DIALECTS = ['openai', 'whispercpp', 'vllm', 'localai', 'speaches'] as const;
@@ -215,8 +215,7 @@ export async function startSttServer(dialect: SttDialect = 'openai'): Promise<St
       });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const { port, close } = await listenOnLoopback(server);
   return {
     url: `http://127.0.0.1:${port}/v1`,
     get dialect() {
@@ -234,10 +233,6 @@ export async function startSttServer(dialect: SttDialect = 'openai'): Promise<St
     requests,
     faults,
     phrases,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close,
   };
 }
