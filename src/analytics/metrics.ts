@@ -81,13 +81,20 @@ export function intersect(a: readonly Interval[], b: readonly Interval[]): Inter
   return out;
 }
 
-/** Cut-ins by `who`: each of its intervals that starts inside the other's speech, INTERRUPT_AFTER_MS into it, lasting INTERRUPT_MIN_MS. */
+/**
+ * Cut-ins by `who`: each of its intervals that starts inside the other's speech,
+ * INTERRUPT_AFTER_MS into it, lasting INTERRUPT_MIN_MS. Both lists are sorted and without
+ * overlaps of their own, so one pass over each does (a 4-hour call has thousands).
+ */
 function interruptionsBy(who: Speaker, own: readonly Interval[], other: readonly Interval[]): InterruptionMark[] {
   const marks: InterruptionMark[] = [];
+  let j = 0;
   for (const interval of own) {
-    if (interval.endMs - interval.startMs < INTERRUPT_MIN_MS) continue;
-    const held = other.find((o) => o.startMs <= interval.startMs - INTERRUPT_AFTER_MS && o.endMs > interval.startMs);
-    if (held) marks.push({ speaker: who, startMs: interval.startMs, endMs: Math.min(interval.endMs, held.endMs) });
+    // The other's first interval not over by this start: the one holding the floor, if any.
+    while (j < other.length && other[j]!.endMs <= interval.startMs) j++;
+    const held = other[j];
+    if (interval.endMs - interval.startMs < INTERRUPT_MIN_MS || !held) continue;
+    if (held.startMs <= interval.startMs - INTERRUPT_AFTER_MS) marks.push({ speaker: who, startMs: interval.startMs, endMs: Math.min(interval.endMs, held.endMs) });
   }
   return marks;
 }
@@ -97,8 +104,14 @@ function longestMonologue(own: readonly Interval[], other: readonly Interval[]):
   const breaks = other.filter((o) => o.endMs - o.startMs >= MONOLOGUE_BREAK_MS);
   let longest = 0;
   let run: Interval | undefined;
+  let k = 0;
   for (const interval of own) {
-    const broken = run && (interval.startMs - run.endMs > MONOLOGUE_PAUSE_MS || breaks.some((b) => b.startMs < interval.startMs && b.endMs > run!.endMs));
+    let broken = false;
+    if (run) {
+      // The other's first long turn still going after the run's end: it breaks the run if it began before this interval.
+      while (k < breaks.length && breaks[k]!.endMs <= run.endMs) k++;
+      broken = interval.startMs - run.endMs > MONOLOGUE_PAUSE_MS || (k < breaks.length && breaks[k]!.startMs < interval.startMs);
+    }
     if (!run || broken) run = { ...interval };
     else run.endMs = interval.endMs;
     longest = Math.max(longest, run.endMs - run.startMs);

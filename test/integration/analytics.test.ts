@@ -132,6 +132,28 @@ describe('the metrics', () => {
     expect(conversationMetrics({ caller: [iv(0, 2000), iv(4500, 6000)], agent: [] }, 30_000, []).longestMonologueMs.caller).toBe(2000);
   });
 
+  it('counts cut-ins as the definition says on a thousand random conversations (the one-pass scan against a brute force)', () => {
+    let seed = 99;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    const track = () => {
+      const out: Array<{ startMs: number; endMs: number }> = [];
+      for (let at = rnd(2000); at < 60_000; at += rnd(3000) + 100) {
+        const end = at + rnd(4000) + 50;
+        out.push(iv(at, end));
+        at = end;
+      }
+      return out;
+    };
+    for (let n = 0; n < 1000; n++) {
+      const caller = track();
+      const agent = track();
+      const m = conversationMetrics({ caller, agent }, 70_000, []);
+      const brute = (own: typeof caller, other: typeof caller) =>
+        own.filter((o) => o.endMs - o.startMs >= 300 && other.some((h) => h.startMs <= o.startMs - 500 && h.endMs > o.startMs)).length;
+      expect(m.interruptions).toEqual({ caller: brute(caller, agent), agent: brute(agent, caller) });
+    }
+  });
+
   it('subtracts and intersects interval lists', () => {
     expect(subtract([iv(0, 10)], [iv(2, 3), iv(5, 7)])).toEqual([iv(0, 2), iv(3, 5), iv(7, 10)]);
     expect(subtract([iv(0, 10)], [iv(0, 10)])).toEqual([]);
