@@ -5,6 +5,7 @@
  * boundaries, each part summarised, and the parts' summaries combined in as few further
  * requests as fit, so no request carries more than the budget.
  */
+import type { Analytics } from '../analytics/analyze-recording.js';
 import { SUMMARY_MAX_REQUESTS } from '../limits.js';
 import type { Transcript } from '../transcribe/transcript.js';
 import { requestChat, type ChatMessage, type ChatServer } from './chat-client.js';
@@ -18,6 +19,12 @@ Answer with one JSON object with exactly these fields:
 summary (two to four sentences), reason (why the caller called), outcome (how the call ended),
 actionItems (what someone must still do, a list of short strings, empty if nothing),
 sentiment ({"caller": …, "agent": …}, each positive, neutral, negative or mixed).`;
+
+/** The talk figures (analytics) as one line of context for the model. */
+export function talkContext(analytics: Pick<Analytics, 'talkPercent' | 'silencePercent' | 'interruptions'>): string {
+  const { talkPercent: t, interruptions: i } = analytics;
+  return `caller talked ${t.caller}% of the call, agent ${t.agent}%, silence ${analytics.silencePercent}%; interruptions: caller ${i.caller}, agent ${i.agent}.`;
+}
 
 /** Tokens are estimated at 4 characters each (no tokenizer of the operator's model is at hand): English text runs 3.5–4.5. */
 export function estimateTokens(text: string): number {
@@ -73,7 +80,7 @@ export async function summarizeTranscript(input: SummarizeInput): Promise<Summar
   const inputTokens = estimateTokens(lines.join('\n'));
   let parts = splitToBudget(lines, input.maxInputTokens);
   // Past the request bound the tail is left out, and the summary says so.
-  const truncated = parts.length > SUMMARY_MAX_REQUESTS - 1;
+  let truncated = parts.length > SUMMARY_MAX_REQUESTS - 1;
   if (truncated) parts = parts.slice(0, Math.max(1, Math.floor(SUMMARY_MAX_REQUESTS / 2)));
   let requests = 0;
   const total = parts.length === 1 ? 1 : parts.length + Math.ceil(parts.length / 2);
@@ -83,7 +90,8 @@ export async function summarizeTranscript(input: SummarizeInput): Promise<Summar
       { role: 'user', content: user },
     ];
     const text = await requestChat(input.server, messages, SUMMARY_SCHEMA, input.signal);
-    input.onProgress?.(++requests, Math.max(total, requests));
+    requests++;
+    input.onProgress?.(requests, Math.max(total, requests));
     return text;
   };
   const context = input.context ? `\nTalk figures: ${input.context}\n` : '';
@@ -101,11 +109,17 @@ export async function summarizeTranscript(input: SummarizeInput): Promise<Summar
     const parsed = parseSummary(text);
     summaries.push('fields' in parsed ? JSON.stringify(parsed.fields) : text.slice(0, input.maxInputTokens * 2));
   }
-  // Combined in groups that fit the budget, until one answer is left.
+  const combineAll = async (lines: string) => finish(await ask(`Summaries of the consecutive parts of one call, in order, one per line. Combine them into the summary of the whole call.${context}\n${lines}`));
+  // Combined in groups that fit the budget, until one request holds them all.
   for (;;) {
     const groups = splitToBudget(summaries, input.maxInputTokens);
-    if (groups.length === 1 || requests >= SUMMARY_MAX_REQUESTS - 1) {
-      return finish(await ask(`Summaries of the consecutive parts of one call, in order, one per line. Combine them into the summary of the whole call.${context}\n${groups[0]}`));
+    if (groups.length === 1) return combineAll(groups[0]!);
+    if (groups.length >= summaries.length || requests + groups.length + 1 > SUMMARY_MAX_REQUESTS) {
+      // No room for another round (or a round would not shrink them: each fills a request):
+      // each part's summary is cut to its share of one last request, and the summary says so.
+      truncated = true;
+      const share = Math.max(1, Math.floor((input.maxInputTokens * 4) / summaries.length) - 1);
+      return combineAll(summaries.map((summary) => summary.slice(0, share)).join('\n'));
     }
     const next: string[] = [];
     for (const group of groups) {
