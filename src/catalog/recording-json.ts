@@ -7,17 +7,11 @@ import type { Recording } from './recordings.js';
 import type { AnalyticsFigures } from '../analytics/analyze-recording.js';
 
 /**
- * The recording's transcript as its JSON tells it: null when it has no transcript job
- * (transcription was off when it finished), else the job's state and where it is served.
+ * An output of a post-call step (its transcript, analytics, summary) as the recording's JSON
+ * tells it: null when it has no such job (the step was off when it finished), else the job's
+ * state and where the output is served.
  */
-function transcriptField(recording: Recording, jobs: readonly JobView[], baseUrl: string) {
-  const job = jobs.find((j) => j.kind === 'transcript');
-  if (!job) return null;
-  return { state: job.state, url: `${baseUrl}/api/recordings/${recording.id}/transcript`, error: job.error };
-}
-
-/** An output of a post-call step as a recording's JSON tells it: null without its job, else the job's state and where it is served. */
-function outputField(recording: Recording, jobs: readonly JobView[], baseUrl: string, kind: 'analytics' | 'summary') {
+function outputField(recording: Recording, jobs: readonly JobView[], baseUrl: string, kind: 'transcript' | 'analytics' | 'summary') {
   const job = jobs.find((j) => j.kind === kind);
   if (!job) return null;
   return { state: job.state, url: `${baseUrl}/api/recordings/${recording.id}/${kind}`, error: job.error };
@@ -61,7 +55,7 @@ export function recordingJson(recording: Recording, baseUrl = '', jobs?: readonl
     ...(jobs
       ? {
           jobs,
-          transcript: transcriptField(recording, jobs, baseUrl),
+          transcript: outputField(recording, jobs, baseUrl, 'transcript'),
           analytics: analyticsField(outputField(recording, jobs, baseUrl, 'analytics'), figures),
           summary: outputField(recording, jobs, baseUrl, 'summary'),
         }

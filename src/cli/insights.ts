@@ -8,50 +8,27 @@
  *     summary.json). No server is needed; the catalog does not learn of it.
  * Exit 0 when the output is made, 1 when it is not, 2 for a bad setting.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { analyzeRecording, ANALYTICS_FILE, transcriptWordCounts, type Analytics } from '../analytics/analyze-recording.js';
 import { filesOf } from '../catalog/recordings.js';
-import { ConfigError, loadConfig } from '../config.js';
-import { readAnalytics, talkContext } from '../pipeline/steps/summary.js';
-import { readTranscript } from '../pipeline/steps/analytics.js';
-import { readMetaFile } from '../recording/recover.js';
-import type { RecordingMeta } from '../recording/meta.js';
+import { loadConfig } from '../config.js';
+import { readStepOutput } from '../pipeline/steps/step-files.js';
 import { writeFileAtomic } from '../storage/atomic-file.js';
 import { readSummaryPrompt } from '../summarize/settings.js';
-import { summarizeTranscript } from '../summarize/summarize-transcript.js';
+import { summarizeTranscript, talkContext } from '../summarize/summarize-transcript.js';
 import { SUMMARY_FILE } from '../summarize/summary.js';
 import { trackSources } from '../transcribe/transcribe-recording.js';
-import { ProgressLine, runStepById, seconds, type ServerFlags } from './step-job.js';
+import { TRANSCRIPT_FILE, type Transcript } from '../transcribe/transcript.js';
+import { finishedMeta, ProgressLine, runOnIdOrDir, runStepById, seconds, type ServerFlags } from './step-job.js';
 
 export interface SummarizeFlags extends ServerFlags {
   summaryUrl?: string;
   model?: string;
 }
 
-async function byTarget(target: string, flags: ServerFlags, inDir: (dir: string) => Promise<number>, byId: (id: string) => Promise<number>): Promise<number> {
-  const isDir = fs.existsSync(target) && fs.statSync(target).isDirectory();
-  if (!/^[1-9]\d*$/.test(flags.timeout)) throw new Error('--timeout must be a whole number of seconds');
-  try {
-    return await (isDir ? inDir(path.resolve(target)) : byId(target));
-  } catch (err) {
-    if (err instanceof ConfigError) throw err;
-    process.stderr.write(`calltape: ${err instanceof Error ? err.message : String(err)}\n`);
-    return 1;
-  }
-}
-
-async function finishedMeta(dir: string): Promise<RecordingMeta> {
-  const meta = await readMetaFile(dir);
-  if (!meta) throw new Error(`${dir} has no meta.json calltape wrote: give a recording's directory (recordings/YYYY/MM/DD/<stream id>)`);
-  if (meta.status === 'recording') throw new Error(`${dir} is still being recorded (or was interrupted: start calltape once to repair it)`);
-  return meta;
-}
-
-const ms = (n: number) => seconds(n);
-
 /** The figures as a few lines a person reads. */
 export function describeAnalytics(a: Analytics): string {
+  const ms = seconds;
   const pct = (n: number) => `${n.toFixed(1)}%`;
   const rows = [
     ['', 'caller', 'agent'],
@@ -70,14 +47,14 @@ export function describeAnalytics(a: Analytics): string {
 }
 
 export function runAnalyzeCommand(target: string, flags: ServerFlags): Promise<number> {
-  return byTarget(
+  return runOnIdOrDir(
     target,
     flags,
     async (dir) => {
       const config = loadConfig({}, process.env, {});
       const meta = await finishedMeta(dir);
       const started = Date.now();
-      const transcript = await readTranscript(dir);
+      const transcript = await readStepOutput<Transcript>(dir, TRANSCRIPT_FILE);
       const analytics = await analyzeRecording({
         streamSid: meta.streamSid,
         sources: trackSources(dir, filesOf(meta)),
@@ -94,7 +71,7 @@ export function runAnalyzeCommand(target: string, flags: ServerFlags): Promise<n
 }
 
 export function runSummarizeCommand(target: string, flags: SummarizeFlags): Promise<number> {
-  return byTarget(
+  return runOnIdOrDir(
     target,
     flags,
     async (dir) => {
@@ -102,9 +79,9 @@ export function runSummarizeCommand(target: string, flags: SummarizeFlags): Prom
       if (!config.summaryUrl) throw new Error('--summary-url (or CALLTAPE_SUMMARY_URL) is needed to summarise a directory: the base URL of an OpenAI-compatible chat server, ending in /v1');
       const instructions = readSummaryPrompt(config.summaryPromptFile);
       const meta = await finishedMeta(dir);
-      const transcript = await readTranscript(dir);
+      const transcript = await readStepOutput<Transcript>(dir, TRANSCRIPT_FILE);
       if (!transcript) throw new Error(`${dir} has no transcript.json: transcribe it first (calltape transcribe ${dir})`);
-      const analytics = await readAnalytics(dir);
+      const analytics = await readStepOutput<Analytics>(dir, ANALYTICS_FILE);
       const progress = new ProgressLine();
       const started = Date.now();
       const summary = await summarizeTranscript({

@@ -1,8 +1,13 @@
 /**
- * What the CLI's post-call commands share (`calltape transcribe|analyze|summarize <id>`):
- * asking the running server to run a step for a recording, then following its job with a
- * progress line until it settles.
+ * What the CLI's post-call commands share (`calltape transcribe|analyze|summarize <id|dir>`):
+ * telling an id from a recording directory; for an id, asking the running server to run the
+ * step and following its job with a progress line until it settles.
  */
+import fs from 'node:fs';
+import path from 'node:path';
+import { ConfigError } from '../config.js';
+import type { RecordingMeta } from '../recording/meta.js';
+import { readMetaFile } from '../recording/recover.js';
 
 /** One line that rewrites itself on a terminal, and is printed once per change elsewhere. */
 export class ProgressLine {
@@ -92,4 +97,28 @@ export async function runStepById(step: StepById): Promise<number> {
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
+}
+
+/**
+ * A command's target: a recording directory (`inDir`, here) or an id (`byId`, through the
+ * server). A bad setting is the caller's (exit 2); anything else is said in one line (exit 1).
+ */
+export async function runOnIdOrDir(target: string, flags: ServerFlags, inDir: (dir: string) => Promise<number>, byId: (id: string) => Promise<number>): Promise<number> {
+  const isDir = fs.existsSync(target) && fs.statSync(target).isDirectory();
+  if (!/^[1-9]\d*$/.test(flags.timeout)) throw new Error('--timeout must be a whole number of seconds');
+  try {
+    return await (isDir ? inDir(path.resolve(target)) : byId(target));
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    process.stderr.write(`calltape: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}
+
+/** A recording directory's meta.json, of a call that has finished. */
+export async function finishedMeta(dir: string): Promise<RecordingMeta> {
+  const meta = await readMetaFile(dir);
+  if (!meta) throw new Error(`${dir} has no meta.json calltape wrote: give a recording's directory (recordings/YYYY/MM/DD/<stream id>)`);
+  if (meta.status === 'recording') throw new Error(`${dir} is still being recorded (or was interrupted: start calltape once to repair it)`);
+  return meta;
 }

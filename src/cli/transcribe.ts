@@ -9,17 +9,15 @@
  * A progress line on a terminal (one line per change otherwise); exit 0 when the transcript
  * is made, 1 when it is not.
  */
-import fs from 'node:fs';
 import path from 'node:path';
-import { ConfigError, loadConfig } from '../config.js';
+import { loadConfig } from '../config.js';
 import { filesOf } from '../catalog/recordings.js';
-import { readMetaFile } from '../recording/recover.js';
 import { writeFileAtomic } from '../storage/atomic-file.js';
 import { limiter } from '../transcribe/limiter.js';
 import { trackLevels } from '../transcribe/track-audio.js';
 import { transcribeRecording } from '../transcribe/transcribe-recording.js';
 import { TRANSCRIPT_FILE } from '../transcribe/transcript.js';
-import { ProgressLine, runStepById, seconds } from './step-job.js';
+import { finishedMeta, ProgressLine, runOnIdOrDir, runStepById, seconds } from './step-job.js';
 
 export interface TranscribeFlags {
   url?: string;
@@ -30,17 +28,8 @@ export interface TranscribeFlags {
   timeout: string;
 }
 
-export async function runTranscribeCommand(target: string, flags: TranscribeFlags): Promise<number> {
-  const isDir = fs.existsSync(target) && fs.statSync(target).isDirectory();
-  if (!/^[1-9]\d*$/.test(flags.timeout)) throw new Error('--timeout must be a whole number of seconds');
-  try {
-    return await (isDir ? transcribeDir(path.resolve(target), flags) : transcribeById(target, flags));
-  } catch (err) {
-    // A bad setting is the caller's (exit 2); anything else is said in one line (exit 1).
-    if (err instanceof ConfigError) throw err;
-    process.stderr.write(`calltape: ${err instanceof Error ? err.message : String(err)}\n`);
-    return 1;
-  }
+export function runTranscribeCommand(target: string, flags: TranscribeFlags): Promise<number> {
+  return runOnIdOrDir(target, flags, (dir) => transcribeDir(dir, flags), (id) => transcribeById(id, flags));
 }
 
 async function transcribeDir(dir: string, flags: TranscribeFlags): Promise<number> {
@@ -50,9 +39,7 @@ async function transcribeDir(dir: string, flags: TranscribeFlags): Promise<numbe
     { transcribeUrl: '--transcribe-url', transcribeModel: '--model', transcribeLanguage: '--language' },
   );
   if (!config.transcribeUrl) throw new Error('--transcribe-url (or CALLTAPE_TRANSCRIBE_URL) is needed to transcribe a directory: the base URL of an OpenAI-compatible server, ending in /v1');
-  const meta = await readMetaFile(dir);
-  if (!meta) throw new Error(`${dir} has no meta.json calltape wrote: give a recording's directory (recordings/YYYY/MM/DD/<stream id>)`);
-  if (meta.status === 'recording') throw new Error(`${dir} is still being recorded (or was interrupted: start calltape once to repair it)`);
+  const meta = await finishedMeta(dir);
   const progress = new ProgressLine();
   const tracks = new Map<string, string>();
   const started = Date.now();

@@ -89,7 +89,7 @@ describe('a recording with analytics and a summary', () => {
   it('shows talk shares in the list and filters it on interruptions', async () => {
     await page.goto(`${server.url}/#/`);
     await page.waitForSelector('.talk-mini');
-    expect(await page.getAttribute('.talk-mini', 'aria-label')).toMatch(/^Caller \d+(\.\d)?%, agent \d+(\.\d)?% of the call, 1 interruptions$/);
+    expect(await page.getAttribute('.talk-mini', 'aria-label')).toMatch(/^Caller \d+(\.\d)?%, agent \d+(\.\d)?% of the call, 1 interruption$/);
     await page.fill('label:has-text("Min. interruptions") input', '2');
     await page.waitForSelector('text=No recordings match these filters');
     await page.fill('label:has-text("Min. interruptions") input', '1');

@@ -249,7 +249,7 @@ describe('summaries from a local LLM', () => {
     const { status, body } = await api<{ error: { code: string; message: string }; job: { state: string } }>(`/api/recordings/${id}/summary`);
     expect(status).toBe(404);
     expect(body.error.code).toBe('CALLTAPE_ERR_NO_SUMMARY');
-    expect(body.error.message).toMatch(/the step failed: .*401/);
+    expect(body.error.message).toMatch(/summarisation failed: .*401/);
     expect(body.job.state).toBe('failed');
   });
 });
@@ -286,6 +286,21 @@ describe('a long transcript and a slow model', () => {
 });
 
 describe('a real calltape process', () => {
+  it('refuses to start, in one line, with a prompt file it cannot use or a detector mode out of range', async () => {
+    const empty = path.join(tempDataDir(), 'empty-prompt.txt');
+    fs.mkdirSync(path.dirname(empty), { recursive: true });
+    fs.writeFileSync(empty, '  \n');
+    for (const [env, says] of [
+      [{ CALLTAPE_SUMMARY_PROMPT_FILE: '/nonexistent/prompt.txt' }, /^calltape: CALLTAPE_SUMMARY_PROMPT_FILE \/nonexistent\/prompt\.txt cannot be read \(ENOENT\)\n$/],
+      [{ CALLTAPE_SUMMARY_PROMPT_FILE: empty }, /^calltape: CALLTAPE_SUMMARY_PROMPT_FILE .* is empty\n$/],
+      [{ CALLTAPE_ANALYTICS_VAD_MODE: '7' }, /^calltape: .*CALLTAPE_ANALYTICS_VAD_MODE.*\n$/],
+    ] as const) {
+      const result = await cli(['serve', '--data-dir', tempDataDir(), '--port', '0'], env);
+      expect(result.status, result.stderr).toBe(2);
+      expect(result.stderr).toMatch(says);
+    }
+  });
+
   it('never logs the summary API key, not even when the chat server fails', async () => {
     const local = await startChatServer('ollama');
     local.faults.push({ kind: 'status', status: 500 });

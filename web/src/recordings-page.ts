@@ -87,7 +87,7 @@ function TalkCell({ recording }: { recording: Recording }) {
   const a = recording.analytics;
   if (!a?.talkPercent || !a.interruptions) return html`<span class="muted">–</span>`;
   const cuts = a.interruptions.caller + a.interruptions.agent;
-  return html`<span class="talk-mini" aria-label=${`Caller ${a.talkPercent.caller}%, agent ${a.talkPercent.agent}% of the call${cuts ? `, ${cuts} interruptions` : ''}`}>
+  return html`<span class="talk-mini" aria-label=${`Caller ${a.talkPercent.caller}%, agent ${a.talkPercent.agent}% of the call${cuts ? `, ${cuts} interruption${cuts === 1 ? '' : 's'}` : ''}`}>
     <span class="mini-bar"><span class="mini-caller" style=${`width:${a.talkPercent.caller}%`}></span></span>
     <span class="mini-bar"><span class="mini-agent" style=${`width:${a.talkPercent.agent}%`}></span></span>
     <span class="mono small">${Math.round(a.talkPercent.caller)}/${Math.round(a.talkPercent.agent)}%${cuts ? html` <span class="cuts" title="interruptions">↯${cuts}</span>` : ''}</span>

@@ -18,7 +18,7 @@ import { CalltapeError } from '../../errors.js';
 import { metricsRoutes } from './health.js';
 import { liveRoutes } from './live.js';
 import { recordingRoutes } from './recordings.js';
-import { insightRoutes } from './insights.js';
+import { stepOutputRoutes } from './step-outputs.js';
 
 export interface ApiOptions {
   readonly config: Config;
@@ -43,7 +43,7 @@ export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (app, { config, r
   await app.register(metricsRoutes, { recorder, outbox, pipeline, catalog });
   if (catalog) {
     await app.register(recordingRoutes, { catalog });
-    await app.register(insightRoutes, { catalog });
+    await app.register(stepOutputRoutes, { catalog });
     await app.register(liveRoutes, { recorder, catalog, config, nodes });
   }
 };

@@ -7,7 +7,7 @@ import rangeParser from 'range-parser';
 import { Readable } from 'node:stream';
 import type { Catalog, RecordingFileSource } from '../../catalog/catalog.js';
 import { PEAKS_MAX_BUCKETS, PRESIGNED_URL_TTL_S, RECORDING_MAX_PARAM_FILTERS } from '../../limits.js';
-import { InvalidCursorError, type Recording, type RecordingFilter } from '../../catalog/recordings.js';
+import { InvalidCursorError, type RecordingFilter } from '../../catalog/recordings.js';
 import { recordingJson } from '../../catalog/recording-json.js';
 import { RECORDING_STATUSES, type RecordingStatus } from '../../catalog/schema.js';
 import { CalltapeError } from '../../errors.js';
@@ -15,8 +15,7 @@ import { ADAPTERS } from '../../providers/registry.js';
 import { PeaksStore } from '../../catalog/peaks-store.js';
 import { downsample, peaksJson } from '../../recording/peaks.js';
 import { parseSearchQuery, transcriptMatches } from '../../catalog/transcript-search.js';
-import { renderTranscript, TRANSCRIPT_CONTENT_TYPES, TRANSCRIPT_FILE, TRANSCRIPT_FORMATS, type TranscriptFormat, type Transcript } from '../../transcribe/transcript.js';
-import { errorBody } from '../app.js';
+import { findRecording, notHere } from './recording-lookup.js';
 
 const STATUSES: readonly RecordingStatus[] = RECORDING_STATUSES;
 const PROVIDERS: readonly string[] = ADAPTERS.map((adapter) => adapter.name);
@@ -102,29 +101,7 @@ export function parseListQuery(query: Record<string, unknown>): RecordingFilter 
 }
 
 export const recordingRoutes: FastifyPluginAsync<{ readonly catalog: Catalog }> = async (app, { catalog }) => {
-  /**
-   * Why a file of `recording` is not here: another node holds it (recording the call, or the
-   * node that recorded it when there is no shared bucket), named; or it is simply gone.
-   */
-  const notHere = (recording: Recording, what: string): CalltapeError => {
-    if (recording.node && recording.node !== catalog.nodeId && recording.storage !== 's3') {
-      return new CalltapeError(
-        'CALLTAPE_ERR_ON_ANOTHER_NODE',
-        recording.status === 'recording'
-          ? `node ${recording.node} is recording this call: ask it, or wait until the recording is finished`
-          : catalog.objectStore
-            ? `${what} is on node ${recording.node}'s disk until its upload to the bucket finishes: ask that node, or try again shortly`
-            : `${what} is on node ${recording.node}'s disk (nodes share recordings only through a bucket, CALLTAPE_STORAGE_URL): ask that node`,
-      );
-    }
-    return new CalltapeError('CALLTAPE_ERR_NOT_FOUND', `${what} is not on disk or in the store`);
-  };
-
-  const find = async (id: string): Promise<Recording> => {
-    const recording = await catalog.repo.get(id);
-    if (!recording) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', `no recording ${JSON.stringify(id.slice(0, 64))}`);
-    return recording;
-  };
+  const find = (id: string) => findRecording(catalog, id);
 
   app.get('/api/recordings', { config: { access: 'api' } }, async (request) => {
     const filter = parseListQuery(request.query as Record<string, unknown>);
@@ -154,55 +131,6 @@ export const recordingRoutes: FastifyPluginAsync<{ readonly catalog: Catalog }> 
     return { ...recordingJson(recording, '', jobs, figures), events: await catalog.repo.events(recording.id) };
   });
 
-  // The transcript (transcribe/): JSON, or ?format=vtt|srt|txt. While there is none, 404
-  // with the state of its job, so a client can tell "not yet" from "failed" from "off".
-  app.get<{ Params: { id: string }; Querystring: Record<string, unknown> }>('/api/recordings/:id/transcript', { config: { access: 'api' } }, async (request, reply) => {
-    const { format: given = 'json', ...rest } = request.query;
-    if (Object.keys(rest).length > 0) throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `unknown query parameter ${JSON.stringify(Object.keys(rest)[0]!.slice(0, 64))}`);
-    if (typeof given !== 'string' || !(TRANSCRIPT_FORMATS as readonly string[]).includes(given)) {
-      throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `format must be one of ${TRANSCRIPT_FORMATS.join(', ')}`);
-    }
-    const format = given as TranscriptFormat;
-    const recording = await find(request.params.id);
-    const job = (await catalog.jobs.forRecording(recording.id)).find((j) => j.kind === 'transcript');
-    const source = job?.state === 'done' ? await catalog.openFile(recording, TRANSCRIPT_FILE) : undefined;
-    if (!source) {
-      const why = !job
-        ? catalog.pipeline?.has('transcript')
-          ? 'this recording was not transcribed (it finished before transcription was enabled): POST to this URL, or run calltape transcribe'
-          : 'transcription is off (CALLTAPE_TRANSCRIBE_URL)'
-        : job.state === 'failed'
-          ? `transcription failed: ${job.error ?? 'unknown reason'}`
-          : job.state === 'done'
-            ? 'transcript.json is not on this node (its recording is on another node, or its files are gone)'
-            : `transcription is ${job.state}${job.attempts > 0 ? ` (attempt ${job.attempts}${job.error ? `; last: ${job.error}` : ''})` : ''}`;
-      const body = JSON.parse(errorBody('CALLTAPE_ERR_NO_TRANSCRIPT', `the recording has no transcript: ${why}`)) as Record<string, unknown>;
-      request.log.info({ code: 'CALLTAPE_ERR_NO_TRANSCRIPT', recordingId: recording.id }, why);
-      return reply.code(404).type('application/json; charset=utf-8').send({ ...body, job: job ?? null });
-    }
-    if (source.size > 64 * 1024 * 1024) throw new CalltapeError('CALLTAPE_ERR_INTERNAL', 'transcript.json is larger than a transcript can be');
-    const chunks: Buffer[] = [];
-    for await (const chunk of await source.open()) chunks.push(chunk as Buffer);
-    const text = Buffer.concat(chunks).toString('utf8');
-    reply.type(TRANSCRIPT_CONTENT_TYPES[format]).header('Cache-Control', 'no-store');
-    if (format === 'json') return reply.send(text);
-    return reply.send(renderTranscript(JSON.parse(text) as Transcript, format));
-  });
-
-  // Transcribes (again) a recording: queues its transcript step (`calltape transcribe <id>`).
-  app.post<{ Params: { id: string } }>('/api/recordings/:id/transcript', { config: { access: 'api' } }, async (request, reply) => {
-    const recording = await find(request.params.id);
-    if (!catalog.pipeline?.has('transcript')) throw new CalltapeError('CALLTAPE_ERR_TRANSCRIBE_OFF', 'set CALLTAPE_TRANSCRIBE_URL on the node that holds the recording');
-    if (recording.status === 'recording') throw new CalltapeError('CALLTAPE_ERR_RECORDING_IN_PROGRESS', 'it is transcribed once the call ends');
-    if (recording.files.length === 0) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', 'the recording has no audio to transcribe');
-    // The node holding the spool runs the step: its files must be on this disk, or in the bucket.
-    if (recording.storage !== 's3' && !(await catalog.openFile(recording, recording.files[0]!.file))) throw notHere(recording, 'the audio');
-    // What reads the transcript is made again from the new one.
-    await catalog.pipeline.requeue(recording.id, (['transcript', 'analytics', 'summary'] as const).filter((kind) => catalog.pipeline!.has(kind)));
-    const job = (await catalog.jobs.forRecording(recording.id)).find((j) => j.kind === 'transcript');
-    return reply.code(202).send({ job });
-  });
-
   app.get<{ Params: { id: string; track: string } }>('/api/recordings/:id/audio/:track', { config: { access: 'api' } }, async (request, reply) => {
     const match = TRACK_PARAM.exec(request.params.track);
     if (!match) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', 'track must be inbound, outbound or stereo');
@@ -215,7 +143,7 @@ export const recordingRoutes: FastifyPluginAsync<{ readonly catalog: Catalog }> 
       if (url) return reply.header('Cache-Control', 'no-store').redirect(url, 302);
     }
     const source = await catalog.openFile(recording, file.file);
-    if (!source) throw notHere(recording, `${match[1]} audio`);
+    if (!source) throw notHere(catalog, recording, `${match[1]} audio`);
     return sendFileRange(reply, source, request.headers.range);
   });
 
@@ -223,7 +151,7 @@ export const recordingRoutes: FastifyPluginAsync<{ readonly catalog: Catalog }> 
   app.get<{ Params: { id: string } }>('/api/recordings/:id/meta.json', { config: { access: 'api' } }, async (request, reply) => {
     const recording = await find(request.params.id);
     const source = await catalog.openFile(recording, 'meta.json');
-    if (!source) throw notHere(recording, 'meta.json');
+    if (!source) throw notHere(catalog, recording, 'meta.json');
     return reply.type('application/json; charset=utf-8').header('Content-Length', source.size).send(await source.open());
   });
 
@@ -246,7 +174,7 @@ export const recordingRoutes: FastifyPluginAsync<{ readonly catalog: Catalog }> 
         reply.header('Retry-After', 1);
         throw err;
       }
-      const elsewhere = notHere(recording, 'the audio');
+      const elsewhere = notHere(catalog, recording, 'the audio');
       throw elsewhere.code === 'CALLTAPE_ERR_ON_ANOTHER_NODE' ? elsewhere : new CalltapeError('CALLTAPE_ERR_FILES_MISSING', 'the audio of this recording is not on disk');
     }
     return peaksJson(given === undefined ? all : downsample(all, Number(given)));

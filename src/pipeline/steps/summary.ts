@@ -8,8 +8,6 @@
  * does not conform to the schema is kept (state `nonconforming`), not retried: the same model
  * given the same transcript at temperature 0 answers the same.
  */
-import fsp from 'node:fs/promises';
-import path from 'node:path';
 import type { Logger } from 'pino';
 import { ANALYTICS_FILE, type Analytics } from '../../analytics/analyze-recording.js';
 import type { Catalog } from '../../catalog/catalog.js';
@@ -17,36 +15,18 @@ import type { Recording } from '../../catalog/recordings.js';
 import { indexSummary } from '../../catalog/transcript-search.js';
 import type { Config } from '../../config.js';
 import { ServiceError } from '../../openai/http.js';
-import { writeFileAtomic } from '../../storage/atomic-file.js';
-import { recordingKey } from '../../storage/recording-keys.js';
 import type { ChatServer } from '../../summarize/chat-client.js';
-import { summarizeTranscript } from '../../summarize/summarize-transcript.js';
+import { summarizeTranscript, talkContext } from '../../summarize/summarize-transcript.js';
 import { SUMMARY_FILE, summaryText, type Summary } from '../../summarize/summary.js';
-import { TRANSCRIPT_FILE } from '../../transcribe/transcript.js';
+import { TRANSCRIPT_FILE, type Transcript } from '../../transcribe/transcript.js';
 import type { WebhookNotifier } from '../../webhooks/notifier.js';
 import type { JobsRepo } from '../jobs.js';
 import { PermanentStepError, serviceFailure, type Step, type StepOutcome } from '../runner.js';
-import { readTranscript } from './analytics.js';
-import { localCopy } from './local-copy.js';
+import { readStepOutput, withDone, withRecordingFiles, writeStepOutput } from './step-files.js';
 
 export function chatServerOf(config: Config): ChatServer {
   if (!config.summaryUrl) throw new Error('CALLTAPE_SUMMARY_URL is not set');
   return { url: config.summaryUrl, model: config.summaryModel, apiKey: config.summaryApiKey, timeoutMs: config.summaryTimeoutMs };
-}
-
-/** The talk figures as one line of context for the model. */
-export function talkContext(analytics: Pick<Analytics, 'talkPercent' | 'silencePercent' | 'interruptions'>): string {
-  const { talkPercent: t, interruptions: i } = analytics;
-  return `caller talked ${t.caller}% of the call, agent ${t.agent}%, silence ${analytics.silencePercent}%; interruptions: caller ${i.caller}, agent ${i.agent}.`;
-}
-
-export async function readAnalytics(dir: string): Promise<Analytics | undefined> {
-  const text = await fsp.readFile(path.join(dir, ANALYTICS_FILE), 'utf8').catch(() => undefined);
-  try {
-    return text ? (JSON.parse(text) as Analytics) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 export interface SummaryStepOptions {
@@ -68,19 +48,14 @@ export function summaryStep(opts: SummaryStepOptions): Step {
     maxAgeMs: config.summaryMaxAgeMs,
     retryCode: 'CALLTAPE_ERR_SUMMARY_FAILED',
     async run(recording, _job, signal, report) {
-      const copy = await localCopy(catalog, config.dataDir, recording, 'summarize', [TRANSCRIPT_FILE, ANALYTICS_FILE]);
-      try {
-        return await summarizeIn(copy.dir, recording, signal, report);
-      } finally {
-        await copy.cleanup();
-      }
+      return withRecordingFiles(catalog, config.dataDir, recording, 'summarize', [TRANSCRIPT_FILE, ANALYTICS_FILE], (dir) => summarizeIn(dir, recording, signal, report));
     },
   };
 
   async function summarizeIn(dir: string, recording: Recording, signal: AbortSignal, report: (progress: string) => void): Promise<StepOutcome> {
-    const transcript = await readTranscript(dir);
+    const transcript = await readStepOutput<Transcript>(dir, TRANSCRIPT_FILE);
     if (!transcript) throw new PermanentStepError('the recording has no transcript (transcription failed, or is off: CALLTAPE_TRANSCRIBE_URL), so there is nothing to summarise');
-    const analytics = await readAnalytics(dir);
+    const analytics = await readStepOutput<Analytics>(dir, ANALYTICS_FILE);
     let summary: Summary;
     try {
       summary = await summarizeTranscript({
@@ -96,15 +71,12 @@ export function summaryStep(opts: SummaryStepOptions): Step {
       if (err instanceof ServiceError) throw serviceFailure(err);
       throw err;
     }
-    await writeFileAtomic(path.join(dir, SUMMARY_FILE), `${JSON.stringify(summary)}\n`);
-    if (recording.storage === 's3' && catalog.objectStore) {
-      await catalog.objectStore.put(recordingKey(config.dataDir, catalog.recordingDir(recording), SUMMARY_FILE), path.join(dir, SUMMARY_FILE), 'application/json');
-    }
+    await writeStepOutput(catalog, config.dataDir, recording, dir, SUMMARY_FILE, summary);
     let queued = 0;
     return {
       async inTransaction(trx, found) {
         await indexSummary(trx, found.id, summaryText(summary));
-        const jobs = (await opts.jobs.forRecording(found.id, trx)).map((j) => (j.kind === 'summary' ? { ...j, state: 'done' as const, error: null } : j));
+        const jobs = withDone(await opts.jobs.forRecording(found.id, trx), 'summary');
         queued = await opts.notifier.enqueueEvent(trx, 'recording.summarized', found, jobs, { summary: { url: `${opts.notifier.linkBase}/api/recordings/${found.id}/summary`, ...summaryView(summary) } });
       },
       committed() {

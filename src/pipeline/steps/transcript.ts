@@ -6,7 +6,6 @@
  * the job retry with backoff (Retry-After honoured) until CALLTAPE_TRANSCRIBE_MAX_AGE_MS;
  * a refusal no retry can mend (401, 400, 413…) fails it at once, with the server's words.
  */
-import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Catalog } from '../../catalog/catalog.js';
 import { indexTranscript } from '../../catalog/transcript-search.js';
@@ -19,14 +18,12 @@ import { transcribeRecording } from '../../transcribe/transcribe-recording.js';
 import { TRANSCRIPT_FILE, type Transcript } from '../../transcribe/transcript.js';
 import { limiter } from '../../transcribe/limiter.js';
 import { FilePieceCache } from '../../transcribe/piece-cache.js';
-import { writeFileAtomic } from '../../storage/atomic-file.js';
 import type { WebhookNotifier } from '../../webhooks/notifier.js';
 import type { JobsRepo } from '../jobs.js';
 import { PermanentStepError, serviceFailure, type Step, type StepOutcome } from '../runner.js';
 import type { Recording } from '../../catalog/recordings.js';
-import { recordingKey } from '../../storage/recording-keys.js';
 import type { WorkerPool } from '../worker-pool.js';
-import { localCopy } from './local-copy.js';
+import { withDone, withRecordingFiles, writeStepOutput } from './step-files.js';
 
 export function sttServerOf(config: Config): SttServer {
   if (!config.transcribeUrl) throw new Error('CALLTAPE_TRANSCRIBE_URL is not set');
@@ -54,12 +51,7 @@ export function transcriptStep(opts: TranscriptStepOptions): Step {
     maxAgeMs: config.transcribeMaxAgeMs,
     retryCode: 'CALLTAPE_ERR_TRANSCRIBE_FAILED',
     async run(recording, _job, signal, report) {
-      const copy = await localCopy(catalog, config.dataDir, recording, 'transcribe');
-      try {
-        return await transcribeIn(copy.dir, recording, signal, report);
-      } finally {
-        await copy.cleanup();
-      }
+      return withRecordingFiles(catalog, config.dataDir, recording, 'transcribe', [], (dir) => transcribeIn(dir, recording, signal, report));
     },
   };
 
@@ -92,17 +84,13 @@ export function transcriptStep(opts: TranscriptStepOptions): Step {
       if (err instanceof BadAnswerError) throw new Error(`the speech-to-text server's answer is not a transcription: ${err.message}`);
       throw err;
     }
-    await writeFileAtomic(path.join(dir, TRANSCRIPT_FILE), `${JSON.stringify(transcript)}\n`);
+    await writeStepOutput(catalog, config.dataDir, recording, dir, TRANSCRIPT_FILE, transcript);
     await cache.remove();
-    // Already in the bucket (transcribed again, by hand): the transcript joins it there.
-    if (recording.storage === 's3' && catalog.objectStore) {
-      await catalog.objectStore.put(recordingKey(config.dataDir, catalog.recordingDir(recording), TRANSCRIPT_FILE), path.join(dir, TRANSCRIPT_FILE), 'application/json');
-    }
     let queued = 0;
     return {
       async inTransaction(trx, found) {
         await indexTranscript(trx, found.id, transcript.segments);
-        const jobs = (await opts.jobs.forRecording(found.id, trx)).map((j) => (j.kind === 'transcript' ? { ...j, state: 'done' as const, error: null } : j));
+        const jobs = withDone(await opts.jobs.forRecording(found.id, trx), 'transcript');
         queued = await opts.notifier.enqueueEvent(trx, 'recording.transcribed', found, jobs, {
           transcript: {
             url: `${opts.notifier.linkBase}/api/recordings/${found.id}/transcript`,
