@@ -34,8 +34,8 @@ export async function readWavHeader(file: string): Promise<ParsedWavHeader> {
   }
 }
 
-/** The frame count of a track, from the file's size (the header's count may be stale after a crash). */
-async function samplesIn(file: string, header: ParsedWavHeader): Promise<number> {
+/** The frame count of a WAV file, from the file's size (the header's count may be stale after a crash). */
+export async function samplesIn(file: string, header: ParsedWavHeader): Promise<number> {
   const { size } = await fsp.stat(file);
   const width = header.format === 'pcm16' ? 2 : 1;
   return Math.floor(Math.max(0, size - header.dataOffset) / (width * header.channels));
@@ -81,34 +81,54 @@ const SAMPLE_BLOCK = 32 * 1024;
  * Resolves with the header and the number of samples read.
  */
 export async function readTrackSamples(source: TrackSource, onBlock: (samples: Int16Array, header: ParsedWavHeader) => void): Promise<{ header: ParsedWavHeader; samples: number }> {
-  const header = await readWavHeader(source.file);
+  return streamSamples(source.file, source.channel, onBlock);
+}
+
+/**
+ * Streams every channel of a WAV file through `onBlock`, interleaved, as 16-bit linear
+ * samples (mu-law decoded), in reused blocks of whole frames. Resolves with the header and
+ * the number of frames read.
+ */
+export async function readInterleavedSamples(file: string, onBlock: (samples: Int16Array, header: ParsedWavHeader) => void | Promise<void>): Promise<{ header: ParsedWavHeader; samples: number }> {
+  return streamSamples(file, undefined, onBlock);
+}
+
+/** One channel (`channel`), or all of them interleaved (undefined). */
+async function streamSamples(file: string, channel: number | undefined, onBlock: (samples: Int16Array, header: ParsedWavHeader) => void | Promise<void>): Promise<{ header: ParsedWavHeader; samples: number }> {
+  const header = await readWavHeader(file);
   const { channels, dataOffset, format } = header;
-  if (source.channel >= channels) throw new Error(`${source.file} has no channel ${source.channel}`);
+  if (channel !== undefined && channel >= channels) throw new Error(`${file} has no channel ${channel}`);
   const width = format === 'pcm16' ? 2 : 1;
   const frameBytes = width * channels;
-  const total = await samplesIn(source.file, header);
-  const block = new Int16Array(SAMPLE_BLOCK);
+  // Samples taken from each frame, and the byte step between them.
+  const picked = channel === undefined ? channels : 1;
+  const firstByte = channel === undefined ? 0 : channel * width;
+  const total = await samplesIn(file, header);
+  const blockSize = SAMPLE_BLOCK - (SAMPLE_BLOCK % picked);
+  const block = new Int16Array(blockSize);
   let filled = 0;
   let seen = 0;
   let carry = Buffer.alloc(0);
   if (total === 0) return { header, samples: 0 };
-  const stream = fs.createReadStream(source.file, { start: dataOffset, end: dataOffset + total * frameBytes - 1, highWaterMark: 256 * 1024 });
+  const stream = fs.createReadStream(file, { start: dataOffset, end: dataOffset + total * frameBytes - 1, highWaterMark: 256 * 1024 });
   for await (const piece of stream as AsyncIterable<Buffer>) {
     const chunk = carry.length > 0 ? Buffer.concat([carry, piece]) : piece;
     const whole = chunk.length - (chunk.length % frameBytes);
     // 16-bit samples through a typed view when aligned on a little-endian machine, as the
     // files are (this is the analytics' hot loop).
     const view = width === 2 && LITTLE_ENDIAN && chunk.byteOffset % 2 === 0 ? new Int16Array(chunk.buffer, chunk.byteOffset, whole >> 1) : undefined;
-    for (let at = source.channel * width; at < whole && seen < total; at += frameBytes, seen++) {
-      block[filled++] = view ? view[at >> 1]! : width === 2 ? chunk.readInt16LE(at) : MULAW_TO_LINEAR[chunk[at]!]!;
-      if (filled === SAMPLE_BLOCK) {
-        onBlock(block, header);
+    for (let frame = 0; frame < whole && seen < total; frame += frameBytes, seen++) {
+      for (let c = 0, at = frame + firstByte; c < picked; c++, at += width) {
+        block[filled++] = view ? view[at >> 1]! : width === 2 ? chunk.readInt16LE(at) : MULAW_TO_LINEAR[chunk[at]!]!;
+      }
+      if (filled === blockSize) {
+        await onBlock(block, header);
         filled = 0;
       }
     }
     carry = Buffer.from(chunk.subarray(whole));
   }
-  if (filled > 0) onBlock(block.subarray(0, filled), header);
+  if (filled > 0) await onBlock(block.subarray(0, filled), header);
   return { header, samples: seen };
 }
 
