@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { z } from 'zod';
 import { allowedValues, describeValue, nearest } from './config-problems.js';
+import { ARCHIVE_FORMATS, isArchiveFormat, type ArchiveFormat } from './archive/formats.js';
 
 const bool = z.union([z.boolean(), z.stringbool()]);
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -263,6 +264,28 @@ export const configSchema = z.object({
   /** A summary not made this long after the call is given up (failed, with the reason). */
   summaryMaxAgeMs: int(1000, 30 * 24 * 3600 * 1000).default(24 * 3600 * 1000),
 
+  /**
+   * Compressed archives made of every finished file after the call (archive/): a comma list
+   * of flac, opus, mp3. Unset or empty: none (the WAVs only).
+   */
+  archiveFormats: z
+    .union([z.array(z.string()), z.string()])
+    .transform((value, ctx): ArchiveFormat[] => {
+      const list = (typeof value === 'string' ? value.split(',') : value).map((part) => part.trim().toLowerCase()).filter(Boolean);
+      const unknown = list.find((part) => !isArchiveFormat(part));
+      if (unknown !== undefined) {
+        ctx.addIssue({ code: 'custom', message: `a comma list of ${ARCHIVE_FORMATS.join(', ')} (${JSON.stringify(unknown.slice(0, 20))} is none of them)` });
+        return z.NEVER;
+      }
+      return [...new Set(list as ArchiveFormat[])];
+    })
+    .default([]),
+  /**
+   * Keep the WAVs once archives exist. false: each WAV is removed once every archive of it is
+   * written and read back (FLAC bit-exact, Opus and MP3 whole and as long); needs a format.
+   */
+  keepWav: bool.default(true),
+
   /** This node's name in the catalog (recordings, live list); default `<hostname>:<port>`. */
   nodeId: z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'letters, digits and . _ : - (at most 100)').optional(),
   /** Where the other nodes reach this node's API; default http://<host>:<port> (the hostname when listening on all addresses). */
@@ -384,6 +407,8 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = {
   summaryMaxInputTokens: 'CALLTAPE_SUMMARY_MAX_INPUT_TOKENS',
   summaryTimeoutMs: 'CALLTAPE_SUMMARY_TIMEOUT_MS',
   summaryMaxAgeMs: 'CALLTAPE_SUMMARY_MAX_AGE_MS',
+  archiveFormats: 'CALLTAPE_ARCHIVE_FORMATS',
+  keepWav: 'CALLTAPE_KEEP_WAV',
   retentionIntervalMs: 'CALLTAPE_RETENTION_INTERVAL_MS',
   httpIdleTimeoutMs: 'CALLTAPE_HTTP_IDLE_TIMEOUT_MS',
   httpRequestTimeoutMs: 'CALLTAPE_HTTP_REQUEST_TIMEOUT_MS',
@@ -438,6 +463,10 @@ export function loadConfig(options: ConfigInput = {}, env: NodeJS.ProcessEnv = p
       return `${origin[key] ?? key}=${describeValue(key, merged[key])} is not valid: expected ${allowedValues(field, issue)}`;
     });
     throw new ConfigError(problems.join('; '));
+  }
+  // Removing the WAVs with no archive to keep would leave a recording with nothing to play.
+  if (!result.data.keepWav && result.data.archiveFormats.length === 0) {
+    throw new ConfigError(`${origin.keepWav ?? 'keepWav'}=false removes the WAVs once their archives are verified, but no archive is made: set ${origin.archiveFormats ?? 'CALLTAPE_ARCHIVE_FORMATS'} (flac, opus, mp3), or keep the WAVs`);
   }
   return result.data;
 }

@@ -33,6 +33,7 @@ export interface ArchivedFile {
 
 export interface ArchivedWav {
   readonly wavSha256: string;
+  readonly wavBytes: number;
   readonly archives: ArchivedFile[];
 }
 
@@ -40,10 +41,15 @@ export function archiveName(wavFile: string, format: ArchiveFormat): string {
   return `${path.basename(wavFile, '.wav')}.${format}`;
 }
 
-export async function archiveWav(wavFile: string, formats: readonly ArchiveFormat[]): Promise<ArchivedWav> {
+/** `onArchived` hears of each archive as it is done (the CLI's progress). */
+export async function archiveWav(wavFile: string, formats: readonly ArchiveFormat[], onArchived?: (archive: ArchivedFile) => void): Promise<ArchivedWav> {
   const archives: ArchivedFile[] = [];
-  for (const format of formats) archives.push(await archiveOne(wavFile, format));
-  return { wavSha256: (await sha256Of(wavFile)).sha256, archives };
+  for (const format of formats) {
+    archives.push(await archiveOne(wavFile, format));
+    onArchived?.(archives.at(-1)!);
+  }
+  const wav = await sha256Of(wavFile);
+  return { wavSha256: wav.sha256, wavBytes: wav.bytes, archives };
 }
 
 async function archiveOne(wavFile: string, format: ArchiveFormat): Promise<ArchivedFile> {

@@ -11,7 +11,7 @@ import { readInterleavedSamples, readWavHeader } from '../transcribe/track-audio
 
 /** Bits per second per channel: wideband speech stays intelligible, 1/8 of 8 kHz PCM16. */
 export const OPUS_BITRATE_PER_CHANNEL = 16_000;
-/** Measured on the speech fixtures (bench `archive`): 5 encodes twice as fast as 10, no larger. */
+/** Measured on 130 s of speech: 5 encodes 1.7 times as fast as 10 (548 against 922 ms) and 2% smaller. */
 const OPUS_COMPLEXITY = 5;
 const FRAME_MS = 20;
 /** libopus's encoder delay (2.5 ms + 4 ms) at 48 kHz, which Ogg's pre-skip counts in. */

@@ -15,7 +15,13 @@ import type { ArchiveFormat } from './formats.js';
 import { hasGaplessTag } from './mp3-gapless.js';
 
 export const ARCHIVE_DURATION_TOLERANCE_MS = 40;
+/** FLAC read in chunks of this size (about 16 s of 8 kHz speech, decoded to 0.5 MB of floats). */
 const CHUNK_BYTES = 256 * 1024;
+/**
+ * Opus and MP3 in smaller ones: 16 KB is 8 s at 16 kbps, decoded to 1.5 MB of 48 kHz floats;
+ * at 256 KB each chunk came back as 24 MB, and a worker thread's RSS grew by 76 MB.
+ */
+const LOSSY_CHUNK_BYTES = 16 * 1024;
 
 /** The FLAC decoder gives 16-bit samples as floats divided by 32767 (measured: every sample of a call exact). */
 const FLAC_DECODER_SCALE = 32767;
@@ -34,8 +40,34 @@ export async function verifyArchive(format: ArchiveFormat, wavFile: string, arch
   return format === 'flac' ? verifyFlac(wavFile, archiveFile) : verifyLossy(format, wavFile, archiveFile);
 }
 
-async function* chunksOf(file: string): AsyncGenerator<Uint8Array> {
-  for await (const chunk of fs.createReadStream(file, { highWaterMark: CHUNK_BYTES }) as AsyncIterable<Buffer>) yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
+/**
+ * Decoders kept for the next check: each is a WebAssembly instance whose memory, once grown,
+ * stays with the process (a new one per file grew a worker thread by 76 MB over a dozen Opus
+ * checks). Taken while in use, reset and put back after, so checks at once never share one.
+ */
+type Decoders = { flac: FLACDecoder; opus: OggOpusDecoder; mp3: MPEGDecoder };
+const idle: { [F in ArchiveFormat]: Array<Decoders[F]> } = { flac: [], opus: [], mp3: [] };
+
+async function borrow<F extends ArchiveFormat>(format: F): Promise<Decoders[F]> {
+  const kept = idle[format].pop();
+  if (kept) return kept;
+  const made = (format === 'flac' ? new FLACDecoder() : format === 'opus' ? new OggOpusDecoder() : new MPEGDecoder()) as Decoders[F];
+  await made.ready;
+  return made;
+}
+
+/** Back for the next check, reset; dropped (freed) if it cannot be reset. */
+async function giveBack<F extends ArchiveFormat>(format: F, decoder: Decoders[F]): Promise<void> {
+  try {
+    await decoder.reset();
+    idle[format].push(decoder);
+  } catch {
+    decoder.free();
+  }
+}
+
+async function* chunksOf(file: string, bytes: number): AsyncGenerator<Uint8Array> {
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: bytes }) as AsyncIterable<Buffer>) yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
 }
 
 /** Every decoded sample equal to the WAV's, and as many of them. */
@@ -44,8 +76,7 @@ async function verifyFlac(wavFile: string, flacFile: string): Promise<VerifiedAr
   const total = await samplesIn(wavFile, header);
   const width = header.format === 'pcm16' ? 2 : 1;
   const frameBytes = width * header.channels;
-  const decoder = new FLACDecoder();
-  await decoder.ready;
+  const decoder = await borrow('flac');
   const wav = await fsp.open(wavFile, 'r');
   let frame = 0;
   let raw = Buffer.alloc(0);
@@ -69,10 +100,10 @@ async function verifyFlac(wavFile: string, flacFile: string): Promise<VerifiedAr
     frame += count;
   };
   try {
-    for await (const chunk of chunksOf(flacFile)) await compare(await decoder.decode(chunk));
+    for await (const chunk of chunksOf(flacFile, CHUNK_BYTES)) await compare(await decoder.decode(chunk));
     await compare(await decoder.flush());
   } finally {
-    decoder.free();
+    await giveBack('flac', decoder);
     await wav.close();
   }
   if (frame !== total) throw new ArchiveMismatchError(`the FLAC file holds ${frame} frames, the WAV ${total}`);
@@ -83,8 +114,7 @@ async function verifyFlac(wavFile: string, flacFile: string): Promise<VerifiedAr
 async function verifyLossy(format: 'opus' | 'mp3', wavFile: string, file: string): Promise<VerifiedArchive> {
   const header = await readWavHeader(wavFile);
   const wavMs = ((await samplesIn(wavFile, header)) * 1000) / header.sampleRate;
-  const decoder = format === 'opus' ? new OggOpusDecoder() : new MPEGDecoder();
-  await decoder.ready;
+  const decoder = await borrow(format);
   let frames = 0;
   let rate = 0;
   let errors = 0;
@@ -94,10 +124,10 @@ async function verifyLossy(format: 'opus' | 'mp3', wavFile: string, file: string
     errors += decoded.errors.length;
   };
   try {
-    for await (const chunk of chunksOf(file)) count(await decoder.decode(chunk));
-    if ('flush' in decoder) count(await decoder.flush());
+    for await (const chunk of chunksOf(file, LOSSY_CHUNK_BYTES)) count(await decoder.decode(chunk));
+    if (decoder instanceof OggOpusDecoder) count(await decoder.flush());
   } finally {
-    decoder.free();
+    await giveBack(format, decoder);
   }
   if (errors > 0) throw new ArchiveMismatchError(`the ${format} file has ${errors} frame${errors === 1 ? '' : 's'} that do not decode`);
   const durationMs = rate > 0 ? (frames * 1000) / rate : 0;

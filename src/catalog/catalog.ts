@@ -32,6 +32,7 @@ import type { Pipeline } from '../pipeline/runner.js';
 import { TRANSCRIPT_FILE } from '../transcribe/transcript.js';
 import { ANALYTICS_FILE } from '../analytics/analyze-recording.js';
 import { SUMMARY_FILE } from '../summarize/summary.js';
+import { AUDIO_EXTENSIONS } from '../archive/formats.js';
 
 /** Waits `ms`; false if `signal` ended the wait first. */
 function wait(ms: number, signal: AbortSignal): Promise<boolean> {
@@ -226,7 +227,7 @@ export class Catalog extends EventEmitter<CatalogEvents> {
     }
     if (this.objectStore) {
       // Every file a recording can have there, uploaded or left by an attempt that failed midway.
-      const names = new Set([...recording.files.map((f) => f.file), 'inbound.wav', 'outbound.wav', 'stereo.wav', META_FILE, PEAKS_FILE, LEGACY_PEAKS_FILE, TRANSCRIPT_FILE, ANALYTICS_FILE, SUMMARY_FILE]);
+      const names = new Set([...recording.files.flatMap((f) => [f.file, ...AUDIO_EXTENSIONS.map((ext) => f.file.replace(/\.wav$/, `.${ext}`))]), 'inbound.wav', 'outbound.wav', 'stereo.wav', META_FILE, PEAKS_FILE, LEGACY_PEAKS_FILE, TRANSCRIPT_FILE, ANALYTICS_FILE, SUMMARY_FILE]);
       for (const name of names) await this.objectStore.delete(recordingKey(this.dataDir, dir, name));
     }
     await fs.rm(dir, { recursive: true, force: true });

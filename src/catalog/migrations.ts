@@ -217,6 +217,16 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('recording_analytics').execute();
     },
   },
+  '008_job_options': {
+    async up(db: Kysely<unknown>) {
+      // What a job queued by hand was asked for (the archive formats of `calltape archive
+      // --formats`), as JSON; null: the node's own settings.
+      await db.schema.alterTable('jobs').addColumn('options', 'text').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable('jobs').dropColumn('options').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

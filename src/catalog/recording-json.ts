@@ -5,6 +5,7 @@
 import type { JobView } from '../pipeline/jobs.js';
 import type { Recording } from './recordings.js';
 import type { AnalyticsFigures } from '../analytics/analyze-recording.js';
+import { audioFilesOf } from './audio-files.js';
 
 /**
  * An output of a post-call step (its transcript, analytics, summary) as the recording's JSON
@@ -40,14 +41,28 @@ export function recordingJson(recording: Recording, baseUrl = '', jobs?: readonl
     format: recording.format,
     sampleRate: recording.sampleRate,
     customParameters: recording.customParameters,
-    tracks: recording.files.map((f) => ({
-      name: f.name,
-      bytes: f.bytes,
-      durationMs: f.durationMs,
-      url: `${baseUrl}/api/recordings/${recording.id}/audio/${f.name}.wav`,
-      // Once uploaded (S3 storage): where the object is, and its content's SHA-256.
-      ...(f.location ? { location: f.location, sha256: f.sha256 } : {}),
-    })),
+    tracks: recording.files.map((f) => {
+      const files = audioFilesOf(f).map((a) => ({
+        format: a.format,
+        bytes: a.bytes,
+        url: `${baseUrl}/api/recordings/${recording.id}/audio/${f.name}.${a.format}`,
+        ...(a.sha256 ? { sha256: a.sha256 } : {}),
+        ...(a.location ? { location: a.location } : {}),
+      }));
+      return {
+        name: f.name,
+        bytes: f.bytes,
+        durationMs: f.durationMs,
+        // The WAV, or (removed for its archives: wav false) the best archive.
+        url: files[0]?.url ?? `${baseUrl}/api/recordings/${recording.id}/audio/${f.name}.wav`,
+        wav: !f.wavRemoved,
+        // Once uploaded (S3 storage): where the WAV is, and its content's SHA-256 (also known once archived).
+        ...(f.location ? { location: f.location } : {}),
+        ...(f.sha256 ? { sha256: f.sha256 } : {}),
+        // Every file the track is kept in, with its size and SHA-256 (the WAV's once uploaded or archived).
+        files,
+      };
+    }),
     storage: recording.storage,
     node: recording.node,
     endReason: recording.endReason,

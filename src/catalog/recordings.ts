@@ -5,6 +5,8 @@
 import crypto from 'node:crypto';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { RecordingMeta } from '../recording/meta.js';
+import { headerSize } from '../recording/wav-header.js';
+import type { ArchiveFormat } from '../archive/formats.js';
 import type { Dialect } from './db.js';
 import { transcriptHas } from './transcript-search.js';
 import type { CatalogDatabase, RecordingStatus, RecordingsTable } from './schema.js';
@@ -25,14 +27,33 @@ export interface RecordingStart {
   node?: string | undefined;
 }
 
-export interface RecordingFile {
-  name: 'inbound' | 'outbound' | 'stereo';
+/** A compressed copy of one of a recording's WAVs (archive/), made after the call. */
+export interface ArchiveFile {
+  format: ArchiveFormat;
   file: string;
   bytes: number;
+  sha256: string;
   durationMs: number;
-  /** Once uploaded: where the object is (s3://bucket/key) and its content's SHA-256 (hex). */
+  /** Once uploaded: where the object is. */
+  location?: string;
+}
+
+export interface RecordingFile {
+  name: 'inbound' | 'outbound' | 'stereo';
+  /** The WAV's name (kept when the WAV itself was removed: the archives are named after it). */
+  file: string;
+  /** Bytes of audio in the WAV. */
+  bytes: number;
+  /** The WAV file's size, header included (absent in rows from before it was kept). */
+  fileBytes?: number;
+  durationMs: number;
+  /** Where the object is once uploaded (s3://bucket/key); the content's SHA-256 (hex) once uploaded or archived. */
   location?: string;
   sha256?: string;
+  /** Its archives, once written and read back. */
+  archives?: ArchiveFile[];
+  /** The WAV was removed once its archives were verified (CALLTAPE_KEEP_WAV=false). */
+  wavRemoved?: boolean;
 }
 
 export interface RecordingEvent {
@@ -141,11 +162,13 @@ function toRecording(row: Selectable<RecordingsTable>): Recording {
 /** The files of a finished recording, from its meta.json. */
 export function filesOf(meta: RecordingMeta): RecordingFile[] {
   const files: RecordingFile[] = [];
+  // The file's size: the audio and calltape's header (meta.json from before fileFormat: unknown).
+  const withHeader = (bytes: number) => (meta.fileFormat ? { fileBytes: bytes + headerSize(meta.fileFormat.format) } : {});
   for (const name of ['inbound', 'outbound'] as const) {
     const track = meta[name];
-    if (track?.file) files.push({ name, file: track.file, bytes: track.bytes ?? 0, durationMs: track.durationMs });
+    if (track?.file) files.push({ name, file: track.file, bytes: track.bytes ?? 0, ...withHeader(track.bytes ?? 0), durationMs: track.durationMs });
   }
-  if (meta.stereo) files.push({ name: 'stereo', file: meta.stereo.file, bytes: meta.stereo.bytes, durationMs: meta.stereo.durationMs });
+  if (meta.stereo) files.push({ name: 'stereo', file: meta.stereo.file, bytes: meta.stereo.bytes, ...withHeader(meta.stereo.bytes), durationMs: meta.stereo.durationMs });
   return files;
 }
 
@@ -334,6 +357,11 @@ export class RecordingsRepo {
    */
   async markUploaded(trx: Transaction<CatalogDatabase>, id: string, files: RecordingFile[]): Promise<void> {
     await trx.updateTable('recordings').set({ storage: 's3', files: JSON.stringify(files) }).where('id', '=', id).execute();
+  }
+
+  /** Records a recording's files as a post-call step left them (its archives), in the step's transaction. */
+  async setFiles(trx: Transaction<CatalogDatabase>, id: string, files: RecordingFile[]): Promise<void> {
+    await trx.updateTable('recordings').set({ files: JSON.stringify(files) }).where('id', '=', id).execute();
   }
 
   /**

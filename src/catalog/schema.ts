@@ -73,6 +73,8 @@ export interface JobsTable {
   lease: string | null;
   last_error: string | null;
   finished_at: number | null;
+  /** What the job was asked for when queued by hand (JSON), else null. */
+  options: string | null;
 }
 
 /** Transcript text, one row per segment (the full-text index is the dialect's own). */

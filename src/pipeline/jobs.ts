@@ -11,9 +11,10 @@ import type { CatalogDatabase, JobState } from '../catalog/schema.js';
  * Every kind of step, with its stage: a job runs once every job of its recording with a
  * lower stage is done or failed. Peaks and the transcript need only the files; analytics
  * use the transcript's words (talk speed), the summary its text and the analytics; the
+ * archives come after every step that reads the WAVs (which they may replace); the
  * upload waits for every output (so each travels to the bucket); the webhook goes last.
  */
-export const JOB_STAGES = { peaks: 1, transcript: 1, analytics: 2, summary: 3, upload: 8, notify: 9 } as const;
+export const JOB_STAGES = { peaks: 1, transcript: 1, analytics: 2, summary: 3, archive: 4, upload: 8, notify: 9 } as const;
 export type JobKind = keyof typeof JOB_STAGES;
 export const JOB_KINDS = Object.keys(JOB_STAGES) as JobKind[];
 export const JOB_STATES: readonly JobState[] = ['pending', 'running', 'done', 'failed'];
@@ -30,11 +31,18 @@ export interface JobView {
   progress?: string;
 }
 
+/** What a job was asked for when queued by hand; unset: the node's settings. */
+export interface JobOptions {
+  /** The archive step's formats (`calltape archive --formats`). */
+  readonly formats?: readonly string[];
+}
+
 export interface ClaimedJob {
   readonly recordingId: string;
   readonly kind: JobKind;
   readonly attempts: number;
   readonly createdAt: number;
+  readonly options?: JobOptions;
 }
 
 type Db = Kysely<CatalogDatabase> | Transaction<CatalogDatabase>;
@@ -49,14 +57,23 @@ export class JobsRepo {
    * Queues `kinds` for a recording (again, from the start, if they ran before), each due
    * `delayMs` from now (0 unless given).
    */
-  async enqueue(trx: Db, recordingId: string, spool: string, kinds: readonly JobKind[], now = Date.now(), delayMs: Partial<Record<JobKind, number>> = {}): Promise<void> {
+  async enqueue(
+    trx: Db,
+    recordingId: string,
+    spool: string,
+    kinds: readonly JobKind[],
+    now = Date.now(),
+    delayMs: Partial<Record<JobKind, number>> = {},
+    options: Partial<Record<JobKind, JobOptions>> = {},
+  ): Promise<void> {
     for (const kind of kinds) {
       const due = now + (delayMs[kind] ?? 0);
+      const asked = options[kind] ? JSON.stringify(options[kind]) : null;
       await trx
         .insertInto('jobs')
-        .values({ recording_id: recordingId, kind, stage: JOB_STAGES[kind], spool, state: 'pending', attempts: 0, created_at: now, next_attempt_at: due, locked_until: null, lease: null, last_error: null, finished_at: null })
+        .values({ recording_id: recordingId, kind, stage: JOB_STAGES[kind], spool, state: 'pending', attempts: 0, created_at: now, next_attempt_at: due, locked_until: null, lease: null, last_error: null, finished_at: null, options: asked })
         .onConflict((oc) =>
-          oc.columns(['recording_id', 'kind']).doUpdateSet({ state: 'pending', spool, attempts: 0, created_at: now, next_attempt_at: due, locked_until: null, lease: null, last_error: null, finished_at: null }),
+          oc.columns(['recording_id', 'kind']).doUpdateSet({ state: 'pending', spool, attempts: 0, created_at: now, next_attempt_at: due, locked_until: null, lease: null, last_error: null, finished_at: null, options: asked }),
         )
         .execute();
     }
@@ -101,9 +118,17 @@ export class JobsRepo {
           // Still free (the row lock already says so on PostgreSQL; this holds without it too).
           .where('state', 'in', ['pending', 'running'])
           .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', now)]))
-          .returning(['attempts', 'created_at'])
+          .returning(['attempts', 'created_at', 'options'])
           .executeTakeFirst();
-        if (taken) claimed.push({ recordingId: row.recording_id, kind: row.kind as JobKind, attempts: Number(taken.attempts), createdAt: Number(taken.created_at) });
+        if (taken) {
+          claimed.push({
+            recordingId: row.recording_id,
+            kind: row.kind as JobKind,
+            attempts: Number(taken.attempts),
+            createdAt: Number(taken.created_at),
+            ...(taken.options ? { options: JSON.parse(taken.options) as JobOptions } : {}),
+          });
+        }
       }
       return claimed;
     });

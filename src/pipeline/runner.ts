@@ -19,7 +19,7 @@ import type { CatalogDatabase } from '../catalog/schema.js';
 import type { ErrorCode } from '../errors.js';
 import { JOB_LEASE_MS, JOB_LEASE_RENEW_MS, JOB_RETRY_MAX_MS, NUDGE_COALESCE_MS } from '../limits.js';
 import type { ServiceError } from '../openai/http.js';
-import { JOB_KINDS, type ClaimedJob, type JobKind, type JobsRepo } from './jobs.js';
+import { JOB_KINDS, type ClaimedJob, type JobKind, type JobOptions, type JobsRepo } from './jobs.js';
 
 /** What a step leaves to record with its job's completion. */
 export interface StepOutcome {
@@ -35,6 +35,8 @@ export interface Step {
   readonly concurrency: number;
   /** Quick and local (peaks, the webhook): still run while the node shuts down, within its bound. */
   readonly drain?: boolean;
+  /** false: queued only by hand (POST, the CLI), not after every call. */
+  readonly automatic?: boolean;
   /** Attempts before the job fails for good; unset: until maxAgeMs. */
   readonly maxAttempts?: number;
   /** Age (since the recording finished) past which it fails for good; unset: never (the upload). */
@@ -118,7 +120,7 @@ export class Pipeline {
 
   /** The kinds a finished recording gets, in the order they run. */
   kindsFor(recording: Recording): JobKind[] {
-    const kinds = JOB_KINDS.filter((kind) => this.steps.has(kind) && kind !== 'notify');
+    const kinds = JOB_KINDS.filter((kind) => this.steps.has(kind) && this.steps.get(kind)!.automatic !== false && kind !== 'notify');
     return [...(recording.files.length > 0 ? kinds : []), 'notify'];
   }
 
@@ -133,14 +135,19 @@ export class Pipeline {
     return 1;
   }
 
-  /** Queues `kinds` again for a recording (run by hand: `calltape transcribe`). */
-  async requeue(recordingId: string, kinds: readonly JobKind[]): Promise<void> {
-    await this.opts.jobs.enqueue(this.opts.catalog.db.db, recordingId, this.spool, kinds);
+  /** Queues `kinds` again for a recording (run by hand: `calltape transcribe`), with what each was asked for. */
+  async requeue(recordingId: string, kinds: readonly JobKind[], options: Partial<Record<JobKind, JobOptions>> = {}): Promise<void> {
+    await this.opts.jobs.enqueue(this.opts.catalog.db.db, recordingId, this.spool, kinds, Date.now(), {}, options);
     this.nudge();
   }
 
   has(kind: JobKind): boolean {
     return this.steps.has(kind);
+  }
+
+  /** Whether `kind` is queued after every call (not only by hand). */
+  runsAfterEveryCall(kind: JobKind): boolean {
+    return this.steps.get(kind)?.automatic !== false && this.steps.has(kind);
   }
 
   /** How far a job running on this node is, as its step last said. */

@@ -36,7 +36,8 @@ export function toWorkerError(err: unknown): WorkerError {
 function fromWorkerError(error: WorkerError): Error {
   if (error.name === 'ServiceError') return new ServiceError(error.message, error.retryable ?? true, error.retryAfterMs, error.status);
   if (error.name === 'BadAnswerError') return new BadAnswerError(error.message);
-  return new Error(error.message);
+  // The name survives the crossing (UnsupportedRateError, ArchiveMismatchError…): steps decide on it.
+  return Object.assign(new Error(error.message), { name: error.name });
 }
 
 /**

@@ -8,13 +8,16 @@ import { normalizeAnswer, type PieceSegment } from '../transcribe/normalize.js';
 import { requestTranscription, type SttServer } from '../transcribe/openai-client.js';
 import type { Span } from '../transcribe/pieces.js';
 import { analyzeRecording, type Analytics, type AnalyzeInput } from '../analytics/analyze-recording.js';
+import { archiveWav, type ArchivedWav } from '../archive/archive-file.js';
+import type { ArchiveFormat } from '../archive/formats.js';
 
 export type WorkerTask =
   | { readonly kind: 'peaks'; readonly dir: string; readonly sources: PeakSources }
   | { readonly kind: 'levels'; readonly source: TrackSource }
   | { readonly kind: 'span'; readonly source: TrackSource; readonly startMs: number; readonly endMs: number }
   | { readonly kind: 'transcribe'; readonly source: TrackSource; readonly piece: Span; readonly server: SttServer; readonly name: string }
-  | { readonly kind: 'analyze'; readonly input: AnalyzeInput };
+  | { readonly kind: 'analyze'; readonly input: AnalyzeInput }
+  | { readonly kind: 'archive'; readonly wav: string; readonly formats: readonly ArchiveFormat[] };
 
 export interface WorkerResults {
   peaks: null;
@@ -24,6 +27,7 @@ export interface WorkerResults {
   /** A piece's segments, relative to the piece. */
   transcribe: PieceSegment[];
   analyze: Analytics;
+  archive: ArchivedWav;
 }
 
 export async function runTask(task: WorkerTask): Promise<WorkerResults[WorkerTask['kind']]> {
@@ -44,5 +48,7 @@ export async function runTask(task: WorkerTask): Promise<WorkerResults[WorkerTas
     }
     case 'analyze':
       return analyzeRecording(task.input);
+    case 'archive':
+      return archiveWav(task.wav, task.formats);
   }
 }

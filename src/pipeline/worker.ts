@@ -2,6 +2,10 @@
 import { parentPort } from 'node:worker_threads';
 import { runTask, type WorkerTask } from './worker-tasks.js';
 import { toWorkerError } from './worker-pool.js';
+import { lowerThisThreadPriority } from './thread-priority.js';
+
+// Live calls first: this thread yields the CPU to the one reading them (thread-priority.ts).
+lowerThisThreadPriority();
 
 parentPort?.on('message', (message: { id: number; task: WorkerTask }) => {
   runTask(message.task).then(

@@ -127,6 +127,11 @@ export interface RecordingMeta {
   closeReason?: string;
   /** Why the recording failed, when status is failed. */
   error?: { code: ErrorCode; message: string };
+  /**
+   * Every audio file of the recording with its size and SHA-256, written by the archive step
+   * (archive/) once its archives are verified; a WAV removed for them is not listed.
+   */
+  files?: Array<{ track: 'inbound' | 'outbound' | 'stereo'; format: 'wav' | 'flac' | 'opus' | 'mp3'; file: string; bytes: number; sha256: string }>;
 }
 
 export const META_FILE = 'meta.json';

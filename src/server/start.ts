@@ -13,6 +13,7 @@ import { buildApp } from '../http/app.js';
 import { openObjectStore } from '../storage/open-store.js';
 import { Pipeline, type Step } from '../pipeline/runner.js';
 import { WorkerPool } from '../pipeline/worker-pool.js';
+import { archiveStep } from '../pipeline/steps/archive.js';
 import { peaksStep } from '../pipeline/steps/peaks.js';
 import { transcriptStep } from '../pipeline/steps/transcript.js';
 import { uploadStep } from '../pipeline/steps/upload.js';
@@ -114,6 +115,8 @@ export async function startServer(options: RecorderOptions = {}, serve: ServeOpt
   if (sttWorkers) steps.push(transcriptStep({ catalog, config, pool: workers, sttPool: sttWorkers, notifier, jobs, logger: recorder.logger }));
   if (config.analytics) steps.push(analyticsStep({ catalog, dataDir: config.dataDir, vadMode: config.analyticsVadMode, pool: workers, notifier, jobs, logger: recorder.logger }));
   if (config.summaryUrl) steps.push(summaryStep({ catalog, config, instructions: summaryInstructions, notifier, jobs, logger: recorder.logger }));
+  // Always there (`calltape archive` asks for it); after every call only with CALLTAPE_ARCHIVE_FORMATS.
+  steps.push(archiveStep({ catalog, dataDir: config.dataDir, formats: config.archiveFormats, keepWav: config.keepWav, pool: workers, logger: recorder.logger }));
   if (objectStore) {
     steps.push(uploadStep({ catalog, store: objectStore, dataDir: config.dataDir, keepLocal: config.keepLocal, retryBaseMs: config.uploadRetryBaseMs, logger: recorder.logger }));
   }

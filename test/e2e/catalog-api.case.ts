@@ -169,11 +169,12 @@ export function catalogApiSuite(dialect: 'sqlite' | 'postgres', databaseUrl: () 
       const samples = Math.max(SPEECH_IN_PCM.length, SPEECH_OUT_PCM.length) / 2;
       const done = await getJson<ApiRecording & { events: unknown[] }>(`/api/recordings/${live!.id}`);
       expect(done.body).toMatchObject({ status: 'complete', durationMs: Math.round(samples / 8), endReason: 'stop' });
-      expect(done.body.tracks).toEqual([
-        { name: 'inbound', bytes: samples * 2, durationMs: Math.round(samples / 8), url: `/api/recordings/${live!.id}/audio/inbound.wav` },
-        { name: 'outbound', bytes: samples * 2, durationMs: Math.round(samples / 8), url: `/api/recordings/${live!.id}/audio/outbound.wav` },
-        { name: 'stereo', bytes: samples * 4, durationMs: Math.round(samples / 8), url: `/api/recordings/${live!.id}/audio/stereo.wav` },
-      ]);
+      const track = (name: string, bytes: number) => {
+        const url = `/api/recordings/${live!.id}/audio/${name}.wav`;
+        // Not archived (no CALLTAPE_ARCHIVE_FORMATS): the WAV alone, its size with the 44-byte header.
+        return { name, bytes, durationMs: Math.round(samples / 8), url, wav: true, files: [{ format: 'wav', bytes: bytes + 44, url }] };
+      };
+      expect(done.body.tracks).toEqual([track('inbound', samples * 2), track('outbound', samples * 2), track('stereo', samples * 4)]);
       const filtered = await getJson<{ items: ApiRecording[] }>(`/api/recordings?param.agent=ada&status=complete&minDurationMs=1000`);
       expect(filtered.body.items.map((r) => r.id)).toContain(live!.id);
       expect((await getJson<{ items: ApiRecording[] }>(`/api/recordings?param.agent=bob`)).body.items).toEqual([]);

@@ -49,6 +49,9 @@ describe('calltape command line', () => {
     expectOneLineError(run(['serve', '--data-dir', dataDir, '--port', '99999']), /^calltape: --port="99999" is not valid: expected an integer from 0 to 65535$/);
     expectOneLineError(run(['serve', '--data-dir', dataDir], { CALLTAPE_FORMAT: 'mp3' }), /^calltape: CALLTAPE_FORMAT="mp3" is not valid: expected one of pcm16, mulaw$/);
     expectOneLineError(run(['serve', '--data-dir', dataDir], { CALLTAPE_RECORD_STEREO: 'maybe' }), /CALLTAPE_RECORD_STEREO="maybe" is not valid: expected true or false/);
+    expectOneLineError(run(['serve', '--data-dir', dataDir], { CALLTAPE_ARCHIVE_FORMATS: 'flac,wav' }), /^calltape: CALLTAPE_ARCHIVE_FORMATS="flac,wav" is not valid: expected a comma list of flac, opus, mp3 \("wav" is none of them\)$/);
+    // Removing the WAVs with no archive to keep would leave recordings with nothing to play.
+    expectOneLineError(run(['serve', '--data-dir', dataDir], { CALLTAPE_KEEP_WAV: 'false' }), /^calltape: CALLTAPE_KEEP_WAV=false removes the WAVs once their archives are verified, but no archive is made: set CALLTAPE_ARCHIVE_FORMATS/);
     // A secret's value is never echoed.
     const secret = run(['serve', '--data-dir', dataDir], { CALLTAPE_STREAM_TOKEN_SECRET: 'short' });
     expectOneLineError(secret, /CALLTAPE_STREAM_TOKEN_SECRET=\(value hidden\) is not valid: expected at least 16 characters/);

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ObjectStore } from '../../src/storage/s3-store.js';
 import { SPEECH_IN_ULAW, SPEECH_OUT_ULAW } from '../helpers/fixtures.js';
 import { tempDataDir } from '../helpers/recordings.js';
-import { startTestS3, type TestS3 } from '../helpers/s3-server.js';
+import { startTestS3, useS3Credentials, type TestS3 } from '../helpers/s3-server.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { interleave, mediaFrames, newTwilioCall, TwilioFrameWriter } from '../helpers/twilio-frames.js';
 import { streamSession } from '../helpers/ws-client.js';
@@ -21,9 +21,7 @@ let bucket: S3ObjectStore;
 
 beforeAll(async () => {
   s3 = await startTestS3();
-  process.env.AWS_ACCESS_KEY_ID = s3.credentials.accessKeyId;
-  process.env.AWS_SECRET_ACCESS_KEY = s3.credentials.secretAccessKey;
-  process.env.AWS_REGION = 'us-east-1';
+  useS3Credentials(s3);
   server = await startTestServer({ dataDir: tempDataDir(), storageUrl: `s3://${s3.bucket}/${PREFIX}`, s3Endpoint: s3.endpoint, uploadRetryBaseMs: 100 });
   bucket = new S3ObjectStore({ bucket: s3.bucket, prefix: PREFIX, endpoint: s3.endpoint, client: { credentials: s3.credentials, maxAttempts: 2 } });
 });

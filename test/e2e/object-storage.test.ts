@@ -13,7 +13,7 @@ import { SPEECH_IN_PCM, SPEECH_IN_ULAW, SPEECH_OUT_ULAW } from '../helpers/fixtu
 import { startPostgres } from '../helpers/postgres.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
 import { findRecordingDir, tempDataDir, waitFor } from '../helpers/recordings.js';
-import { startTestS3, type TestS3 } from '../helpers/s3-server.js';
+import { startTestS3, useS3Credentials, type TestS3 } from '../helpers/s3-server.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { interleave, mediaFrames, newTwilioCall, TwilioFrameWriter } from '../helpers/twilio-frames.js';
 import { streamSession } from '../helpers/ws-client.js';
@@ -23,10 +23,7 @@ let receiver: Receiver;
 const servers: TestServer[] = [];
 beforeAll(async () => {
   s3 = await startTestS3();
-  // The SDK's standard credential chain, as a deployment would set it.
-  process.env.AWS_ACCESS_KEY_ID = s3.credentials.accessKeyId;
-  process.env.AWS_SECRET_ACCESS_KEY = s3.credentials.secretAccessKey;
-  process.env.AWS_REGION = 'us-east-1';
+  useS3Credentials(s3);
 });
 afterEach(async () => {
   for (const server of servers.splice(0)) await server.stop();

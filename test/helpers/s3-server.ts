@@ -26,6 +26,13 @@ export interface TestS3 {
   stop(): Promise<void>;
 }
 
+/** The SDK's standard credential chain set for `s3`, as a deployment would set it. */
+export function useS3Credentials(s3: TestS3): void {
+  process.env.AWS_ACCESS_KEY_ID = s3.credentials.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = s3.credentials.secretAccessKey;
+  process.env.AWS_REGION = 'us-east-1';
+}
+
 export async function startTestS3(bucket = 'calltape-test'): Promise<TestS3> {
   const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'calltape-s3-'));
   const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory, configureBuckets: [{ name: bucket }] });

@@ -19,6 +19,7 @@ import { metricsRoutes } from './health.js';
 import { liveRoutes } from './live.js';
 import { recordingRoutes } from './recordings.js';
 import { stepOutputRoutes } from './step-outputs.js';
+import { archiveRoutes } from './archives.js';
 
 export interface ApiOptions {
   readonly config: Config;
@@ -44,6 +45,7 @@ export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (app, { config, r
   if (catalog) {
     await app.register(recordingRoutes, { catalog });
     await app.register(stepOutputRoutes, { catalog });
+    await app.register(archiveRoutes, { catalog });
     await app.register(liveRoutes, { recorder, catalog, config, nodes });
   }
 };

@@ -29,3 +29,18 @@ export function notHere(catalog: Catalog, recording: Recording, what: string): C
   }
   return new CalltapeError('CALLTAPE_ERR_NOT_FOUND', `${what} is not on disk or in the store`);
 }
+
+/**
+ * Before a post-call step is queued by hand: the call has ended, has audio, and its files are
+ * where this node's pipeline can read them (its own disk, or the bucket); a step that reads
+ * the WAVs (`needsWav`) needs them still there. `work` names the step in messages.
+ */
+export async function checkStepCanRun(catalog: Catalog, recording: Recording, work: string, needsWav: boolean): Promise<void> {
+  if (recording.status === 'recording') throw new CalltapeError('CALLTAPE_ERR_RECORDING_IN_PROGRESS', `the call is still being recorded: ${work} follows once it ends`);
+  if (recording.files.length === 0) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', 'the recording has no audio');
+  if (needsWav && recording.files.some((f) => f.wavRemoved)) {
+    throw new CalltapeError('CALLTAPE_ERR_NO_SUCH_FORMAT', `${work} reads the WAVs, and they were removed once their archives were verified (CALLTAPE_KEEP_WAV=false)`);
+  }
+  // The node holding the spool runs the step: its files must be on this disk, or in the bucket.
+  if (recording.storage !== 's3' && !(await catalog.openFile(recording, 'meta.json'))) throw notHere(catalog, recording, 'the audio');
+}

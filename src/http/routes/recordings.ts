@@ -16,10 +16,12 @@ import { PeaksStore } from '../../catalog/peaks-store.js';
 import { downsample, peaksJson } from '../../recording/peaks.js';
 import { parseSearchQuery, transcriptMatches } from '../../catalog/transcript-search.js';
 import { findRecording, notHere } from './recording-lookup.js';
+import { AUDIO_CONTENT_TYPES, AUDIO_EXTENSIONS, isAudioExtension } from '../../archive/formats.js';
+import { audioFilesOf } from '../../catalog/audio-files.js';
 
 const STATUSES: readonly RecordingStatus[] = RECORDING_STATUSES;
 const PROVIDERS: readonly string[] = ADAPTERS.map((adapter) => adapter.name);
-const TRACK_PARAM = /^(inbound|outbound|stereo)(\.wav)?$/;
+const TRACK_PARAM = /^(inbound|outbound|stereo)(?:\.([a-z0-9]{1,8}))?$/;
 
 function timeParam(name: string, value: string): number {
   const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
@@ -131,20 +133,28 @@ export const recordingRoutes: FastifyPluginAsync<{ readonly catalog: Catalog }> 
     return { ...recordingJson(recording, '', jobs, figures), events: await catalog.repo.events(recording.id) };
   });
 
+  // A track in any format it is kept in (`inbound.opus`); without an extension, the WAV, or
+  // the best archive once the WAV was removed for its archives.
   app.get<{ Params: { id: string; track: string } }>('/api/recordings/:id/audio/:track', { config: { access: 'api' } }, async (request, reply) => {
     const match = TRACK_PARAM.exec(request.params.track);
     if (!match) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', 'track must be inbound, outbound or stereo');
+    const [, name, extension] = match as unknown as [string, 'inbound' | 'outbound' | 'stereo', string | undefined];
+    if (extension !== undefined && !isAudioExtension(extension)) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', `the format must be one of ${AUDIO_EXTENSIONS.join(', ')}`);
     const recording = await find(request.params.id);
-    const file = recording.files.find((f) => f.name === match[1]) ?? (recording.status === 'recording' ? { file: `${match[1]}.wav` } : undefined);
-    if (!file) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', `recording has no ${match[1]} track`);
+    const track = recording.files.find((f) => f.name === name);
+    // While it records, only its growing WAVs exist.
+    const available = track ? audioFilesOf(track) : recording.status === 'recording' ? [{ format: 'wav' as const, file: `${name}.wav` }] : [];
+    if (available.length === 0) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', `recording has no ${name} track`);
+    const chosen = extension === undefined ? available[0]! : available.find((a) => a.format === extension);
+    if (!chosen) throw new CalltapeError('CALLTAPE_ERR_NO_SUCH_FORMAT', `the ${name} track is kept as ${available.map((a) => a.format).join(', ')}, not ${extension}`);
     // ?redirect=1: a short-lived presigned URL of the object, for clients that fetch it themselves.
     if ((request.query as { redirect?: unknown }).redirect === '1') {
-      const url = await catalog.presignedUrl(recording, file.file, PRESIGNED_URL_TTL_S);
+      const url = await catalog.presignedUrl(recording, chosen.file, PRESIGNED_URL_TTL_S);
       if (url) return reply.header('Cache-Control', 'no-store').redirect(url, 302);
     }
-    const source = await catalog.openFile(recording, file.file);
-    if (!source) throw notHere(catalog, recording, `${match[1]} audio`);
-    return sendFileRange(reply, source, request.headers.range);
+    const source = await catalog.openFile(recording, chosen.file);
+    if (!source) throw notHere(catalog, recording, `${name} audio`);
+    return sendFileRange(reply, source, request.headers.range, AUDIO_CONTENT_TYPES[chosen.format]);
   });
 
   // The recording's own description as written beside its files (pauses, gaps, rejections).
@@ -192,12 +202,12 @@ export const recordingRoutes: FastifyPluginAsync<{ readonly catalog: Catalog }> 
  * Serves a file whole (200) or one byte range of it (206), per RFC 9110 section 14, from the
  * data dir or the object store (a ranged GET there: streamed, never buffered whole).
  */
-async function sendFileRange(reply: FastifyReply, source: RecordingFileSource, rangeHeader: string | undefined): Promise<FastifyReply> {
+async function sendFileRange(reply: FastifyReply, source: RecordingFileSource, rangeHeader: string | undefined, contentType: string): Promise<FastifyReply> {
   const { size } = source;
   // HEAD is answered from the size alone: nothing is opened (no GET to the bucket). An empty
   // stream keeps the Content-Length set here (fastify sets 0 for an empty payload).
   const headOnly = reply.request.method === 'HEAD';
-  reply.header('Accept-Ranges', 'bytes').type('audio/wav');
+  reply.header('Accept-Ranges', 'bytes').type(contentType);
   if (rangeHeader) {
     const ranges = rangeParser(size, rangeHeader, { combine: true });
     if (ranges === -1) {

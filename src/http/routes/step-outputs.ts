@@ -16,7 +16,7 @@ import { summaryView } from '../../pipeline/steps/summary.js';
 import { SUMMARY_FILE, type Summary } from '../../summarize/summary.js';
 import { renderTranscript, TRANSCRIPT_CONTENT_TYPES, TRANSCRIPT_FILE, TRANSCRIPT_FORMATS, type Transcript, type TranscriptFormat } from '../../transcribe/transcript.js';
 import { errorBody } from '../app.js';
-import { findRecording, notHere } from './recording-lookup.js';
+import { checkStepCanRun, findRecording } from './recording-lookup.js';
 
 /** Largest output file served (a 4-hour call's transcript or analytics is a few MB). */
 const OUTPUT_MAX_BYTES = 64 * 1024 * 1024;
@@ -36,6 +36,8 @@ interface StepOutput {
   readonly render?: (text: string, format: string) => unknown;
   /** Run again with it, by POST: the steps that read its output. */
   readonly redo: readonly JobKind[];
+  /** It reads the WAVs (a POST is refused once they were removed for their archives). */
+  readonly needsWav: boolean;
 }
 
 const OUTPUTS: readonly StepOutput[] = [
@@ -49,8 +51,9 @@ const OUTPUTS: readonly StepOutput[] = [
     formats: TRANSCRIPT_FORMATS,
     render: (text, format) => (format === 'json' ? text : renderTranscript(JSON.parse(text) as Transcript, format as Exclude<TranscriptFormat, 'json'>)),
     redo: ['transcript', 'analytics', 'summary'],
+    needsWav: true,
   },
-  { kind: 'analytics', file: ANALYTICS_FILE, work: 'analysis', missing: 'CALLTAPE_ERR_NO_ANALYTICS', offCode: 'CALLTAPE_ERR_STEP_OFF', offSetting: 'CALLTAPE_ANALYTICS', redo: ['analytics', 'summary'] },
+  { kind: 'analytics', file: ANALYTICS_FILE, work: 'analysis', missing: 'CALLTAPE_ERR_NO_ANALYTICS', offCode: 'CALLTAPE_ERR_STEP_OFF', offSetting: 'CALLTAPE_ANALYTICS', redo: ['analytics', 'summary'], needsWav: true },
   {
     kind: 'summary',
     file: SUMMARY_FILE,
@@ -60,6 +63,7 @@ const OUTPUTS: readonly StepOutput[] = [
     offSetting: 'CALLTAPE_SUMMARY_URL',
     render: (text) => summaryView(JSON.parse(text) as Summary),
     redo: ['summary'],
+    needsWav: false,
   },
 ];
 
@@ -103,10 +107,7 @@ export const stepOutputRoutes: FastifyPluginAsync<{ readonly catalog: Catalog }>
     app.post<{ Params: { id: string } }>(`/api/recordings/:id/${output.kind}`, { config: { access: 'api' } }, async (request, reply) => {
       const recording = await findRecording(catalog, request.params.id);
       if (!catalog.pipeline?.has(output.kind)) throw new CalltapeError(output.offCode, `${output.work} is off: set ${output.offSetting} on the node that holds the recording`);
-      if (recording.status === 'recording') throw new CalltapeError('CALLTAPE_ERR_RECORDING_IN_PROGRESS', `the call is still being recorded: ${output.work} follows once it ends`);
-      if (recording.files.length === 0) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', 'the recording has no audio');
-      // The node holding the spool runs the step: its files must be on this disk, or in the bucket.
-      if (recording.storage !== 's3' && !(await catalog.openFile(recording, recording.files[0]!.file))) throw notHere(catalog, recording, 'the audio');
+      await checkStepCanRun(catalog, recording, output.work, output.needsWav);
       await catalog.pipeline.requeue(recording.id, output.redo.filter((kind) => catalog.pipeline!.has(kind)));
       const job = (await catalog.jobs.forRecording(recording.id)).find((j) => j.kind === output.kind);
       return reply.code(202).send({ job });

@@ -14,6 +14,7 @@ import type { ObjectStore, StoredObject } from '../../storage/object-store.js';
 import { recordingKey, SPOOLED_FILE } from '../../storage/recording-keys.js';
 import type { Step } from '../runner.js';
 import { UPLOAD_RETRY_MAX_MS } from '../../limits.js';
+import { AUDIO_CONTENT_TYPES, isAudioExtension } from '../../archive/formats.js';
 
 export interface UploadStepOptions {
   readonly catalog: Catalog;
@@ -36,10 +37,16 @@ export function uploadStep(opts: UploadStepOptions): Step {
       // Uploaded already (the answer to the last attempt was lost).
       if (recording.storage === 's3') return;
       const stored = await putFiles(opts, recording);
+      const where = (file: string) => {
+        const object = stored.get(file);
+        if (!object) throw new Error(`${file} of ${recording.streamSid} is not in the spool`);
+        return object;
+      };
       const files: RecordingFile[] = recording.files.map((f) => {
-        const object = stored.get(f.file);
-        if (!object) throw new Error(`${f.file} of ${recording.streamSid} is not in the spool`);
-        return { ...f, location: object.location, sha256: object.sha256 };
+        const archives = f.archives?.map((a) => ({ ...a, location: where(a.file).location }));
+        // A WAV its archives replaced (CALLTAPE_KEEP_WAV=false) is not uploaded.
+        const wav = f.wavRemoved ? {} : { location: where(f.file).location, sha256: where(f.file).sha256 };
+        return { ...f, ...wav, ...(archives ? { archives } : {}) };
       });
       return {
         inTransaction: (trx) => catalog.repo.markUploaded(trx, recording.id, files),
@@ -57,10 +64,16 @@ export function uploadStep(opts: UploadStepOptions): Step {
 /** Every file of the recording in its spool directory, each put and verified. */
 async function putFiles(opts: UploadStepOptions, recording: Recording): Promise<Map<string, StoredObject>> {
   const dir = opts.catalog.recordingDir(recording);
-  const names = (await fsp.readdir(dir)).filter((name) => SPOOLED_FILE.test(name)).sort();
+  // A WAV removed for its archives may still be on disk (a crash right after they were
+  // recorded): it is not uploaded, and goes with the spool copy.
+  const removed = new Set(recording.files.filter((f) => f.wavRemoved).map((f) => f.file));
+  const names = (await fsp.readdir(dir)).filter((name) => SPOOLED_FILE.test(name) && !removed.has(name)).sort();
   const stored = new Map<string, StoredObject>();
   for (const name of names) {
-    stored.set(name, await opts.store.put(recordingKey(opts.dataDir, dir, name), path.join(dir, name), name.endsWith('.wav') ? 'audio/wav' : 'application/json'));
+    const extension = path.extname(name).slice(1);
+    const type = isAudioExtension(extension) ? AUDIO_CONTENT_TYPES[extension] : 'application/json';
+    stored.set(name, await opts.store.put(recordingKey(opts.dataDir, dir, name), path.join(dir, name), type));
   }
+  for (const name of removed) await fsp.rm(path.join(dir, name), { force: true });
   return stored;
 }
