@@ -14,6 +14,8 @@ import { serveUntilSignalled } from './serve.js';
 import { runSimulateCommand, type SimulateFlags } from './simulate.js';
 import { runTranscribeCommand, type TranscribeFlags } from './transcribe.js';
 import { runAnalyzeCommand, runSummarizeCommand, type SummarizeFlags } from './insights.js';
+import { runArchiveCommand, type ArchiveFlags } from './archive.js';
+import { ARCHIVE_FORMATS } from '../archive/formats.js';
 import type { ServerFlags } from './step-job.js';
 import { SIMULATED_PROVIDERS } from '../simulate/wire.js';
 
@@ -136,6 +138,27 @@ written to <dir>/analytics.json.`,
   )
   .action(async (recording: string, flags: ServerFlags) => {
     process.exitCode = await runAnalyzeCommand(recording, flags);
+  });
+
+program
+  .command('archive')
+  .description("a recording's compressed archives by hand: an id (the server queues it) or a recording directory (encoded here)")
+  .argument('<recording>', "a recording id, or a recording's directory (recordings/YYYY/MM/DD/<stream id>)")
+  .option('--formats <list>', `comma list of ${ARCHIVE_FORMATS.join(', ')} (default CALLTAPE_ARCHIVE_FORMATS; for an id, the server's)`)
+  .option('-u, --url <url>', 'the server, for an id (default http://127.0.0.1:$PORT, else 8080)')
+  .option('--api-token <token>', 'token for its API (env CALLTAPE_API_TOKEN)')
+  .option('--timeout <seconds>', 'for an id: how long to follow the job', '600')
+  .addHelpText(
+    'after',
+    `
+Each WAV encoded to FLAC (lossless, about 40% of the WAV), Ogg Opus or MP3 (16 kbps a
+channel, about 12%), then read back before it counts: FLAC must decode to the WAV's exact
+samples, Opus and MP3 to its length. With an id, the server lists them in its catalog, uploads
+them with S3 storage, and removes the WAVs with CALLTAPE_KEEP_WAV=false. With a directory,
+they are written beside the WAVs (which stay) and listed in meta.json.`,
+  )
+  .action(async (recording: string, flags: ArchiveFlags) => {
+    process.exitCode = await runArchiveCommand(recording, flags);
   });
 
 program

@@ -43,7 +43,9 @@ interface JobJson {
 
 export interface StepById {
   /** The job's kind, and the route under the recording that queues it. */
-  readonly kind: 'transcript' | 'analytics' | 'summary';
+  readonly kind: 'transcript' | 'analytics' | 'summary' | 'archive';
+  /** The JSON body of the POST that queues it, if it takes one. */
+  readonly body?: unknown;
   /** How the output is named in messages. */
   readonly what: string;
   readonly id: string;
@@ -59,10 +61,11 @@ export async function runStepById(step: StepById): Promise<number> {
   const token = flags.apiToken ?? process.env.CALLTAPE_API_TOKEN?.split(',')[0]?.trim();
   const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   const url = `${base}/api/recordings/${encodeURIComponent(id)}`;
-  const call = async (method: string, target: string) => {
+  const call = async (method: string, target: string, payload?: unknown) => {
     let response: Response;
     try {
-      response = await fetch(target, { method, headers, signal: AbortSignal.timeout(30_000) });
+      const json = payload === undefined ? {} : { body: JSON.stringify(payload), headers: { ...headers, 'content-type': 'application/json' } };
+      response = await fetch(target, { method, headers, ...json, signal: AbortSignal.timeout(30_000) });
     } catch (err) {
       throw new Error(`${base} could not be reached (${(err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message}): is calltape running there? (--url)`);
     }
@@ -70,7 +73,7 @@ export async function runStepById(step: StepById): Promise<number> {
     if (!response.ok) throw new Error(`${body.error?.code ?? response.status}: ${body.error?.message ?? response.statusText}`);
     return body;
   };
-  await call('POST', `${url}/${step.kind}`);
+  await call('POST', `${url}/${step.kind}`, step.body);
   const progress = new ProgressLine();
   const started = Date.now();
   const deadline = started + Number(flags.timeout) * 1000;
