@@ -101,7 +101,6 @@ export const pauseCall = (streamSid: string, behavior: 'silence' | 'skip'): Prom
   api(`/api/streams/${encodeURIComponent(streamSid)}/pause`, { method: 'POST', body: JSON.stringify({ behavior }) });
 export const resumeCall = (streamSid: string): Promise<unknown> => api(`/api/streams/${encodeURIComponent(streamSid)}/resume`, { method: 'POST' });
 
-export const audioUrl = (id: string, track: string): string => `/api/recordings/${encodeURIComponent(id)}/audio/${track}.wav`;
 export const metaUrl = (id: string): string => `/api/recordings/${encodeURIComponent(id)}/meta.json`;
 export const listenUrl = (streamSid: string): string => {
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';

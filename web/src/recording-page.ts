@@ -3,13 +3,14 @@
 // files to download, and deleting it.
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, audioUrl, deleteRecording, getAnalytics, getMeta, getPeaks, getRecording, getSummary, getTranscript, metaUrl, requestTranscript, type Analytics, type Peaks, type RecordingDetail, type SummaryView, type Transcript } from './api.js';
+import { smallestPlayable, TrackDownloads } from './audio-files.js';
+import { ApiError, deleteRecording, getAnalytics, getMeta, getPeaks, getRecording, getSummary, getTranscript, metaUrl, requestTranscript, type Analytics, type Peaks, type RecordingDetail, type SummaryView, type Transcript } from './api.js';
 import { AnalyticsPanel } from './analytics-panel.js';
 import { SummaryCard } from './summary-card.js';
 import { JobList, jobsOpen } from './jobs.js';
 import { TranscriptPanel } from './transcript-panel.js';
 import { useRecordingEvents } from './events.js';
-import { bytes, duration, position, when } from './format.js';
+import { duration, position, when } from './format.js';
 import { describeEvent, describeGap, LANE_LABEL, Player, type Gap, type Lane, type SpeechOverlay } from './player.js';
 import { hrefFor } from './router.js';
 import { StatusBadge } from './status-badge.js';
@@ -129,7 +130,7 @@ export function RecordingPage({ id, atMs }: { id: string; atMs?: number | undefi
             : peaks
               ? html`<div class=${recording.transcript ? 'listen with-transcript' : 'listen'}>
                   <${Player}
-                    audioSrc=${audioUrl(recording.id, playable.name)}
+                    audioSrc=${smallestPlayable(playable)?.url ?? playable.url}
                     stereo=${playable.name === 'stereo'}
                     peaks=${peaks}
                     durationMs=${recording.durationMs ?? playable.durationMs}
@@ -196,9 +197,7 @@ export function RecordingPage({ id, atMs }: { id: string; atMs?: number | undefi
           </dl>
           <h3>Files</h3>
           <ul class="downloads">
-            ${recording.tracks.map(
-              (track) => html`<li><a class="button secondary" href=${audioUrl(recording.id, track.name)} download=${`${recording.callSid}-${track.name}.wav`}>Download ${track.name}.wav</a> <span class="muted">${bytes(track.bytes)}</span></li>`,
-            )}
+            ${recording.tracks.map((track) => html`<${TrackDownloads} track=${track} callSid=${recording.callSid} />`)}
             <li><a class="button secondary" href=${metaUrl(recording.id)} download=${`${recording.callSid}-meta.json`}>Download meta.json</a></li>
           </ul>
           ${recording.status !== 'recording' && html`<${DeleteButton} id=${recording.id} callSid=${recording.callSid} />`}
