@@ -2,7 +2,7 @@
 // under identical load from `calltape simulate`, on this machine, in one run. Prints a table
 // and writes bench/results/<date>.{json,md}. Every phase is bounded in calls and time.
 //
-//   node bench/run.mjs [--quick] [--only=realtime,listen,s3,pipeline,fast,length,capacity,vad]
+//   node bench/run.mjs [--quick] [--only=realtime,listen,s3,pipeline,fast,length,capacity,vad,archive]
 //   node bench/run.mjs --baseline=<git ref> [--pairs=5] [--only=compare,memory]
 //
 // With --baseline, the ref is built in a temporary worktree and compared with this checkout
@@ -578,6 +578,18 @@ if (runs('s3')) {
 const pipelineLoad = { calls: Math.round(300 * scale), durationMs: 30_000, realtime: true, rampMs: 30_000 };
 const STUB_LATENCY_MS = 200;
 
+/** The live path's figures of a measured run, as the side-by-side phases report them. */
+function liveFigures(m, load) {
+  return {
+    cpuPerCallHour: round(m.cpuPerCallHour),
+    mainThreadPerCallHour: round(m.mainThreadPerCallHour),
+    steadyRssPerCallKiB: round((m.steadyRss - m.idleRss) / load.calls / 1024, 1),
+    lagMs: m.summary.lagMs,
+    ok: m.summary.ok,
+    finalizeMs: { p50: quantile(m.finalizeMs, 0.5), p99: quantile(m.finalizeMs, 0.99) },
+  };
+}
+
 /** calltape_jobs{kind,state} of a target, from /metrics. */
 async function jobsIn(target, kind, state) {
   const text = await (await fetch(`${target.httpUrl}/metrics`)).text();
@@ -592,15 +604,7 @@ if (runs('pipeline')) {
   for (const variant of ['off', 'on', 'off', 'on']) {
     const target = await startTarget('calltape', variant === 'on' ? { CALLTAPE_TRANSCRIBE_URL: stubUrl } : {});
     const m = await measure(target, pipelineLoad);
-    const row = {
-      variant,
-      cpuPerCallHour: round(m.cpuPerCallHour),
-      mainThreadPerCallHour: round(m.mainThreadPerCallHour),
-      steadyRssPerCallKiB: round((m.steadyRss - m.idleRss) / pipelineLoad.calls / 1024, 1),
-      lagMs: m.summary.lagMs,
-      ok: m.summary.ok,
-      finalizeMs: { p50: quantile(m.finalizeMs, 0.5), p99: quantile(m.finalizeMs, 0.99) },
-    };
+    const row = { variant, ...liveFigures(m, pipelineLoad) };
     if (variant === 'on') {
       // Transcripts made while calls were still live, then the rest: until all are made.
       const doneAtCallsEnd = await jobsIn(target, 'transcript', 'done');
@@ -674,6 +678,95 @@ if (runs('vad')) {
     stepCpuSecondsPerCallHour: round((median(stepSeconds) * 60) / minutes, 2),
   };
   log(`vad: ${JSON.stringify(p.vad)}`);
+}
+
+// Archives (the post-call step): each encoder's speed and size on 10 minutes of one party's
+// speech on a line (turns with -62 dBFS line noise, through mu-law as a phone call is), in
+// this process; then the live path measured side by side with archiving: realtime calls
+// against a server that is encoding 200 finished calls (FLAC, Opus and MP3), and against one
+// with nothing to encode, alternated.
+const archiveLoad = { calls: Math.round(200 * scale), durationMs: 30_000, realtime: true, rampMs: 5000 };
+const archiveBacklog = { calls: Math.round(200 * scale), durationMs: 60_000, realtime: false };
+if (runs('archive')) {
+  const { archiveWav } = await import(path.join(ROOT, 'dist/archive/archive-file.js'));
+  const { encodeFlac } = await import(path.join(ROOT, 'dist/archive/flac.js'));
+  const { encodeOggOpus } = await import(path.join(ROOT, 'dist/archive/opus.js'));
+  const { encodeMp3 } = await import(path.join(ROOT, 'dist/archive/mp3.js'));
+  const { buildWavHeader } = await import(path.join(ROOT, 'dist/recording/wav-header.js'));
+  const { encodeMulaw } = await import(path.join(ROOT, 'dist/codec/g711.js'));
+  const minutes = 10;
+  const samples = minutes * 60 * 8000;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'calltape-bench-archive-'));
+  const speech = Array.from(fs.readFileSync(path.join(ROOT, 'assets/speech-in.ulaw')), (b) => MULAW_TO_LINEAR[b]);
+  let seed = 11;
+  const uniform = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) + 1) / 0x80000000;
+  const gauss = () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+  const data = Buffer.alloc(samples * 2);
+  for (let i = 0; i < samples; i++) {
+    // Turns: the clip, then as long again listening (line noise only).
+    const at = i % (speech.length * 2);
+    const value = Math.max(-32768, Math.min(32767, Math.round((at < speech.length ? speech[at] : 0) + gauss() * 25)));
+    data.writeInt16LE(MULAW_TO_LINEAR[encodeMulaw(value)], i * 2);
+  }
+  const wav = path.join(dir, 'inbound.wav');
+  fs.writeFileSync(wav, Buffer.concat([buildWavHeader({ format: 'pcm16', channels: 1, sampleRate: 8000 }, data.length), data]));
+  const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const runsOf = quick ? 1 : 3;
+  p.archive = { audioMinutes: minutes, runs: runsOf, formats: {} };
+  for (const [format, encode] of [['flac', encodeFlac], ['opus', encodeOggOpus], ['mp3', encodeMp3]]) {
+    const out = path.join(dir, `bench.${format}`);
+    await encode(wav, out); // loads the WASM
+    const encodeSeconds = [];
+    const stepSeconds = [];
+    for (let r = 0; r < runsOf; r++) {
+      let c0 = cpu();
+      await encode(wav, out);
+      encodeSeconds.push(cpu() - c0);
+      c0 = cpu();
+      await archiveWav(wav, [format]); // encode, fsync, read back, hash: what the step costs
+      stepSeconds.push(cpu() - c0);
+    }
+    p.archive.formats[format] = {
+      encodeTimesRealTimePerCore: round((minutes * 60) / median(encodeSeconds), 0),
+      stepTimesRealTimePerCore: round((minutes * 60) / median(stepSeconds), 0),
+      percentOfWav: round((fs.statSync(out).size / fs.statSync(wav).size) * 100, 1),
+      stepCpuSecondsPerTrackHour: round((median(stepSeconds) * 60) / minutes, 1),
+    };
+    log(`archive ${format}: ${JSON.stringify(p.archive.formats[format])}`);
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+
+  // Side by side: the live path while a backlog of finished calls is being archived.
+  log(`archive: ${archiveLoad.calls} realtime calls x ${archiveLoad.durationMs / 1000} s, beside ${archiveBacklog.calls} finished ${archiveBacklog.durationMs / 1000}-s calls being archived (flac, opus, mp3), and beside none; twice each`);
+  p.archive.sideBySide = [];
+  for (const variant of ['idle', 'archiving', 'idle', 'archiving']) {
+    const target = await startTarget('calltape', variant === 'archiving' ? { CALLTAPE_ARCHIVE_FORMATS: 'flac,opus,mp3' } : {});
+    const rssBefore = rssBytes(target.child.pid);
+    // The backlog first, as fast as the sockets take it: its calls end and queue their archives.
+    await simulate({ url: target.wsUrl, inbound, outbound, ...archiveBacklog });
+    // The live calls start once the worker is under way (a few archives made): its memory
+    // (WASM heaps, LAME's own thread) is the worker's, not the live calls'.
+    const until = performance.now() + 60_000;
+    while (variant === 'archiving' && (await jobsIn(target, 'archive', 'done')) < 3 && performance.now() < until) await sleep(250);
+    if (variant === 'idle') await sleep(5000);
+    const busyAtStart = variant === 'archiving' ? await jobsIn(target, 'archive', 'done') : 0;
+    const rssAtStart = rssBytes(target.child.pid);
+    const m = await measure(target, archiveLoad);
+    const row = {
+      variant,
+      ...liveFigures(m, archiveLoad),
+      // What the backlog (and, archiving, the worker) holds before the live calls: not per call.
+      backlogRssMiB: round((rssAtStart - rssBefore) / 1048576, 0),
+    };
+    if (variant === 'archiving') {
+      const doneAfter = await jobsIn(target, 'archive', 'done');
+      Object.assign(row, { archivedDuringRun: doneAfter - busyAtStart, archivePending: await jobsIn(target, 'archive', 'pending') });
+    }
+    p.archive.sideBySide.push(row);
+    log(`archive side by side: ${JSON.stringify(row)}`);
+    await target.stop();
+  }
 }
 
 // 2. Fast: as fast as the sockets take it (the generator may be the bottleneck here).
@@ -763,6 +856,27 @@ if (p.vad) {
     `Conversation analytics on ${p.vad.audioMinutes} min of two-party speech with line noise (median of ${p.vad.runs}): the voice-activity detector ${p.vad.vadTimesRealTimePerCore}x real time per core on one 8 kHz track; the whole step (both tracks, echo guard, metrics) ${fmt(p.vad.stepCpuSecondsPerCallHour)} CPU s per call-hour.`,
     '',
   );
+}
+if (p.archive) {
+  const f = p.archive.formats;
+  lines.push(
+    `Archives of ${p.archive.audioMinutes} min of 8 kHz mono speech on a line (-62 dBFS noise, through mu-law; median of ${p.archive.runs}), per core:`,
+    '',
+    '| format | encode, x real time | whole step (encode, read back, hash), x real time | size, % of the WAV | step CPU s per track-hour |',
+    '|---|---|---|---|---|',
+    ...Object.entries(f).map(([format, r]) => `| ${format} | ${r.encodeTimesRealTimePerCore} | ${r.stepTimesRealTimePerCore} | ${fmt(r.percentOfWav)} | ${fmt(r.stepCpuSecondsPerTrackHour)} |`),
+    '',
+  );
+  if (p.archive.sideBySide?.length) {
+    lines.push(
+      `Live calls beside archiving: ${archiveLoad.calls} realtime calls x ${archiveLoad.durationMs / 1000} s while the server archives ${archiveBacklog.calls} finished calls (flac, opus, mp3) in its worker thread, and while it has nothing to archive:`,
+      '',
+      '| server | CPU s per call-hour (all threads) | main thread | RSS per live call, steady (KiB) | RSS of the backlog before them (MiB) | sender lag p50 / p99 (ms) | finalize p50 / p99 (ms) | calls ok | archived during the run |',
+      '|---|---|---|---|---|---|---|---|---|',
+      ...p.archive.sideBySide.map((r) => `| ${r.variant === 'archiving' ? 'archiving' : 'nothing to archive'} | ${fmt(r.cpuPerCallHour)} | ${fmt(r.mainThreadPerCallHour)} | ${fmt(r.steadyRssPerCallKiB)} | ${r.backlogRssMiB} | ${r.lagMs?.p50} / ${r.lagMs?.p99} | ${r.finalizeMs.p50} / ${r.finalizeMs.p99} | ${r.ok} | ${r.archivedDuringRun ?? '-'} |`),
+      '',
+    );
+  }
 }
 if (p.realtime_calltape && p.realtime_sink) {
   const a = p.realtime_calltape;
