@@ -50,16 +50,17 @@ export function runArchiveCommand(target: string, flags: ArchiveFlags): Promise<
       const list: NonNullable<RecordingMeta['files']> = [];
       for (const wav of wavs) {
         const wavFile = path.join(dir, wav.file);
-        progress.show(`archiving ${meta.streamSid}: ${wav.file} → ${formats.join(', ')} (${done}/${total}) · ${seconds(Date.now() - started)}`);
-        const result = await archiveWav(wavFile, formats, (archive) => {
+        let wavDigest: { sha256: string; bytes: number } | undefined;
+        for (const format of formats) {
+          progress.show(`archiving ${meta.streamSid}: ${wav.file} → ${format} (${done}/${total} done) · ${seconds(Date.now() - started)}`);
+          const result = await archiveWav(wavFile, [format]);
+          wavDigest = { sha256: result.wavSha256, bytes: result.wavBytes };
+          const archive = result.archives[0]!;
           done++;
-          progress.show(`archiving ${meta.streamSid}: ${archive.file} (${done}/${total}) · ${seconds(Date.now() - started)}`);
-        });
-        list.push({ track: wav.name, format: 'wav', file: wav.file, bytes: result.wavBytes, sha256: result.wavSha256 });
-        for (const archive of result.archives) {
           list.push({ track: wav.name, format: archive.format, file: archive.file, bytes: archive.bytes, sha256: archive.sha256 });
           lines.push(`${archive.file.padEnd(14)} ${kib(archive.bytes).padStart(10)}  ${((archive.bytes / result.wavBytes) * 100).toFixed(1).padStart(5)}% of ${wav.file}`);
         }
+        if (wavDigest) list.push({ track: wav.name, format: 'wav', file: wav.file, bytes: wavDigest.bytes, sha256: wavDigest.sha256 });
       }
       progress.end();
       // Earlier archives in other formats stay listed.
@@ -75,7 +76,14 @@ export function runArchiveCommand(target: string, flags: ArchiveFlags): Promise<
         id,
         flags,
         ...(asked ? { body: { formats: asked } } : {}),
-        done: (url) => `archives: ${url} (tracks[].files)`,
+        done: (url, recording) => {
+          const tracks = (recording.tracks ?? []) as Array<{ name: string; files: Array<{ format: string; bytes: number }> }>;
+          const rows = tracks.flatMap((t) => {
+            const wav = t.files.find((f) => f.format === 'wav');
+            return t.files.filter((f) => f.format !== 'wav').map((f) => `${`${t.name}.${f.format}`.padEnd(14)} ${kib(f.bytes).padStart(10)}${wav ? `  ${((f.bytes / wav.bytes) * 100).toFixed(1).padStart(5)}% of ${t.name}.wav` : ''}`);
+          });
+          return [...rows, `archives: ${url} (tracks[].files)`].join('\n');
+        },
       }),
   );
 }

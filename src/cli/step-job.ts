@@ -50,8 +50,8 @@ export interface StepById {
   readonly what: string;
   readonly id: string;
   readonly flags: ServerFlags;
-  /** The line printed once it is done, given the recording's API URL. */
-  readonly done: (recordingUrl: string) => string;
+  /** What is printed once it is done, given the recording's API URL and its JSON. */
+  readonly done: (recordingUrl: string, recording: Record<string, unknown>) => string;
 }
 
 /** POSTs the step and follows its job; exit 0 once done, 1 when it failed or took too long. */
@@ -85,7 +85,7 @@ export async function runStepById(step: StepById): Promise<number> {
     progress.show(`${step.what} of ${id}: ${job.state}${detail ? ` (${detail})` : ''} · ${seconds(Date.now() - started)}`);
     if (job.state === 'done') {
       progress.end();
-      process.stdout.write(`${step.done(url)}\n`);
+      process.stdout.write(`${step.done(url, recording)}\n`);
       return 0;
     }
     if (job.state === 'failed') {
