@@ -286,6 +286,12 @@ export const configSchema = z.object({
    */
   keepWav: bool.default(true),
 
+  /**
+   * An Ed25519 private key in PKCS#8 PEM (`openssl genpkey -algorithm ed25519`): every
+   * recording gets a manifest of its files signed with it in minisign's format (custody/).
+   */
+  signingKey: z.string().min(1).optional(),
+
   /** This node's name in the catalog (recordings, live list); default `<hostname>:<port>`. */
   nodeId: z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'letters, digits and . _ : - (at most 100)').optional(),
   /** Where the other nodes reach this node's API; default http://<host>:<port> (the hostname when listening on all addresses). */
@@ -409,6 +415,7 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = {
   summaryMaxAgeMs: 'CALLTAPE_SUMMARY_MAX_AGE_MS',
   archiveFormats: 'CALLTAPE_ARCHIVE_FORMATS',
   keepWav: 'CALLTAPE_KEEP_WAV',
+  signingKey: 'CALLTAPE_SIGNING_KEY',
   retentionIntervalMs: 'CALLTAPE_RETENTION_INTERVAL_MS',
   httpIdleTimeoutMs: 'CALLTAPE_HTTP_IDLE_TIMEOUT_MS',
   httpRequestTimeoutMs: 'CALLTAPE_HTTP_REQUEST_TIMEOUT_MS',

@@ -7,7 +7,6 @@
  *
  * The calltape command line. Flags override environment variables (see README, Configuration).
  */
-import fs from 'node:fs';
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, type Config, type ConfigInput } from '../config.js';
 import { serveUntilSignalled } from './serve.js';
@@ -15,11 +14,13 @@ import { runSimulateCommand, type SimulateFlags } from './simulate.js';
 import { runTranscribeCommand, type TranscribeFlags } from './transcribe.js';
 import { runAnalyzeCommand, runSummarizeCommand, type SummarizeFlags } from './insights.js';
 import { runArchiveCommand, type ArchiveFlags } from './archive.js';
+import { CALLTAPE_VERSION } from '../version.js';
+import { runSigningKeyCommand, runVerifyCommand, type VerifyFlags } from './custody.js';
 import { ARCHIVE_FORMATS } from '../archive/formats.js';
 import type { ServerFlags } from './step-job.js';
 import { SIMULATED_PROVIDERS } from '../simulate/wire.js';
 
-const { version } = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+const version = CALLTAPE_VERSION;
 
 /** The flag behind each option `serve` takes, so a bad value is reported under the flag given. */
 const SERVE_FLAGS: Partial<Record<keyof Config, string>> = {
@@ -159,6 +160,32 @@ they are written beside the WAVs (which stay) and listed in meta.json.`,
   )
   .action(async (recording: string, flags: ArchiveFlags) => {
     process.exitCode = await runArchiveCommand(recording, flags);
+  });
+
+program
+  .command('signing-key')
+  .description("prints the minisign public key of CALLTAPE_SIGNING_KEY, for checking recordings' manifests")
+  .option('--key <file>', 'the Ed25519 private key in PKCS#8 PEM (env CALLTAPE_SIGNING_KEY)')
+  .addHelpText(
+    'after',
+    `
+Give the output to whoever checks the recordings: with it, Debian's minisign verifies a
+recording's manifest (minisign -V -p calltape.pub -m manifest.json), and sha256sum its files.
+Make a key with: openssl genpkey -algorithm ed25519 -out calltape-signing.pem`,
+  )
+  .action((flags: { key?: string }) => {
+    process.exitCode = runSigningKeyCommand(flags);
+  });
+
+program
+  .command('verify')
+  .description("checks a recording against its signed manifest: the signature, then each file's size and SHA-256")
+  .argument('<recording>', "a recording id (read through the server's API) or a recording's directory")
+  .option('--public-key <file>', 'the minisign public key (calltape signing-key writes it); default: derived from CALLTAPE_SIGNING_KEY')
+  .option('-u, --url <url>', 'the server, for an id (default http://127.0.0.1:$PORT, else 8080)')
+  .option('--api-token <token>', 'token for its API (env CALLTAPE_API_TOKEN)')
+  .action(async (recording: string, flags: VerifyFlags) => {
+    process.exitCode = await runVerifyCommand(recording, flags);
   });
 
 program

@@ -54,12 +54,17 @@ export interface StepById {
   readonly done: (recordingUrl: string, recording: Record<string, unknown>) => string;
 }
 
+/** The server a command talks to (--url, else this machine's $PORT) and the token it sends. */
+export function serverOf(flags: Pick<ServerFlags, 'url' | 'apiToken'>): { base: string; headers: Record<string, string> } {
+  const base = (flags.url ?? `http://127.0.0.1:${process.env.PORT || 8080}`).replace(/\/+$/, '');
+  const token = flags.apiToken ?? process.env.CALLTAPE_API_TOKEN?.split(',')[0]?.trim();
+  return { base, headers: token ? { authorization: `Bearer ${token}` } : {} };
+}
+
 /** POSTs the step and follows its job; exit 0 once done, 1 when it failed or took too long. */
 export async function runStepById(step: StepById): Promise<number> {
   const { id, flags } = step;
-  const base = (flags.url ?? `http://127.0.0.1:${process.env.PORT || 8080}`).replace(/\/+$/, '');
-  const token = flags.apiToken ?? process.env.CALLTAPE_API_TOKEN?.split(',')[0]?.trim();
-  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  const { base, headers } = serverOf(flags);
   const url = `${base}/api/recordings/${encodeURIComponent(id)}`;
   const call = async (method: string, target: string, payload?: unknown) => {
     let response: Response;

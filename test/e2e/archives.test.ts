@@ -6,13 +6,13 @@
  * once the archives are verified and every route still plays the call; with S3 the bucket
  * holds the archives (and no WAV).
  */
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MULAW_TO_LINEAR } from '../../src/codec/g711.js';
 import { ffmpegDecode } from '../helpers/ffmpeg.js';
+import { runCalltape } from '../helpers/process.js';
 import { findRecordingDir, tempDataDir, waitFor } from '../helpers/recordings.js';
 import { startTestS3, useS3Credentials, type TestS3 } from '../helpers/s3-server.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -20,19 +20,8 @@ import { buildConversation, CONVERSATION, ulaw } from '../helpers/speech-call.js
 import { interleave, mediaFrames, newTwilioCall, TwilioFrameWriter } from '../helpers/twilio-frames.js';
 import { streamSession } from '../helpers/ws-client.js';
 
-const MAIN = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../dist/cli/main.js');
-
-/** Runs the CLI (asynchronously: the server it talks to runs in this process). */
-function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, CALLTAPE_ARCHIVE_FORMATS: '' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+/** The CLI, with no archive formats of its own from the environment. */
+const cli = (args: string[]) => runCalltape(args, { CALLTAPE_ARCHIVE_FORMATS: '' });
 
 const conversation = buildConversation({ ...CONVERSATION, noiseRms: 25 });
 const callerCodes = ulaw(conversation.line.caller);

@@ -5,16 +5,14 @@
  * dialect, then llama.cpp's with a reasoning block), served, filtered, searched, announced;
  * a chat server that fails, stalls or answers off-schema retried or reported.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Analytics } from '../../src/analytics/analyze-recording.js';
 import { conversationMetrics } from '../../src/analytics/metrics.js';
 import { verifyWebhook } from '../../src/webhooks/sign.js';
 import { startChatServer, type ChatServer } from '../helpers/chat-server.js';
-import { spawnCalltape } from '../helpers/process.js';
+import { spawnCalltape, runCalltape } from '../helpers/process.js';
 import { tempDataDir, waitFor } from '../helpers/recordings.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -25,19 +23,7 @@ import { interleave, mediaFrames, newTwilioCall, TwilioFrameWriter } from '../he
 import { streamSession } from '../helpers/ws-client.js';
 
 const SECRET = 'whsec-insights';
-const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/cli/main.js');
-
-/** Runs the CLI (asynchronously: the server it talks to runs in this process). */
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const cli = runCalltape;
 let stt: SttServer;
 let chat: ChatServer;
 let hooks: Receiver;

@@ -39,3 +39,18 @@ export function spawnCalltape(dataDir: string, env: Record<string, string> = {},
   url.catch(() => undefined);
   return { child, url, logs, exited };
 }
+
+/**
+ * Runs the calltape command to its end without blocking this process (a server it talks to
+ * may run in this process), with `env` over this process's environment.
+ */
+export function runCalltape(args: string[], env: Record<string, string> = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli/main.js'), ...args], { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}

@@ -31,7 +31,8 @@ export const archiveRoutes: FastifyPluginAsync<{ readonly catalog: Catalog }> = 
     // Archives are made from the WAVs: once they were removed there is nothing to encode from.
     await checkStepCanRun(catalog, recording, 'archiving', true);
     if (!formats && !pipeline.runsAfterEveryCall('archive')) throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `name the formats ({"formats": ["flac"]}): CALLTAPE_ARCHIVE_FORMATS is not set on this node`);
-    await pipeline.requeue(recording.id, ['archive'], formats ? { archive: { formats } } : {});
+    // The signed manifest lists the new files: made again after them.
+    await pipeline.requeue(recording.id, pipeline.has('manifest') ? ['archive', 'manifest'] : ['archive'], formats ? { archive: { formats } } : {});
     const job = (await catalog.jobs.forRecording(recording.id)).find((j) => j.kind === 'archive');
     return reply.code(202).send({ job });
   });

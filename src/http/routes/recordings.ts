@@ -18,6 +18,8 @@ import { parseSearchQuery, transcriptMatches } from '../../catalog/transcript-se
 import { findRecording, notHere } from './recording-lookup.js';
 import { AUDIO_CONTENT_TYPES, AUDIO_EXTENSIONS, isAudioExtension } from '../../archive/formats.js';
 import { audioFilesOf } from '../../catalog/audio-files.js';
+import { SPOOLED_FILE } from '../../storage/recording-keys.js';
+import { contentTypeOf } from '../../storage/content-types.js';
 
 const STATUSES: readonly RecordingStatus[] = RECORDING_STATUSES;
 const PROVIDERS: readonly string[] = ADAPTERS.map((adapter) => adapter.name);
@@ -157,6 +159,18 @@ export const recordingRoutes: FastifyPluginAsync<{ readonly catalog: Catalog }> 
     return sendFileRange(reply, source, request.headers.range, AUDIO_CONTENT_TYPES[chosen.format]);
   });
 
+  // Any file of the recording by its exact name (the manifest and its signature, an output),
+  // as it is on disk or in the bucket: what `calltape verify <id>` checks.
+  app.get<{ Params: { id: string; name: string } }>('/api/recordings/:id/files/:name', { config: { access: 'api' } }, async (request, reply) => {
+    const { name } = request.params;
+    if (!SPOOLED_FILE.test(name)) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', 'no such file of a recording');
+    const recording = await find(request.params.id);
+    if (recording.status === 'recording') throw new CalltapeError('CALLTAPE_ERR_RECORDING_IN_PROGRESS', 'its files are final once the call ends');
+    const source = await catalog.openFile(recording, name);
+    if (!source) throw notHere(catalog, recording, name);
+    return sendFileRange(reply, source, request.headers.range, contentTypeOf(name));
+  });
+
   // The recording's own description as written beside its files (pauses, gaps, rejections).
   app.get<{ Params: { id: string } }>('/api/recordings/:id/meta.json', { config: { access: 'api' } }, async (request, reply) => {
     const recording = await find(request.params.id);
@@ -202,7 +216,7 @@ export const recordingRoutes: FastifyPluginAsync<{ readonly catalog: Catalog }> 
  * Serves a file whole (200) or one byte range of it (206), per RFC 9110 section 14, from the
  * data dir or the object store (a ranged GET there: streamed, never buffered whole).
  */
-async function sendFileRange(reply: FastifyReply, source: RecordingFileSource, rangeHeader: string | undefined, contentType: string): Promise<FastifyReply> {
+export async function sendFileRange(reply: FastifyReply, source: RecordingFileSource, rangeHeader: string | undefined, contentType: string): Promise<FastifyReply> {
   const { size } = source;
   // HEAD is answered from the size alone: nothing is opened (no GET to the bucket). An empty
   // stream keeps the Content-Length set here (fastify sets 0 for an empty payload).

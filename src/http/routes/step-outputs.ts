@@ -34,7 +34,7 @@ interface StepOutput {
   readonly formats?: readonly TranscriptFormat[];
   /** The body served for the file's text in a format; by default the JSON as stored. */
   readonly render?: (text: string, format: string) => unknown;
-  /** Run again with it, by POST: the steps that read its output. */
+  /** Run again with it, by POST: the steps that read its output, and the manifest that lists it. */
   readonly redo: readonly JobKind[];
   /** It reads the WAVs (a POST is refused once they were removed for their archives). */
   readonly needsWav: boolean;
@@ -50,10 +50,10 @@ const OUTPUTS: readonly StepOutput[] = [
     offSetting: 'CALLTAPE_TRANSCRIBE_URL',
     formats: TRANSCRIPT_FORMATS,
     render: (text, format) => (format === 'json' ? text : renderTranscript(JSON.parse(text) as Transcript, format as Exclude<TranscriptFormat, 'json'>)),
-    redo: ['transcript', 'analytics', 'summary'],
+    redo: ['transcript', 'analytics', 'summary', 'manifest'],
     needsWav: true,
   },
-  { kind: 'analytics', file: ANALYTICS_FILE, work: 'analysis', missing: 'CALLTAPE_ERR_NO_ANALYTICS', offCode: 'CALLTAPE_ERR_STEP_OFF', offSetting: 'CALLTAPE_ANALYTICS', redo: ['analytics', 'summary'], needsWav: true },
+  { kind: 'analytics', file: ANALYTICS_FILE, work: 'analysis', missing: 'CALLTAPE_ERR_NO_ANALYTICS', offCode: 'CALLTAPE_ERR_STEP_OFF', offSetting: 'CALLTAPE_ANALYTICS', redo: ['analytics', 'summary', 'manifest'], needsWav: true },
   {
     kind: 'summary',
     file: SUMMARY_FILE,
@@ -62,7 +62,7 @@ const OUTPUTS: readonly StepOutput[] = [
     offCode: 'CALLTAPE_ERR_STEP_OFF',
     offSetting: 'CALLTAPE_SUMMARY_URL',
     render: (text) => summaryView(JSON.parse(text) as Summary),
-    redo: ['summary'],
+    redo: ['summary', 'manifest'],
     needsWav: false,
   },
 ];

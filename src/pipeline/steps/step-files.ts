@@ -22,15 +22,16 @@ import type { JobKind, JobView } from '../jobs.js';
  */
 async function localCopy(catalog: Catalog, dataDir: string, recording: Recording, purpose: string, optional: readonly string[] = []): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = catalog.recordingDir(recording);
-  const first = recording.files[0];
-  const here = first ? await fsp.stat(path.join(dir, first.file)).then(() => true, () => false) : true;
+  // meta.json: on this disk as long as the spool copy is (the WAVs may be gone for their archives).
+  const here = await fsp.stat(path.join(dir, META_FILE)).then(() => true, () => false);
   if (here || recording.storage !== 's3' || !catalog.objectStore) return { dir, cleanup: async () => undefined };
   const temp = path.join(dataDir, 'tmp', `${purpose}-${recording.id}`);
   await fsp.rm(temp, { recursive: true, force: true });
   await fsp.mkdir(temp, { recursive: true });
   const cleanup = () => fsp.rm(temp, { recursive: true, force: true });
   try {
-    for (const name of [...recording.files.map((f) => f.file), META_FILE, ...optional]) {
+    // A WAV removed for its archives is in neither place (its archives come as `optional`).
+    for (const name of [...recording.files.filter((f) => !f.wavRemoved).map((f) => f.file), META_FILE, ...optional]) {
       const source = await catalog.openFile(recording, name);
       if (!source && optional.includes(name)) continue;
       if (!source) throw new Error(`${name} of ${recording.streamSid} is neither on this disk nor in the bucket`);
