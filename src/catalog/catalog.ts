@@ -33,6 +33,7 @@ import { TRANSCRIPT_FILE } from '../transcribe/transcript.js';
 import { ANALYTICS_FILE } from '../analytics/analyze-recording.js';
 import { SUMMARY_FILE } from '../summarize/summary.js';
 import { AUDIO_EXTENSIONS } from '../archive/formats.js';
+import { MANIFEST_FILE, MANIFEST_SIGNATURE_FILE } from '../custody/manifest.js';
 
 /** Waits `ms`; false if `signal` ended the wait first. */
 function wait(ms: number, signal: AbortSignal): Promise<boolean> {
@@ -220,19 +221,34 @@ export class Catalog extends EventEmitter<CatalogEvents> {
    */
   async delete(recording: Recording): Promise<void> {
     const dir = this.recordingDir(recording);
+    // Its hold as the catalog has it now, not as the caller read it (a list minutes old).
+    const current = await this.repo.get(recording.id);
+    if (current?.hold) throw new CalltapeError('CALLTAPE_ERR_LEGAL_HOLD', `held since ${current.hold.since}: ${current.hold.reason} (release the hold first: DELETE /api/recordings/${recording.id}/hold)`);
     // The jobs first: cancelled if queued (no node can claim them after this), the deletion
     // refused while an upload runs; another step running now has its result dropped.
     if (!(await this.jobs.cancel(recording.id))) {
       throw new CalltapeError('CALLTAPE_ERR_UPLOAD_IN_PROGRESS', 'its files are being put in the bucket now: delete it once the upload settles (seconds, unless the bucket is failing)');
     }
     if (this.objectStore) {
-      // Every file a recording can have there, uploaded or left by an attempt that failed midway.
-      const names = new Set([...recording.files.flatMap((f) => [f.file, ...AUDIO_EXTENSIONS.map((ext) => f.file.replace(/\.wav$/, `.${ext}`))]), 'inbound.wav', 'outbound.wav', 'stereo.wav', META_FILE, PEAKS_FILE, LEGACY_PEAKS_FILE, TRANSCRIPT_FILE, ANALYTICS_FILE, SUMMARY_FILE]);
-      for (const name of names) await this.objectStore.delete(recordingKey(this.dataDir, dir, name));
+      for (const name of objectNamesOf(recording)) await this.objectStore.delete(recordingKey(this.dataDir, dir, name));
     }
     await fs.rm(dir, { recursive: true, force: true });
     // The rows last: once a recording is gone from the catalog, its files are gone too.
     await this.repo.remove(recording.id);
+  }
+
+  /**
+   * Mirrors a legal hold on the recording's objects in the bucket (S3 Object Lock). True when
+   * the bucket took it; false when the recording is not in a bucket or the bucket has no
+   * Object Lock (then calltape's own hold is what keeps the files).
+   */
+  async holdObjects(recording: Recording, on: boolean): Promise<boolean> {
+    const store = this.objectStore;
+    if (recording.storage !== 's3' || !store?.setLegalHold) return false;
+    const dir = this.recordingDir(recording);
+    let held = false;
+    for (const name of objectNamesOf(recording)) if (await store.setLegalHold(recordingKey(this.dataDir, dir, name), on)) held = true;
+    return held;
   }
 
   private track<T>(work: Promise<T>): Promise<T> {
@@ -430,4 +446,10 @@ export class Catalog extends EventEmitter<CatalogEvents> {
     if (catalogued + missing > 0) this.logger.warn({ catalogued, missing }, 'reconciled the catalog with the recordings on disk');
     return { catalogued, missing };
   }
+}
+
+/** Every file a recording can have in the bucket: uploaded, or left by an attempt that failed midway. */
+function objectNamesOf(recording: Recording): Set<string> {
+  const archives = recording.files.flatMap((f) => [f.file, ...AUDIO_EXTENSIONS.map((ext) => f.file.replace(/\.wav$/, `.${ext}`))]);
+  return new Set([...archives, 'inbound.wav', 'outbound.wav', 'stereo.wav', META_FILE, PEAKS_FILE, LEGACY_PEAKS_FILE, TRANSCRIPT_FILE, ANALYTICS_FILE, SUMMARY_FILE, MANIFEST_FILE, MANIFEST_SIGNATURE_FILE]);
 }

@@ -227,6 +227,16 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('jobs').dropColumn('options').execute();
     },
   },
+  '009_legal_hold': {
+    async up(db: Kysely<unknown>) {
+      // A legal hold on a recording (JSON {reason, since, by}); null: none. A held recording
+      // is never deleted, by hand or by retention.
+      await db.schema.alterTable('recordings').addColumn('hold', 'text').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable('recordings').dropColumn('hold').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -65,6 +65,8 @@ export function recordingJson(recording: Recording, baseUrl = '', jobs?: readonl
     }),
     storage: recording.storage,
     node: recording.node,
+    // Under legal hold ({reason, since, by}): never deleted until released; null otherwise.
+    hold: recording.hold ?? null,
     endReason: recording.endReason,
     error: recording.error,
     ...(jobs

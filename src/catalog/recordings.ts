@@ -87,6 +87,16 @@ export interface Recording {
   node: string | null;
   /** `s3` once its files were uploaded and verified (then each file has its location and SHA-256). */
   storage: 'local' | 's3';
+  /** Under legal hold: never deleted, by hand or by retention, until released. */
+  hold: LegalHold | null;
+}
+
+export interface LegalHold {
+  reason: string;
+  /** When it was placed (ISO 8601). */
+  since: string;
+  /** Who placed it, as the API knew the client: `token`, `session` (the dashboard) or `local`. */
+  by: string;
 }
 
 export interface RecordingFilter {
@@ -156,6 +166,7 @@ function toRecording(row: Selectable<RecordingsTable>): Recording {
     rejections: JSON.parse(row.rejections) as Record<string, number>,
     storage: row.storage,
     node: row.node_id,
+    hold: row.hold ? (JSON.parse(row.hold) as LegalHold) : null,
   };
 }
 
@@ -204,6 +215,7 @@ export class RecordingsRepo {
       rejections: '{}',
       storage: 'local',
       node_id: start.node ?? null,
+      hold: null,
     };
     await this.db.transaction().execute(async (trx) => {
       await trx.insertInto('recordings').values(row).execute();
@@ -359,6 +371,12 @@ export class RecordingsRepo {
     await trx.updateTable('recordings').set({ storage: 's3', files: JSON.stringify(files) }).where('id', '=', id).execute();
   }
 
+  /** Places (or, with null, releases) a legal hold; false when there is no such recording. */
+  async setHold(id: string, hold: LegalHold | null): Promise<boolean> {
+    const result = await this.db.updateTable('recordings').set({ hold: hold ? JSON.stringify(hold) : null }).where('id', '=', id).executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
   /** Records a recording's files as a post-call step left them (its archives), in the step's transaction. */
   async setFiles(trx: Transaction<CatalogDatabase>, id: string, files: RecordingFile[]): Promise<void> {
     await trx.updateTable('recordings').set({ files: JSON.stringify(files) }).where('id', '=', id).execute();
@@ -415,6 +433,8 @@ export class RecordingsRepo {
       .selectAll()
       .where('started_at', '<', beforeMs)
       .where('status', '!=', 'recording')
+      // Held recordings are kept past retention (and would otherwise fill every batch).
+      .where('hold', 'is', null)
       .orderBy('started_at')
       .limit(limit)
       .execute();

@@ -1,6 +1,6 @@
 /**
  * Retention: recordings (files and rows) older than CALLTAPE_RETENTION_DAYS are deleted by a
- * periodic job. Recordings still in progress are never touched.
+ * periodic job. Recordings still in progress, and recordings under legal hold, are never touched.
  */
 import type { Logger } from 'pino';
 import type { Catalog } from './catalog.js';
@@ -32,8 +32,8 @@ export class RetentionJob extends PeriodicJob {
             await this.catalog.delete(recording);
             deletedNow++;
           } catch (err) {
-            // Being uploaded right now: the next sweep takes it.
-            if (!(err instanceof CalltapeError && err.code === 'CALLTAPE_ERR_UPLOAD_IN_PROGRESS')) throw err;
+            // Being uploaded right now: the next sweep takes it. Held since the batch was read: kept.
+            if (!(err instanceof CalltapeError && (err.code === 'CALLTAPE_ERR_UPLOAD_IN_PROGRESS' || err.code === 'CALLTAPE_ERR_LEGAL_HOLD'))) throw err;
           }
         }
         deleted += deletedNow;

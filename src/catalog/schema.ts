@@ -40,6 +40,8 @@ export interface RecordingsTable {
   storage: Generated<'local' | 's3'>;
   /** The node that recorded it (CALLTAPE_NODE_ID). */
   node_id: string | null;
+  /** JSON {reason, since, by} while under legal hold, else null. */
+  hold: string | null;
 }
 
 /** The nodes sharing this catalog, each with its last heartbeat. */

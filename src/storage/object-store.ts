@@ -47,6 +47,12 @@ export interface ObjectStore {
   list(prefix: string): AsyncIterable<ObjectInfo>;
   /** A URL that fetches `key` without credentials for `seconds` (stores that have them). */
   presign?(key: string, seconds: number): Promise<string>;
+  /**
+   * Places or releases the store's own legal hold on `key` (S3 Object Lock), so that not
+   * even the bucket's owner deletes it meanwhile. False when the bucket has no Object Lock
+   * (it must be enabled when the bucket is created); a missing object is no error.
+   */
+  setLegalHold?(key: string, on: boolean): Promise<boolean>;
 }
 
 export class ObjectNotFoundError extends Error {

@@ -7,7 +7,18 @@
  * use path-style addressing and send checksums only where an operation requires them: with
  * the SDK's default, some of those servers keep the aws-chunked framing inside the object.
  */
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, NotFound, NoSuchKey, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  GetObjectLockConfigurationCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  NotFound,
+  NoSuchKey,
+  PutObjectLegalHoldCommand,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import fs from 'node:fs';
@@ -114,6 +125,25 @@ export class S3ObjectStore implements ObjectStore {
 
   async presign(key: string, seconds: number): Promise<string> {
     return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.options.bucket, Key: this.objectKey(key) }), { expiresIn: seconds });
+  }
+
+  /** Whether the bucket has Object Lock, asked once (it cannot be turned on after the bucket is made). */
+  private objectLock: Promise<boolean> | undefined;
+
+  async setLegalHold(key: string, on: boolean): Promise<boolean> {
+    this.objectLock ??= this.client.send(new GetObjectLockConfigurationCommand({ Bucket: this.options.bucket })).then(
+      (answer) => answer.ObjectLockConfiguration?.ObjectLockEnabled === 'Enabled',
+      // No configuration (ObjectLockConfigurationNotFoundError), or a store without the API.
+      () => false,
+    );
+    if (!(await this.objectLock)) return false;
+    try {
+      await this.client.send(new PutObjectLegalHoldCommand({ Bucket: this.options.bucket, Key: this.objectKey(key), LegalHold: { Status: on ? 'ON' : 'OFF' } }));
+    } catch (err) {
+      if (err instanceof NoSuchKey || (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return true;
+      throw err;
+    }
+    return true;
   }
 
   async delete(key: string): Promise<void> {

@@ -94,6 +94,8 @@ export const requestTranscript = (id: string): Promise<{ job: Job }> => api(`/ap
 export const transcriptUrl = (id: string, format: 'txt' | 'vtt' | 'srt'): string => `/api/recordings/${encodeURIComponent(id)}/transcript?format=${format}`;
 export const getAnalytics = (id: string): Promise<Analytics> => api(`/api/recordings/${encodeURIComponent(id)}/analytics`);
 export const getSummary = (id: string): Promise<SummaryView> => api(`/api/recordings/${encodeURIComponent(id)}/summary`);
+export const placeHold = (id: string, reason: string): Promise<unknown> => api(`/api/recordings/${encodeURIComponent(id)}/hold`, { method: 'PUT', body: JSON.stringify({ reason }) });
+export const releaseHold = (id: string): Promise<unknown> => api(`/api/recordings/${encodeURIComponent(id)}/hold`, { method: 'DELETE' });
 export const deleteRecording = (id: string): Promise<void> => api(`/api/recordings/${encodeURIComponent(id)}`, { method: 'DELETE' });
 
 export const liveCalls = (): Promise<{ items: LiveCall[] }> => api('/api/streams/live?levels=1');

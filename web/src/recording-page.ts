@@ -4,6 +4,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { smallestPlayable, TrackDownloads } from './audio-files.js';
+import { HoldControl } from './legal-hold.js';
 import { ApiError, deleteRecording, getAnalytics, getMeta, getPeaks, getRecording, getSummary, getTranscript, metaUrl, requestTranscript, type Analytics, type Peaks, type RecordingDetail, type SummaryView, type Transcript } from './api.js';
 import { AnalyticsPanel } from './analytics-panel.js';
 import { SummaryCard } from './summary-card.js';
@@ -200,7 +201,8 @@ export function RecordingPage({ id, atMs }: { id: string; atMs?: number | undefi
             ${recording.tracks.map((track) => html`<${TrackDownloads} track=${track} callSid=${recording.callSid} />`)}
             <li><a class="button secondary" href=${metaUrl(recording.id)} download=${`${recording.callSid}-meta.json`}>Download meta.json</a></li>
           </ul>
-          ${recording.status !== 'recording' && html`<${DeleteButton} id=${recording.id} callSid=${recording.callSid} />`}
+          ${recording.status !== 'recording' && html`<${HoldControl} id=${recording.id} hold=${recording.hold} onChange=${() => void load()} />`}
+          ${recording.status !== 'recording' && !recording.hold && html`<${DeleteButton} id=${recording.id} callSid=${recording.callSid} />`}
         </section>
       </div>
     </article>

@@ -20,6 +20,7 @@ import { liveRoutes } from './live.js';
 import { recordingRoutes } from './recordings.js';
 import { stepOutputRoutes } from './step-outputs.js';
 import { archiveRoutes } from './archives.js';
+import { holdRoutes } from './hold.js';
 
 export interface ApiOptions {
   readonly config: Config;
@@ -46,6 +47,7 @@ export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (app, { config, r
     await app.register(recordingRoutes, { catalog });
     await app.register(stepOutputRoutes, { catalog });
     await app.register(archiveRoutes, { catalog });
+    await app.register(holdRoutes, { catalog, config });
     await app.register(liveRoutes, { recorder, catalog, config, nodes });
   }
 };

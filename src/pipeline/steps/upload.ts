@@ -14,7 +14,7 @@ import type { ObjectStore, StoredObject } from '../../storage/object-store.js';
 import { recordingKey, SPOOLED_FILE } from '../../storage/recording-keys.js';
 import type { Step } from '../runner.js';
 import { UPLOAD_RETRY_MAX_MS } from '../../limits.js';
-import { AUDIO_CONTENT_TYPES, isAudioExtension } from '../../archive/formats.js';
+import { contentTypeOf } from '../../storage/content-types.js';
 
 export interface UploadStepOptions {
   readonly catalog: Catalog;
@@ -37,6 +37,10 @@ export function uploadStep(opts: UploadStepOptions): Step {
       // Uploaded already (the answer to the last attempt was lost).
       if (recording.storage === 's3') return;
       const stored = await putFiles(opts, recording);
+      // Held (now, not when the job was claimed): the bucket's own hold goes on the objects too.
+      if ((await catalog.repo.get(recording.id))?.hold && opts.store.setLegalHold) {
+        for (const object of stored.values()) await opts.store.setLegalHold(object.key, true);
+      }
       const where = (file: string) => {
         const object = stored.get(file);
         if (!object) throw new Error(`${file} of ${recording.streamSid} is not in the spool`);
@@ -70,8 +74,7 @@ async function putFiles(opts: UploadStepOptions, recording: Recording): Promise<
   const names = (await fsp.readdir(dir)).filter((name) => SPOOLED_FILE.test(name) && !removed.has(name)).sort();
   const stored = new Map<string, StoredObject>();
   for (const name of names) {
-    const extension = path.extname(name).slice(1);
-    const type = isAudioExtension(extension) ? AUDIO_CONTENT_TYPES[extension] : 'application/json';
+    const type = contentTypeOf(name);
     stored.set(name, await opts.store.put(recordingKey(opts.dataDir, dir, name), path.join(dir, name), type));
   }
   for (const name of removed) await fsp.rm(path.join(dir, name), { force: true });
