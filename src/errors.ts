@@ -108,6 +108,7 @@ export const ERRORS = {
   CALLTAPE_ERR_SUMMARY_FAILED: { effect: 'logged', message: 'the chat server did not summarise the call; the step is tried again', httpStatus: 502 },
   CALLTAPE_ERR_ARCHIVE_FAILED: { effect: 'logged', message: 'a recording could not be archived (encoded, or read back as its WAV); it keeps its WAVs and the step is tried again', httpStatus: 500 },
   CALLTAPE_ERR_NO_SUCH_FORMAT: { effect: 'refused', message: 'the track is not kept in that format', httpStatus: 404 },
+  CALLTAPE_ERR_RECORDING_DELETED: { effect: 'refused', message: 'the recording was deleted', httpStatus: 410 },
   CALLTAPE_ERR_LEGAL_HOLD: { effect: 'refused', message: 'the recording is under legal hold', httpStatus: 409 },
   CALLTAPE_ERR_JOB_FAILED: { effect: 'logged', message: 'a post-call step failed for good; the recording keeps its audio and says why in its jobs', httpStatus: 500 },
   CALLTAPE_ERR_TOO_MANY_ATTEMPTS: { effect: 'refused', message: 'too many failed sign-ins from this client: wait for the window to end', httpStatus: 429 },
@@ -167,9 +168,13 @@ export class CalltapeError extends Error {
   readonly httpStatus: number;
   readonly wsCloseCode: number | undefined;
 
-  constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown }) {
+  /** Fields sent beside `error` in the HTTP answer (a deleted recording's tombstone). */
+  readonly body: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown; body?: Record<string, unknown> }) {
     const spec: ErrorSpec = ERRORS[code];
-    super(detail ? `${spec.message}: ${detail}` : spec.message, options);
+    super(detail ? `${spec.message}: ${detail}` : spec.message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.body = options?.body;
     this.name = 'CalltapeError';
     this.code = code;
     this.httpStatus = spec.httpStatus;

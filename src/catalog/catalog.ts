@@ -33,6 +33,7 @@ import { TRANSCRIPT_FILE } from '../transcribe/transcript.js';
 import { ANALYTICS_FILE } from '../analytics/analyze-recording.js';
 import { SUMMARY_FILE } from '../summarize/summary.js';
 import { AUDIO_EXTENSIONS } from '../archive/formats.js';
+import { TombstonesRepo } from './tombstones.js';
 import { MANIFEST_FILE, MANIFEST_SIGNATURE_FILE } from '../custody/manifest.js';
 
 /** Waits `ms`; false if `signal` ended the wait first. */
@@ -90,6 +91,7 @@ export class Catalog extends EventEmitter<CatalogEvents> {
   readonly jobs: JobsRepo;
   /** The conversation analytics of every analysed recording. */
   readonly analytics: AnalyticsRepo;
+  readonly tombstones: TombstonesRepo;
   /** This node's post-call pipeline, once the server made one (the API queues steps again through it). */
   pipeline: Pipeline | undefined;
   /** The node whose recordings this catalog writes (CALLTAPE_NODE_ID, or host and port once listening). */
@@ -115,6 +117,7 @@ export class Catalog extends EventEmitter<CatalogEvents> {
     this.revokedSessions = new RevokedSessions(db.db);
     this.jobs = new JobsRepo(db.db, db.dialect);
     this.analytics = new AnalyticsRepo(db.db);
+    this.tombstones = new TombstonesRepo(db.db);
   }
 
   /** Subscribes to a recorder's start and finish events. */
@@ -219,13 +222,15 @@ export class Catalog extends EventEmitter<CatalogEvents> {
    * putting its files in the bucket; a queued upload is cancelled with the rows, and whatever
    * an earlier attempt of it put in the bucket is removed too.
    */
-  async delete(recording: Recording): Promise<void> {
+  async delete(recording: Recording, deletion: Deletion): Promise<void> {
     const dir = this.recordingDir(recording);
     // Its hold as the catalog has it now, not as the caller read it (a list minutes old).
     const current = await this.repo.get(recording.id);
     if (current?.hold) throw new CalltapeError('CALLTAPE_ERR_LEGAL_HOLD', `held since ${current.hold.since}: ${current.hold.reason} (release the hold first: DELETE /api/recordings/${recording.id}/hold)`);
     // The jobs first: cancelled if queued (no node can claim them after this), the deletion
     // refused while an upload runs; another step running now has its result dropped.
+    // The signed manifest's hash, for the tombstone, before the files go.
+    const manifestSha256 = await this.fileSha256(recording, MANIFEST_FILE);
     if (!(await this.jobs.cancel(recording.id))) {
       throw new CalltapeError('CALLTAPE_ERR_UPLOAD_IN_PROGRESS', 'its files are being put in the bucket now: delete it once the upload settles (seconds, unless the bucket is failing)');
     }
@@ -233,8 +238,28 @@ export class Catalog extends EventEmitter<CatalogEvents> {
       for (const name of objectNamesOf(recording)) await this.objectStore.delete(recordingKey(this.dataDir, dir, name));
     }
     await fs.rm(dir, { recursive: true, force: true });
-    // The rows last: once a recording is gone from the catalog, its files are gone too.
-    await this.repo.remove(recording.id);
+    // The rows last: once a recording is gone from the catalog, its files are gone too. Its
+    // tombstone is written in the same transaction.
+    await this.repo.remove(recording.id, {
+      id: recording.id,
+      provider: recording.provider,
+      callSid: recording.callSid,
+      streamSid: recording.streamSid,
+      startedAt: recording.startedAt,
+      deletedAt: new Date().toISOString(),
+      deletedBy: deletion.by,
+      reason: deletion.reason,
+      manifestSha256,
+    });
+  }
+
+  /** SHA-256 of one of a recording's files, wherever it is; undefined when it has none. */
+  private async fileSha256(recording: Recording, name: string): Promise<string | null> {
+    const source = await this.openFile(recording, name).catch(() => undefined);
+    if (!source) return null;
+    const hash = crypto.createHash('sha256');
+    for await (const chunk of await source.open()) hash.update(chunk as Buffer);
+    return hash.digest('hex');
   }
 
   /**
@@ -452,4 +477,11 @@ export class Catalog extends EventEmitter<CatalogEvents> {
 function objectNamesOf(recording: Recording): Set<string> {
   const archives = recording.files.flatMap((f) => [f.file, ...AUDIO_EXTENSIONS.map((ext) => f.file.replace(/\.wav$/, `.${ext}`))]);
   return new Set([...archives, 'inbound.wav', 'outbound.wav', 'stereo.wav', META_FILE, PEAKS_FILE, LEGACY_PEAKS_FILE, TRANSCRIPT_FILE, ANALYTICS_FILE, SUMMARY_FILE, MANIFEST_FILE, MANIFEST_SIGNATURE_FILE]);
+}
+
+/** Who deletes a recording and why, for its tombstone. */
+export interface Deletion {
+  /** `token`, `session` or `local` (the API client), or `retention`. */
+  readonly by: string;
+  readonly reason: string | null;
 }

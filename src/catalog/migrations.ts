@@ -237,6 +237,28 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('recordings').dropColumn('hold').execute();
     },
   },
+  '010_tombstones': {
+    async up(db: Kysely<unknown>) {
+      // What is left of a deleted recording: who deleted it, when, why, and the hash of its
+      // signed manifest (custody/), so a deletion can be accounted for after the fact.
+      await db.schema
+        .createTable('tombstones')
+        .addColumn('recording_id', 'text', (c) => c.primaryKey())
+        .addColumn('provider', 'text', (c) => c.notNull())
+        .addColumn('call_sid', 'text', (c) => c.notNull())
+        .addColumn('stream_sid', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'bigint', (c) => c.notNull())
+        .addColumn('deleted_at', 'bigint', (c) => c.notNull())
+        .addColumn('deleted_by', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('manifest_sha256', 'text')
+        .execute();
+      await db.schema.createIndex('tombstones_deleted_idx').on('tombstones').columns(['deleted_at', 'recording_id']).execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('tombstones').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

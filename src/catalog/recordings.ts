@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { RecordingMeta } from '../recording/meta.js';
 import { headerSize } from '../recording/wav-header.js';
+import { TombstonesRepo, type Tombstone } from './tombstones.js';
 import type { ArchiveFormat } from '../archive/formats.js';
 import type { Dialect } from './db.js';
 import { transcriptHas } from './transcript-search.js';
@@ -413,9 +414,10 @@ export class RecordingsRepo {
     });
   }
 
-  /** Removes the rows of a recording (its files are the caller's to delete). */
-  async remove(id: string): Promise<boolean> {
+  /** Removes the rows of a recording (its files are the caller's to delete), leaving `tombstone` in their place in one transaction. */
+  async remove(id: string, tombstone?: Tombstone): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
+      if (tombstone) await new TombstonesRepo(this.db).add(trx, tombstone);
       await trx.deleteFrom('recording_events').where('recording_id', '=', id).execute();
       await trx.deleteFrom('recording_params').where('recording_id', '=', id).execute();
       await trx.deleteFrom('jobs').where('recording_id', '=', id).execute();

@@ -29,7 +29,7 @@ export class RetentionJob extends PeriodicJob {
         let deletedNow = 0;
         for (const recording of expired) {
           try {
-            await this.catalog.delete(recording);
+            await this.catalog.delete(recording, { by: 'retention', reason: `older than ${this.days} days (CALLTAPE_RETENTION_DAYS)` });
             deletedNow++;
           } catch (err) {
             // Being uploaded right now: the next sweep takes it. Held since the batch was read: kept.

@@ -79,6 +79,21 @@ export interface JobsTable {
   options: string | null;
 }
 
+/** A deleted recording's tombstone (catalog/tombstones.ts). */
+export interface TombstonesTable {
+  recording_id: string;
+  provider: string;
+  call_sid: string;
+  stream_sid: string;
+  started_at: number;
+  deleted_at: number;
+  /** `token`, `session`, `local` (the API client), or `retention`. */
+  deleted_by: string;
+  reason: string | null;
+  /** SHA-256 of its manifest.json when it had one. */
+  manifest_sha256: string | null;
+}
+
 /** Transcript text, one row per segment (the full-text index is the dialect's own). */
 export interface TranscriptSegmentsTable {
   recording_id: string;
@@ -157,6 +172,7 @@ export interface CatalogDatabase {
   recording_params: RecordingParamsTable;
   recording_events: RecordingEventsTable;
   jobs: JobsTable;
+  tombstones: TombstonesTable;
   transcript_segments: TranscriptSegmentsTable;
   recording_analytics: RecordingAnalyticsTable;
   nodes: NodesTable;

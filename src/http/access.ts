@@ -101,15 +101,26 @@ export function installAccess(app: FastifyInstance): void {
   // The API's own hook (routes/api.ts) checks its clients; an `api` route registered
   // anywhere else would be reached unchecked, so it is refused here instead of served.
   app.addHook('preHandler', async (request) => {
-    if (request.routeOptions.config.access === 'api' && !apiChecked.has(request)) {
+    if (request.routeOptions.config.access === 'api' && !apiClients.has(request)) {
       throw new CalltapeError('CALLTAPE_ERR_INTERNAL', 'an API route outside the API plugin');
     }
   });
 }
 
-const apiChecked = new WeakSet<FastifyRequest>();
+/** The requests the API plugin's hook let in, each with how its client got in. */
+const apiClients = new WeakMap<FastifyRequest, ApiClientKind>();
 
-/** The API plugin's hook passed this request (see routes/api.ts). */
-export function markApiChecked(request: FastifyRequest): void {
-  apiChecked.add(request);
+/** How an API client got in: a bearer token, the dashboard's session, or a local client. */
+export type ApiClientKind = 'token' | 'session' | 'local';
+
+/** The API plugin's hook passed this request (see routes/api.ts), its client let in as `via`. */
+export function markApiChecked(request: FastifyRequest, via: ApiClientKind): void {
+  apiClients.set(request, via);
+}
+
+/** Who is asking, as the API let the client in (for holds and deletions: who did it). */
+export function apiClientOf(request: FastifyRequest): ApiClientKind {
+  const via = apiClients.get(request);
+  if (!via) throw new CalltapeError('CALLTAPE_ERR_INTERNAL', 'an API route outside the API plugin');
+  return via;
 }

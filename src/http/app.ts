@@ -105,7 +105,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     if (err instanceof CalltapeError) {
       countFailedCredential(guesses, request, err);
       request.log.warn({ code: err.code, url: redactUrl(request.url) }, err.message);
-      return reply.code(err.httpStatus).type(JSON_TYPE).send(errorBody(err.code, err.message));
+      return reply.code(err.httpStatus).type(JSON_TYPE).send(err.body ? JSON.stringify({ error: { code: err.code, message: err.message }, ...err.body }) : errorBody(err.code, err.message));
     }
     const status = typeof (err as { statusCode?: unknown }).statusCode === 'number' ? (err as { statusCode: number }).statusCode : 500;
     if (status >= 500) request.log.error({ err, url: redactUrl(request.url) }, 'request failed');

@@ -203,9 +203,13 @@ describe('the dashboard, served without a token to this machine', () => {
     await page.locator('dialog').getByRole('button', { name: 'Cancel' }).click();
     expect(fs.existsSync(path.join(dir, 'stereo.wav'))).toBe(true);
     await page.getByRole('button', { name: 'Delete recording…' }).click();
+    await page.getByLabel('Reason (optional)').fill('duplicate of another call');
     await page.locator('dialog').getByRole('button', { name: 'Delete', exact: true }).click();
     await page.waitForURL((url) => url.hash === '#/');
-    expect((await fetch(`${server.url}/api/recordings/${plain.id}`)).status).toBe(404);
+    // Gone, with a tombstone saying who and why.
+    const gone = await fetch(`${server.url}/api/recordings/${plain.id}`);
+    expect(gone.status).toBe(410);
+    expect(((await gone.json()) as { tombstone: unknown }).tombstone).toMatchObject({ deletedBy: 'local', reason: 'duplicate of another call' });
     expect(fs.existsSync(path.join(dir, 'stereo.wav'))).toBe(false);
     await page.close();
   });

@@ -211,7 +211,7 @@ export function catalogApiSuite(dialect: 'sqlite' | 'postgres', databaseUrl: () 
 
       const deleted = await fetch(`${server.url}/api/recordings/${live!.id}`, { method: 'DELETE' });
       expect(deleted.status).toBe(204);
-      expect((await fetch(`${server.url}/api/recordings/${live!.id}`)).status).toBe(404);
+      expect((await fetch(`${server.url}/api/recordings/${live!.id}`)).status).toBe(410);
       expect(() => findRecordingDir(server.dataDir, call.streamSid)).toThrow();
     });
 

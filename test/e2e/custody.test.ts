@@ -143,6 +143,14 @@ describe('the signed custody manifest', () => {
     }
   });
 
+  it('leaves the signed manifest’s hash in the tombstone when the recording is deleted', async () => {
+    const manifestSha256 = crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, 'manifest.json'))).digest('hex');
+    expect((await fetch(`${server.url}/api/recordings/${id}?reason=end+of+matter`, { method: 'DELETE' })).status).toBe(204);
+    const gone = await fetch(`${server.url}/api/recordings/${id}`);
+    expect(gone.status).toBe(410);
+    expect(((await gone.json()) as { tombstone: unknown }).tombstone).toMatchObject({ id, reason: 'end of matter', manifestSha256 });
+  });
+
   it('refuses to start with a key that is not an Ed25519 private key, in one line', async () => {
     const rsa = path.join(keys, 'rsa.pem');
     fs.writeFileSync(rsa, crypto.generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'pem', type: 'pkcs8' }));

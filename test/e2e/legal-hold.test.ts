@@ -76,7 +76,7 @@ describe('legal hold', () => {
     expect((await request('DELETE', `/api/recordings/${id}`)).status).toBe(204);
     expect(fs.existsSync(dir)).toBe(false);
     expect(await objectsOf(streamSid)).toBe(0);
-    expect((await request('PUT', `/api/recordings/${id}/hold`, { reason: 'too late' })).status).toBe(404);
+    expect((await request('PUT', `/api/recordings/${id}/hold`, { reason: 'too late' })).status).toBe(410);
   });
 
   it('keeps a held recording past retention, with every file, and lets retention take it once released', async () => {
@@ -86,13 +86,13 @@ describe('legal hold', () => {
     // Everything is past a retention of 0 days a minute from now.
     const retention = new RetentionJob(server.catalog, 0, 3_600_000, pino({ level: 'silent' }));
     await retention.runOnce(Date.now() + 60_000);
-    expect((await request('GET', `/api/recordings/${free.id}`)).status).toBe(404);
+    expect((await request('GET', `/api/recordings/${free.id}`)).status).toBe(410);
     expect((await request('GET', `/api/recordings/${held.id}`)).status).toBe(200);
     expect(fs.existsSync(held.dir)).toBe(true);
     expect(await objectsOf(held.streamSid)).toBeGreaterThan(3);
     await request('DELETE', `/api/recordings/${held.id}/hold`);
     await retention.runOnce(Date.now() + 60_000);
-    expect((await request('GET', `/api/recordings/${held.id}`)).status).toBe(404);
+    expect((await request('GET', `/api/recordings/${held.id}`)).status).toBe(410);
     expect(await objectsOf(held.streamSid)).toBe(0);
   });
 });

@@ -96,7 +96,8 @@ export const getAnalytics = (id: string): Promise<Analytics> => api(`/api/record
 export const getSummary = (id: string): Promise<SummaryView> => api(`/api/recordings/${encodeURIComponent(id)}/summary`);
 export const placeHold = (id: string, reason: string): Promise<unknown> => api(`/api/recordings/${encodeURIComponent(id)}/hold`, { method: 'PUT', body: JSON.stringify({ reason }) });
 export const releaseHold = (id: string): Promise<unknown> => api(`/api/recordings/${encodeURIComponent(id)}/hold`, { method: 'DELETE' });
-export const deleteRecording = (id: string): Promise<void> => api(`/api/recordings/${encodeURIComponent(id)}`, { method: 'DELETE' });
+export const deleteRecording = (id: string, reason?: string): Promise<void> =>
+  api(`/api/recordings/${encodeURIComponent(id)}${reason ? `?reason=${encodeURIComponent(reason)}` : ''}`, { method: 'DELETE' });
 
 export const liveCalls = (): Promise<{ items: LiveCall[] }> => api('/api/streams/live?levels=1');
 export const pauseCall = (streamSid: string, behavior: 'silence' | 'skip'): Promise<unknown> =>

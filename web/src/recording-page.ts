@@ -212,9 +212,10 @@ export function RecordingPage({ id, atMs }: { id: string; atMs?: number | undefi
 function DeleteButton({ id, callSid }: { id: string; callSid: string }) {
   const dialog = useRef<HTMLDialogElement>(null);
   const [problem, setProblem] = useState<string | undefined>();
+  const [reason, setReason] = useState('');
   const confirm = async () => {
     try {
-      await deleteRecording(id);
+      await deleteRecording(id, reason.trim() || undefined);
       dialog.current?.close();
       location.hash = hrefFor.recordings;
     } catch (err) {
@@ -225,7 +226,9 @@ function DeleteButton({ id, callSid }: { id: string; callSid: string }) {
     <button class="danger" onClick=${() => dialog.current?.showModal()}>Delete recording…</button>
     <dialog ref=${dialog} aria-labelledby="delete-title">
       <h2 id="delete-title">Delete this recording?</h2>
-      <p>The audio files and meta.json of <span class="mono">${callSid}</span> are removed from disk, and its catalog entry with them. This cannot be undone.</p>
+      <p>The audio files and meta.json of <span class="mono">${callSid}</span> are removed from disk, and its catalog entry with them. This cannot be undone; a tombstone keeps who deleted it, when and why.</p>
+      <label class="field-label" for="delete-reason">Reason (optional)</label>
+      <input id="delete-reason" type="text" maxlength="500" placeholder="GDPR erasure request 77" value=${reason} onInput=${(e: Event) => setReason((e.target as HTMLInputElement).value)} />
       ${problem && html`<p class="field-error" role="alert">${problem}</p>`}
       <div class="dialog-actions">
         <button class="secondary" onClick=${() => dialog.current?.close()} autofocus>Cancel</button>

@@ -40,14 +40,14 @@ export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (app, { config, r
     if (client.via === 'session' && catalog && (await catalog.revokedSessions.isRevoked(client.session.signature))) {
       throw new CalltapeError('CALLTAPE_ERR_UNAUTHENTICATED', 'this dashboard session was signed out: sign in again');
     }
-    markApiChecked(request);
+    markApiChecked(request, client.via);
   });
   await app.register(metricsRoutes, { recorder, outbox, pipeline, catalog });
   if (catalog) {
     await app.register(recordingRoutes, { catalog });
     await app.register(stepOutputRoutes, { catalog });
     await app.register(archiveRoutes, { catalog });
-    await app.register(holdRoutes, { catalog, config });
+    await app.register(holdRoutes, { catalog });
     await app.register(liveRoutes, { recorder, catalog, config, nodes });
   }
 };

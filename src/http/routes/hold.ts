@@ -4,12 +4,11 @@
  * every node (the catalog holds it); in a bucket with S3 Object Lock its objects get the
  * bucket's own legal hold too, so not even the bucket's owner removes them meanwhile.
  */
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { Catalog } from '../../catalog/catalog.js';
 import type { LegalHold } from '../../catalog/recordings.js';
-import type { Config } from '../../config.js';
 import { CalltapeError } from '../../errors.js';
-import { checkApiClient } from '../auth.js';
+import { apiClientOf } from '../access.js';
 import { findRecording } from './recording-lookup.js';
 
 const REASON_MAX = 500;
@@ -24,9 +23,9 @@ function reasonOf(body: unknown): string {
   return reason.trim();
 }
 
-export const holdRoutes: FastifyPluginAsync<{ readonly catalog: Catalog; readonly config: Config }> = async (app, { catalog, config }) => {
+export const holdRoutes: FastifyPluginAsync<{ readonly catalog: Catalog }> = async (app, { catalog }) => {
   /** Who, as the API knows the client: a token, the dashboard's session, or a local client. */
-  const who = (request: FastifyRequest) => checkApiClient(config, request).via;
+  const who = apiClientOf;
 
   app.put<{ Params: { id: string } }>('/api/recordings/:id/hold', { config: { access: 'api' } }, async (request) => {
     const reason = reasonOf(request.body);

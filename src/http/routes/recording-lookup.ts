@@ -8,8 +8,13 @@ import { CalltapeError } from '../../errors.js';
 
 export async function findRecording(catalog: Catalog, id: string): Promise<Recording> {
   const recording = await catalog.repo.get(id);
-  if (!recording) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', `no recording ${JSON.stringify(id.slice(0, 64))}`);
-  return recording;
+  if (recording) return recording;
+  // Deleted: 410 with its tombstone (who, when, why), not a bare 404.
+  const tombstone = await catalog.tombstones.get(id);
+  if (tombstone) {
+    throw new CalltapeError('CALLTAPE_ERR_RECORDING_DELETED', `deleted ${tombstone.deletedAt} by ${tombstone.deletedBy}${tombstone.reason ? `: ${tombstone.reason}` : ''}`, { body: { tombstone } });
+  }
+  throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', `no recording ${JSON.stringify(id.slice(0, 64))}`);
 }
 
 /**

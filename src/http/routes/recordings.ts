@@ -16,6 +16,7 @@ import { PeaksStore } from '../../catalog/peaks-store.js';
 import { downsample, peaksJson } from '../../recording/peaks.js';
 import { parseSearchQuery, transcriptMatches } from '../../catalog/transcript-search.js';
 import { findRecording, notHere } from './recording-lookup.js';
+import { apiClientOf } from '../access.js';
 import { AUDIO_CONTENT_TYPES, AUDIO_EXTENSIONS, isAudioExtension } from '../../archive/formats.js';
 import { audioFilesOf } from '../../catalog/audio-files.js';
 import { SPOOLED_FILE } from '../../storage/recording-keys.js';
@@ -204,11 +205,24 @@ export const recordingRoutes: FastifyPluginAsync<{ readonly catalog: Catalog }> 
     return peaksJson(given === undefined ? all : downsample(all, Number(given)));
   });
 
-  app.delete<{ Params: { id: string } }>('/api/recordings/:id', { config: { access: 'api' } }, async (request, reply) => {
+  // Deleting leaves a tombstone: who (as the API let the client in), when, and why (`?reason=`).
+  app.delete<{ Params: { id: string }; Querystring: Record<string, unknown> }>('/api/recordings/:id', { config: { access: 'api' } }, async (request, reply) => {
+    const { reason, ...rest } = request.query;
+    if (Object.keys(rest).length > 0) throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `unknown query parameter ${JSON.stringify(Object.keys(rest)[0]!.slice(0, 64))}`);
+    if (reason !== undefined && (typeof reason !== 'string' || reason.trim() === '' || reason.length > 500)) throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', 'reason must be 1 to 500 characters');
     const recording = await find(request.params.id);
     if (recording.status === 'recording') throw new CalltapeError('CALLTAPE_ERR_RECORDING_IN_PROGRESS', 'stop the call first');
-    await catalog.delete(recording);
+    await catalog.delete(recording, { by: apiClientOf(request), reason: reason?.trim() ?? null });
     return reply.code(204).send();
+  });
+
+  // The tombstones of deleted recordings, newest first (`?before=` the last one's deletedAt, to page).
+  app.get<{ Querystring: Record<string, unknown> }>('/api/tombstones', { config: { access: 'api' } }, async (request) => {
+    const { limit: givenLimit, before: givenBefore, ...rest } = request.query;
+    if (Object.keys(rest).length > 0) throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `unknown query parameter ${JSON.stringify(Object.keys(rest)[0]!.slice(0, 64))}`);
+    const limit = givenLimit === undefined ? 50 : intParam('limit', String(givenLimit), 1, 500);
+    const before = givenBefore === undefined ? undefined : timeParam('before', String(givenBefore));
+    return { items: await catalog.tombstones.list(limit, before) };
   });
 };
 
