@@ -160,6 +160,25 @@ describe('CALLTAPE_KEEP_WAV=false', () => {
   });
 });
 
+describe('CALLTAPE_KEEP_WAV=false under legal hold', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    // The first steps wait 2 s after the call: time to place the hold before the archives.
+    server = await startTestServer({ archiveFormats: ['opus'], keepWav: false, realtimeAllowanceMs: 120_000, pipelineStartDelayMs: 2000 });
+  });
+  afterAll(() => server.stop());
+
+  it('keeps the WAVs of a held recording: a hold keeps every file as recorded', async () => {
+    const { id, dir } = await recordCall(server, false);
+    const placed = await fetch(`${server.url}/api/recordings/${id}/hold`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"reason":"matter 9"}' });
+    expect(placed.status).toBe(200);
+    expect(await server.jobSettled(id, 'archive', 60_000)).toMatchObject({ state: 'done' });
+    await server.pipelineSettled();
+    expect(fs.readdirSync(dir).filter((name) => /\.(wav|opus)$/.test(name)).sort()).toEqual(['inbound.opus', 'inbound.wav', 'outbound.opus', 'outbound.wav', 'stereo.opus', 'stereo.wav']);
+    for (const track of await tracksOf(server, id)) expect(track.wav).toBe(true);
+  });
+});
+
 describe('archives in an S3-compatible bucket', () => {
   let s3: TestS3;
   let server: TestServer;

@@ -70,12 +70,16 @@ export function archiveStep(opts: ArchiveStepOptions): Step {
           if (err instanceof Error && PERMANENT.has(err.name)) throw new PermanentStepError(err.message);
           throw err;
         }
+        // Under legal hold the WAVs stay whatever CALLTAPE_KEEP_WAV says: a hold keeps every
+        // file as it was recorded, and an archive may be lossy (asked now, not at the claim).
+        const held = (await catalog.repo.get(recording.id))?.hold ?? null;
+        const keepWav = opts.keepWav || held !== null;
         const files: RecordingFile[] = recording.files.map((f) => {
           const result = results.get(f.file);
           if (!result) return f;
           // Archives made before in other formats stay listed (their files are still there).
           const kept = (f.archives ?? []).filter((a) => !formats.includes(a.format));
-          return { ...f, sha256: f.sha256 ?? result.wavSha256, fileBytes: result.wavBytes, archives: [...kept, ...result.archives.map((a) => ({ ...a }))], ...(opts.keepWav ? {} : { wavRemoved: true }) };
+          return { ...f, sha256: f.sha256 ?? result.wavSha256, fileBytes: result.wavBytes, archives: [...kept, ...result.archives.map((a) => ({ ...a }))], ...(keepWav ? {} : { wavRemoved: true }) };
         });
         await writeFileList(dir, files);
         if (recording.storage === 's3') await putArchives(opts, recording, dir, files);
@@ -84,10 +88,10 @@ export function archiveStep(opts: ArchiveStepOptions): Step {
           committed() {
             const bytes = (list: readonly { bytes: number }[]) => list.reduce((n, f) => n + f.bytes, 0);
             logger.info(
-              { streamSid: recording.streamSid, formats, wavBytes: bytes(wavs), archiveBytes: bytes(files.flatMap((f) => f.archives ?? [])), keepWav: opts.keepWav },
+              { streamSid: recording.streamSid, formats, wavBytes: bytes(wavs), archiveBytes: bytes(files.flatMap((f) => f.archives ?? [])), keepWav, ...(held ? { heldWavsKept: true } : {}) },
               'archive: recording archived',
             );
-            if (!opts.keepWav) void removeWavs(opts, recording, files);
+            if (!keepWav) void removeWavs(opts, recording, files);
           },
         };
       });
