@@ -234,10 +234,15 @@ export class Catalog extends EventEmitter<CatalogEvents> {
     if (!(await this.jobs.cancel(recording.id))) {
       throw new CalltapeError('CALLTAPE_ERR_UPLOAD_IN_PROGRESS', 'its files are being put in the bucket now: delete it once the upload settles (seconds, unless the bucket is failing)');
     }
+    // A step of it running on this node now (peaks, analytics) ends before its files go.
+    await this.pipeline?.quiesce(recording.id);
     if (this.objectStore) {
       for (const name of objectNamesOf(recording)) await this.objectStore.delete(recordingKey(this.dataDir, dir, name));
     }
-    await fs.rm(dir, { recursive: true, force: true });
+    // A step that was running when its job was cancelled (peaks, analytics) may still write a
+    // file into the directory while it is removed: rm retries what that makes it fail with
+    // (ENOTEMPTY), and the step's later writes fail for want of the directory.
+    await fs.rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
     // The rows last: once a recording is gone from the catalog, its files are gone too. Its
     // tombstone is written in the same transaction.
     await this.repo.remove(recording.id, {

@@ -150,6 +150,20 @@ export class Pipeline {
     return this.steps.get(kind)?.automatic !== false && this.steps.has(kind);
   }
 
+  /**
+   * Before a recording is deleted (its jobs already cancelled): asks this node's running
+   * steps of it to stop and waits, up to `withinMs`, for them to end, so none writes into its
+   * directory while it is removed. Their results are dropped when they settle.
+   */
+  async quiesce(recordingId: string, withinMs = 5000): Promise<void> {
+    const jobs = [...this.running.entries()].filter(([key]) => key.startsWith(`${recordingId}/`)).map(([, job]) => job);
+    if (jobs.length === 0) return;
+    for (const job of jobs) job.abort.abort();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled(jobs.map((job) => job.done)), new Promise((resolve) => (timer = setTimeout(resolve, withinMs)))]);
+    clearTimeout(timer);
+  }
+
   /** How far a job running on this node is, as its step last said. */
   progressOf(recordingId: string, kind: JobKind): string | undefined {
     return this.running.get(`${recordingId}/${kind}`)?.progress;
@@ -294,6 +308,11 @@ export class Pipeline {
       if (signal.aborted && this.draining) {
         // Shutdown: back in the queue for the next start, without counting as a failure.
         await jobs.retryAt(job, this.lease, Date.now(), 'interrupted by a shutdown').catch(() => undefined);
+        return;
+      }
+      if (signal.aborted) {
+        // Stopped because its recording is being deleted (quiesce): nothing to retry or count.
+        logger.info({ recordingId: job.recordingId, kind: job.kind }, 'pipeline: a job was stopped because its recording is being deleted');
         return;
       }
       await this.failed(step, job, recording, err);

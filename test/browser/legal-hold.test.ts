@@ -39,7 +39,7 @@ describe('legal hold on the recording page', () => {
     await page.getByRole('button', { name: 'Place legal hold…' }).click();
     const place = page.getByRole('button', { name: 'Place hold', exact: true });
     expect(await place.isDisabled()).toBe(true);
-    await page.getByLabel('Reason').fill('Matter 2026-114: litigation hold');
+    await page.getByLabel('Reason', { exact: true }).fill('Matter 2026-114: litigation hold');
     await place.click();
     const held = page.locator('.hold.held');
     await held.waitFor();
