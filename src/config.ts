@@ -9,6 +9,7 @@ import os from 'node:os';
 import { z } from 'zod';
 import { allowedValues, describeValue, nearest } from './config-problems.js';
 import { ARCHIVE_FORMATS, isArchiveFormat, type ArchiveFormat } from './archive/formats.js';
+import { parseNamedTokens } from './auth/api-credentials.js';
 
 const bool = z.union([z.boolean(), z.stringbool()]);
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -161,6 +162,21 @@ export const configSchema = z.object({
     .min(1)
     // " , " would start a server that refuses every request and says nothing.
     .refine((value) => value.split(',').some((token) => token.trim() !== ''), 'must be at least one token (comma-separated)')
+    .optional(),
+  /**
+   * Named API credentials, `name:token` pairs (comma-separated): the name is who the audit
+   * trail, holds and tombstones say acted. Beside or instead of CALLTAPE_API_TOKEN.
+   */
+  apiTokens: z
+    .string()
+    .min(1)
+    .superRefine((value, ctx) => {
+      try {
+        parseNamedTokens(value);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    })
     .optional(),
 
   /** Answer markup: start = <Start><Stream> then continue; connect = <Connect><Stream>. */
@@ -371,6 +387,7 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = {
   trustProxy: 'CALLTAPE_TRUST_PROXY',
   streamRoutes: 'CALLTAPE_STREAM_ROUTES',
   apiToken: 'CALLTAPE_API_TOKEN',
+  apiTokens: 'CALLTAPE_API_TOKENS',
   twimlMode: 'CALLTAPE_TWIML_MODE',
   twimlSay: 'CALLTAPE_TWIML_SAY',
   twimlDial: 'CALLTAPE_TWIML_DIAL',

@@ -166,3 +166,14 @@ export const SIMULATE_CHECK_REQUEST_TIMEOUT_MS = 10_000;
 export const SUMMARY_ANSWER_MAX_BYTES = 1024 * 1024;
 /** Requests one summary may take (parts of a long transcript and their combining): beyond, the transcript's tail is left out. */
 export const SUMMARY_MAX_REQUESTS = 24;
+
+/**
+ * A ranged read of an audio file that does not start at byte 0 (a player's next piece, a seek)
+ * is the read the client's last logged read of that file began, when that was this recent:
+ * one audit entry per playback, not one per range (catalog/audit-log.ts).
+ */
+export const AUDIT_RANGE_COALESCE_MS = 10 * 60 * 1000;
+/** How many clients' recent reads the coalescing remembers (the oldest are forgotten, and then logged again). */
+export const AUDIT_RANGE_COALESCE_MAX = 10_000;
+/** How old an entry a relayed request may claim (the relay takes milliseconds). */
+export const AUDIT_RELAY_CLAIM_MS = 60_000;

@@ -34,6 +34,7 @@ import { ANALYTICS_FILE } from '../analytics/analyze-recording.js';
 import { SUMMARY_FILE } from '../summarize/summary.js';
 import { AUDIO_EXTENSIONS } from '../archive/formats.js';
 import { TombstonesRepo } from './tombstones.js';
+import { AuditLog } from './audit-log.js';
 import { MANIFEST_FILE, MANIFEST_SIGNATURE_FILE } from '../custody/manifest.js';
 
 /** Waits `ms`; false if `signal` ended the wait first. */
@@ -92,6 +93,8 @@ export class Catalog extends EventEmitter<CatalogEvents> {
   /** The conversation analytics of every analysed recording. */
   readonly analytics: AnalyticsRepo;
   readonly tombstones: TombstonesRepo;
+  /** Who read or changed what (the access audit trail). */
+  readonly audit: AuditLog;
   /** This node's post-call pipeline, once the server made one (the API queues steps again through it). */
   pipeline: Pipeline | undefined;
   /** The node whose recordings this catalog writes (CALLTAPE_NODE_ID, or host and port once listening). */
@@ -118,6 +121,7 @@ export class Catalog extends EventEmitter<CatalogEvents> {
     this.jobs = new JobsRepo(db.db, db.dialect);
     this.analytics = new AnalyticsRepo(db.db);
     this.tombstones = new TombstonesRepo(db.db);
+    this.audit = new AuditLog(db.db, () => this.nodeId ?? 'local');
   }
 
   /** Subscribes to a recorder's start and finish events. */
@@ -255,7 +259,7 @@ export class Catalog extends EventEmitter<CatalogEvents> {
       deletedBy: deletion.by,
       reason: deletion.reason,
       manifestSha256,
-    });
+    }, (trx) => this.audit.append({ actor: deletion.by, action: 'delete', recordingId: recording.id, streamSid: recording.streamSid, address: deletion.address ?? null, detail: deletion.reason }, trx).then(() => undefined));
   }
 
   /** SHA-256 of one of a recording's files, wherever it is; undefined when it has none. */
@@ -486,7 +490,9 @@ function objectNamesOf(recording: Recording): Set<string> {
 
 /** Who deletes a recording and why, for its tombstone. */
 export interface Deletion {
-  /** `token`, `session` or `local` (the API client), or `retention`. */
+  /** `token:<name>`, `session:<name>` or `local` (the API client), or `retention`. */
   readonly by: string;
   readonly reason: string | null;
+  /** The client's address, for the audit trail (none for retention). */
+  readonly address?: string | null;
 }

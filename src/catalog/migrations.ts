@@ -259,6 +259,30 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('tombstones').execute();
     },
   },
+  '011_audit_log': {
+    async up(db: Kysely<unknown>) {
+      // Who read or changed what (catalog/audit-log.ts): appended by the API, never updated
+      // but for `relayed_to` (the node a request was passed to claims the entry as its own).
+      await db.schema
+        .createTable('audit_log')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('recording_id', 'text')
+        .addColumn('stream_sid', 'text')
+        .addColumn('address', 'text')
+        .addColumn('detail', 'text')
+        .addColumn('node', 'text', (c) => c.notNull())
+        .addColumn('relayed_to', 'text')
+        .execute();
+      await db.schema.createIndex('audit_log_at_idx').on('audit_log').columns(['at', 'id']).execute();
+      await db.schema.createIndex('audit_log_recording_idx').on('audit_log').columns(['recording_id', 'at']).execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('audit_log').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

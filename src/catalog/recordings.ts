@@ -96,7 +96,7 @@ export interface LegalHold {
   reason: string;
   /** When it was placed (ISO 8601). */
   since: string;
-  /** Who placed it, as the API knew the client: `token`, `session` (the dashboard) or `local`. */
+  /** Who placed it, as the API knew the client: `token:<name>`, `session:<name>` (the dashboard) or `local`. */
   by: string;
 }
 
@@ -415,9 +415,11 @@ export class RecordingsRepo {
   }
 
   /** Removes the rows of a recording (its files are the caller's to delete), leaving `tombstone` in their place in one transaction. */
-  async remove(id: string, tombstone?: Tombstone): Promise<boolean> {
+  /** Removes a recording's rows; its tombstone and anything else (`alongside`: its audit entry) in the same transaction. */
+  async remove(id: string, tombstone?: Tombstone, alongside?: (trx: Transaction<CatalogDatabase>) => Promise<void>): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
       if (tombstone) await new TombstonesRepo(this.db).add(trx, tombstone);
+      if (alongside) await alongside(trx);
       await trx.deleteFrom('recording_events').where('recording_id', '=', id).execute();
       await trx.deleteFrom('recording_params').where('recording_id', '=', id).execute();
       await trx.deleteFrom('jobs').where('recording_id', '=', id).execute();

@@ -87,11 +87,30 @@ export interface TombstonesTable {
   stream_sid: string;
   started_at: number;
   deleted_at: number;
-  /** `token`, `session`, `local` (the API client), or `retention`. */
+  /** `token:<name>`, `session:<name>`, `local` (the API client), or `retention`. */
   deleted_by: string;
   reason: string | null;
   /** SHA-256 of its manifest.json when it had one. */
   manifest_sha256: string | null;
+}
+
+/** One entry of the access audit trail (catalog/audit-log.ts). */
+export interface AuditLogTable {
+  id: string;
+  at: number;
+  /** `token:<name>`, `session:<name>`, `local`, or `retention`. */
+  actor: string;
+  action: string;
+  recording_id: string | null;
+  stream_sid: string | null;
+  /** The client's address as the server saw it (through trusted proxies). */
+  address: string | null;
+  /** What exactly: the file read, the byte range, the reason given. */
+  detail: string | null;
+  /** The node that wrote it. */
+  node: string;
+  /** The node a relayed request was passed to, which then wrote no entry of its own. */
+  relayed_to: string | null;
 }
 
 /** Transcript text, one row per segment (the full-text index is the dialect's own). */
@@ -173,6 +192,7 @@ export interface CatalogDatabase {
   recording_events: RecordingEventsTable;
   jobs: JobsTable;
   tombstones: TombstonesTable;
+  audit_log: AuditLogTable;
   transcript_segments: TranscriptSegmentsTable;
   recording_analytics: RecordingAnalyticsTable;
   nodes: NodesTable;

@@ -13,7 +13,7 @@ export interface Tombstone {
   streamSid: string;
   startedAt: string;
   deletedAt: string;
-  /** `token`, `session` or `local` (the API client that deleted it), or `retention`. */
+  /** `token:<name>`, `session:<name>` or `local` (the API client that deleted it), or `retention`. */
   deletedBy: string;
   reason: string | null;
   manifestSha256: string | null;

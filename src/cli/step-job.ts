@@ -3,6 +3,7 @@
  * telling an id from a recording directory; for an id, asking the running server to run the
  * step and following its job with a progress line until it settles.
  */
+import { apiCredentials } from '../auth/api-credentials.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../config.js';
@@ -57,7 +58,8 @@ export interface StepById {
 /** The server a command talks to (--url, else this machine's $PORT) and the token it sends. */
 export function serverOf(flags: Pick<ServerFlags, 'url' | 'apiToken'>): { base: string; headers: Record<string, string> } {
   const base = (flags.url ?? `http://127.0.0.1:${process.env.PORT || 8080}`).replace(/\/+$/, '');
-  const token = flags.apiToken ?? process.env.CALLTAPE_API_TOKEN?.split(',')[0]?.trim();
+  // The first of the server's own credentials, when the command runs beside it.
+  const token = flags.apiToken ?? (process.env.CALLTAPE_API_TOKEN || process.env.CALLTAPE_API_TOKENS ? apiCredentials({ apiToken: process.env.CALLTAPE_API_TOKEN, apiTokens: process.env.CALLTAPE_API_TOKENS })[0]?.token : undefined);
   return { base, headers: token ? { authorization: `Bearer ${token}` } : {} };
 }
 

@@ -107,20 +107,36 @@ export function installAccess(app: FastifyInstance): void {
   });
 }
 
-/** The requests the API plugin's hook let in, each with how its client got in. */
-const apiClients = new WeakMap<FastifyRequest, ApiClientKind>();
+/** The requests the API plugin's hook let in, each with who its client is. */
+const apiClients = new WeakMap<FastifyRequest, ApiActor>();
 
-/** How an API client got in: a bearer token, the dashboard's session, or a local client. */
-export type ApiClientKind = 'token' | 'session' | 'local';
-
-/** The API plugin's hook passed this request (see routes/api.ts), its client let in as `via`. */
-export function markApiChecked(request: FastifyRequest, via: ApiClientKind): void {
-  apiClients.set(request, via);
+/**
+ * Who an API client is: how it got in (a bearer token, the dashboard's session, or a local
+ * client when no credential is configured) and the name of the credential it used.
+ */
+export interface ApiActor {
+  readonly via: 'token' | 'session' | 'local';
+  /** The credential's name (auth/api-credentials.ts); null for a local client. */
+  readonly name: string | null;
 }
 
-/** Who is asking, as the API let the client in (for holds and deletions: who did it). */
-export function apiClientOf(request: FastifyRequest): ApiClientKind {
-  const via = apiClients.get(request);
-  if (!via) throw new CalltapeError('CALLTAPE_ERR_INTERNAL', 'an API route outside the API plugin');
-  return via;
+/** The API plugin's hook passed this request (see routes/api.ts), its client being `actor`. */
+export function markApiChecked(request: FastifyRequest, actor: ApiActor): void {
+  apiClients.set(request, actor);
+}
+
+/** Who is asking, as the API let the client in. */
+export function apiActorOf(request: FastifyRequest): ApiActor {
+  const actor = apiClients.get(request);
+  if (!actor) throw new CalltapeError('CALLTAPE_ERR_INTERNAL', 'an API route outside the API plugin');
+  return actor;
+}
+
+/**
+ * Who is asking, as holds, tombstones and the audit trail write it: `token:<name>` (a bearer
+ * token), `session:<name>` (the dashboard, signed in with that credential), or `local`.
+ */
+export function actorLabelOf(request: FastifyRequest): string {
+  const { via, name } = apiActorOf(request);
+  return name === null ? via : `${via}:${name}`;
 }

@@ -14,7 +14,8 @@ import { publicBase } from './public-url.js';
 import type { UpgradeRequest } from '../providers/adapter.js';
 import { ADAPTERS } from '../providers/registry.js';
 import { isOwnOrigin } from './access.js';
-import { apiTokens, isValidSession, sessionFromRequest, sessionParts } from './session.js';
+import { sessionCredential, sessionFromRequest, sessionParts } from './session.js';
+import { apiCredentials } from '../auth/api-credentials.js';
 
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
@@ -147,35 +148,52 @@ export function notLocalBecause(config: Config, request: FastifyRequest): string
   return undefined;
 }
 
-/** How an API client got in; a session's signature is checked against sign-outs (async) by the caller. */
-export type ApiClient = { via: 'local' } | { via: 'token' } | { via: 'session'; session: { expiresAt: number; signature: string } };
+/** How an API client got in, and with which credential; a session's signature is checked against sign-outs (async) by the caller. */
+export type ApiClient =
+  | { via: 'local'; name: null }
+  | { via: 'token'; name: string }
+  | { via: 'session'; name: string; session: { expiresAt: number; signature: string } };
 
 /**
  * /api and /metrics: a configured bearer token, or the dashboard's session cookie (see
- * session.ts), or, with no token configured, a local client. Routes that declare
+ * session.ts), or, with no credential configured, a local client. Routes that declare
  * `apiTokenInQuery` (the event stream, for scripts using EventSource, which cannot send
  * headers) also take ?token=; the request log redacts it.
  */
 export function checkApiClient(config: Config, request: FastifyRequest): ApiClient {
-  if (!config.apiToken) {
+  const credentials = apiCredentials(config);
+  if (credentials.length === 0) {
     const because = notLocalBecause(config, request);
     if (because) throw new CalltapeError('CALLTAPE_ERR_API_LOOPBACK_ONLY', because);
-    return { via: 'local' };
+    return { via: 'local', name: null };
   }
   const fromQuery = request.routeOptions.config.apiTokenInQuery ? (request.query as Record<string, unknown> | undefined)?.token : undefined;
   const given = bearer(request) ?? (typeof fromQuery === 'string' ? fromQuery : undefined);
   if (given) {
-    if (!apiTokens(config.apiToken).some((t) => constantTimeEqual(t, given))) throw new CalltapeError('CALLTAPE_ERR_FORBIDDEN', 'API token not valid');
-    return { via: 'token' };
+    const credential = findCredential(config, given);
+    if (!credential) throw new CalltapeError('CALLTAPE_ERR_FORBIDDEN', 'API token not valid');
+    return { via: 'token', name: credential.name };
   }
   const session = sessionFromRequest(request);
-  if (!session) throw new CalltapeError('CALLTAPE_ERR_UNAUTHENTICATED', 'Authorization: Bearer <CALLTAPE_API_TOKEN> missing (or sign in on the dashboard)');
-  if (!isValidSession(config.apiToken, session, Date.now())) throw new CalltapeError('CALLTAPE_ERR_UNAUTHENTICATED', 'the dashboard session has expired or is not valid: sign in again');
+  if (!session) throw new CalltapeError('CALLTAPE_ERR_UNAUTHENTICATED', 'Authorization: Bearer <API token> missing (or sign in on the dashboard)');
+  const credential = sessionCredential(credentials, session, Date.now());
+  if (!credential) throw new CalltapeError('CALLTAPE_ERR_UNAUTHENTICATED', 'the dashboard session has expired or is not valid: sign in again');
   // A browser sends the cookie on its own: a request it carries must come from this site's
   // own pages, reads and WebSocket upgrades included (checkSameSite checks only writes).
   const origin = header(request, 'origin');
   if (origin !== undefined && !isOwnOrigin(config, request, origin)) {
     throw new CalltapeError('CALLTAPE_ERR_CROSS_SITE', `Origin ${JSON.stringify(origin.slice(0, 100))} is not this server`);
   }
-  return { via: 'session', session: sessionParts(session)! };
+  const { expiresAt, signature } = sessionParts(session)!;
+  return { via: 'session', name: credential.name, session: { expiresAt, signature } };
+}
+
+/**
+ * The credential whose token `given` is. Every credential is compared (in constant time
+ * each), so the time taken does not say how far down the list a match was.
+ */
+export function findCredential(config: Config, given: string) {
+  let found: ReturnType<typeof apiCredentials>[number] | undefined;
+  for (const credential of apiCredentials(config)) if (constantTimeEqual(credential.token, given) && !found) found = credential;
+  return found;
 }

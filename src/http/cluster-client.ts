@@ -8,7 +8,8 @@ import type { Config } from '../config.js';
 import type { NodeRegistry } from '../catalog/node-registry.js';
 import WebSocket from 'ws';
 import { CLUSTER_REQUEST_TIMEOUT_MS, LISTEN_MAX_BUFFERED_BYTES } from '../limits.js';
-import { apiTokens } from './session.js';
+import { apiCredentials } from '../auth/api-credentials.js';
+import { AUDIT_ENTRY_HEADER } from './audit.js';
 
 /** Set on a request one node makes to another: the receiver answers for itself, never forwards. */
 export const FORWARDED_HEADER = 'x-calltape-forwarded';
@@ -19,9 +20,9 @@ export class ClusterClient {
     readonly nodes: NodeRegistry,
   ) {}
 
-  private headers(json: boolean): Record<string, string> {
-    const token = this.config.apiToken ? apiTokens(this.config.apiToken)[0] : undefined;
-    return { [FORWARDED_HEADER]: '1', ...(token ? { authorization: `Bearer ${token}` } : {}), ...(json ? { 'content-type': 'application/json' } : {}) };
+  private headers(json: boolean, extra: Record<string, string> = {}): Record<string, string> {
+    const token = apiCredentials(this.config)[0]?.token;
+    return { [FORWARDED_HEADER]: '1', ...(token ? { authorization: `Bearer ${token}` } : {}), ...(json ? { 'content-type': 'application/json' } : {}), ...extra };
   }
 
   /** Every other live node's live calls, each tagged with its node; and the nodes that did not answer. */
@@ -49,11 +50,12 @@ export class ClusterClient {
    * Opens `nodeId`'s listen socket for a call it records; resolves once it is open, or
    * undefined when the node cannot be reached or refuses.
    */
-  async listenOn(nodeId: string, streamSid: string, cancel?: AbortSignal): Promise<WebSocket | undefined> {
+  async listenOn(nodeId: string, streamSid: string, cancel?: AbortSignal, auditEntry?: string): Promise<WebSocket | undefined> {
     const url = await this.nodes.urlOf(nodeId);
     if (!url || cancel?.aborted) return undefined;
     const relay = new WebSocket(`${url.replace(/^http/, 'ws')}/api/streams/${encodeURIComponent(streamSid)}/listen`, {
-      headers: this.headers(false),
+      // The entry this node wrote for its listener, which the recording node claims (http/audit.ts).
+      headers: this.headers(false, auditEntry ? { [AUDIT_ENTRY_HEADER]: auditEntry } : {}),
       handshakeTimeout: CLUSTER_REQUEST_TIMEOUT_MS,
       maxPayload: LISTEN_MAX_BUFFERED_BYTES,
     });
@@ -78,13 +80,13 @@ export class ClusterClient {
   }
 
   /** Sends a request to `nodeId`'s API and gives back its answer; undefined when it cannot be reached. */
-  async forward(nodeId: string, method: 'POST', path: string, body: unknown): Promise<{ status: number; body: unknown } | undefined> {
+  async forward(nodeId: string, method: 'POST', path: string, body: unknown, extraHeaders: Record<string, string> = {}): Promise<{ status: number; body: unknown } | undefined> {
     const url = await this.nodes.urlOf(nodeId);
     if (!url) return undefined;
     try {
       const response = await fetch(`${url}${path}`, {
         method,
-        headers: this.headers(body !== undefined),
+        headers: this.headers(body !== undefined, extraHeaders),
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(CLUSTER_REQUEST_TIMEOUT_MS),
       });

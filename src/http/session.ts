@@ -2,45 +2,44 @@
  * The dashboard's sign-in. Media elements (<audio>), EventSource and WebSocket cannot send an
  * Authorization header, and the API token must never travel in a URL, so a page that signed
  * in with the token is given an HttpOnly, SameSite=Strict cookie that the API accepts in its
- * place. The cookie holds no secret: `v1.<expiry ms>.<HMAC-SHA256 over the expiry, keyed by
- * an API token>`, so it expires on its own, nodes sharing the token accept each other's
- * sessions, and rotating the token signs every session out.
+ * place. The cookie holds no secret: `v2.<credential name>.<expiry ms>.<HMAC-SHA256 over both,
+ * keyed by that credential's token>`, so it expires on its own, nodes sharing the credentials
+ * accept each other's sessions, the audit trail knows whose session acted, and rotating a
+ * token signs its sessions out.
  */
 import crypto from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { constantTimeEqual } from '../auth/constant-time.js';
+import type { ApiCredential } from '../auth/api-credentials.js';
 import { SESSION_COOKIE_MAX_CHARS, SESSION_TTL_MS } from '../limits.js';
 
 export const SESSION_COOKIE = 'calltape_session';
 
-/** The configured API tokens (CALLTAPE_API_TOKEN may list several, comma-separated). */
-export function apiTokens(apiToken: string): string[] {
-  return apiToken.split(',').map((t) => t.trim()).filter(Boolean);
+const SESSION_VALUE = /^v2\.([A-Za-z0-9][A-Za-z0-9._@-]{0,63})\.(\d{13,15})\.([A-Za-z0-9_-]{43})$/;
+
+function signature(token: string, name: string, expiresAt: number): string {
+  return crypto.createHmac('sha256', token).update(`calltape-session:v2:${name}:${expiresAt}`).digest('base64url');
 }
 
-function signature(token: string, expiresAt: number): string {
-  return crypto.createHmac('sha256', token).update(`calltape-session:v1:${expiresAt}`).digest('base64url');
-}
-
-/** A new session value, signed with the first configured token. */
-export function newSession(apiToken: string, now: number): string {
+/** A new session for the credential that signed in. */
+export function newSession(credential: ApiCredential, now: number): string {
   const expiresAt = now + SESSION_TTL_MS;
-  return `v1.${expiresAt}.${signature(apiTokens(apiToken)[0]!, expiresAt)}`;
+  return `v2.${credential.name}.${expiresAt}.${signature(credential.token, credential.name, expiresAt)}`;
 }
 
-/** A session value's expiry and signature (what a sign-out revokes), or undefined if it is not one. */
-export function sessionParts(value: string): { expiresAt: number; signature: string } | undefined {
-  const match = /^v1\.(\d{13,15})\.([A-Za-z0-9_-]{43})$/.exec(value);
-  return match ? { expiresAt: Number(match[1]), signature: match[2]! } : undefined;
+/** A session value's credential name, expiry and signature (what a sign-out revokes), or undefined if it is not one. */
+export function sessionParts(value: string): { name: string; expiresAt: number; signature: string } | undefined {
+  const match = SESSION_VALUE.exec(value);
+  return match ? { name: match[1]!, expiresAt: Number(match[2]), signature: match[3]! } : undefined;
 }
 
-/** Whether `value` is a session signed by one of the configured tokens and not expired. */
-export function isValidSession(apiToken: string, value: string, now: number): boolean {
-  const match = /^v1\.(\d{13,15})\.([A-Za-z0-9_-]{43})$/.exec(value);
-  if (!match) return false;
-  const expiresAt = Number(match[1]);
-  if (!(expiresAt > now) || expiresAt > now + SESSION_TTL_MS) return false;
-  return apiTokens(apiToken).some((token) => constantTimeEqual(signature(token, expiresAt), match[2]!));
+/** The credential whose session `value` is, when it signed it and it has not expired; else undefined. */
+export function sessionCredential(credentials: readonly ApiCredential[], value: string, now: number): ApiCredential | undefined {
+  const parts = sessionParts(value);
+  if (!parts) return undefined;
+  if (!(parts.expiresAt > now) || parts.expiresAt > now + SESSION_TTL_MS) return undefined;
+  const credential = credentials.find((c) => c.name === parts.name);
+  return credential && constantTimeEqual(signature(credential.token, credential.name, parts.expiresAt), parts.signature) ? credential : undefined;
 }
 
 /** The session cookie's value on a request, if it carries one. */

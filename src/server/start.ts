@@ -30,7 +30,7 @@ import { createRecorder, type Recorder, type RecorderOptions } from '../recordin
 import { servedStreamRoutes, unauthenticatedStreamRoutes } from '../http/routes/streams.js';
 import { ADAPTERS } from '../providers/registry.js';
 import { recordingsRoot } from '../storage/local.js';
-import { apiTokens } from '../http/session.js';
+import { apiCredentials } from '../auth/api-credentials.js';
 import { ORPHAN_GRACE_MS, ORPHAN_SWEEP_INTERVAL_MS, WEAK_TOKEN_CHARS, WORKER_QUEUE_MAX } from '../limits.js';
 import { OrphanSweep } from '../storage/orphan-sweep.js';
 import { analyticsStep } from '../pipeline/steps/analytics.js';
@@ -194,12 +194,14 @@ export async function startServer(options: RecorderOptions = {}, serve: ServeOpt
   for (const { name, suggestion } of unknownVariables(process.env, Object.values(ENV_NAMES))) {
     recorder.logger.warn({ variable: name, ...(suggestion ? { suggestion } : {}) }, `${name} is not a calltape setting and is ignored${suggestion ? ` (did you mean ${suggestion}?)` : ''}`);
   }
-  if (!config.apiToken) {
+  const credentials = apiCredentials(config);
+  const weak = credentials.filter((credential) => credential.token.length < WEAK_TOKEN_CHARS).map((credential) => credential.name);
+  if (credentials.length === 0) {
     recorder.logger.warn('CALLTAPE_API_TOKEN is not set: the /api routes answer loopback clients only');
-  } else if (apiTokens(config.apiToken).some((token) => token.length < WEAK_TOKEN_CHARS)) {
-    recorder.logger.warn(`CALLTAPE_API_TOKEN holds a token of fewer than ${WEAK_TOKEN_CHARS} characters: the guessing limit slows an attacker down, the token's length is what stops one (e.g. openssl rand -hex 24)`);
+  } else if (weak.length > 0) {
+    recorder.logger.warn({ credentials: weak }, `an API token of fewer than ${WEAK_TOKEN_CHARS} characters: the guessing limit slows an attacker down, the token's length is what stops one (e.g. openssl rand -hex 24)`);
   }
-  if (config.trustProxy === true && !config.apiToken) {
+  if (config.trustProxy === true && credentials.length === 0) {
     recorder.logger.warn('CALLTAPE_TRUST_PROXY=true believes every hop of X-Forwarded-For: behind a proxy on this machine, set the proxy addresses instead (e.g. 127.0.0.1), or an API token, since without one the API answers whoever the forwarded address says is local');
   }
   const open = unauthenticatedStreamRoutes(config);

@@ -43,7 +43,7 @@ describe('legal hold on the recording page', () => {
     await place.click();
     const held = page.locator('.hold.held');
     await held.waitFor();
-    expect(await held.innerText()).toMatch(/Legal hold since .* \(placed from this machine\): Matter 2026-114: litigation hold/);
+    expect(await held.innerText()).toMatch(/Legal hold since .* \(placed by this machine\): Matter 2026-114: litigation hold/);
     expect(await page.getByRole('button', { name: 'Delete recording…' }).count()).toBe(0);
     expect((await fetch(`${server.url}/api/recordings/${id}`, { method: 'DELETE' })).status).toBe(409);
     await held.scrollIntoViewIfNeeded();
@@ -51,5 +51,14 @@ describe('legal hold on the recording page', () => {
     await page.getByRole('button', { name: 'Release hold' }).click();
     await page.getByRole('button', { name: 'Delete recording…' }).waitFor();
     expect(((await (await fetch(`${server.url}/api/recordings/${id}`)).json()) as { hold: unknown }).hold).toBeNull();
+    // The access log on the page: the hold and its release, by whom and from where, newest first.
+    const log = page.locator('.access-log');
+    await log.getByText('released the legal hold').waitFor();
+    const rows = await log.locator('tbody tr').allInnerTexts();
+    expect(rows[0]).toMatch(/this machine\s+released the legal hold Matter 2026-114: litigation hold\s+127\.0\.0\.1/);
+    expect(rows.some((row) => /this machine\s+placed a legal hold/.test(row))).toBe(true);
+    expect(rows.some((row) => /read a file meta\.json/.test(row))).toBe(true);
+    await log.scrollIntoViewIfNeeded();
+    await screenshot(page, 'recording-access-log');
   });
 });

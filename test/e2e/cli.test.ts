@@ -98,7 +98,8 @@ describe('calltape command line', () => {
     await weak.url;
     weak.child.kill('SIGTERM');
     await weak.exited;
-    expect(weak.logs.some((l) => String(l.msg).startsWith('CALLTAPE_API_TOKEN holds a token of fewer than 16 characters'))).toBe(true);
+    // Named by the credential's name, never by the token.
+    expect(weak.logs.find((l) => String(l.msg).startsWith('an API token of fewer than 16 characters'))).toMatchObject({ credentials: ['api-token-2'] });
     expect(JSON.stringify(weak.logs)).not.toContain('long-enough-token-0123456789');
     const trusting = spawnCalltape(tempDataDir(), { CALLTAPE_TRUST_PROXY: 'true' });
     await trusting.url;

@@ -93,6 +93,13 @@ describe('live calls across nodes', () => {
     const resumed = await fetch(`${a.url}/api/streams/${onB!.call.streamSid}/resume`, { method: 'POST', headers: auth });
     expect(resumed.status).toBe(200);
     expect(b.recorder.liveStreams()[0]!.paused).toBeNull();
+    // One audit entry each, written by node-a (which the client reached, naming it) and
+    // claimed by node-b, which therefore wrote none of its own.
+    const trail = (await (await fetch(`${b.url}/api/audit?limit=20`, { headers: auth })).json()) as { items: Array<{ action: string; actor: string; node: string; relayedTo: string | null; streamSid: string }> };
+    expect(trail.items.filter((e) => e.streamSid === onB!.call.streamSid).map((e) => [e.action, e.actor, e.node, e.relayedTo])).toEqual([
+      ['resume', 'token:api-token', 'node-a', 'node-b'],
+      ['pause', 'token:api-token', 'node-a', 'node-b'],
+    ]);
 
     // A call no node records is still not found, and is not bounced between nodes.
     expect((await fetch(`${a.url}/api/streams/MZ00000000000000000000000000000000/pause`, { method: 'POST', headers: auth })).status).toBe(404);
@@ -109,6 +116,8 @@ describe('live calls across nodes', () => {
     }
     await waitFor(() => heard.some((m) => m[0] === 0 && m.readUInt32LE(1) >= 8000), 5000, 'relayed audio');
     relayed.close();
+    const listens = (await (await fetch(`${a.url}/api/audit?action=listen`, { headers: auth })).json()) as { items: Array<{ node: string; relayedTo: string | null; streamSid: string }> };
+    expect(listens.items.filter((e) => e.streamSid === onB!.call.streamSid).map((e) => [e.node, e.relayedTo])).toEqual([['node-a', 'node-b']]);
     // Its growing audio is on node-b's disk: node-a says where it is.
     const recordingOnB = (await (await fetch(`${a.url}/api/recordings?streamSid=${onB!.call.streamSid}`, { headers: auth })).json()) as { items: Array<{ id: string }> };
     const audio = await fetch(`${a.url}/api/recordings/${recordingOnB.items[0]!.id}/audio/inbound.wav`, { headers: auth });

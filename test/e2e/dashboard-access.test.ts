@@ -105,7 +105,7 @@ describe('signing in with the API token', () => {
     expect((await fetch(`${server.url}/`)).status).toBe(200);
     const { status, setCookie, cookie } = await signIn(server.url);
     expect(status).toBe(204);
-    expect(setCookie).toMatch(/^calltape_session=v1\.\d+\.[A-Za-z0-9_-]{43}; Path=\/api; HttpOnly; SameSite=Strict$/);
+    expect(setCookie).toMatch(/^calltape_session=v2\.api-token\.\d+\.[A-Za-z0-9_-]{43}; Path=\/api; HttpOnly; SameSite=Strict$/);
     expect(setCookie).not.toContain(API_TOKEN);
     const headers = { cookie: cookie! };
     expect((await fetch(`${server.url}/api/recordings`, { headers })).status).toBe(200);
@@ -145,16 +145,18 @@ describe('signing in with the API token', () => {
     server = await startTestServer({ apiToken: API_TOKEN });
     const { cookie } = await signIn(server.url);
     const value = cookie!.split('=')[1]!;
-    const [, expiry, mac] = value.split('.');
+    const [, name, expiry, mac] = value.split('.');
     const resign = (token: string, expiresAt: number) =>
-      `v1.${expiresAt}.${crypto.createHmac('sha256', token).update(`calltape-session:v1:${expiresAt}`).digest('base64url')}`;
+      `v2.${name}.${expiresAt}.${crypto.createHmac('sha256', token).update(`calltape-session:v2:${name}:${expiresAt}`).digest('base64url')}`;
     const forged = [
-      `v1.${Number(expiry) + 1000}.${mac}`, // expiry moved: the MAC no longer matches
-      `v1.${expiry}.${mac!.slice(0, -1)}${mac!.endsWith('A') ? 'B' : 'A'}`,
+      `v2.${name}.${Number(expiry) + 1000}.${mac}`, // expiry moved: the MAC no longer matches
+      `v2.${name}.${expiry}.${mac!.slice(0, -1)}${mac!.endsWith('A') ? 'B' : 'A'}`,
+      `v2.api-token-2.${expiry}.${mac}`, // claims another credential's name
+      `v1.${expiry}.${mac}`, // the unnamed sessions of earlier versions
       resign(API_TOKEN, Date.now() - 1), // expired, correctly signed
       resign(API_TOKEN, Date.now() + SESSION_TTL_MS * 10), // signed, but longer than any session lives
       resign('some-other-token', Date.now() + 60_000), // another server's session
-      newSession('some-other-token', Date.now()),
+      newSession({ name: name!, token: 'some-other-token' }, Date.now()),
       `${value}x`,
       'x'.repeat(5000),
     ];

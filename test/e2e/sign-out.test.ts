@@ -49,7 +49,7 @@ describe('signing out', () => {
   });
 
   it('records nothing for a cookie that is not a valid session', async () => {
-    const forged = `calltape_session=v1.${Date.now() + 60_000}.${'A'.repeat(43)}`;
+    const forged = `calltape_session=v2.api-token.${Date.now() + 60_000}.${'A'.repeat(43)}`;
     expect((await fetch(`${a.url}/api/session`, { method: 'DELETE', headers: { cookie: forged } })).status).toBe(204);
     expect(await a.catalog.revokedSessions.isRevoked('A'.repeat(43))).toBe(false);
   });

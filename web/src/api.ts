@@ -8,8 +8,9 @@ import type { JobView } from '../../src/pipeline/jobs.js';
 import type { Transcript } from '../../src/transcribe/transcript.js';
 import type { Analytics } from '../../src/analytics/analyze-recording.js';
 import type { summaryView } from '../../src/pipeline/steps/summary.js';
+import type { AuditEntry } from '../../src/catalog/audit-log.js';
 
-export type { Analytics, Transcript, TranscriptMatch };
+export type { Analytics, AuditEntry, Transcript, TranscriptMatch };
 export type SummaryView = ReturnType<typeof summaryView>;
 export type Job = JobView;
 
@@ -94,6 +95,7 @@ export const requestTranscript = (id: string): Promise<{ job: Job }> => api(`/ap
 export const transcriptUrl = (id: string, format: 'txt' | 'vtt' | 'srt'): string => `/api/recordings/${encodeURIComponent(id)}/transcript?format=${format}`;
 export const getAnalytics = (id: string): Promise<Analytics> => api(`/api/recordings/${encodeURIComponent(id)}/analytics`);
 export const getSummary = (id: string): Promise<SummaryView> => api(`/api/recordings/${encodeURIComponent(id)}/summary`);
+export const getAccessLog = (id: string, limit: number): Promise<{ items: AuditEntry[] }> => api(`/api/audit?recording=${encodeURIComponent(id)}&limit=${limit}`);
 export const placeHold = (id: string, reason: string): Promise<unknown> => api(`/api/recordings/${encodeURIComponent(id)}/hold`, { method: 'PUT', body: JSON.stringify({ reason }) });
 export const releaseHold = (id: string): Promise<unknown> => api(`/api/recordings/${encodeURIComponent(id)}/hold`, { method: 'DELETE' });
 export const deleteRecording = (id: string, reason?: string): Promise<void> =>

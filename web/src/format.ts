@@ -43,3 +43,23 @@ export function bytes(n: number): string {
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
+
+/**
+ * Who did something, as holds, tombstones and the audit trail name the API client:
+ * `token:<name>`, `session:<name>` (the dashboard), `local`, or `retention`.
+ */
+export function actorText(actor: string): string {
+  const [via, name] = actor.includes(':') ? [actor.slice(0, actor.indexOf(':')), actor.slice(actor.indexOf(':') + 1)] : [actor, ''];
+  switch (via) {
+    case 'token':
+      return name ? `${name} (API token)` : 'an API token';
+    case 'session':
+      return name ? `${name} (dashboard)` : 'the dashboard';
+    case 'local':
+      return 'this machine';
+    case 'retention':
+      return 'retention';
+    default:
+      return actor;
+  }
+}

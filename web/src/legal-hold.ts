@@ -4,12 +4,10 @@
 import { html } from 'htm/preact';
 import { useRef, useState } from 'preact/hooks';
 import { placeHold, releaseHold, type Recording } from './api.js';
-import { when } from './format.js';
+import { actorText, when } from './format.js';
 
 type Hold = NonNullable<Recording['hold']>;
 
-/** Who placed it, as the API knew the client. */
-const PLACED_BY: Record<string, string> = { local: 'from this machine', token: 'with an API token', session: 'from the dashboard' };
 
 export function HoldControl({ id, hold, onChange }: { id: string; hold: Hold | null; onChange: () => void }) {
   const dialog = useRef<HTMLDialogElement>(null);
@@ -27,7 +25,7 @@ export function HoldControl({ id, hold, onChange }: { id: string; hold: Hold | n
   };
   if (hold) {
     return html`<div class="hold held" role="status">
-      <p><strong>Legal hold</strong> since ${when(hold.since)} <span class="muted">(placed ${PLACED_BY[hold.by] ?? hold.by})</span>: ${hold.reason}</p>
+      <p><strong>Legal hold</strong> since ${when(hold.since)} <span class="muted">(placed by ${actorText(hold.by)})</span>: ${hold.reason}</p>
       <p class="muted">It cannot be deleted, by hand or by retention, until the hold is released.</p>
       ${problem && html`<p class="field-error" role="alert">${problem}</p>`}
       <button class="secondary" onClick=${() => void act(() => releaseHold(id))}>Release hold</button>

@@ -5,6 +5,7 @@ import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { smallestPlayable, TrackDownloads } from './audio-files.js';
 import { HoldControl } from './legal-hold.js';
+import { AccessLog } from './access-log.js';
 import { ApiError, deleteRecording, getAnalytics, getMeta, getPeaks, getRecording, getSummary, getTranscript, metaUrl, requestTranscript, type Analytics, type Peaks, type RecordingDetail, type SummaryView, type Transcript } from './api.js';
 import { AnalyticsPanel } from './analytics-panel.js';
 import { SummaryCard } from './summary-card.js';
@@ -205,6 +206,7 @@ export function RecordingPage({ id, atMs }: { id: string; atMs?: number | undefi
           ${recording.status !== 'recording' && !recording.hold && html`<${DeleteButton} id=${recording.id} callSid=${recording.callSid} />`}
         </section>
       </div>
+      <${AccessLog} id=${recording.id} version=${recording} />
     </article>
   `;
 }

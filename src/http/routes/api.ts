@@ -21,6 +21,7 @@ import { recordingRoutes } from './recordings.js';
 import { stepOutputRoutes } from './step-outputs.js';
 import { archiveRoutes } from './archives.js';
 import { holdRoutes } from './hold.js';
+import { auditRoutes } from './audit.js';
 
 export interface ApiOptions {
   readonly config: Config;
@@ -40,7 +41,7 @@ export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (app, { config, r
     if (client.via === 'session' && catalog && (await catalog.revokedSessions.isRevoked(client.session.signature))) {
       throw new CalltapeError('CALLTAPE_ERR_UNAUTHENTICATED', 'this dashboard session was signed out: sign in again');
     }
-    markApiChecked(request, client.via);
+    markApiChecked(request, { via: client.via, name: client.name });
   });
   await app.register(metricsRoutes, { recorder, outbox, pipeline, catalog });
   if (catalog) {
@@ -48,6 +49,7 @@ export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (app, { config, r
     await app.register(stepOutputRoutes, { catalog });
     await app.register(archiveRoutes, { catalog });
     await app.register(holdRoutes, { catalog });
+    await app.register(auditRoutes, { catalog });
     await app.register(liveRoutes, { recorder, catalog, config, nodes });
   }
 };

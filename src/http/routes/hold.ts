@@ -8,7 +8,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Catalog } from '../../catalog/catalog.js';
 import type { LegalHold } from '../../catalog/recordings.js';
 import { CalltapeError } from '../../errors.js';
-import { apiClientOf } from '../access.js';
+import { actorLabelOf } from '../access.js';
+import { audit } from '../audit.js';
 import { findRecording } from './recording-lookup.js';
 
 const REASON_MAX = 500;
@@ -24,14 +25,15 @@ function reasonOf(body: unknown): string {
 }
 
 export const holdRoutes: FastifyPluginAsync<{ readonly catalog: Catalog }> = async (app, { catalog }) => {
-  /** Who, as the API knows the client: a token, the dashboard's session, or a local client. */
-  const who = apiClientOf;
+  /** Who, as the API knows the client: a named token, a dashboard session, or a local client. */
+  const who = actorLabelOf;
 
   app.put<{ Params: { id: string } }>('/api/recordings/:id/hold', { config: { access: 'api' } }, async (request) => {
     const reason = reasonOf(request.body);
     const recording = await findRecording(catalog, request.params.id);
     const hold: LegalHold = recording.hold ? { ...recording.hold, reason } : { reason, since: new Date().toISOString(), by: who(request) };
     if (!(await catalog.repo.setHold(recording.id, hold))) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', 'the recording was deleted meanwhile');
+    await audit(catalog.audit, request, 'hold.place', { recordingId: recording.id, streamSid: recording.streamSid, detail: reason });
     const bucketHold = await catalog.holdObjects(recording, true);
     request.log.info({ recordingId: recording.id, by: hold.by, bucketHold }, 'legal hold placed');
     return { hold, bucketHold };
@@ -41,6 +43,7 @@ export const holdRoutes: FastifyPluginAsync<{ readonly catalog: Catalog }> = asy
     const recording = await findRecording(catalog, request.params.id);
     if (!recording.hold) return { hold: null, bucketHold: false };
     await catalog.repo.setHold(recording.id, null);
+    await audit(catalog.audit, request, 'hold.release', { recordingId: recording.id, streamSid: recording.streamSid, detail: recording.hold.reason });
     const bucketHold = await catalog.holdObjects(recording, false);
     request.log.info({ recordingId: recording.id, by: who(request), heldSince: recording.hold.since }, 'legal hold released');
     return { hold: null, bucketHold };

@@ -19,6 +19,8 @@ import type { Config } from '../../config.js';
 import { EventStreamHub } from '../event-stream.js';
 import { redactUrl } from '../../redact.js';
 import { LISTEN_MAX_BUFFERED_BYTES } from '../../limits.js';
+import { AUDIT_ENTRY_HEADER, audit, auditRelayed } from '../audit.js';
+import type { AuditAction } from '../../catalog/audit-log.js';
 
 export interface LiveOptions {
   readonly recorder: Recorder;
@@ -49,11 +51,23 @@ export const liveRoutes: FastifyPluginAsync<LiveOptions> = async (app, { recorde
     return row?.status === 'recording' && row.node && row.node !== catalog.nodeId ? row.node : undefined;
   };
 
-  /** Pause or resume a call another node records, through that node's API. */
-  const forwardToOwner = async (request: FastifyRequest, reply: FastifyReply, streamSid: string, path: string, body: unknown) => {
+  /** The recording of a call, for the audit trail (null while its row is not written yet). */
+  const recordingIdOf = async (streamSid: string): Promise<string | null> => (await catalog.repo.getByStreamSid(streamSid).catch(() => undefined))?.id ?? null;
+
+  /**
+   * The audit entry of an action on a live call done here: claimed from the node that relayed
+   * it (which logged its client), else written here.
+   */
+  const auditLive = async (request: FastifyRequest, action: AuditAction, streamSid: string, detail?: string) => {
+    await auditRelayed(catalog.audit, request, action, streamSid, { recordingId: await recordingIdOf(streamSid), detail });
+  };
+
+  /** Pause or resume a call another node records, through that node's API (logged here, for this client). */
+  const forwardToOwner = async (request: FastifyRequest, reply: FastifyReply, streamSid: string, path: string, body: unknown, action: AuditAction, detail?: string) => {
     const owner = cluster && !forwarded(request) ? await ownerElsewhere(streamSid) : undefined;
     if (!owner) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', 'no live stream with that streamSid');
-    const answer = await cluster!.forward(owner, 'POST', path, body);
+    const entry = await audit(catalog.audit, request, action, { streamSid, recordingId: await recordingIdOf(streamSid), detail: `${detail ? `${detail}; ` : ''}relayed to node ${owner}` });
+    const answer = await cluster!.forward(owner, 'POST', path, body, { [AUDIT_ENTRY_HEADER]: entry });
     if (!answer) throw new CalltapeError('CALLTAPE_ERR_NODE_UNREACHABLE', `node ${owner} records this call and did not answer`);
     return reply.code(answer.status).send(answer.body);
   };
@@ -87,7 +101,11 @@ export const liveRoutes: FastifyPluginAsync<LiveOptions> = async (app, { recorde
       // Both places are checked by the schemas: silence or skip.
       const behavior = (request.body?.behavior ?? (request.query as { behavior?: unknown }).behavior ?? 'silence') as PauseBehavior;
       const { streamSid } = request.params;
-      if (!recorder.pause(streamSid, behavior)) return forwardToOwner(request, reply, streamSid, `/api/streams/${encodeURIComponent(streamSid)}/pause`, { behavior });
+      const live = recorder.liveStreams().some((stream) => stream.streamSid === streamSid);
+      if (!live) return forwardToOwner(request, reply, streamSid, `/api/streams/${encodeURIComponent(streamSid)}/pause`, { behavior }, 'pause', behavior);
+      // Logged before it takes effect: no change goes unlogged when the trail cannot be written.
+      await auditLive(request, 'pause', streamSid, behavior);
+      if (!recorder.pause(streamSid, behavior)) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', 'the call ended meanwhile');
       return { streamSid, paused: behavior };
     },
   );
@@ -120,9 +138,14 @@ export const liveRoutes: FastifyPluginAsync<LiveOptions> = async (app, { recorde
       const clientGone = new AbortController();
       socket.once('close', () => clientGone.abort());
       const owner = !local && cluster && !forwarded(request) ? await ownerElsewhere(streamSid) : undefined;
+      // Logged before a sample is sent; a trail that cannot be written closes the socket.
+      const logged = owner
+        ? await audit(catalog.audit, request, 'listen', { streamSid, recordingId: await recordingIdOf(streamSid), detail: `relayed to node ${owner}` }).catch(() => undefined)
+        : await auditLive(request, 'listen', streamSid).then(() => 'here', () => undefined);
+      if (!logged) return socket.close(WS_CLOSE.tryAgainLater, 'CALLTAPE_ERR_AUDIT_UNAVAILABLE');
       if (owner) {
         if (clientGone.signal.aborted) return;
-        const relay = await cluster!.listenOn(owner, streamSid, clientGone.signal);
+        const relay = await cluster!.listenOn(owner, streamSid, clientGone.signal, logged);
         if (clientGone.signal.aborted) return relay?.terminate();
         if (!relay) return socket.close(WS_CLOSE.tryAgainLater, `node ${owner} did not answer`);
         relay.on('message', (data: Buffer, isBinary: boolean) => {
@@ -154,7 +177,10 @@ export const liveRoutes: FastifyPluginAsync<LiveOptions> = async (app, { recorde
 
   app.post<{ Params: { streamSid: string } }>('/api/streams/:streamSid/resume', { config: { access: 'api' } }, async (request, reply) => {
     const { streamSid } = request.params;
-    if (!recorder.resume(streamSid)) return forwardToOwner(request, reply, streamSid, `/api/streams/${encodeURIComponent(streamSid)}/resume`, undefined);
+    const live = recorder.liveStreams().some((stream) => stream.streamSid === streamSid);
+    if (!live) return forwardToOwner(request, reply, streamSid, `/api/streams/${encodeURIComponent(streamSid)}/resume`, undefined, 'resume');
+    await auditLive(request, 'resume', streamSid);
+    if (!recorder.resume(streamSid)) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', 'the call ended meanwhile');
     return { streamSid, paused: null };
   });
 };

@@ -16,7 +16,8 @@ import { PeaksStore } from '../../catalog/peaks-store.js';
 import { downsample, peaksJson } from '../../recording/peaks.js';
 import { parseSearchQuery, transcriptMatches } from '../../catalog/transcript-search.js';
 import { findRecording, notHere } from './recording-lookup.js';
-import { apiClientOf } from '../access.js';
+import { actorLabelOf } from '../access.js';
+import { ReadAuditor } from '../audit.js';
 import { AUDIO_CONTENT_TYPES, AUDIO_EXTENSIONS, isAudioExtension } from '../../archive/formats.js';
 import { audioFilesOf } from '../../catalog/audio-files.js';
 import { SPOOLED_FILE } from '../../storage/recording-keys.js';
@@ -107,6 +108,7 @@ export function parseListQuery(query: Record<string, unknown>): RecordingFilter 
 
 export const recordingRoutes: FastifyPluginAsync<{ readonly catalog: Catalog }> = async (app, { catalog }) => {
   const find = (id: string) => findRecording(catalog, id);
+  const reads = new ReadAuditor(catalog.audit);
 
   app.get('/api/recordings', { config: { access: 'api' } }, async (request) => {
     const filter = parseListQuery(request.query as Record<string, unknown>);
@@ -153,10 +155,14 @@ export const recordingRoutes: FastifyPluginAsync<{ readonly catalog: Catalog }> 
     // ?redirect=1: a short-lived presigned URL of the object, for clients that fetch it themselves.
     if ((request.query as { redirect?: unknown }).redirect === '1') {
       const url = await catalog.presignedUrl(recording, chosen.file, PRESIGNED_URL_TTL_S);
-      if (url) return reply.header('Cache-Control', 'no-store').redirect(url, 302);
+      if (url) {
+        await reads.read(request, 'audio.read', recording.id, `${chosen.file} (presigned URL)`);
+        return reply.header('Cache-Control', 'no-store').redirect(url, 302);
+      }
     }
     const source = await catalog.openFile(recording, chosen.file);
     if (!source) throw notHere(catalog, recording, `${name} audio`);
+    await reads.read(request, 'audio.read', recording.id, chosen.file);
     return sendFileRange(reply, source, request.headers.range, AUDIO_CONTENT_TYPES[chosen.format]);
   });
 
@@ -169,6 +175,7 @@ export const recordingRoutes: FastifyPluginAsync<{ readonly catalog: Catalog }> 
     if (recording.status === 'recording') throw new CalltapeError('CALLTAPE_ERR_RECORDING_IN_PROGRESS', 'its files are final once the call ends');
     const source = await catalog.openFile(recording, name);
     if (!source) throw notHere(catalog, recording, name);
+    await reads.read(request, 'file.read', recording.id, name);
     return sendFileRange(reply, source, request.headers.range, contentTypeOf(name));
   });
 
@@ -177,6 +184,7 @@ export const recordingRoutes: FastifyPluginAsync<{ readonly catalog: Catalog }> 
     const recording = await find(request.params.id);
     const source = await catalog.openFile(recording, 'meta.json');
     if (!source) throw notHere(catalog, recording, 'meta.json');
+    await reads.read(request, 'file.read', recording.id, 'meta.json');
     return reply.type('application/json; charset=utf-8').header('Content-Length', source.size).send(await source.open());
   });
 
@@ -212,7 +220,7 @@ export const recordingRoutes: FastifyPluginAsync<{ readonly catalog: Catalog }> 
     if (reason !== undefined && (typeof reason !== 'string' || reason.trim() === '' || reason.length > 500)) throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', 'reason must be 1 to 500 characters');
     const recording = await find(request.params.id);
     if (recording.status === 'recording') throw new CalltapeError('CALLTAPE_ERR_RECORDING_IN_PROGRESS', 'stop the call first');
-    await catalog.delete(recording, { by: apiClientOf(request), reason: reason?.trim() ?? null });
+    await catalog.delete(recording, { by: actorLabelOf(request), reason: reason?.trim() ?? null, address: request.ip });
     return reply.code(204).send();
   });
 

@@ -6,7 +6,6 @@
  * the API: another site's page cannot sign a browser in or out, nor read its standing.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import { constantTimeEqual } from '../../auth/constant-time.js';
 import type { Catalog } from '../../catalog/catalog.js';
 import type { Config } from '../../config.js';
 import { CalltapeError } from '../../errors.js';
@@ -15,7 +14,9 @@ import { checkSameSite } from '../access.js';
 import type { AttemptLimiter } from '../attempt-limiter.js';
 import { checkApiClient } from '../auth.js';
 import { countFailedCredential } from '../guessing-budget.js';
-import { apiTokens, isValidSession, newSession, sessionCookieHeader, sessionFromRequest, sessionParts } from '../session.js';
+import { newSession, sessionCookieHeader, sessionCredential, sessionFromRequest, sessionParts } from '../session.js';
+import { apiCredentials, hasApiCredentials } from '../../auth/api-credentials.js';
+import { findCredential } from '../auth.js';
 
 const loginSchema = {
   type: 'object',
@@ -38,7 +39,7 @@ export const sessionRoutes: FastifyPluginAsync<{ readonly config: Config; readon
     try {
       const client = checkApiClient(config, request);
       if (client.via === 'session' && (await catalog.revokedSessions.isRevoked(client.session.signature))) return { access: 'none', signIn: true };
-      return { access: config.apiToken ? 'token' : 'local' };
+      return { access: hasApiCredentials(config) ? 'token' : 'local', ...(client.name ? { name: client.name } : {}) };
     } catch (err) {
       if (!(err instanceof CalltapeError)) throw err;
       // Answered, not thrown: a wrong credential here still counts against the client.
@@ -50,15 +51,16 @@ export const sessionRoutes: FastifyPluginAsync<{ readonly config: Config; readon
   });
 
   app.post<{ Body: { token: string } }>('/api/session', { config: { access: 'public' }, schema: { body: loginSchema } }, async (request, reply) => {
-    if (!config.apiToken) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', 'no CALLTAPE_API_TOKEN is configured: there is nothing to sign in to');
+    if (!hasApiCredentials(config)) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', 'no CALLTAPE_API_TOKEN or CALLTAPE_API_TOKENS is configured: there is nothing to sign in to');
     // A client past its budget of failed credentials was refused before this (guessing-budget.ts),
     // and this failure counts in it (the error handler).
     const given = request.body.token;
-    if (!apiTokens(config.apiToken).some((token) => constantTimeEqual(token, given))) {
+    const credential = findCredential(config, given);
+    if (!credential) {
       recorder.countRejection('CALLTAPE_ERR_FORBIDDEN');
       throw new CalltapeError('CALLTAPE_ERR_FORBIDDEN', 'API token not valid');
     }
-    reply.header('Set-Cookie', sessionCookieHeader(newSession(config.apiToken, Date.now()), secure(request.protocol)));
+    reply.header('Set-Cookie', sessionCookieHeader(newSession(credential, Date.now()), secure(request.protocol)));
     reply.header('Cache-Control', 'no-store');
     return reply.code(204).send();
   });
@@ -67,7 +69,7 @@ export const sessionRoutes: FastifyPluginAsync<{ readonly config: Config; readon
   // recorded as revoked in the catalog, so a copy of the cookie is refused on every node.
   app.delete('/api/session', { config: { access: 'public' } }, async (request, reply) => {
     const value = sessionFromRequest(request);
-    const parts = value && config.apiToken && isValidSession(config.apiToken, value, Date.now()) ? sessionParts(value) : undefined;
+    const parts = value && sessionCredential(apiCredentials(config), value, Date.now()) ? sessionParts(value) : undefined;
     if (parts) await catalog.revokedSessions.revoke(parts.signature, parts.expiresAt);
     reply.header('Set-Cookie', sessionCookieHeader('', secure(request.protocol)));
     return reply.code(204).send();

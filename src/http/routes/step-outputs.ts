@@ -7,6 +7,7 @@
  * While an output is missing, 404 with the state of its job, so a client can tell "not yet"
  * from "failed" from "off".
  */
+import { audit } from '../audit.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { ANALYTICS_FILE } from '../../analytics/analyze-recording.js';
 import type { Catalog } from '../../catalog/catalog.js';
@@ -97,6 +98,7 @@ export const stepOutputRoutes: FastifyPluginAsync<{ readonly catalog: Catalog }>
         return reply.code(404).type('application/json; charset=utf-8').send({ ...body, job: job ?? null });
       }
       if (source.size > OUTPUT_MAX_BYTES) throw new CalltapeError('CALLTAPE_ERR_INTERNAL', `${output.file} is larger than it can be`);
+      await audit(catalog.audit, request, `${output.kind}.read`, { recordingId: recording.id, detail: format === 'json' ? output.file : `${output.file} as ${format}` });
       const chunks: Buffer[] = [];
       for await (const chunk of await source.open()) chunks.push(chunk as Buffer);
       const text = Buffer.concat(chunks).toString('utf8');

@@ -12,6 +12,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Catalog } from '../../catalog/catalog.js';
 import { recordingJson } from '../../catalog/recording-json.js';
+import { hasApiCredentials } from '../../auth/api-credentials.js';
 import type { Config } from '../../config.js';
 import { CalltapeError } from '../../errors.js';
 import { notLocalBecause } from '../auth.js';
@@ -61,7 +62,7 @@ function pageHeaders(reply: FastifyReply): FastifyReply {
 async function initialData(config: Config, catalog: Catalog, request: FastifyRequest): Promise<string | undefined> {
   // Only without a token (a local client): the session cookie is never sent to / (Path=/api),
   // and a bearer token on this public route must not tell a guess from the right token.
-  if (config.apiToken || notLocalBecause(config, request)) return undefined;
+  if (hasApiCredentials(config) || notLocalBecause(config, request)) return undefined;
   const page = await catalog.repo.list({ limit: FIRST_PAGE_SIZE });
   const jobs = await catalog.jobs.forRecordings(page.items.map((r) => r.id));
   const data = { session: { access: 'local' }, recordings: { items: page.items.map((r) => recordingJson(r, '', jobs.get(r.id) ?? [])), nextCursor: page.nextCursor } };
@@ -74,7 +75,7 @@ export const webRoutes: FastifyPluginAsync<{ readonly config: Config; readonly c
   { config, catalog, webRoot = DEFAULT_WEB_ROOT },
 ) => {
   app.addHook('onRequest', async (request) => {
-    if (config.apiToken) return;
+    if (hasApiCredentials(config)) return;
     const because = notLocalBecause(config, request);
     if (because) throw new CalltapeError('CALLTAPE_ERR_API_LOOPBACK_ONLY', because);
   });
