@@ -109,7 +109,7 @@ describe('signing in with the API token', () => {
     expect(setCookie).not.toContain(API_TOKEN);
     const headers = { cookie: cookie! };
     expect((await fetch(`${server.url}/api/recordings`, { headers })).status).toBe(200);
-    expect((await fetch(`${server.url}/api/session`, { headers }).then((r) => r.json()))).toEqual({ access: 'token' });
+    expect((await fetch(`${server.url}/api/session`, { headers }).then((r) => r.json()))).toEqual({ access: 'token', name: 'api-token' });
     const audio = await fetch(`${server.url}/api/recordings/${id}/audio/inbound.wav`, { headers: { ...headers, range: 'bytes=0-43' } });
     expect(audio.status).toBe(206);
     expect((await fetch(`${server.url}/api/recordings/${id}/meta.json`, { headers })).status).toBe(200);
