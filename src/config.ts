@@ -308,6 +308,15 @@ export const configSchema = z.object({
    */
   signingKey: z.string().min(1).optional(),
 
+  /**
+   * age X25519 recipients (`age1…`, comma- or space-separated), or the path of a file of them
+   * (one a line, # comments): every finished recording's content is encrypted to them and its
+   * plaintext removed (custody/encryption.ts). The server never holds a private key.
+   */
+  encryptTo: z.string().min(1).optional(),
+  /** Keep transcript and summary text of encrypted recordings in the search index (false: removed once encrypted). */
+  indexEncryptedText: bool.default(false),
+
   /** This node's name in the catalog (recordings, live list); default `<hostname>:<port>`. */
   nodeId: z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'letters, digits and . _ : - (at most 100)').optional(),
   /** Where the other nodes reach this node's API; default http://<host>:<port> (the hostname when listening on all addresses). */
@@ -433,6 +442,8 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = {
   archiveFormats: 'CALLTAPE_ARCHIVE_FORMATS',
   keepWav: 'CALLTAPE_KEEP_WAV',
   signingKey: 'CALLTAPE_SIGNING_KEY',
+  encryptTo: 'CALLTAPE_ENCRYPT_TO',
+  indexEncryptedText: 'CALLTAPE_INDEX_ENCRYPTED_TEXT',
   retentionIntervalMs: 'CALLTAPE_RETENTION_INTERVAL_MS',
   httpIdleTimeoutMs: 'CALLTAPE_HTTP_IDLE_TIMEOUT_MS',
   httpRequestTimeoutMs: 'CALLTAPE_HTTP_REQUEST_TIMEOUT_MS',

@@ -14,6 +14,7 @@ import { encodeFlac } from './flac.js';
 import { encodeMp3 } from './mp3.js';
 import { encodeOggOpus } from './opus.js';
 import { verifyArchive } from './verify.js';
+import { syncDir } from '../storage/atomic-file.js';
 
 const ENCODERS: Record<ArchiveFormat, (wavFile: string, outFile: string) => Promise<void>> = {
   flac: encodeFlac,
@@ -86,12 +87,3 @@ async function sha256Of(file: string): Promise<{ sha256: string; bytes: number }
   return { sha256: hash.digest('hex'), bytes };
 }
 
-/** The rename is durable once the directory's entry is on disk. */
-async function syncDir(dir: string): Promise<void> {
-  const handle = await fsp.open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}

@@ -21,3 +21,13 @@ export async function writeFileAtomic(file: string, data: string): Promise<void>
     throw err;
   }
 }
+
+/** A rename (or removal) is durable once the directory's entry is on disk. */
+export async function syncDir(dir: string): Promise<void> {
+  const handle = await fsp.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
