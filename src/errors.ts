@@ -110,6 +110,7 @@ export const ERRORS = {
   CALLTAPE_ERR_NO_SUCH_FORMAT: { effect: 'refused', message: 'the track is not kept in that format', httpStatus: 404 },
   CALLTAPE_ERR_RECORDING_DELETED: { effect: 'refused', message: 'the recording was deleted', httpStatus: 410 },
   CALLTAPE_ERR_LEGAL_HOLD: { effect: 'refused', message: 'the recording is under legal hold', httpStatus: 409 },
+  CALLTAPE_ERR_ENCRYPTED: { effect: 'refused', message: "the recording's content is encrypted to its owner's age key: download the .age files and decrypt them", httpStatus: 409 },
   CALLTAPE_ERR_AUDIT_UNAVAILABLE: { effect: 'refused', message: 'the access audit trail could not be written, so the request was not served', httpStatus: 503 },
   CALLTAPE_ERR_JOB_FAILED: { effect: 'logged', message: 'a post-call step failed for good; the recording keeps its audio and says why in its jobs', httpStatus: 500 },
   CALLTAPE_ERR_TOO_MANY_ATTEMPTS: { effect: 'refused', message: 'too many failed sign-ins from this client: wait for the window to end', httpStatus: 429 },

@@ -35,6 +35,7 @@ import { SUMMARY_FILE } from '../summarize/summary.js';
 import { AUDIO_EXTENSIONS } from '../archive/formats.js';
 import { TombstonesRepo } from './tombstones.js';
 import { AuditLog } from './audit-log.js';
+import { AGE_SUFFIX, CONTENT_FILE, ENCRYPTION_FILE } from '../custody/encryption-record.js';
 import { MANIFEST_FILE, MANIFEST_SIGNATURE_FILE } from '../custody/manifest.js';
 
 /** Waits `ms`; false if `signal` ended the wait first. */
@@ -485,7 +486,10 @@ export class Catalog extends EventEmitter<CatalogEvents> {
 /** Every file a recording can have in the bucket: uploaded, or left by an attempt that failed midway. */
 function objectNamesOf(recording: Recording): Set<string> {
   const archives = recording.files.flatMap((f) => [f.file, ...AUDIO_EXTENSIONS.map((ext) => f.file.replace(/\.wav$/, `.${ext}`))]);
-  return new Set([...archives, 'inbound.wav', 'outbound.wav', 'stereo.wav', META_FILE, PEAKS_FILE, LEGACY_PEAKS_FILE, TRANSCRIPT_FILE, ANALYTICS_FILE, SUMMARY_FILE, MANIFEST_FILE, MANIFEST_SIGNATURE_FILE]);
+  const plain = [...archives, 'inbound.wav', 'outbound.wav', 'stereo.wav', META_FILE, PEAKS_FILE, LEGACY_PEAKS_FILE, TRANSCRIPT_FILE, ANALYTICS_FILE, SUMMARY_FILE, MANIFEST_FILE, MANIFEST_SIGNATURE_FILE, ENCRYPTION_FILE];
+  // Encrypted, each content file is its .age (custody/encrypt-recording.ts).
+  const encrypted = plain.filter((name) => CONTENT_FILE.test(name)).map((name) => `${name}${AGE_SUFFIX}`);
+  return new Set([...plain, ...encrypted]);
 }
 
 /** Who deletes a recording and why, for its tombstone. */

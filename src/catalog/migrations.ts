@@ -283,6 +283,16 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('audit_log').execute();
     },
   },
+  '012_encryption': {
+    async up(db: Kysely<unknown>) {
+      // A recording's encryption to its owner's age recipients (JSON {at, recipients, files}),
+      // null while (or if never) encrypted: custody/encrypt-recording.ts.
+      await db.schema.alterTable('recordings').addColumn('encryption', 'text').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable('recordings').dropColumn('encryption').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

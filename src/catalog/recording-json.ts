@@ -42,7 +42,8 @@ export function recordingJson(recording: Recording, baseUrl = '', jobs?: readonl
     sampleRate: recording.sampleRate,
     customParameters: recording.customParameters,
     tracks: recording.files.map((f) => {
-      const files = audioFilesOf(f).map((a) => ({
+      // Encrypted, a track has no audio the server can serve: its .age files are under `encryption`.
+      const files = (recording.encryption ? [] : audioFilesOf(f)).map((a) => ({
         format: a.format,
         bytes: a.bytes,
         url: `${baseUrl}/api/recordings/${recording.id}/audio/${f.name}.${a.format}`,
@@ -55,7 +56,7 @@ export function recordingJson(recording: Recording, baseUrl = '', jobs?: readonl
         durationMs: f.durationMs,
         // The WAV, or (removed for its archives: wav false) the best archive.
         url: files[0]?.url ?? `${baseUrl}/api/recordings/${recording.id}/audio/${f.name}.wav`,
-        wav: !f.wavRemoved,
+        wav: !f.wavRemoved && !recording.encryption,
         // Once uploaded (S3 storage): where the WAV is, and its content's SHA-256 (also known once archived).
         ...(f.location ? { location: f.location } : {}),
         ...(f.sha256 ? { sha256: f.sha256 } : {}),
@@ -67,6 +68,14 @@ export function recordingJson(recording: Recording, baseUrl = '', jobs?: readonl
     node: recording.node,
     // Under legal hold ({reason, since, by}): never deleted until released; null otherwise.
     hold: recording.hold ?? null,
+    // Encrypted to its owner's age recipients: each .age file, with its plaintext's name, size and SHA-256; null: plaintext.
+    encryption: recording.encryption
+      ? {
+          at: recording.encryption.at,
+          recipients: recording.encryption.recipients,
+          files: recording.encryption.files.map((f) => ({ ...f, url: `${baseUrl}/api/recordings/${recording.id}/files/${f.name}` })),
+        }
+      : null,
     endReason: recording.endReason,
     error: recording.error,
     ...(jobs

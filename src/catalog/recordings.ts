@@ -2,6 +2,7 @@
  * The recordings repository: the only code that reads or writes the recordings tables.
  * Same queries on SQLite and PostgreSQL.
  */
+import type { EncryptedFile } from '../custody/encryption-record.js';
 import crypto from 'node:crypto';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { RecordingMeta } from '../recording/meta.js';
@@ -90,6 +91,15 @@ export interface Recording {
   storage: 'local' | 's3';
   /** Under legal hold: never deleted, by hand or by retention, until released. */
   hold: LegalHold | null;
+  /** Its content encrypted to its owner's age recipients (custody/encrypt-recording.ts); null: plaintext. */
+  encryption: RecordingEncryption | null;
+}
+
+export interface RecordingEncryption {
+  /** When it was encrypted (ISO 8601). */
+  at: string;
+  recipients: string[];
+  files: EncryptedFile[];
 }
 
 export interface LegalHold {
@@ -168,6 +178,7 @@ function toRecording(row: Selectable<RecordingsTable>): Recording {
     storage: row.storage,
     node: row.node_id,
     hold: row.hold ? (JSON.parse(row.hold) as LegalHold) : null,
+    encryption: row.encryption ? (JSON.parse(row.encryption) as RecordingEncryption) : null,
   };
 }
 
@@ -217,6 +228,7 @@ export class RecordingsRepo {
       storage: 'local',
       node_id: start.node ?? null,
       hold: null,
+      encryption: null,
     };
     await this.db.transaction().execute(async (trx) => {
       await trx.insertInto('recordings').values(row).execute();
@@ -379,6 +391,10 @@ export class RecordingsRepo {
   }
 
   /** Records a recording's files as a post-call step left them (its archives), in the step's transaction. */
+  async setEncryption(trx: Transaction<CatalogDatabase>, id: string, encryption: RecordingEncryption): Promise<void> {
+    await trx.updateTable('recordings').set({ encryption: JSON.stringify(encryption) }).where('id', '=', id).execute();
+  }
+
   async setFiles(trx: Transaction<CatalogDatabase>, id: string, files: RecordingFile[]): Promise<void> {
     await trx.updateTable('recordings').set({ files: JSON.stringify(files) }).where('id', '=', id).execute();
   }

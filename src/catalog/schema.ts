@@ -42,6 +42,8 @@ export interface RecordingsTable {
   node_id: string | null;
   /** JSON {reason, since, by} while under legal hold, else null. */
   hold: string | null;
+  /** JSON {at, recipients, files} once the recording's content is encrypted, else null. */
+  encryption: string | null;
 }
 
 /** The nodes sharing this catalog, each with its last heartbeat. */

@@ -22,40 +22,15 @@ import path from 'node:path';
 import { Encrypter } from 'age-encryption';
 import { syncDir, writeFileAtomic } from '../storage/atomic-file.js';
 import { META_FILE } from '../recording/meta.js';
+import { AGE_SUFFIX, CONTENT_FILE, ENCRYPTION_FILE, readEncryptionRecord, type EncryptedFile, type EncryptionRecord } from './encryption-record.js';
 
-export const ENCRYPTION_FILE = 'encryption.json';
-export const AGE_SUFFIX = '.age';
-
-/** Files that hold the call's content, encrypted by the step. */
-export const CONTENT_FILE = /^(inbound|outbound|stereo)\.(wav|flac|opus|mp3)$|^(meta|transcript|analytics|summary)\.json$/;
-
-export interface EncryptedFile {
-  /** Its name on disk and in the bucket (inbound.wav.age). */
-  readonly name: string;
-  readonly bytes: number;
-  readonly sha256: string;
-  /** What `age -d` gives back: its name, size and SHA-256, to check a decryption against. */
-  readonly plaintext: { readonly name: string; readonly bytes: number; readonly sha256: string };
-}
-
-export interface EncryptionRecord {
-  readonly version: 1;
-  /** The age recipients (public keys) the files are encrypted to. */
-  readonly recipients: readonly string[];
-  readonly files: EncryptedFile[];
-}
+export { AGE_SUFFIX, CONTENT_FILE, ENCRYPTION_FILE, readEncryptionRecord, type EncryptedFile, type EncryptionRecord };
 
 /** Where a test may stop the process (kill -9) to check what a crash there leaves. */
 export type EncryptionPoint = 'part-written' | 'renamed' | 'recorded' | 'plaintext-removed';
 
 export interface EncryptOptions {
   readonly onPoint?: (point: EncryptionPoint, file: string) => void;
-}
-
-/** The record of a recording's encryption, if it has one. */
-export async function readEncryptionRecord(dir: string): Promise<EncryptionRecord | undefined> {
-  const text = await fsp.readFile(path.join(dir, ENCRYPTION_FILE), 'utf8').catch(() => undefined);
-  return text === undefined ? undefined : (JSON.parse(text) as EncryptionRecord);
 }
 
 /** meta.json as kept beside encrypted files: what the catalog needs, its parameters, DTMF and marks only in meta.json.age. */

@@ -3,7 +3,8 @@
  * archives, meta.json, transcript, analytics, summary, peaks) with its size and SHA-256, the
  * call's ids and times and the calltape version, signed in minisign's format beside it
  * (minisign.ts). Whoever holds the public key can check, with standard tools, that the files
- * are the ones calltape wrote: `minisign -V` on the manifest, then `sha256sum` on each file,
+ * are the ones calltape wrote (for an encrypted file, its plaintext's size and hash too, to
+ * check a decryption against): `minisign -V` on the manifest, then `sha256sum` on each file,
  * or `calltape verify`, which does both and names the first file that differs.
  */
 import crypto from 'node:crypto';
@@ -12,6 +13,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Recording } from '../catalog/recordings.js';
 import { SPOOLED_FILE } from '../storage/recording-keys.js';
+import { readEncryptionRecord } from './encryption-record.js';
 import { signMinisign, verifyMinisign, type PublicKey, type SigningKey } from './minisign.js';
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -21,6 +23,8 @@ export interface ManifestFile {
   readonly name: string;
   readonly bytes: number;
   readonly sha256: string;
+  /** An encrypted file's plaintext (what `age -d` gives back), from encryption.json. */
+  readonly plaintext?: { readonly name: string; readonly bytes: number; readonly sha256: string };
 }
 
 export interface Manifest {
@@ -57,7 +61,11 @@ export async function custodyFiles(dir: string): Promise<string[]> {
 
 export async function buildManifest(dir: string, recording: Recording, version: string, now = new Date()): Promise<Manifest> {
   const files: ManifestFile[] = [];
-  for (const name of await custodyFiles(dir)) files.push({ name, ...(await hashFile(path.join(dir, name))) });
+  const encrypted = new Map((await readEncryptionRecord(dir))?.files.map((f) => [f.name, f.plaintext]) ?? []);
+  for (const name of await custodyFiles(dir)) {
+    const plaintext = encrypted.get(name);
+    files.push({ name, ...(await hashFile(path.join(dir, name))), ...(plaintext ? { plaintext } : {}) });
+  }
   return {
     version: 1,
     calltape: version,
@@ -121,3 +129,4 @@ export async function verifyManifest(
   }
   return { manifest, trustedComment, problems };
 }
+

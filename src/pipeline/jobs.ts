@@ -12,9 +12,9 @@ import type { CatalogDatabase, JobState } from '../catalog/schema.js';
  * lower stage is done or failed. Peaks and the transcript need only the files; analytics
  * use the transcript's words (talk speed), the summary its text and the analytics; the
  * archives come after every step that reads the WAVs (which they may replace); the signed
- * manifest after every step that writes a file; the upload waits for every output (so each travels to the bucket); the webhook goes last.
+ * encryption after every step that reads the plaintext; the signed manifest after every step that writes a file; the upload waits for every output (so each travels to the bucket); the webhook goes last.
  */
-export const JOB_STAGES = { peaks: 1, transcript: 1, analytics: 2, summary: 3, archive: 4, manifest: 7, upload: 8, notify: 9 } as const;
+export const JOB_STAGES = { peaks: 1, transcript: 1, analytics: 2, summary: 3, archive: 4, encrypt: 5, manifest: 7, upload: 8, notify: 9 } as const;
 export type JobKind = keyof typeof JOB_STAGES;
 export const JOB_KINDS = Object.keys(JOB_STAGES) as JobKind[];
 export const JOB_STATES: readonly JobState[] = ['pending', 'running', 'done', 'failed'];

@@ -10,6 +10,7 @@ import type { Span } from '../transcribe/pieces.js';
 import { analyzeRecording, type Analytics, type AnalyzeInput } from '../analytics/analyze-recording.js';
 import { archiveWav, type ArchivedWav } from '../archive/archive-file.js';
 import type { ArchiveFormat } from '../archive/formats.js';
+import { encryptRecording, type EncryptionRecord } from '../custody/encrypt-recording.js';
 
 export type WorkerTask =
   | { readonly kind: 'peaks'; readonly dir: string; readonly sources: PeakSources }
@@ -17,7 +18,8 @@ export type WorkerTask =
   | { readonly kind: 'span'; readonly source: TrackSource; readonly startMs: number; readonly endMs: number }
   | { readonly kind: 'transcribe'; readonly source: TrackSource; readonly piece: Span; readonly server: SttServer; readonly name: string }
   | { readonly kind: 'analyze'; readonly input: AnalyzeInput }
-  | { readonly kind: 'archive'; readonly wav: string; readonly formats: readonly ArchiveFormat[] };
+  | { readonly kind: 'archive'; readonly wav: string; readonly formats: readonly ArchiveFormat[] }
+  | { readonly kind: 'encrypt'; readonly dir: string; readonly recipients: readonly string[] };
 
 export interface WorkerResults {
   peaks: null;
@@ -28,6 +30,7 @@ export interface WorkerResults {
   transcribe: PieceSegment[];
   analyze: Analytics;
   archive: ArchivedWav;
+  encrypt: EncryptionRecord;
 }
 
 export async function runTask(task: WorkerTask): Promise<WorkerResults[WorkerTask['kind']]> {
@@ -50,5 +53,7 @@ export async function runTask(task: WorkerTask): Promise<WorkerResults[WorkerTas
       return analyzeRecording(task.input);
     case 'archive':
       return archiveWav(task.wav, task.formats);
+    case 'encrypt':
+      return encryptRecording(task.dir, task.recipients);
   }
 }

@@ -16,6 +16,8 @@ import { WorkerPool } from '../pipeline/worker-pool.js';
 import { archiveStep } from '../pipeline/steps/archive.js';
 import { manifestStep } from '../pipeline/steps/manifest.js';
 import { readSigningKey } from '../custody/signing-settings.js';
+import { checkRecipients, recipientsOf } from '../custody/recipients.js';
+import { encryptStep } from '../pipeline/steps/encrypt.js';
 import { peaksStep } from '../pipeline/steps/peaks.js';
 import { transcriptStep } from '../pipeline/steps/transcript.js';
 import { uploadStep } from '../pipeline/steps/upload.js';
@@ -74,6 +76,9 @@ export async function startServer(options: RecorderOptions = {}, serve: ServeOpt
   // Read before anything opens: a bad prompt file stops the start with one line.
   const summaryInstructions = readSummaryPrompt(config.summaryPromptFile);
   const signingKey = readSigningKey(config.signingKey);
+  // Every recipient is checked by encrypting to it: a typo stops the start, never a call's files.
+  const recipients = config.encryptTo ? recipientsOf(config.encryptTo) : undefined;
+  if (recipients) await checkRecipients(recipients);
   const catalogDb = await openCatalogDb({
     ...config,
     onConnectionError: (err) => recorder.logger.warn({ err }, 'catalog: a database connection was dropped; it will be replaced'),
@@ -120,6 +125,7 @@ export async function startServer(options: RecorderOptions = {}, serve: ServeOpt
   if (config.summaryUrl) steps.push(summaryStep({ catalog, config, instructions: summaryInstructions, notifier, jobs, logger: recorder.logger }));
   // Always there (`calltape archive` asks for it); after every call only with CALLTAPE_ARCHIVE_FORMATS.
   steps.push(archiveStep({ catalog, dataDir: config.dataDir, formats: config.archiveFormats, keepWav: config.keepWav, pool: workers, logger: recorder.logger }));
+  if (recipients) steps.push(encryptStep({ catalog, recipients, indexEncryptedText: config.indexEncryptedText, pool: workers, logger: recorder.logger }));
   if (signingKey) steps.push(manifestStep({ catalog, dataDir: config.dataDir, key: signingKey, logger: recorder.logger }));
   if (objectStore) {
     steps.push(uploadStep({ catalog, store: objectStore, dataDir: config.dataDir, keepLocal: config.keepLocal, retryBaseMs: config.uploadRetryBaseMs, logger: recorder.logger }));

@@ -4,6 +4,8 @@ import { AUDIO_CONTENT_TYPES, isAudioExtension } from '../archive/formats.js';
 
 export function contentTypeOf(name: string): string {
   const extension = path.extname(name).slice(1);
+  // An age file (inbound.wav.age): ciphertext, whatever it holds.
+  if (extension === 'age') return 'application/octet-stream';
   if (isAudioExtension(extension)) return AUDIO_CONTENT_TYPES[extension];
   if (extension === 'json') return 'application/json';
   // A minisign signature is text (manifest.json.minisig).

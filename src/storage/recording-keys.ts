@@ -6,7 +6,7 @@ import path from 'node:path';
 import { recordingsRoot } from './local.js';
 
 /** The files of a recording directory that travel to the store. */
-export const SPOOLED_FILE = /^(inbound|outbound|stereo)\.(wav|flac|opus|mp3)$|^(meta|peaks|transcript|analytics|summary|manifest)\.json$|^peaks\.bin$|^manifest\.json\.minisig$/;
+export const SPOOLED_FILE = /^(inbound|outbound|stereo)\.(wav|flac|opus|mp3)(\.age)?$|^(meta|transcript|analytics|summary)\.json(\.age)?$|^(peaks|manifest|encryption)\.json$|^peaks\.bin$|^manifest\.json\.minisig$/;
 
 export function recordingKey(dataDir: string, dir: string, file: string): string {
   const relative = path.relative(recordingsRoot(dataDir), dir).split(path.sep).join('/');

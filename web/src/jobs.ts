@@ -4,7 +4,7 @@
 import { html } from 'htm/preact';
 import type { Job, Recording } from './api.js';
 
-const JOB_NAME: Record<string, string> = { peaks: 'Waveform', transcript: 'Transcript', analytics: 'Analytics', summary: 'Summary', archive: 'Archives', upload: 'Upload', notify: 'Webhook' };
+const JOB_NAME: Record<string, string> = { peaks: 'Waveform', transcript: 'Transcript', analytics: 'Analytics', summary: 'Summary', archive: 'Archives', encrypt: 'Encryption', manifest: 'Signed manifest', upload: 'Upload', notify: 'Webhook' };
 
 export const jobName = (kind: string): string => JOB_NAME[kind] ?? kind;
 

@@ -40,9 +40,17 @@ export function notHere(catalog: Catalog, recording: Recording, what: string): C
  * where this node's pipeline can read them (its own disk, or the bucket); a step that reads
  * the WAVs (`needsWav`) needs them still there. `work` names the step in messages.
  */
+/** 409 for a read of an encrypted recording's content: which .age file holds it instead, and how to read it. */
+export function encryptedError(recording: Recording, what: string, file?: string): CalltapeError {
+  const age = file ? `${file}.age` : undefined;
+  const where = age && recording.encryption?.files.some((f) => f.name === age) ? `download ${age} (GET /api/recordings/${recording.id}/files/${age}) and decrypt it with age -d -i <key file>` : 'download its .age files (GET /api/recordings/:id/files/<name>.age) and decrypt them with age -d -i <key file>';
+  return new CalltapeError('CALLTAPE_ERR_ENCRYPTED', `${what}, which is encrypted to its owner's age key (the server holds no private key): ${where}`);
+}
+
 export async function checkStepCanRun(catalog: Catalog, recording: Recording, work: string, needsWav: boolean): Promise<void> {
   if (recording.status === 'recording') throw new CalltapeError('CALLTAPE_ERR_RECORDING_IN_PROGRESS', `the call is still being recorded: ${work} follows once it ends`);
   if (recording.files.length === 0) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', 'the recording has no audio');
+  if (recording.encryption) throw encryptedError(recording, `${work} reads the call's content`);
   if (needsWav && recording.files.some((f) => f.wavRemoved)) {
     throw new CalltapeError('CALLTAPE_ERR_NO_SUCH_FORMAT', `${work} reads the WAVs, and they were removed once their archives were verified (CALLTAPE_KEEP_WAV=false)`);
   }

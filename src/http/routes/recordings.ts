@@ -15,7 +15,7 @@ import { ADAPTERS } from '../../providers/registry.js';
 import { PeaksStore } from '../../catalog/peaks-store.js';
 import { downsample, peaksJson } from '../../recording/peaks.js';
 import { parseSearchQuery, transcriptMatches } from '../../catalog/transcript-search.js';
-import { findRecording, notHere } from './recording-lookup.js';
+import { encryptedError, findRecording, notHere } from './recording-lookup.js';
 import { actorLabelOf } from '../access.js';
 import { ReadAuditor } from '../audit.js';
 import { AUDIO_CONTENT_TYPES, AUDIO_EXTENSIONS, isAudioExtension } from '../../archive/formats.js';
@@ -146,6 +146,7 @@ export const recordingRoutes: FastifyPluginAsync<{ readonly catalog: Catalog }> 
     const [, name, extension] = match as unknown as [string, 'inbound' | 'outbound' | 'stereo', string | undefined];
     if (extension !== undefined && !isAudioExtension(extension)) throw new CalltapeError('CALLTAPE_ERR_NOT_FOUND', `the format must be one of ${AUDIO_EXTENSIONS.join(', ')}`);
     const recording = await find(request.params.id);
+    if (recording.encryption) throw encryptedError(recording, `the ${name} track`, `${name}.${extension ?? 'wav'}`);
     const track = recording.files.find((f) => f.name === name);
     // While it records, only its growing WAVs exist.
     const available = track ? audioFilesOf(track) : recording.status === 'recording' ? [{ format: 'wav' as const, file: `${name}.wav` }] : [];

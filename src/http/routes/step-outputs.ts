@@ -17,7 +17,7 @@ import { summaryView } from '../../pipeline/steps/summary.js';
 import { SUMMARY_FILE, type Summary } from '../../summarize/summary.js';
 import { renderTranscript, TRANSCRIPT_CONTENT_TYPES, TRANSCRIPT_FILE, TRANSCRIPT_FORMATS, type Transcript, type TranscriptFormat } from '../../transcribe/transcript.js';
 import { errorBody } from '../app.js';
-import { checkStepCanRun, findRecording } from './recording-lookup.js';
+import { checkStepCanRun, encryptedError, findRecording } from './recording-lookup.js';
 
 /** Largest output file served (a 4-hour call's transcript or analytics is a few MB). */
 const OUTPUT_MAX_BYTES = 64 * 1024 * 1024;
@@ -89,6 +89,7 @@ export const stepOutputRoutes: FastifyPluginAsync<{ readonly catalog: Catalog }>
       if (Object.keys(rest).length > 0) throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `unknown query parameter ${JSON.stringify(Object.keys(rest)[0]!.slice(0, 64))}`);
       if (typeof format !== 'string' || !formats.includes(format)) throw new CalltapeError('CALLTAPE_ERR_BAD_REQUEST', `format must be one of ${formats.join(', ')}`);
       const recording = await findRecording(catalog, request.params.id);
+      if (recording.encryption?.files.some((f) => f.plaintext.name === output.file)) throw encryptedError(recording, `the ${output.kind}`, output.file);
       const job = (await catalog.jobs.forRecording(recording.id)).find((j) => j.kind === output.kind);
       const source = job?.state === 'done' ? await catalog.openFile(recording, output.file) : undefined;
       if (!source) {

@@ -49,6 +49,7 @@ export function archiveStep(opts: ArchiveStepOptions): Step {
       const asked = job.options?.formats?.filter(isArchiveFormat);
       const formats = asked && asked.length > 0 ? asked : opts.formats;
       if (formats.length === 0) throw new PermanentStepError('no archive format was asked for, and CALLTAPE_ARCHIVE_FORMATS is not set');
+      if (recording.encryption) throw new PermanentStepError('the recording is encrypted to its owner’s key: there is no WAV to encode');
       const wavs = recording.files.filter((f) => !f.wavRemoved);
       // Done before, and the WAVs removed since: nothing left to encode from.
       if (wavs.length === 0) return;

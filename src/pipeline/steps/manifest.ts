@@ -22,6 +22,7 @@ import { TRANSCRIPT_FILE } from '../../transcribe/transcript.js';
 import { CALLTAPE_VERSION } from '../../version.js';
 import type { Step } from '../runner.js';
 import { withRecordingFiles } from './step-files.js';
+import { ENCRYPTION_FILE } from '../../custody/encryption-record.js';
 
 export interface ManifestStepOptions {
   readonly catalog: Catalog;
@@ -33,7 +34,10 @@ export interface ManifestStepOptions {
 /** Every file a recording may have besides its WAVs and meta.json: copied from the bucket when there. */
 function otherFiles(recording: Recording): string[] {
   const archives = recording.files.flatMap((f) => AUDIO_EXTENSIONS.filter((ext) => ext !== 'wav').map((ext) => f.file.replace(/\.wav$/, `.${ext}`)));
-  return [PEAKS_FILE, TRANSCRIPT_FILE, ANALYTICS_FILE, SUMMARY_FILE, ...archives];
+  const plain = [PEAKS_FILE, TRANSCRIPT_FILE, ANALYTICS_FILE, SUMMARY_FILE, ...archives];
+  // Encrypted: its .age files and the record of them instead.
+  if (!recording.encryption) return plain;
+  return [ENCRYPTION_FILE, PEAKS_FILE, ...recording.encryption.files.map((f) => f.name)];
 }
 
 export function manifestStep(opts: ManifestStepOptions): Step {

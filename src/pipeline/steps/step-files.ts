@@ -31,7 +31,9 @@ async function localCopy(catalog: Catalog, dataDir: string, recording: Recording
   const cleanup = () => fsp.rm(temp, { recursive: true, force: true });
   try {
     // A WAV removed for its archives is in neither place (its archives come as `optional`).
-    for (const name of [...recording.files.filter((f) => !f.wavRemoved).map((f) => f.file), META_FILE, ...optional]) {
+    // Encrypted, the WAVs are .age files the step asks for as optional, if it needs them at all.
+    const wavs = recording.encryption ? [] : recording.files.filter((f) => !f.wavRemoved).map((f) => f.file);
+    for (const name of [...wavs, META_FILE, ...optional]) {
       const source = await catalog.openFile(recording, name);
       if (!source && optional.includes(name)) continue;
       if (!source) throw new Error(`${name} of ${recording.streamSid} is neither on this disk nor in the bucket`);

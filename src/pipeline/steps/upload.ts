@@ -15,6 +15,7 @@ import { recordingKey, SPOOLED_FILE } from '../../storage/recording-keys.js';
 import type { Step } from '../runner.js';
 import { UPLOAD_RETRY_MAX_MS } from '../../limits.js';
 import { contentTypeOf } from '../../storage/content-types.js';
+import { AGE_SUFFIX } from '../../custody/encryption-record.js';
 
 export interface UploadStepOptions {
   readonly catalog: Catalog;
@@ -46,10 +47,12 @@ export function uploadStep(opts: UploadStepOptions): Step {
         if (!object) throw new Error(`${file} of ${recording.streamSid} is not in the spool`);
         return object;
       };
+      // Encrypted, each file is in the bucket as its .age (its plaintext's hash stays the catalog's).
+      const suffix = recording.encryption ? AGE_SUFFIX : '';
       const files: RecordingFile[] = recording.files.map((f) => {
-        const archives = f.archives?.map((a) => ({ ...a, location: where(a.file).location }));
+        const archives = f.archives?.map((a) => ({ ...a, location: where(`${a.file}${suffix}`).location }));
         // A WAV its archives replaced (CALLTAPE_KEEP_WAV=false) is not uploaded.
-        const wav = f.wavRemoved ? {} : { location: where(f.file).location, sha256: where(f.file).sha256 };
+        const wav = f.wavRemoved ? {} : recording.encryption ? { location: where(`${f.file}${suffix}`).location } : { location: where(f.file).location, sha256: where(f.file).sha256 };
         return { ...f, ...wav, ...(archives ? { archives } : {}) };
       });
       return {
