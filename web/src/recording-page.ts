@@ -6,6 +6,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { smallestPlayable, TrackDownloads } from './audio-files.js';
 import { HoldControl } from './legal-hold.js';
 import { AccessLog } from './access-log.js';
+import { EncryptedFiles } from './encrypted-files.js';
 import { ApiError, deleteRecording, getAnalytics, getMeta, getPeaks, getRecording, getSummary, getTranscript, metaUrl, requestTranscript, type Analytics, type Peaks, type RecordingDetail, type SummaryView, type Transcript } from './api.js';
 import { AnalyticsPanel } from './analytics-panel.js';
 import { SummaryCard } from './summary-card.js';
@@ -123,7 +124,9 @@ export function RecordingPage({ id, atMs }: { id: string; atMs?: number | undefi
       <p class="muted">${recording.provider} · started ${when(recording.startedAt)} · ${duration(recording.durationMs)}</p>
       ${summary && html`<${SummaryCard} summary=${summary} />`}
 
-      ${recording.status === 'recording'
+      ${recording.encryption
+        ? html`<${EncryptedFiles} encryption=${recording.encryption} callSid=${recording.callSid} />`
+        : recording.status === 'recording'
         ? html`<div class="notice" role="status">This call is still being recorded. Listen to it on the <a href=${hrefFor.live}>Live</a> page; it is drawn here when it ends.</div>`
         : !playable
           ? html`<div class="notice error" role="alert">This recording has no audio files${recording.error ? html`: ${errorText(recording.error).message}` : '.'}</div>`
@@ -199,7 +202,7 @@ export function RecordingPage({ id, atMs }: { id: string; atMs?: number | undefi
           </dl>
           <h3>Files</h3>
           <ul class="downloads">
-            ${recording.tracks.map((track) => html`<${TrackDownloads} track=${track} callSid=${recording.callSid} />`)}
+            ${recording.encryption ? html`<li class="muted">Encrypted: the .age files are above.</li>` : recording.tracks.map((track) => html`<${TrackDownloads} track=${track} callSid=${recording.callSid} />`)}
             <li><a class="button secondary" href=${metaUrl(recording.id)} download=${`${recording.callSid}-meta.json`}>Download meta.json</a></li>
           </ul>
           ${recording.status !== 'recording' && html`<${HoldControl} id=${recording.id} hold=${recording.hold} onChange=${() => void load()} />`}
