@@ -2,7 +2,7 @@
 // under identical load from `calltape simulate`, on this machine, in one run. Prints a table
 // and writes bench/results/<date>.{json,md}. Every phase is bounded in calls and time.
 //
-//   node bench/run.mjs [--quick] [--only=realtime,listen,s3,pipeline,fast,length,capacity,vad,archive]
+//   node bench/run.mjs [--quick] [--only=realtime,listen,s3,pipeline,fast,length,capacity,vad,archive,encrypt]
 //   node bench/run.mjs --baseline=<git ref> [--pairs=5] [--only=compare,memory]
 //
 // With --baseline, the ref is built in a temporary worktree and compared with this checkout
@@ -15,6 +15,7 @@
 // GC helpers). The generator runs in this process; its own CPU is reported too, because a
 // generator that cannot keep schedule is a finding about the generator, not the server.
 import { execFileSync, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -739,34 +740,86 @@ if (runs('archive')) {
 
   // Side by side: the live path while a backlog of finished calls is being archived.
   log(`archive: ${archiveLoad.calls} realtime calls x ${archiveLoad.durationMs / 1000} s, beside ${archiveBacklog.calls} finished ${archiveBacklog.durationMs / 1000}-s calls being archived (flac, opus, mp3), and beside none; twice each`);
-  p.archive.sideBySide = [];
-  for (const variant of ['idle', 'archiving', 'idle', 'archiving']) {
-    const target = await startTarget('calltape', variant === 'archiving' ? { CALLTAPE_ARCHIVE_FORMATS: 'flac,opus,mp3' } : {});
+  p.archive.sideBySide = await liveBesideBacklog('archive', { CALLTAPE_ARCHIVE_FORMATS: 'flac,opus,mp3' });
+}
+
+/**
+ * The live path measured beside a backlog of finished calls whose `step` runs in the worker
+ * thread (with `env`), and beside a server with nothing to do after its calls, alternated
+ * twice: what the step costs the calls being recorded meanwhile.
+ */
+async function liveBesideBacklog(step, env) {
+  const rows = [];
+  for (const variant of ['idle', 'busy', 'idle', 'busy']) {
+    const target = await startTarget('calltape', variant === 'busy' ? env : {});
     const rssBefore = rssBytes(target.child.pid);
-    // The backlog first, as fast as the sockets take it: its calls end and queue their archives.
+    // The backlog first, as fast as the sockets take it: its calls end and queue their step.
     await simulate({ url: target.wsUrl, inbound, outbound, ...archiveBacklog });
-    // The live calls start once the worker is under way (a few archives made): its memory
-    // (WASM heaps, LAME's own thread) is the worker's, not the live calls'.
+    // The live calls start once the worker is under way (a few done): its memory (WASM
+    // heaps, buffers) is the worker's, not the live calls'.
     const until = performance.now() + 60_000;
-    while (variant === 'archiving' && (await jobsIn(target, 'archive', 'done')) < 3 && performance.now() < until) await sleep(250);
+    while (variant === 'busy' && (await jobsIn(target, step, 'done')) < 3 && performance.now() < until) await sleep(250);
     if (variant === 'idle') await sleep(5000);
-    const busyAtStart = variant === 'archiving' ? await jobsIn(target, 'archive', 'done') : 0;
+    const busyAtStart = variant === 'busy' ? await jobsIn(target, step, 'done') : 0;
     const rssAtStart = rssBytes(target.child.pid);
     const m = await measure(target, archiveLoad);
     const row = {
       variant,
       ...liveFigures(m, archiveLoad),
-      // What the backlog (and, archiving, the worker) holds before the live calls: not per call.
+      // What the backlog (and, busy, the worker) holds before the live calls: not per call.
       backlogRssMiB: round((rssAtStart - rssBefore) / 1048576, 0),
     };
-    if (variant === 'archiving') {
-      const doneAfter = await jobsIn(target, 'archive', 'done');
-      Object.assign(row, { archivedDuringRun: doneAfter - busyAtStart, archivePending: await jobsIn(target, 'archive', 'pending') });
+    if (variant === 'busy') {
+      const doneAfter = await jobsIn(target, step, 'done');
+      Object.assign(row, { doneDuringRun: doneAfter - busyAtStart, pending: await jobsIn(target, step, 'pending') });
     }
-    p.archive.sideBySide.push(row);
-    log(`archive side by side: ${JSON.stringify(row)}`);
+    rows.push(row);
+    log(`${step} side by side: ${JSON.stringify(row)}`);
     await target.stop();
   }
+  return rows;
+}
+
+// Encryption at rest (the post-call step): its throughput per core on a recording of 10
+// minutes (two tracks and the stereo file, 38 MB of WAV) in this process, then the live path
+// beside a server encrypting 200 finished calls, and beside one with nothing to encrypt.
+if (runs('encrypt')) {
+  const { encryptRecording } = await import(path.join(ROOT, 'dist/custody/encrypt-recording.js'));
+  const { generateX25519Identity, identityToRecipient } = await import('age-encryption');
+  const recipient = await identityToRecipient(await generateX25519Identity());
+  const minutes = 10;
+  const bytesPerTrack = minutes * 60 * 8000 * 2;
+  const runsOf = quick ? 1 : 3;
+  const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const seconds = [];
+  const walls = [];
+  let total = 0;
+  for (let r = 0; r < runsOf + 1; r++) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'calltape-bench-encrypt-'));
+    for (const [name, size] of [['inbound.wav', bytesPerTrack], ['outbound.wav', bytesPerTrack], ['stereo.wav', bytesPerTrack * 2]]) fs.writeFileSync(path.join(dir, name), crypto.randomBytes(size));
+    total = bytesPerTrack * 4;
+    const c0 = cpu();
+    const t0 = performance.now();
+    await encryptRecording(dir, [recipient]);
+    // The first run loads the code: not counted.
+    if (r > 0) {
+      seconds.push(cpu() - c0);
+      walls.push((performance.now() - t0) / 1000);
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  p.encrypt = {
+    audioMinutes: minutes,
+    runs: runsOf,
+    megabytes: round(total / 1e6, 1),
+    mbPerCpuSecond: round(total / 1e6 / median(seconds), 0),
+    mbPerWallSecond: round(total / 1e6 / median(walls), 0),
+    cpuSecondsPerCallHour: round((median(seconds) * 60) / minutes, 1),
+  };
+  log(`encrypt: ${JSON.stringify(p.encrypt)}`);
+  log(`encrypt: ${archiveLoad.calls} realtime calls x ${archiveLoad.durationMs / 1000} s, beside ${archiveBacklog.calls} finished ${archiveBacklog.durationMs / 1000}-s calls being encrypted, and beside none; twice each`);
+  p.encrypt.sideBySide = await liveBesideBacklog('encrypt', { CALLTAPE_ENCRYPT_TO: recipient });
 }
 
 // 2. Fast: as fast as the sockets take it (the generator may be the bottleneck here).
@@ -857,6 +910,17 @@ if (p.vad) {
     '',
   );
 }
+/** The live path beside a post-call step's backlog, and beside none (liveBesideBacklog's rows). */
+function sideBySideTable(busy, done, rows) {
+  return [
+    `Live calls beside a backlog: ${archiveLoad.calls} realtime calls x ${archiveLoad.durationMs / 1000} s while ${busy}, and while it has nothing to do:`,
+    '',
+    `| server | CPU s per call-hour (all threads) | main thread | RSS per live call, steady (KiB) | RSS of the backlog before them (MiB) | sender lag p50 / p99 (ms) | finalize p50 / p99 (ms) | calls ok | ${done} during the run |`,
+    '|---|---|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.variant === 'busy' ? done : 'nothing to do'} | ${fmt(r.cpuPerCallHour)} | ${fmt(r.mainThreadPerCallHour)} | ${fmt(r.steadyRssPerCallKiB)} | ${r.backlogRssMiB} | ${r.lagMs?.p50} / ${r.lagMs?.p99} | ${r.finalizeMs.p50} / ${r.finalizeMs.p99} | ${r.ok} | ${r.doneDuringRun ?? '-'} |`),
+    '',
+  ];
+}
 if (p.archive) {
   const f = p.archive.formats;
   lines.push(
@@ -867,16 +931,15 @@ if (p.archive) {
     ...Object.entries(f).map(([format, r]) => `| ${format} | ${r.encodeTimesRealTimePerCore} | ${r.stepTimesRealTimePerCore} | ${fmt(r.percentOfWav)} | ${fmt(r.stepCpuSecondsPerTrackHour)} |`),
     '',
   );
-  if (p.archive.sideBySide?.length) {
-    lines.push(
-      `Live calls beside archiving: ${archiveLoad.calls} realtime calls x ${archiveLoad.durationMs / 1000} s while the server archives ${archiveBacklog.calls} finished calls (flac, opus, mp3) in its worker thread, and while it has nothing to archive:`,
-      '',
-      '| server | CPU s per call-hour (all threads) | main thread | RSS per live call, steady (KiB) | RSS of the backlog before them (MiB) | sender lag p50 / p99 (ms) | finalize p50 / p99 (ms) | calls ok | archived during the run |',
-      '|---|---|---|---|---|---|---|---|---|',
-      ...p.archive.sideBySide.map((r) => `| ${r.variant === 'archiving' ? 'archiving' : 'nothing to archive'} | ${fmt(r.cpuPerCallHour)} | ${fmt(r.mainThreadPerCallHour)} | ${fmt(r.steadyRssPerCallKiB)} | ${r.backlogRssMiB} | ${r.lagMs?.p50} / ${r.lagMs?.p99} | ${r.finalizeMs.p50} / ${r.finalizeMs.p99} | ${r.ok} | ${r.archivedDuringRun ?? '-'} |`),
-      '',
-    );
-  }
+  if (p.archive.sideBySide?.length) lines.push(...sideBySideTable(`the server archives ${archiveBacklog.calls} finished calls (flac, opus, mp3) in its worker thread`, 'archived', p.archive.sideBySide));
+}
+if (p.encrypt) {
+  const e = p.encrypt;
+  lines.push(
+    `Encryption to an age X25519 recipient (age-encryption, streamed to disk, fsynced, both hashes) of a ${e.audioMinutes}-minute recording's WAVs (${e.megabytes} MB; median of ${e.runs}): ${e.mbPerCpuSecond} MB per CPU second, ${e.mbPerWallSecond} MB/s wall; ${fmt(e.cpuSecondsPerCallHour)} CPU s per call-hour (two tracks and the stereo file).`,
+    '',
+  );
+  if (e.sideBySide?.length) lines.push(...sideBySideTable(`the server encrypts ${archiveBacklog.calls} finished calls in its worker thread`, 'encrypted', e.sideBySide));
 }
 if (p.realtime_calltape && p.realtime_sink) {
   const a = p.realtime_calltape;
