@@ -24,7 +24,7 @@ describe('API answers', () => {
       expect(res.status, path).toBe(401);
       const { error } = (await res.json()) as { error: { code: string; message: string } };
       expect(error.code).toBe('CALLTAPE_ERR_UNAUTHENTICATED');
-      expect(error.message).toContain('Authorization: Bearer <CALLTAPE_API_TOKEN> missing');
+      expect(error.message).toContain('Authorization: Bearer <API token> missing');
       expect(error.message).not.toMatch(/Twilio/);
     }
   });
