@@ -14,19 +14,22 @@ export interface ApiCredential {
 /** What a credential's name may be: short, printable, safe in a log line and a cookie. */
 export const CREDENTIAL_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 
-/** `name:token` pairs as CALLTAPE_API_TOKENS holds them; throws naming the first bad entry. */
+/**
+ * `name:token` pairs as CALLTAPE_API_TOKENS holds them; throws naming the first bad entry
+ * (worded to follow "expected", as the settings' errors read).
+ */
 export function parseNamedTokens(value: string): ApiCredential[] {
   const entries = value.split(',').map((entry) => entry.trim()).filter(Boolean);
-  if (entries.length === 0) throw new Error('must be at least one name:token pair (comma-separated)');
+  if (entries.length === 0) throw new Error('at least one name:token pair (comma-separated)');
   const seen = new Set<string>();
   return entries.map((entry, index) => {
     const colon = entry.indexOf(':');
     const name = colon < 0 ? '' : entry.slice(0, colon).trim();
     const token = colon < 0 ? '' : entry.slice(colon + 1).trim();
     // The entry itself is never echoed: it holds a token.
-    if (!CREDENTIAL_NAME.test(name)) throw new Error(`entry ${index + 1} must be name:token, the name 1 to 64 of A-Z a-z 0-9 . _ @ - (starting with a letter or digit)`);
-    if (token === '') throw new Error(`entry ${index + 1} (${name}) has no token`);
-    if (seen.has(name)) throw new Error(`the name ${name} is given twice`);
+    if (!CREDENTIAL_NAME.test(name)) throw new Error(`name:token pairs, comma-separated (entry ${index + 1} is not one: a name is 1 to 64 of A-Z a-z 0-9 . _ @ -, starting with a letter or digit)`);
+    if (token === '') throw new Error(`a token in each pair (entry ${index + 1}, ${name}, has none)`);
+    if (seen.has(name)) throw new Error(`each name once (${name} is given twice)`);
     seen.add(name);
     return { name, token };
   });
