@@ -141,6 +141,40 @@ describe('adapter contract', () => {
     expect([...covered].filter((name) => !ADAPTERS.some((adapter) => adapter.name === name))).toEqual([]);
   });
 
+  it('/streams/auto refuses binary audio whose format nothing proves (no subprotocol, no ?rate=): 1003, nothing recorded, counted', async () => {
+    // A Sinch Voice Stream's connect (developers.sinch.com Voice Stream AsyncAPI, ConnectRequest)
+    // then 16 kHz PCM: taken for FreeSWITCH at 8 kHz, it would play at half speed.
+    for (const frames of [
+      [JSON.stringify({ command: 'connect', version: 1, callId: 'c1', applicationKey: 'k', codec: 'PCM', sampleRate: 16000 }), Buffer.alloc(640)],
+      [Buffer.alloc(640), Buffer.alloc(640)],
+    ]) {
+      const before = autoServer.recorder.stats();
+      const ws = await openSocket(autoServer.wsUrl('auto'));
+      const closed = whenClosed(ws);
+      await sendAll(ws, frames);
+      expect(await closed).toMatchObject({ code: 1003, reason: 'CALLTAPE_ERR_UNKNOWN_PROVIDER' });
+      const after = autoServer.recorder.stats();
+      expect(after.streamsStarted).toBe(before.streamsStarted);
+      expect(after.rejections.CALLTAPE_ERR_UNKNOWN_PROVIDER).toBe((before.rejections.CALLTAPE_ERR_UNKNOWN_PROVIDER ?? 0) + 1);
+    }
+  });
+
+  it('/streams/freeswitch refuses a metadata frame whose format contradicts the URL, and takes the metadata’s where the URL is silent', async () => {
+    for (const [query, metadata] of [
+      ['?rate=8000', { uuid: 'u1', sampleRate: 16000 }],
+      ['?mix=mono&rate=16000', { uuid: 'u2', mix: 'stereo' }],
+      ['', { uuid: 'u3', channels: 1, mix: 'stereo' }],
+    ] as const) {
+      const ws = await openSocket(`${server.wsUrl('freeswitch')}${query}`);
+      const closed = whenClosed(ws);
+      await sendAll(ws, [JSON.stringify(metadata), Buffer.alloc(640)]);
+      expect(await closed, JSON.stringify(metadata)).toMatchObject({ code: 1003, reason: 'CALLTAPE_ERR_UNSUPPORTED_FORMAT' });
+    }
+    // The URL says nothing; the metadata says 16k stereo (mod_audio_stream's spelling); a key that is no format is a parameter.
+    const parsed = PROVIDERS.freeswitch.createParser({ query: new URLSearchParams('') }).parseText(JSON.stringify({ uuid: 'u4', rate: 'gold', sampling_rate: '16k', mix: 'stereo' }));
+    expect(parsed).toMatchObject({ type: 'start', format: { sampleRate: 16000, channels: 2 }, tracks: ['inbound', 'outbound'], params: { rate: 'gold' } });
+  });
+
   it('/streams/auto refuses a stream that matches no provider: 1003, nothing recorded', async () => {
     const before = autoServer.recorder.stats();
     const ws = await openSocket(autoServer.wsUrl('auto'));
@@ -149,6 +183,6 @@ describe('adapter contract', () => {
     expect(await closed).toMatchObject({ code: 1003, reason: 'CALLTAPE_ERR_UNKNOWN_PROVIDER' });
     const after = autoServer.recorder.stats();
     expect(after.streamsStarted).toBe(before.streamsStarted);
-    expect(after.rejections.CALLTAPE_ERR_UNKNOWN_PROVIDER).toBe(1);
+    expect(after.rejections.CALLTAPE_ERR_UNKNOWN_PROVIDER).toBe((before.rejections.CALLTAPE_ERR_UNKNOWN_PROVIDER ?? 0) + 1);
   });
 });

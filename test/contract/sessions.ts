@@ -304,6 +304,21 @@ function freeswitch(): ContractSession {
   };
 }
 
+function freeswitchAudioStream(): ContractSession {
+  const uuidValue = uuid();
+  return {
+    name: 'freeswitch mod_audio_stream (stereo L16 16 kHz, no subprotocol, the rate given as 16k in URL and metadata)',
+    // `uuid_audio_stream <uuid> start <url> stereo 16k <metadata>`: no subprotocol, the
+    // metadata text sent first, then binary L16 (README, API / Commands).
+    source: 'https://github.com/amigniter/mod_audio_stream/blob/main/README.md',
+    provider: 'freeswitch',
+    query: '?mix=stereo&rate=16k',
+    protocols: [],
+    frames: [JSON.stringify({ uuid: uuidValue, sampling_rate: '16k', mix: 'stereo', queue: 'support' }), ...chunks(interleaveStereo16(PCM16K.inbound, PCM16K.outbound), 1280)],
+    expected: { callId: uuidValue, tracks: ['inbound', 'outbound'], encoding: 'l16le', sampleRate: 16000, params: { queue: 'support' }, stop: false, pcm: PCM16K, tolerance: 0 },
+  };
+}
+
 export async function contractSessions(): Promise<ContractSession[]> {
   return [
     twilio(),
@@ -316,6 +331,7 @@ export async function contractSessions(): Promise<ContractSession[]> {
     vonage(),
     jambonz(),
     freeswitch(),
+    freeswitchAudioStream(),
     ...(await conformanceSessions()),
   ];
 }

@@ -3,8 +3,11 @@
  * every frame (the held ones first) to that provider's parser. The subprotocol the handshake
  * agreed to names its provider; else each adapter, in the registry's detection order, is
  * asked whether the first JSON frame is its own (its `detect`, beside its parser); a binary
- * frame first is mod_audio_fork's (raw L16, format from the URL); `connected` frames are
- * held until the start decides. After pipecat's detector plus the binary family.
+ * frame first is FreeSWITCH's only when the URL gives its format (`?rate=`; mod_audio_fork
+ * itself offers its subprotocol, which decides at the handshake): audio in a format nothing
+ * proves is refused, never recorded at an assumed rate (a 16 kHz stream taken for 8 kHz plays
+ * at half speed). `connected` frames are held until the start decides. After pipecat's
+ * detector plus the binary family.
  */
 import { rejection } from '../../errors.js';
 import { AUTO_DETECT_HELD_FRAMES } from '../../limits.js';
@@ -36,6 +39,8 @@ export function createAutoParser(
   let provider = detectFromSubprotocol(connection.subprotocol, adapters);
   let delegate = provider ? createParser(provider, connection) : undefined;
   const held: Held[] = [];
+  /** Refused: the stream is being closed, and what it sends meanwhile is not counted again. */
+  let refused = false;
 
   function decide(name: string): ParseOutput {
     provider = name;
@@ -62,12 +67,14 @@ export function createAutoParser(
   function undecided(): ParseOutput {
     if (held.length < AUTO_DETECT_HELD_FRAMES) return [];
     held.length = 0;
+    refused = true;
     return rejection('CALLTAPE_ERR_UNKNOWN_PROVIDER', `no provider recognised in the first ${AUTO_DETECT_HELD_FRAMES} frames`);
   }
 
   return {
     parseText(text: string): ParseOutput {
       if (delegate) return forward(delegate.parseText(text));
+      if (refused) return [];
       held.push({ text });
       let msg: unknown;
       try {
@@ -83,8 +90,16 @@ export function createAutoParser(
     readMedia: (frame, out, audio) => delegate?.readMedia?.(frame, out, audio) ?? false,
     parseBinary(data: Uint8Array): ParseOutput {
       if (delegate) return forward(delegate.parseBinary(data));
+      if (refused) return [];
+      // Audio before any frame that names its provider: raw PCM says nothing of its rate or
+      // channels, so it is FreeSWITCH's (mod_audio_stream, or mod_audio_fork without its
+      // subprotocol) only when the URL says how it is laid out.
+      if (!connection.query?.has('rate')) {
+        held.length = 0;
+        refused = true;
+        return rejection('CALLTAPE_ERR_UNKNOWN_PROVIDER', 'binary audio before any frame naming its provider, and no ?rate= in the URL to say its format: use /streams/<provider> (FreeSWITCH: /streams/freeswitch?mix=…&rate=…)');
+      }
       held.push({ binary: data });
-      // Audio before any text: only mod_audio_fork streams that way (metadata is optional).
       return decide('freeswitch');
     },
   };
