@@ -129,6 +129,10 @@ export const configSchema = z.object({
    * Exotel sends for a stream URL of the form wss://key:token@host/streams/exotel.
    */
   exotelBasicAuth: z.string().regex(/^[^:]+:.+$/, 'must be key:token').optional(),
+  /** `username:password` Asterisk's websocket_client.conf sends (HTTP Basic) on /streams/asterisk. */
+  asteriskBasicAuth: z.string().regex(/^[^:]+:.+$/, 'must be username:password').optional(),
+  /** A token the dial string puts in the stream URL (`v(token=…)`) for /streams/asterisk. */
+  asteriskUrlToken: z.string().min(16, 'must be at least 16 characters').optional(),
   /**
    * Which proxies' X-Forwarded-For to believe (fastify trustProxy): `true` (every hop), a hop
    * count, or comma-separated addresses/CIDRs. Unset: none, and a request with any proxy
@@ -393,6 +397,8 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = {
   answerKey: 'CALLTAPE_ANSWER_KEY',
   signalwireBearerToken: 'CALLTAPE_SIGNALWIRE_BEARER_TOKEN',
   exotelBasicAuth: 'CALLTAPE_EXOTEL_BASIC_AUTH',
+  asteriskBasicAuth: 'CALLTAPE_ASTERISK_BASIC_AUTH',
+  asteriskUrlToken: 'CALLTAPE_ASTERISK_URL_TOKEN',
   trustProxy: 'CALLTAPE_TRUST_PROXY',
   streamRoutes: 'CALLTAPE_STREAM_ROUTES',
   apiToken: 'CALLTAPE_API_TOKEN',

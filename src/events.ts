@@ -116,7 +116,16 @@ export interface NoticeEvent {
   readonly message: string;
 }
 
-export type StreamEvent = ConnectedEvent | StartEvent | AudioEvent | DtmfEvent | MarkEvent | StopEvent | NoticeEvent;
+/**
+ * A message the protocol requires the server to send back (Sinch's `answer` to its
+ * ConnectRequest, without which no audio flows), sent on the stream's socket as text.
+ */
+export interface ReplyEvent {
+  readonly type: 'reply';
+  readonly text: string;
+}
+
+export type StreamEvent = ConnectedEvent | StartEvent | AudioEvent | DtmfEvent | MarkEvent | StopEvent | NoticeEvent | ReplyEvent;
 
 /** What a provider parser returns for one frame: an event, or a rejection to count. */
 export type ParseResult = StreamEvent | Rejection;

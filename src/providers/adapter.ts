@@ -61,6 +61,8 @@ export interface ProviderAdapter {
   readonly subprotocols?: readonly string[];
   /** /streams/auto: whether a stream's first JSON frame is this provider's. */
   detect?(msg: Json, start: Json | undefined): boolean;
+  /** /streams/auto: whether a first text frame that is not JSON is this provider's (Asterisk's plain-text MEDIA_START). */
+  detectText?(text: string): boolean;
   readonly upgradeCheck?: UpgradeCheck;
   readonly answer?: AnswerSpec;
   readonly twiml?: TwimlSpec;

@@ -7,12 +7,15 @@ import type { ConnectionInfo, FrameParser } from '../events.js';
 import type { ProviderAdapter } from './adapter.js';
 import { anyAppFrames } from './app-frames.js';
 import { createAutoParser } from './auto/parse.js';
+import { acs } from './acs/index.js';
+import { asterisk } from './asterisk/index.js';
 import { bandwidth } from './bandwidth/index.js';
 import { exotel } from './exotel/index.js';
 import { freeswitch } from './freeswitch/index.js';
 import { jambonz } from './jambonz/index.js';
 import { plivo } from './plivo/index.js';
 import { signalwire } from './signalwire/index.js';
+import { sinch } from './sinch/index.js';
 import { telnyx } from './telnyx/index.js';
 import { twilio } from './twilio/index.js';
 import { vonage } from './vonage/index.js';
@@ -20,13 +23,13 @@ import { vonage } from './vonage/index.js';
 export type { ProviderAdapter } from './adapter.js';
 
 /** Every provider, in the order routes and logs list them. */
-export const ADAPTERS: readonly ProviderAdapter[] = [twilio, signalwire, telnyx, plivo, exotel, bandwidth, vonage, jambonz, freeswitch];
+export const ADAPTERS: readonly ProviderAdapter[] = [twilio, signalwire, telnyx, plivo, exotel, bandwidth, vonage, jambonz, freeswitch, sinch, acs, asterisk];
 
 /**
  * The order /streams/auto asks the adapters whether a first frame is theirs: Exotel's
  * camelCase start has Twilio's field names, so Exotel is asked before Twilio and SignalWire.
  */
-const DETECTION_ORDER: readonly ProviderAdapter[] = [vonage, bandwidth, exotel, signalwire, twilio, telnyx, plivo, jambonz, freeswitch];
+const DETECTION_ORDER: readonly ProviderAdapter[] = [vonage, bandwidth, exotel, signalwire, twilio, telnyx, plivo, jambonz, sinch, acs, asterisk, freeswitch];
 
 /** The route that detects its provider. */
 export const AUTO = 'auto';
@@ -41,7 +44,7 @@ const auto: ProviderAdapter = {
   appFrames: anyAppFrames,
 };
 
-export type ProviderName = 'twilio' | 'signalwire' | 'telnyx' | 'plivo' | 'exotel' | 'bandwidth' | 'vonage' | 'jambonz' | 'freeswitch' | 'auto';
+export type ProviderName = 'twilio' | 'signalwire' | 'telnyx' | 'plivo' | 'exotel' | 'bandwidth' | 'vonage' | 'jambonz' | 'freeswitch' | 'sinch' | 'acs' | 'asterisk' | 'auto';
 
 export const PROVIDERS: Readonly<Record<ProviderName, ProviderAdapter>> = Object.fromEntries(
   [...ADAPTERS, auto].map((adapter) => [adapter.name, adapter]),

@@ -189,6 +189,10 @@ export class StreamSession {
         log.log[event.level]({ notice: event.message }, 'provider notice');
         if (event.level !== 'debug') log.keep(log.notices, { message: event.message, ...stamp() });
         return;
+      case 'reply':
+        // Only for a stream being recorded: a refused start gets no answer, and the close says why.
+        if (this.state === 'recording') this.hooks.reply?.(event.text);
+        return;
     }
   }
 

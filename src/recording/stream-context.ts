@@ -71,6 +71,8 @@ export interface TransportHooks {
   pause?(): void;
   /** Read frames again: the files caught up. */
   resume?(): void;
+  /** Send a protocol message to the provider (a ReplyEvent: Sinch's answer). */
+  reply?(text: string): void;
 }
 
 /** What a stream's upgrade proved about its sender (see http/auth.ts). */

@@ -14,6 +14,7 @@ import { callFiles, findRecordingDir, interleaveStereo, padPcm } from '../helper
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { openSocket, sendAll, whenClosed } from '../helpers/ws-client.js';
 import { contractSessions, type ContractSession } from './sessions.js';
+import { chunks, PCM8K } from './speech.js';
 
 const sessions = await contractSessions();
 
@@ -142,10 +143,12 @@ describe('adapter contract', () => {
   });
 
   it('/streams/auto refuses binary audio whose format nothing proves (no subprotocol, no ?rate=): 1003, nothing recorded, counted', async () => {
-    // A Sinch Voice Stream's connect (developers.sinch.com Voice Stream AsyncAPI, ConnectRequest)
-    // then 16 kHz PCM: taken for FreeSWITCH at 8 kHz, it would play at half speed.
+    // A Genesys AudioHook `open` (not supported yet: purecloudlabs/audiohook-reference-implementation,
+    // protocol/message.ts OpenMessage) then audio: taken for FreeSWITCH at 8 kHz, it would be
+    // recorded at the wrong rate and layout.
+    const open = { version: '2', type: 'open', seq: 1, serverseq: 0, id: 'e160e428-53e2-487c-977d-96989bf5c99d', position: 'PT0S', parameters: { organizationId: 'd7934305-0972-4844-938e-9060eef73d05', conversationId: '090eaa2f-72fa-480a-83e0-8667ff89c0ec', participant: { id: '883efee8-3d6c-4537-b500-6d7ca4b92fa0', ani: '+1-555-555-1234', aniName: 'John Doe', dnis: '+1-800-555-6789' }, media: [{ type: 'audio', format: 'PCMU', channels: ['external', 'internal'], rate: 8000 }] } };
     for (const frames of [
-      [JSON.stringify({ command: 'connect', version: 1, callId: 'c1', applicationKey: 'k', codec: 'PCM', sampleRate: 16000 }), Buffer.alloc(640)],
+      [JSON.stringify(open), Buffer.alloc(320)],
       [Buffer.alloc(640), Buffer.alloc(640)],
     ]) {
       const before = autoServer.recorder.stats();
@@ -173,6 +176,29 @@ describe('adapter contract', () => {
     // The URL says nothing; the metadata says 16k stereo (mod_audio_stream's spelling); a key that is no format is a parameter.
     const parsed = PROVIDERS.freeswitch.createParser({ query: new URLSearchParams('') }).parseText(JSON.stringify({ uuid: 'u4', rate: 'gold', sampling_rate: '16k', mix: 'stereo' }));
     expect(parsed).toMatchObject({ type: 'start', format: { sampleRate: 16000, channels: 2 }, tracks: ['inbound', 'outbound'], params: { rate: 'gold' } });
+  });
+
+  it('Sinch: the ConnectRequest is answered {"command":"answer"} (no audio flows before it), on its route and on /streams/auto; another codec gets no answer and is refused', async () => {
+    const connect = (extra: Record<string, unknown> = {}) =>
+      JSON.stringify({ command: 'connect', version: 1, callId: '01KHKF468K4P1T3CZ4XJ1NYVN3', applicationKey: 'app', codec: 'PCM', sampleRate: 8000, callHeaders: {}, ...extra });
+    for (const route of ['sinch', 'auto']) {
+      const ws = await openSocket(server.wsUrl(route));
+      const answered = new Promise<string>((resolve) => ws.once('message', (data: Buffer) => resolve(data.toString('utf8'))));
+      const finished = server.finished(1);
+      await sendAll(ws, [connect()]);
+      expect(await answered).toBe('{"command":"answer"}');
+      await sendAll(ws, chunks(Buffer.from(PCM8K.inbound), 320).slice(0, 50));
+      ws.close(1000, 'hung up');
+      const [meta] = await finished;
+      expect(meta).toMatchObject({ provider: 'sinch', callSid: '01KHKF468K4P1T3CZ4XJ1NYVN3', fileFormat: { sampleRate: 8000 }, tracks: ['inbound'] });
+    }
+    const refused = await openSocket(server.wsUrl('sinch'));
+    const messages: string[] = [];
+    refused.on('message', (data: Buffer) => messages.push(data.toString('utf8')));
+    const closed = whenClosed(refused);
+    await sendAll(refused, [connect({ codec: 'OPUS' })]);
+    expect(await closed).toMatchObject({ code: 1003, reason: 'CALLTAPE_ERR_UNSUPPORTED_FORMAT' });
+    expect(messages).toEqual([]);
   });
 
   it('/streams/auto refuses a stream that matches no provider: 1003, nothing recorded', async () => {

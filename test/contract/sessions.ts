@@ -319,6 +319,98 @@ function freeswitchAudioStream(): ContractSession {
   };
 }
 
+function sinch(): ContractSession {
+  // A ULID, as the Voice Stream's callId examples are.
+  const callId = '01KHKF468K4P1T3CZ4XJ1NYVN3';
+  return {
+    name: 'sinch Voice Stream (ConnectRequest, PCM 16 kHz mono, call headers)',
+    // The x-voice-stream AsyncAPI: ConnectRequest {command, version, callId, applicationKey,
+    // codec: PCM, sampleRate, callHeaders}, answered with {command: answer}; then binary
+    // 16-bit LE mono PCM, 640 bytes per 20 ms at 16 kHz; the close ends the call.
+    source: 'https://developers.sinch.com/docs/voice-2.0/api-reference/x-voice-stream/messages/connect-request',
+    provider: 'sinch',
+    query: '',
+    protocols: [],
+    frames: [
+      JSON.stringify({ command: 'connect', version: 1, callId, applicationKey: '5c90f98a-5002-4f8a-9b02-c1cb552bed95', codec: 'PCM', sampleRate: 16000, callHeaders: { queue: 'billing', customer: 'C-1042' } }),
+      ...chunks(PCM16K.inbound, 640),
+    ],
+    expected: { callId, tracks: ['inbound'], encoding: 'l16le', sampleRate: 16000, params: { queue: 'billing', customer: 'C-1042' }, stop: false, pcm: { inbound: PCM16K.inbound }, tolerance: 0 },
+  };
+}
+
+function acs(): ContractSession {
+  const subscriptionId = uuid();
+  const phone = '4:+15551234567';
+  const agent = '8:acs:3d20e1de-0f28-41c5-84c0-4d5a5ad8b1a3_00000024-5a6b-7c8d-9e0f-0123456789ab';
+  const epoch = Date.UTC(2026, 11, 7, 9, 30, 0, 125);
+  const audio = (track: TrackName, index: number, bytes: Buffer) =>
+    JSON.stringify({ kind: 'AudioData', audioData: { timestamp: new Date(epoch + index * 20).toISOString(), participantRawID: track === 'inbound' ? phone : agent, data: b64(bytes), silent: false } });
+  const frames = timed({ inbound: PCM16K.inbound, outbound: PCM16K.outbound }, 640).map(([track, index, bytes]) => audio(track, index, bytes));
+  return {
+    name: 'azure communication services (unmixed PCM 16 kHz: the phone participant and an ACS user; DTMF)',
+    // The quickstart's AudioMetadata, AudioData (ISO timestamp, participantRawID, base64 data,
+    // silent) and DtmfData examples; the phone participant's raw id is `4:` + its number.
+    source: 'https://github.com/MicrosoftDocs/azure-docs/blob/main/articles/communication-services/how-tos/call-automation/audio-streaming-quickstart.md',
+    provider: 'acs',
+    query: '',
+    protocols: [],
+    frames: [
+      JSON.stringify({ kind: 'AudioMetadata', audioMetadata: { subscriptionId, encoding: 'PCM', sampleRate: 16000, channels: 1, length: 640 } }),
+      ...frames.slice(0, 100),
+      JSON.stringify({ kind: 'DtmfData', dtmfData: { data: '7' } }),
+      ...frames.slice(100),
+    ],
+    expected: { callId: subscriptionId, streamId: subscriptionId, tracks: ['inbound', 'outbound'], tracksInferred: true, encoding: 'l16le', sampleRate: 16000, stop: false, dtmf: ['7'], pcm: PCM16K, tolerance: 0 },
+  };
+}
+
+const ASTERISK_DOC = 'https://github.com/asterisk/documentation/blob/main/docs/Configuration/Channel-Drivers/WebSocket.md';
+
+function asteriskPlainText(): ContractSession {
+  const connectionId = uuid();
+  return {
+    name: 'asterisk chan_websocket (plain-text MEDIA_START, ulaw, DTMF_END, flow control)',
+    // The plain-text MEDIA_START and DTMF_END of its Events section; 160-byte ulaw frames.
+    source: ASTERISK_DOC,
+    provider: 'asterisk',
+    query: '',
+    protocols: ['media'],
+    frames: [
+      `MEDIA_START connection_id:${connectionId} channel:WebSocket/connection1-00000003 channel_id:pbx1-1733563200.42 format:ulaw optimal_frame_size:160 ptime:20`,
+      ...chunks(MU.inbound, 160).slice(0, 40),
+      'DTMF_END digit:5',
+      'MEDIA_XOFF',
+      ...chunks(MU.inbound, 160).slice(40),
+      'MEDIA_XON',
+    ],
+    expected: { callId: 'pbx1-1733563200.42', streamId: connectionId, tracks: ['inbound'], encoding: 'mulaw', sampleRate: 8000, params: { channel: 'WebSocket/connection1-00000003' }, stop: false, dtmf: ['5'], pcm: { inbound: MU_REF.inbound }, tolerance: 0 },
+  };
+}
+
+function asteriskJson(): ContractSession {
+  const connectionId = uuid();
+  return {
+    name: 'asterisk chan_websocket (JSON MEDIA_START with channel variables, slin16, JSON DTMF_END)',
+    // f(json): the JSON MEDIA_START example with channel_variables, and DTMF_END {channel_id, digit}.
+    source: ASTERISK_DOC,
+    provider: 'asterisk',
+    query: '',
+    protocols: ['media'],
+    frames: [
+      JSON.stringify(
+        { event: 'MEDIA_START', connection_id: connectionId, channel: 'WebSocket/connectionid', channel_id: 'pbx1-123456789.999', format: 'slin16', optimal_frame_size: 640, ptime: 20, channel_variables: { CALLTAPE_CALL_ID: 'call-7f3a9c', QUEUE: 'support' } },
+        null,
+        2,
+      ),
+      ...chunks(PCM16K.inbound, 640).slice(0, 50),
+      JSON.stringify({ event: 'DTMF_END', channel_id: 'pbx1-123456789.999', digit: '#' }),
+      ...chunks(PCM16K.inbound, 640).slice(50),
+    ],
+    expected: { callId: 'call-7f3a9c', streamId: connectionId, tracks: ['inbound'], encoding: 'l16le', sampleRate: 16000, params: { QUEUE: 'support', channel_id: 'pbx1-123456789.999' }, stop: false, dtmf: ['#'], pcm: { inbound: PCM16K.inbound }, tolerance: 0 },
+  };
+}
+
 export async function contractSessions(): Promise<ContractSession[]> {
   return [
     twilio(),
@@ -332,6 +424,10 @@ export async function contractSessions(): Promise<ContractSession[]> {
     jambonz(),
     freeswitch(),
     freeswitchAudioStream(),
+    sinch(),
+    acs(),
+    asteriskPlainText(),
+    asteriskJson(),
     ...(await conformanceSessions()),
   ];
 }

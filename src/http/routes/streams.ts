@@ -73,7 +73,7 @@ export const streamRoutes: FastifyPluginAsync<{ readonly recorder: Recorder; rea
         const url = new URL(request.url, 'http://calltape.invalid');
         const stream = recorder.openStream(
           provider,
-          { close: (code, reason) => socket.close(code, reason), pause: () => socket.pause(), resume: () => socket.resume() },
+          { close: (code, reason) => socket.close(code, reason), pause: () => socket.pause(), resume: () => socket.resume(), reply: (text) => socket.send(text) },
           {
             authenticated: isAuthenticated(provider, proof),
             connection: {

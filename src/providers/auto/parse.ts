@@ -82,7 +82,7 @@ export function createAutoParser(
       } catch {
         msg = undefined;
       }
-      const found = isObject(msg) ? detectFromMessage(msg, adapters) : undefined;
+      const found = isObject(msg) ? detectFromMessage(msg, adapters) : adapters.find((adapter) => adapter.detectText?.(text))?.name;
       if (found && found !== 'wait') return decide(found);
       return undecided();
     },
