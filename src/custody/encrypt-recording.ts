@@ -31,6 +31,11 @@ export type EncryptionPoint = 'part-written' | 'renamed' | 'recorded' | 'plainte
 
 export interface EncryptOptions {
   readonly onPoint?: (point: EncryptionPoint, file: string) => void;
+  /**
+   * Files the catalog says are gone (WAVs their archives replaced, CALLTAPE_KEEP_WAV=false):
+   * removed if a crash left them, never encrypted into a copy nobody lists.
+   */
+  readonly removed?: readonly string[];
 }
 
 /** meta.json as kept beside encrypted files: what the catalog needs, its parameters, DTMF and marks only in meta.json.age. */
@@ -56,7 +61,9 @@ export async function encryptRecording(dir: string, recipients: readonly string[
   const files = new Map<string, EncryptedFile>((previous?.files ?? []).map((f) => [f.name, f]));
   const record = (): EncryptionRecord => ({ version: 1, recipients: [...recipients], files: [...files.values()].sort((a, b) => a.name.localeCompare(b.name)) });
 
-  for (const name of names.filter((n) => CONTENT_FILE.test(n)).sort()) {
+  const removed = new Set(options.removed ?? []);
+  for (const name of names.filter((n) => removed.has(n))) await fsp.rm(path.join(dir, name), { force: true });
+  for (const name of names.filter((n) => CONTENT_FILE.test(n) && !removed.has(n)).sort()) {
     const plainFile = path.join(dir, name);
     if (name === META_FILE && isStripped(await fsp.readFile(plainFile, 'utf8'))) continue;
     const encrypted = await encryptFile(plainFile, recipients, options);
@@ -69,7 +76,7 @@ export async function encryptRecording(dir: string, recipients: readonly string[
       const meta = JSON.parse(await fsp.readFile(plainFile, 'utf8')) as Record<string, unknown>;
       await writeFileAtomic(plainFile, `${JSON.stringify(strippedMeta(meta), null, 2)}\n`);
     } else {
-      await fsp.rm(plainFile);
+      await fsp.rm(plainFile, { force: true });
     }
     await syncDir(dir);
     options.onPoint?.('plaintext-removed', name);

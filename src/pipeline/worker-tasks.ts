@@ -19,7 +19,7 @@ export type WorkerTask =
   | { readonly kind: 'transcribe'; readonly source: TrackSource; readonly piece: Span; readonly server: SttServer; readonly name: string }
   | { readonly kind: 'analyze'; readonly input: AnalyzeInput }
   | { readonly kind: 'archive'; readonly wav: string; readonly formats: readonly ArchiveFormat[] }
-  | { readonly kind: 'encrypt'; readonly dir: string; readonly recipients: readonly string[] };
+  | { readonly kind: 'encrypt'; readonly dir: string; readonly recipients: readonly string[]; readonly removed: readonly string[] };
 
 export interface WorkerResults {
   peaks: null;
@@ -54,6 +54,6 @@ export async function runTask(task: WorkerTask): Promise<WorkerResults[WorkerTas
     case 'archive':
       return archiveWav(task.wav, task.formats);
     case 'encrypt':
-      return encryptRecording(task.dir, task.recipients);
+      return encryptRecording(task.dir, task.recipients, { removed: task.removed });
   }
 }

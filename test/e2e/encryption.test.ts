@@ -172,6 +172,25 @@ describe('a recording encrypted to its owner’s age key', () => {
   });
 });
 
+describe('encryption with CALLTAPE_KEEP_WAV=false', () => {
+  let lean: TestServer;
+  beforeAll(async () => {
+    lean = await startTestServer({ dataDir: tempDataDir(), encryptTo: recipient, archiveFormats: ['opus'], keepWav: false });
+  });
+  afterAll(async () => {
+    await lean?.stop();
+  });
+
+  it('encrypts the archives and never a WAV they replaced (removed, not kept as ciphertext)', async () => {
+    const { id, streamSid } = await recordCall(lean);
+    const dir = findRecordingDir(lean.dataDir, streamSid);
+    const names = fs.readdirSync(dir).sort();
+    expect(names.filter((n) => /\.(wav|opus)(\.age)?$/.test(n))).toEqual(['inbound.opus.age', 'outbound.opus.age', 'stereo.opus.age']);
+    const { body } = await json<{ encryption: EncryptedJson }>(`${lean.url}/api/recordings/${id}`);
+    expect(body.encryption.files.map((f) => f.plaintext.name).filter((n) => n.endsWith('.wav'))).toEqual([]);
+  });
+});
+
 describe('encrypted recordings in a bucket', () => {
   let s3: TestS3;
   let bucketServer: TestServer;

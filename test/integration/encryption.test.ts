@@ -109,6 +109,15 @@ describe('encrypting a recording to the customer’s age key', () => {
     }
   });
 
+  it('removes, and does not encrypt, a WAV the catalog says its archives replaced', async () => {
+    const dir = recordingDir();
+    const record = await encryptRecording(dir, [recipient], { removed: ['outbound.wav'] });
+    expect(fs.existsSync(path.join(dir, 'outbound.wav'))).toBe(false);
+    expect(fs.existsSync(path.join(dir, 'outbound.wav.age'))).toBe(false);
+    expect(record.files.map((f) => f.plaintext.name)).not.toContain('outbound.wav');
+    expect(decrypt(path.join(dir, 'inbound.wav.age')).equals(ORIGINAL.get('inbound.wav')!)).toBe(true);
+  });
+
   const points: EncryptionPoint[] = ['part-written', 'renamed', 'recorded', 'plaintext-removed'];
   for (const point of points) {
     for (const nth of [0, 3]) {

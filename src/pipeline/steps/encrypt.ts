@@ -35,7 +35,10 @@ export function encryptStep(opts: EncryptStepOptions): Step {
       const dir = catalog.recordingDir(recording);
       report('encrypting');
       const started = Date.now();
-      const record = await opts.pool.run({ kind: 'encrypt', dir, recipients: opts.recipients });
+      // WAVs their archives replaced may still be on disk for a moment (removed after the
+      // archive step commits): they are removed, not encrypted.
+      const removed = recording.files.filter((f) => f.wavRemoved).map((f) => f.file);
+      const record = await opts.pool.run({ kind: 'encrypt', dir, recipients: opts.recipients, removed });
       const encryption = { at: new Date().toISOString(), recipients: [...record.recipients], files: record.files };
       return {
         async inTransaction(trx) {
