@@ -33,11 +33,15 @@ export async function audit(log: AuditLog, request: FastifyRequest, action: Audi
 
 /**
  * A request a node relayed here: the relaying node logged it for its client, and this node
- * claims that entry; a missing, forged or stale claim is logged here like any request.
+ * claims that entry; a missing, forged or stale claim is logged here like any request. Only
+ * a request with the credential nodes relay with (`relayActor`: the first configured one) may
+ * claim: a client holding another credential cannot hide its own action behind an entry
+ * it read from the log.
  */
-export async function auditRelayed(log: AuditLog, request: FastifyRequest, action: AuditAction, streamSid: string, subject: AuditSubject): Promise<void> {
+export async function auditRelayed(log: AuditLog, request: FastifyRequest, action: AuditAction, streamSid: string, subject: AuditSubject, relayActor: string): Promise<void> {
   const claimed = request.headers[AUDIT_ENTRY_HEADER];
-  if (typeof claimed === 'string' && /^[0-9a-f-]{36}$/.test(claimed) && (await log.claim(claimed, action, streamSid, AUDIT_RELAY_CLAIM_MS).catch(() => false))) return;
+  const mayClaim = typeof claimed === 'string' && /^[0-9a-f-]{36}$/.test(claimed) && actorLabelOf(request) === relayActor;
+  if (mayClaim && (await log.claim(claimed, action, streamSid, AUDIT_RELAY_CLAIM_MS).catch(() => false))) return;
   await audit(log, request, action, { streamSid, ...subject });
 }
 

@@ -6,6 +6,7 @@
  * further ranges belong to its read; retention writes its own; the log cannot be written
  * through the API; a trail that cannot be written refuses the read.
  */
+import crypto from 'node:crypto';
 import pino from 'pino';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -147,6 +148,20 @@ describe('the access audit trail', () => {
     // A forged relay claim (an id nobody wrote) is no claim: the request is logged here.
     const forged = await fetch(`${server.url}/api/streams/${call.streamSid}/pause`, { method: 'POST', headers: { authorization: `Bearer ${BOB}`, 'x-calltape-forwarded': '1', 'x-calltape-audit-entry': '00000000-0000-4000-8000-000000000000' } });
     expect(forged.status).toBe(200);
+    // A fresh entry another node wrote for this call (as a relay would), its id read from the
+    // log: bob's credential is not the one nodes relay with, so his resume cannot claim it and
+    // is logged; the relay credential (alice's, the first configured) claims it.
+    const relayed = async () => {
+      const id = crypto.randomUUID();
+      await server.catalog.db.db.insertInto('audit_log').values({ id, at: Date.now(), actor: 'token:carol', action: 'resume', recording_id: null, stream_sid: call.streamSid, address: '10.0.0.9', detail: 'relayed to node vm', node: 'node-x', relayed_to: null }).execute();
+      return id;
+    };
+    const stolen = await relayed();
+    const asBob = await fetch(`${server.url}/api/streams/${call.streamSid}/resume`, { method: 'POST', headers: { authorization: `Bearer ${BOB}`, 'x-calltape-forwarded': '1', 'x-calltape-audit-entry': stolen } });
+    expect(asBob.status).toBe(200);
+    const genuine = await relayed();
+    const asRelay = await fetch(`${server.url}/api/streams/${call.streamSid}/resume`, { method: 'POST', headers: { authorization: `Bearer ${ALICE}`, 'x-calltape-forwarded': '1', 'x-calltape-audit-entry': genuine } });
+    expect(asRelay.status).toBe(200);
     const done = server.finishedStream(call.streamSid);
     await sendAll(ws, [...frames.slice(20).map((f) => writer.media(f)), writer.stop()]);
     await whenClosed(ws);
@@ -154,7 +169,10 @@ describe('the access audit trail', () => {
     listener.close();
     const recordingId = (await server.catalog.repo.getByStreamSid(call.streamSid))!.id;
     const entries = (await trail(`?limit=50`)).filter((e) => e.streamSid === call.streamSid);
-    expect(entries.map((e) => [e.action, e.actor, e.detail, e.recordingId])).toEqual([
+    expect(entries.find((e) => e.id === stolen)?.relayedTo).toBeNull();
+    expect(entries.find((e) => e.id === genuine)?.relayedTo).toBe(server.catalog.nodeId);
+    expect(entries.filter((e) => e.node !== 'node-x').map((e) => [e.action, e.actor, e.detail, e.recordingId])).toEqual([
+      ['resume', 'token:bob', null, recordingId],
       ['pause', 'token:bob', 'silence', recordingId],
       ['resume', 'token:bob', null, recordingId],
       ['pause', 'token:bob', 'silence', recordingId],

@@ -20,6 +20,7 @@ import { EventStreamHub } from '../event-stream.js';
 import { redactUrl } from '../../redact.js';
 import { LISTEN_MAX_BUFFERED_BYTES } from '../../limits.js';
 import { AUDIT_ENTRY_HEADER, audit, auditRelayed } from '../audit.js';
+import { apiCredentials } from '../../auth/api-credentials.js';
 import type { AuditAction } from '../../catalog/audit-log.js';
 
 export interface LiveOptions {
@@ -33,6 +34,9 @@ export interface LiveOptions {
 export const liveRoutes: FastifyPluginAsync<LiveOptions> = async (app, { recorder, catalog, config, nodes }) => {
   const cluster = nodes ? new ClusterClient(config, nodes) : undefined;
   const forwarded = (request: FastifyRequest) => request.headers[FORWARDED_HEADER] !== undefined;
+  /** Who a node relaying to this one is, as the audit trail names it (the cluster client's credential). */
+  const relay = apiCredentials(config)[0];
+  const relayActor = relay ? `token:${relay.name}` : 'local';
 
   // ?levels=1: the caller shows level meters, so the calls' levels are measured for a while.
   // Every node's calls are listed (each asked through its API); ?scope=node lists this one's.
@@ -59,7 +63,7 @@ export const liveRoutes: FastifyPluginAsync<LiveOptions> = async (app, { recorde
    * it (which logged its client), else written here.
    */
   const auditLive = async (request: FastifyRequest, action: AuditAction, streamSid: string, detail?: string) => {
-    await auditRelayed(catalog.audit, request, action, streamSid, { recordingId: await recordingIdOf(streamSid), detail });
+    await auditRelayed(catalog.audit, request, action, streamSid, { recordingId: await recordingIdOf(streamSid), detail }, relayActor);
   };
 
   /** Pause or resume a call another node records, through that node's API (logged here, for this client). */
