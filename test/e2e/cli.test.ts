@@ -147,7 +147,9 @@ describe('Ctrl-C with live calls', () => {
     const writer = new TwilioFrameWriter(call);
     const ws = await openSocket(`${url.replace('http', 'ws')}/streams/twilio`);
     const closed = whenClosed(ws);
-    const frames = mediaFrames('inbound', SPEECH_IN_ULAW);
+    // Ten times the speech (65 s at most): the pump must still be sending when the signal
+    // lands however slow this machine is, or no frame is in flight to check.
+    const frames = mediaFrames('inbound', Buffer.concat(Array.from({ length: 10 }, () => SPEECH_IN_ULAW)));
     let next = 0;
     await sendAll(ws, [writer.connected(), writer.start({ tracks: ['inbound'] }), ...frames.slice(0, 50).map((f) => writer.media(f))]);
     next = 50;
