@@ -133,6 +133,17 @@ export const configSchema = z.object({
   asteriskBasicAuth: z.string().regex(/^[^:]+:.+$/, 'must be username:password').optional(),
   /** A token the dial string puts in the stream URL (`v(token=…)`) for /streams/asterisk. */
   asteriskUrlToken: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** The API key of the Genesys AudioHook integration: /streams/genesys upgrades must carry it as X-API-KEY. */
+  genesysApiKey: z.string().min(1).optional(),
+  /**
+   * The integration's client secret (base64, as Genesys shows it): upgrades must then carry an
+   * HMAC-SHA256 HTTP message signature made with it (providers/genesys/signature.ts).
+   */
+  genesysClientSecret: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64 (the client secret as Genesys shows it)')
+    .refine((value) => Buffer.from(value, 'base64').length >= 16, 'must decode to at least 16 bytes')
+    .optional(),
   /**
    * Which proxies' X-Forwarded-For to believe (fastify trustProxy): `true` (every hop), a hop
    * count, or comma-separated addresses/CIDRs. Unset: none, and a request with any proxy
@@ -399,6 +410,8 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = {
   exotelBasicAuth: 'CALLTAPE_EXOTEL_BASIC_AUTH',
   asteriskBasicAuth: 'CALLTAPE_ASTERISK_BASIC_AUTH',
   asteriskUrlToken: 'CALLTAPE_ASTERISK_URL_TOKEN',
+  genesysApiKey: 'CALLTAPE_GENESYS_API_KEY',
+  genesysClientSecret: 'CALLTAPE_GENESYS_CLIENT_SECRET',
   trustProxy: 'CALLTAPE_TRUST_PROXY',
   streamRoutes: 'CALLTAPE_STREAM_ROUTES',
   apiToken: 'CALLTAPE_API_TOKEN',
@@ -506,6 +519,9 @@ export function loadConfig(options: ConfigInput = {}, env: NodeJS.ProcessEnv = p
     throw new ConfigError(problems.join('; '));
   }
   // Removing the WAVs with no archive to keep would leave a recording with nothing to play.
+  if (result.data.genesysClientSecret !== undefined && result.data.genesysApiKey === undefined) {
+    throw new ConfigError(`${origin.genesysClientSecret ?? 'genesysClientSecret'} needs ${origin.genesysApiKey ?? 'CALLTAPE_GENESYS_API_KEY'}: the signature's keyid is the integration's API key`);
+  }
   if (!result.data.keepWav && result.data.archiveFormats.length === 0) {
     throw new ConfigError(`${origin.keepWav ?? 'keepWav'}=false removes the WAVs once their archives are verified, but no archive is made: set ${origin.archiveFormats ?? 'CALLTAPE_ARCHIVE_FORMATS'} (flac, opus, mp3), or keep the WAVs`);
   }

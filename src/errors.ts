@@ -57,6 +57,13 @@ export const ERRORS = {
     httpStatus: 403,
     wsCloseCode: WS_CLOSE.policyViolation,
   },
+  CALLTAPE_ERR_OUT_OF_SEQUENCE: { effect: 'dropped', message: "a control message out of the protocol's sequence (AudioHook seq, serverseq or session id)", httpStatus: 400 },
+  CALLTAPE_ERR_ORGANIZATION_MISMATCH: {
+    effect: 'closed',
+    message: "the AudioHook open names another organization than the upgrade's Audiohook-Organization-Id",
+    httpStatus: 403,
+    wsCloseCode: WS_CLOSE.policyViolation,
+  },
   CALLTAPE_ERR_BAD_FRAME: { effect: 'closed', message: 'WebSocket frame breaks the protocol (RFC 6455)', httpStatus: 400 },
   CALLTAPE_ERR_BINARY_FRAME: { effect: 'dropped', message: 'binary frame on a text protocol', httpStatus: 400 },
   CALLTAPE_ERR_FRAME_TOO_BIG: { effect: 'closed', message: 'frame exceeds maxPayload', httpStatus: 413, wsCloseCode: WS_CLOSE.messageTooBig },

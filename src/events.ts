@@ -125,7 +125,19 @@ export interface ReplyEvent {
   readonly text: string;
 }
 
-export type StreamEvent = ConnectedEvent | StartEvent | AudioEvent | DtmfEvent | MarkEvent | StopEvent | NoticeEvent | ReplyEvent;
+/**
+ * The provider paused the stream and sent no audio from `fromMs` to `toMs` (AudioHook's
+ * `paused` … `resumed {start, discarded}`): a pause span like one asked for through the API,
+ * kept as silence or left out (`behavior`).
+ */
+export interface PauseSpanEvent {
+  readonly type: 'pause-span';
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly behavior: 'silence' | 'skip';
+}
+
+export type StreamEvent = ConnectedEvent | StartEvent | AudioEvent | DtmfEvent | MarkEvent | StopEvent | NoticeEvent | ReplyEvent | PauseSpanEvent;
 
 /** What a provider parser returns for one frame: an event, or a rejection to count. */
 export type ParseResult = StreamEvent | Rejection;
@@ -153,6 +165,12 @@ export interface FrameParser {
    * bytes (see providers/common/media-frame-bytes.ts). False: use parseText.
    */
   readonly readMedia?: MediaFrameReader;
+  /**
+   * The message the protocol wants before the server closes the socket itself (AudioHook's
+   * `disconnect` with its reason), given why (an error code, or the end reason); undefined
+   * when the protocol has none or it was already said.
+   */
+  closingFrame?(why: string): string | undefined;
 }
 
 /**
@@ -162,6 +180,8 @@ export interface FrameParser {
  */
 export interface StreamParser {
   parse(data: Buffer | string, isBinary: boolean): ParseOutput;
+  /** See FrameParser.closingFrame. */
+  closingFrame?(why: string): string | undefined;
 }
 
 /** A parser whose every frame yields exactly one result (the JSON protocols). */

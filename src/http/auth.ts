@@ -74,6 +74,7 @@ function upgradeRequest(config: Config, request: FastifyRequest): UpgradeRequest
     bearer: () => bearer(request),
     basic: () => basicCredentials(request),
     publicUrl: () => publicRequestUrl(config, request, true),
+    target: () => request.url,
   };
 }
 

@@ -20,6 +20,8 @@ export interface UpgradeRequest {
   basic(): string | undefined;
   /** The URL as the provider requested it (public scheme, host, path and query). */
   publicUrl(): string;
+  /** The request target as sent (path and query, undecoded). */
+  target(): string;
 }
 
 export interface UpgradeCheck {

@@ -45,6 +45,7 @@ export function readFrames(parser: FrameParser, scratch: Buffer): StreamParser {
   }
 
   return {
+    closingFrame: (why) => parser.closingFrame?.(why),
     parse(data: Buffer | string, isBinary: boolean): ParseOutput {
       if (!isBinary && typeof data !== 'string' && parser.readMedia?.(data, fields, scratch)) {
         audio.track = TRACKS[fields.track]!;

@@ -12,6 +12,7 @@ import { asterisk } from './asterisk/index.js';
 import { bandwidth } from './bandwidth/index.js';
 import { exotel } from './exotel/index.js';
 import { freeswitch } from './freeswitch/index.js';
+import { genesys } from './genesys/index.js';
 import { jambonz } from './jambonz/index.js';
 import { plivo } from './plivo/index.js';
 import { signalwire } from './signalwire/index.js';
@@ -23,13 +24,13 @@ import { vonage } from './vonage/index.js';
 export type { ProviderAdapter } from './adapter.js';
 
 /** Every provider, in the order routes and logs list them. */
-export const ADAPTERS: readonly ProviderAdapter[] = [twilio, signalwire, telnyx, plivo, exotel, bandwidth, vonage, jambonz, freeswitch, sinch, acs, asterisk];
+export const ADAPTERS: readonly ProviderAdapter[] = [twilio, signalwire, telnyx, plivo, exotel, bandwidth, vonage, jambonz, freeswitch, sinch, acs, asterisk, genesys];
 
 /**
  * The order /streams/auto asks the adapters whether a first frame is theirs: Exotel's
  * camelCase start has Twilio's field names, so Exotel is asked before Twilio and SignalWire.
  */
-const DETECTION_ORDER: readonly ProviderAdapter[] = [vonage, bandwidth, exotel, signalwire, twilio, telnyx, plivo, jambonz, sinch, acs, asterisk, freeswitch];
+const DETECTION_ORDER: readonly ProviderAdapter[] = [vonage, bandwidth, exotel, signalwire, twilio, telnyx, plivo, jambonz, sinch, acs, genesys, asterisk, freeswitch];
 
 /** The route that detects its provider. */
 export const AUTO = 'auto';
@@ -44,7 +45,7 @@ const auto: ProviderAdapter = {
   appFrames: anyAppFrames,
 };
 
-export type ProviderName = 'twilio' | 'signalwire' | 'telnyx' | 'plivo' | 'exotel' | 'bandwidth' | 'vonage' | 'jambonz' | 'freeswitch' | 'sinch' | 'acs' | 'asterisk' | 'auto';
+export type ProviderName = 'twilio' | 'signalwire' | 'telnyx' | 'plivo' | 'exotel' | 'bandwidth' | 'vonage' | 'jambonz' | 'freeswitch' | 'sinch' | 'acs' | 'asterisk' | 'genesys' | 'auto';
 
 export const PROVIDERS: Readonly<Record<ProviderName, ProviderAdapter>> = Object.fromEntries(
   [...ADAPTERS, auto].map((adapter) => [adapter.name, adapter]),

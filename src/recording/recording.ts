@@ -385,6 +385,20 @@ export class Recording {
     this.deps.log.log.info({ behavior: open, atMs: this.toMs(this.clockHead) }, 'recording paused');
   }
 
+  /**
+   * A pause the provider reports after the fact (no audio came from `fromMs` to `toMs` of its
+   * clock): a closed span like an API pause. An API pause already open covers it.
+   */
+  pauseSpan(fromMs: number, toMs: number, behavior: PauseBehavior): void {
+    if (this.pauses.current !== undefined || toMs <= fromMs) return;
+    const from = Math.round(fromMs * this.decoder.samplesPerMs) + this.originShift;
+    const to = Math.round(toMs * this.decoder.samplesPerMs) + this.originShift;
+    this.pauses.start(behavior, from, new Date().toISOString());
+    const closed = this.pauses.end(to);
+    if (closed && !closed.kept) this.deps.log.reject({ code: 'CALLTAPE_ERR_TOO_MANY_EVENTS', detail: `more than ${MAX_EVENTS_KEPT} pauses` }, 'debug');
+    this.deps.log.log.info({ behavior, fromMs, toMs }, 'the provider paused the stream');
+  }
+
   resume(): void {
     const closed = this.pauses.end(this.clockHead);
     if (!closed) return;

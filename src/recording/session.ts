@@ -190,8 +190,12 @@ export class StreamSession {
         if (event.level !== 'debug') log.keep(log.notices, { message: event.message, ...stamp() });
         return;
       case 'reply':
-        // Only for a stream being recorded: a refused start gets no answer, and the close says why.
-        if (this.state === 'recording') this.hooks.reply?.(event.text);
+        // Before the start too (AudioHook answers a connection probe that records nothing),
+        // but never for a refused stream: its close (and closing frame) says why.
+        if ((this.state === 'recording' || this.state === 'awaiting-start') && !this.aborted && !this.transportClosed) this.hooks.reply?.(event.text);
+        return;
+      case 'pause-span':
+        if (this.state === 'recording') this.recording!.pauseSpan(event.fromMs, event.toMs, event.behavior);
         return;
     }
   }
@@ -328,7 +332,15 @@ export class StreamSession {
   private abort(code: ErrorCode): void {
     this.aborted = true;
     this.closeInfo = { code: closeCodeOf(code) ?? WS_CLOSE.policyViolation, reason: code };
+    this.sayClosing(code);
     this.hooks.close?.(this.closeInfo.code!, code);
+  }
+
+  /** The protocol's own goodbye before calltape closes the socket (AudioHook's `disconnect`), if it has one. */
+  private sayClosing(why: string): void {
+    if (this.transportClosed) return;
+    const text = this.ctx.parser.closingFrame?.(why);
+    if (text !== undefined) this.hooks.reply?.(text);
   }
 
   /** A limit ended the stream: finish the recording, then tell the provider why (the registry's close code). */
@@ -377,6 +389,7 @@ export class StreamSession {
     this.finishing ??= this.doFinish(reason).then((meta) => {
       if (!this.transportClosed) {
         const [code, why] = closeFor(reason, this.closeInfo);
+        this.sayClosing(why);
         this.hooks.close?.(code, why);
       }
       this.releaseWhenDone();

@@ -143,10 +143,9 @@ describe('adapter contract', () => {
   });
 
   it('/streams/auto refuses binary audio whose format nothing proves (no subprotocol, no ?rate=): 1003, nothing recorded, counted', async () => {
-    // A Genesys AudioHook `open` (not supported yet: purecloudlabs/audiohook-reference-implementation,
-    // protocol/message.ts OpenMessage) then audio: taken for FreeSWITCH at 8 kHz, it would be
-    // recorded at the wrong rate and layout.
-    const open = { version: '2', type: 'open', seq: 1, serverseq: 0, id: 'e160e428-53e2-487c-977d-96989bf5c99d', position: 'PT0S', parameters: { organizationId: 'd7934305-0972-4844-938e-9060eef73d05', conversationId: '090eaa2f-72fa-480a-83e0-8667ff89c0ec', participant: { id: '883efee8-3d6c-4537-b500-6d7ca4b92fa0', ani: '+1-555-555-1234', aniName: 'John Doe', dnis: '+1-800-555-6789' }, media: [{ type: 'audio', format: 'PCMU', channels: ['external', 'internal'], rate: 8000 }] } };
+    // A JSON frame of no protocol calltape speaks (a made-up one), then audio: taken for
+    // FreeSWITCH at 8 kHz, it would be recorded at whatever rate and layout it is not.
+    const open = { type: 'session.begin', codec: 'pcm', rate: 'auto', session: 'e160e428-53e2-487c-977d-96989bf5c99d' };
     for (const frames of [
       [JSON.stringify(open), Buffer.alloc(320)],
       [Buffer.alloc(640), Buffer.alloc(640)],

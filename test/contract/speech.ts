@@ -28,6 +28,16 @@ export function timed(tracks: Partial<Record<TrackName, Buffer>>, frameBytes: nu
 }
 
 /** 16-bit stereo frames: left = inbound, right = outbound. */
+/** Two 8-bit channels (G.711) interleaved sample by sample, left first. */
+export function interleaveStereo8(left: Buffer, right: Buffer): Buffer {
+  const out = Buffer.alloc(left.length * 2);
+  for (let i = 0; i < left.length; i++) {
+    out[i * 2] = left[i]!;
+    out[i * 2 + 1] = right[i]!;
+  }
+  return out;
+}
+
 export function interleaveStereo16(left: Buffer, right: Buffer): Buffer {
   const out = Buffer.alloc(left.length * 2);
   for (let i = 0; i < left.length / 2; i++) {

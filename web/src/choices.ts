@@ -3,4 +3,4 @@
 // together (test/integration/web-choices.test.ts).
 export { RECORDING_STATUSES as STATUSES } from '../../src/catalog/schema.js';
 
-export const PROVIDERS = ['twilio', 'signalwire', 'telnyx', 'plivo', 'exotel', 'bandwidth', 'vonage', 'jambonz', 'freeswitch', 'sinch', 'acs', 'asterisk'] as const;
+export const PROVIDERS = ['twilio', 'signalwire', 'telnyx', 'plivo', 'exotel', 'bandwidth', 'vonage', 'jambonz', 'freeswitch', 'sinch', 'acs', 'asterisk', 'genesys'] as const;

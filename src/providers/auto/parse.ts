@@ -88,6 +88,7 @@ export function createAutoParser(
     },
     // Once decided, media frames take the provider's fast path where it has one.
     readMedia: (frame, out, audio) => delegate?.readMedia?.(frame, out, audio) ?? false,
+    closingFrame: (why) => delegate?.closingFrame?.(why),
     parseBinary(data: Uint8Array): ParseOutput {
       if (delegate) return forward(delegate.parseBinary(data));
       if (refused) return [];
