@@ -137,7 +137,15 @@ export interface PauseSpanEvent {
   readonly behavior: 'silence' | 'skip';
 }
 
-export type StreamEvent = ConnectedEvent | StartEvent | AudioEvent | DtmfEvent | MarkEvent | StopEvent | NoticeEvent | ReplyEvent | PauseSpanEvent;
+/**
+ * The provider sends no audio on purpose (an AudioHook pause) and has just shown it is still
+ * there (a ping): the idle limit, which only audio resets otherwise, starts over.
+ */
+export interface AliveEvent {
+  readonly type: 'alive';
+}
+
+export type StreamEvent = ConnectedEvent | StartEvent | AudioEvent | DtmfEvent | MarkEvent | StopEvent | NoticeEvent | ReplyEvent | PauseSpanEvent | AliveEvent;
 
 /** What a provider parser returns for one frame: an event, or a rejection to count. */
 export type ParseResult = StreamEvent | Rejection;

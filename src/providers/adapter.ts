@@ -63,6 +63,8 @@ export interface ProviderAdapter {
   readonly subprotocols?: readonly string[];
   /** /streams/auto: whether a stream's first JSON frame is this provider's. */
   detect?(msg: Json, start: Json | undefined): boolean;
+  /** /streams/auto: whether the upgrade's headers alone name this provider (Genesys's Audiohook-Session-Id). */
+  detectHeaders?(headers: Readonly<Record<string, string | string[] | undefined>>): boolean;
   /** /streams/auto: whether a first text frame that is not JSON is this provider's (Asterisk's plain-text MEDIA_START). */
   detectText?(text: string): boolean;
   readonly upgradeCheck?: UpgradeCheck;

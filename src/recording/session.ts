@@ -194,6 +194,9 @@ export class StreamSession {
         // but never for a refused stream: its close (and closing frame) says why.
         if ((this.state === 'recording' || this.state === 'awaiting-start') && !this.aborted && !this.transportClosed) this.hooks.reply?.(event.text);
         return;
+      case 'alive':
+        this.idleSinceMs = this.ctx.clock.now();
+        return;
       case 'pause-span':
         if (this.state === 'recording') this.recording!.pauseSpan(event.fromMs, event.toMs, event.behavior);
         return;

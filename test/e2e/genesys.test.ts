@@ -25,7 +25,8 @@ let signedServer: TestServer;
 let open: TestServer;
 beforeAll(async () => {
   signedServer = await startTestServer({ genesysApiKey: API_KEY, genesysClientSecret: SECRET });
-  open = await startTestServer();
+  // The shortest idle limit there is: a pause outlasting it must not end the call.
+  open = await startTestServer({ idleTimeoutMs: 1000 });
 });
 afterAll(async () => {
   await signedServer?.stop();
@@ -35,7 +36,13 @@ afterAll(async () => {
 /** The server's messages, in order, and a way to wait for the next of a type. */
 function replies(ws: WebSocket) {
   const seen: Array<Record<string, unknown>> = [];
-  const waiting: Array<{ type: string; resolve: (m: Record<string, unknown>) => void }> = [];
+  const waiting: Array<{ type: string; resolve: (m: Record<string, unknown>) => void; reject: (err: Error) => void }> = [];
+  let closedWith: string | undefined;
+  // A wait the server's close makes hopeless fails at once, naming the close.
+  ws.on('close', (code, reason) => {
+    closedWith = `the server closed the socket (${code} ${String(reason)})`;
+    for (const w of waiting.splice(0)) w.reject(new Error(`${closedWith} before ${w.type}`));
+  });
   ws.on('message', (data, isBinary) => {
     if (isBinary) return;
     const message = JSON.parse(String(data)) as Record<string, unknown>;
@@ -46,12 +53,13 @@ function replies(ws: WebSocket) {
   return {
     seen,
     next: (type: string) =>
-      new Promise<Record<string, unknown>>((resolve) => {
+      new Promise<Record<string, unknown>>((resolve, reject) => {
         const already = seen.find((m) => m.type === type && !(m as { taken?: true }).taken);
         if (already) {
           (already as { taken?: true }).taken = true;
           resolve(already);
-        } else waiting.push({ type, resolve });
+        } else if (closedWith) reject(new Error(`${closedWith} before ${type}`));
+        else waiting.push({ type, resolve, reject });
       }),
   };
 }
@@ -111,6 +119,36 @@ describe('Genesys AudioHook', () => {
       expect(decoded.sampleRate).toBe(8000);
       expect(decoded.pcm.equals(expected), `${track}.wav`).toBe(true);
     }
+  });
+
+  it('keeps a call paused longer than the idle limit alive by its pings, and is recognised on /streams/auto by its headers', async () => {
+    const ids = audioHookIds();
+    const client = new AudioHookClient(ids);
+    const finished = open.finishedStream(ids.sessionId);
+    const ws = await openSocket(open.wsUrl('auto'), { headers: audioHookHeaders(ids) });
+    const closed = whenClosed(ws);
+    const server = replies(ws);
+    ws.send(client.open([STEREO_OFFER]));
+    await server.next('opened');
+    client.serverseq = 1;
+    const audio = interleaveStereo8(MU.inbound, MU.outbound);
+    for (let i = 0; i < 25; i++) ws.send(audio.subarray(i * 320, (i + 1) * 320));
+    ws.send(client.message('paused', 'PT0.5S', {}));
+    // 3.6 s paused (the idle limit is 1 s, checked on the recorder's tick), a ping every 400 ms.
+    for (let ms = 400; ms <= 3600; ms += 400) {
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      ws.send(client.message('ping', `PT${0.5 + ms / 1000}S`, {}));
+      await server.next('pong');
+      client.serverseq++;
+    }
+    ws.send(client.message('resumed', 'PT4.1S', { start: 'PT0.5S', discarded: 'PT3.6S' }));
+    for (let i = 25; i < 50; i++) ws.send(audio.subarray(i * 320, (i + 1) * 320));
+    ws.send(client.message('close', 'PT4.6S', { reason: 'end' }));
+    await server.next('closed');
+    await closed;
+    const meta = await finished;
+    expect(meta).toMatchObject({ provider: 'genesys', status: 'complete', endReason: 'stop', durationMs: 4600 });
+    expect(meta.pauses).toEqual([expect.objectContaining({ atMs: 500, endMs: 4100, behavior: 'silence' })]);
   });
 
   it('answers a connection probe (null conversation id) and records nothing', async () => {

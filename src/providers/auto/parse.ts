@@ -1,7 +1,8 @@
 /**
  * /streams/auto: finds the provider from the handshake and the first frames, then hands
  * every frame (the held ones first) to that provider's parser. The subprotocol the handshake
- * agreed to names its provider; else each adapter, in the registry's detection order, is
+ * agreed to names its provider, or the upgrade's headers do (Genesys's Audiohook-Session-Id
+ * and -Organization-Id); else each adapter, in the registry's detection order, is
  * asked whether the first JSON frame is its own (its `detect`, beside its parser); a binary
  * frame first is FreeSWITCH's only when the URL gives its format (`?rate=`; mod_audio_fork
  * itself offers its subprotocol, which decides at the handshake): audio in a format nothing
@@ -22,6 +23,11 @@ export function detectFromSubprotocol(subprotocol: string | undefined, adapters:
   return subprotocol === undefined ? undefined : adapters.find((adapter) => adapter.subprotocols?.includes(subprotocol))?.name;
 }
 
+/** The provider the upgrade's headers name, if any (Genesys's Audiohook-* headers). */
+export function detectFromHeaders(headers: ConnectionInfo['headers'], adapters: readonly ProviderAdapter[]): string | undefined {
+  return headers === undefined ? undefined : adapters.find((adapter) => adapter.detectHeaders?.(headers))?.name;
+}
+
 /** The provider a JSON frame identifies, 'wait' for a frame that does not decide, or undefined. */
 export function detectFromMessage(msg: Json, adapters: readonly ProviderAdapter[]): string | 'wait' | undefined {
   const start = isObject(msg.start) ? msg.start : undefined;
@@ -36,7 +42,7 @@ export function createAutoParser(
   adapters: readonly ProviderAdapter[],
   createParser: (provider: string, connection: ConnectionInfo) => FrameParser,
 ): FrameParser {
-  let provider = detectFromSubprotocol(connection.subprotocol, adapters);
+  let provider = detectFromSubprotocol(connection.subprotocol, adapters) ?? detectFromHeaders(connection.headers, adapters);
   let delegate = provider ? createParser(provider, connection) : undefined;
   const held: Held[] = [];
   /** Refused: the stream is being closed, and what it sends meanwhile is not counted again. */

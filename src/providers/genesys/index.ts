@@ -9,6 +9,7 @@ export const genesys: ProviderAdapter = {
   name: 'genesys',
   createParser: (connection) => createGenesysParser(connection),
   detect: (msg) => isAudioHookOpen(msg),
+  detectHeaders: (headers) => typeof headers['audiohook-session-id'] === 'string' && typeof headers['audiohook-organization-id'] === 'string',
   /**
    * The integration's API key as X-API-KEY; with its client secret configured, the upgrade's
    * HTTP message signature too (as the reference implementation checks it).

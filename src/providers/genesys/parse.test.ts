@@ -55,7 +55,9 @@ describe('AudioHook parser', () => {
     const { client, parser, send } = session('pause=skip');
     send(client.open([STEREO_OFFER]));
     for (let i = 0; i < 50; i++) parser.parseBinary(Buffer.alloc(320));
-    expect(kinds(send(client.message('paused', 'PT1S', {})))).toEqual(['notice']);
+    // Paused, every message shows the client is still there (no audio will for a while).
+    expect(kinds(send(client.message('paused', 'PT1S', {})))).toEqual(['notice', 'alive']);
+    expect(kinds(send(client.message('ping', 'PT2S', {})))).toEqual(['reply', 'alive']);
     const resumed = send(client.message('resumed', 'PT3.5S', { start: 'PT1S', discarded: 'PT2.5S' }));
     expect(resumed.find((r) => !isRejection(r) && r.type === 'pause-span')).toEqual({ type: 'pause-span', fromMs: 1000, toMs: 3500, behavior: 'skip' });
     expect(list(parser.parseBinary(Buffer.alloc(320)))[0]).toMatchObject({ timestampMs: 3500 });

@@ -36,6 +36,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** An ISO 8601 duration in seconds, as AudioHook writes positions ("PT12.34S"). */
 const DURATION = /^PT(\d+(?:\.\d+)?)S$/;
 const RATE = 8000;
+const ALIVE: ParseResult = { type: 'alive' };
 const SAMPLES_PER_MS = RATE / 1000;
 /** How far a control message's position may be from the samples counted (one 20 ms frame) before it is reported. */
 const POSITION_TOLERANCE_SAMPLES = 160;
@@ -248,7 +249,12 @@ export function createGenesysParser(connection: ConnectionInfo = {}): FrameParse
   return {
     parseText(text: string): ParseOutput {
       const msg = envelope(text);
-      return Array.isArray(msg) ? msg : control(msg as Json);
+      if (Array.isArray(msg)) return msg;
+      const output = control(msg as Json);
+      // Paused, Genesys sends no audio for as long as the pause lasts (a card number read out
+      // can take minutes), only pings: each keeps the stream from ending as idle.
+      if (phase !== 'paused') return output;
+      return [...(Array.isArray(output) ? output : [output as ParseResult]), ALIVE];
     },
     parseBinary(data: Uint8Array): ParseOutput {
       if (phase !== 'open') return rejection(phase === 'paused' ? 'CALLTAPE_ERR_BAD_SHAPE' : 'CALLTAPE_ERR_MEDIA_BEFORE_START', `audio while the session is ${phase}`);
