@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import { redactUrl } from './redact.js';
 
 /** Options whose values are credentials: never echoed in an error message. */
-const SECRET_KEYS = new Set(['twilioAuthToken', 'streamTokenSecret', 'answerKey', 'signalwireBearerToken', 'exotelBasicAuth', 'asteriskBasicAuth', 'asteriskUrlToken', 'genesysApiKey', 'genesysClientSecret', 'apiToken', 'apiTokens', 'webhookSecret', 'databaseUrl']);
+const SECRET_KEYS = new Set(['twilioAuthToken', 'streamTokenSecret', 'answerKey', 'signalwireBearerToken', 'exotelBasicAuth', 'asteriskBasicAuth', 'asteriskUrlToken', 'acsUrlToken', 'genesysApiKey', 'genesysClientSecret', 'apiToken', 'apiTokens', 'webhookSecret', 'databaseUrl']);
 
 interface SchemaNode {
   readonly _zod: { readonly def: { readonly type: string; readonly innerType?: SchemaNode; readonly entries?: Record<string, string>; readonly options?: readonly SchemaNode[] } };

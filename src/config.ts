@@ -133,6 +133,15 @@ export const configSchema = z.object({
   asteriskBasicAuth: z.string().regex(/^[^:]+:.+$/, 'must be username:password').optional(),
   /** A token the dial string puts in the stream URL (`v(token=…)`) for /streams/asterisk. */
   asteriskUrlToken: z.string().min(16, 'must be at least 16 characters').optional(),
+  /**
+   * The Azure Communication Services resource's id: /streams/acs upgrades must then carry the
+   * JWT Call Automation signs (Authorization: Bearer), with this audience.
+   */
+  acsAudience: z.string().min(1).optional(),
+  /** Where ACS publishes the keys it signs those tokens with (its JWKS). */
+  acsJwksUrl: z.url({ protocol: /^https?$/ }).default('https://acscallautomation.communication.azure.com/calling/keys'),
+  /** A token (16+ characters) the TransportUri carries as `?token=` for /streams/acs, instead of or beside the JWT. */
+  acsUrlToken: z.string().min(16, 'must be at least 16 characters').optional(),
   /** The API key of the Genesys AudioHook integration: /streams/genesys upgrades must carry it as X-API-KEY. */
   genesysApiKey: z.string().min(1).optional(),
   /**
@@ -410,6 +419,9 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = {
   exotelBasicAuth: 'CALLTAPE_EXOTEL_BASIC_AUTH',
   asteriskBasicAuth: 'CALLTAPE_ASTERISK_BASIC_AUTH',
   asteriskUrlToken: 'CALLTAPE_ASTERISK_URL_TOKEN',
+  acsAudience: 'CALLTAPE_ACS_AUDIENCE',
+  acsJwksUrl: 'CALLTAPE_ACS_JWKS_URL',
+  acsUrlToken: 'CALLTAPE_ACS_URL_TOKEN',
   genesysApiKey: 'CALLTAPE_GENESYS_API_KEY',
   genesysClientSecret: 'CALLTAPE_GENESYS_CLIENT_SECRET',
   trustProxy: 'CALLTAPE_TRUST_PROXY',

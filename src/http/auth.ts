@@ -91,13 +91,13 @@ export interface UpgradeProof {
  * pass (the route refuses the upgrade otherwise); the others decide what the stream may
  * claim to be at its start (Twilio ids on /streams/signalwire need Twilio's signature).
  */
-export function upgradeProof(config: Config, request: FastifyRequest): UpgradeProof {
+export async function upgradeProof(config: Config, request: FastifyRequest): Promise<UpgradeProof> {
   const proof: UpgradeProof = { verified: new Set(), unverified: new Set(), failures: new Map() };
   const seen = upgradeRequest(config, request);
   for (const { name: provider, upgradeCheck } of ADAPTERS) {
     if (!upgradeCheck?.configured(config)) continue;
     try {
-      upgradeCheck.check(config, seen);
+      await upgradeCheck.check(config, seen);
       proof.verified.add(provider);
     } catch (err) {
       if (!(err instanceof CalltapeError)) throw err;

@@ -27,8 +27,11 @@ export interface UpgradeRequest {
 export interface UpgradeCheck {
   /** Whether the credential this check needs is configured. */
   configured(config: Config): boolean;
-  /** Throws CALLTAPE_ERR_UNAUTHENTICATED (missing) or CALLTAPE_ERR_FORBIDDEN (wrong). */
-  check(config: Config, request: UpgradeRequest): void;
+  /**
+   * Throws (or rejects with) CALLTAPE_ERR_UNAUTHENTICATED (missing) or CALLTAPE_ERR_FORBIDDEN
+   * (wrong). Asynchronous where the proof needs a key from elsewhere (ACS's signing keys).
+   */
+  check(config: Config, request: UpgradeRequest): void | Promise<void>;
 }
 
 /** The markup that answers a provider's call webhook with a stream to calltape (/answer/<name>). */

@@ -53,7 +53,7 @@ describe('provider adapters', () => {
 
   it('upgrade checks: only configured credentials are checked', () => {
     const withChecks = ADAPTERS.filter((adapter) => adapter.upgradeCheck).map((adapter) => adapter.name);
-    expect(withChecks).toEqual(['twilio', 'signalwire', 'exotel', 'asterisk', 'genesys']);
+    expect(withChecks).toEqual(['twilio', 'signalwire', 'exotel', 'acs', 'asterisk', 'genesys']);
     const none = loadConfig({}, {});
     expect(ADAPTERS.some((adapter) => adapter.upgradeCheck?.configured(none))).toBe(false);
   });

@@ -7,7 +7,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Recorder } from '../../recording/recorder.js';
 import { AUTO, isProviderName, PROVIDER_NAMES, type ProviderName } from '../../providers/registry.js';
 import { ConfigError, type Config } from '../../config.js';
-import { ERRORS, type ErrorCode } from '../../errors.js';
+import { ERRORS, WS_CLOSE, type ErrorCode } from '../../errors.js';
 import { hasUpgradeCredential, upgradeProof, type UpgradeProof } from '../auth.js';
 
 /** The upgrade's proof, kept between the check before the upgrade and the socket handler. */
@@ -42,7 +42,7 @@ export const streamRoutes: FastifyPluginAsync<{ readonly recorder: Recorder; rea
         config: { access: 'provider' },
         // Refuse before the upgrade: the provider sees a plain 401/403/503, and nothing opens.
         preValidation: async (request, reply) => {
-          const proof = upgradeProof(config, request);
+          const proof = await upgradeProof(config, request);
           // A wrong signature or secret is a guess, whichever route it came to (guessing-budget.ts).
           for (const failure of proof.failures.values()) {
             if (failure.code === 'CALLTAPE_ERR_FORBIDDEN') {
@@ -65,8 +65,13 @@ export const streamRoutes: FastifyPluginAsync<{ readonly recorder: Recorder; rea
         },
       },
       (socket, request) => {
-        const proof = proofs.get(request) ?? upgradeProof(config, request);
+        const proof = proofs.get(request);
         proofs.delete(request);
+        // preValidation proved every upgrade that gets here; without its proof nothing is known.
+        if (!proof) {
+          socket.close(WS_CLOSE.internalError, 'CALLTAPE_ERR_INTERNAL');
+          return;
+        }
         // The socket no longer answers HTTP: the server's idle deadline is replaced by the
         // stream's own limits (start deadline, idle audio, max duration).
         request.raw.socket.setTimeout(0);

@@ -1,7 +1,6 @@
 /** Asterisk's WebSocket channel, chan_websocket (see ../adapter.ts and parse.ts). */
-import { CalltapeError } from '../../errors.js';
 import type { ProviderAdapter } from '../adapter.js';
-import { expectSecret } from '../common/secrets.js';
+import { expectSecret, urlToken } from '../common/secrets.js';
 import { ASTERISK_SUBPROTOCOL, createAsteriskParser, isAsteriskMediaStart } from './parse.js';
 
 export const asterisk: ProviderAdapter = {
@@ -22,13 +21,7 @@ export const asterisk: ProviderAdapter = {
         expectSecret(basic, config.asteriskBasicAuth, 'Authorization: Basic');
         return;
       }
-      let token: string | undefined;
-      try {
-        token = new URL(request.publicUrl()).searchParams.get('token') ?? undefined;
-      } catch {
-        throw new CalltapeError('CALLTAPE_ERR_UNAUTHENTICATED', 'the stream URL cannot be read');
-      }
-      expectSecret(token, config.asteriskUrlToken!, '?token=');
+      expectSecret(urlToken(request), config.asteriskUrlToken!, '?token=');
     },
   },
 };
