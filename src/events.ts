@@ -47,6 +47,12 @@ export interface StartEvent {
    * says `tracksInferred`).
    */
   readonly tracksInferred?: true;
+  /**
+   * This stream carries one direction (`track`) of a call whose other direction comes on
+   * another stream with the same `key` (Asterisk: a snoop channel per direction): the two
+   * are joined into one two-track recording (recording/stream-joins.ts).
+   */
+  readonly join?: { readonly key: string; readonly track: TrackName };
 }
 
 export interface AudioEvent {

@@ -18,6 +18,7 @@ import { PROVIDERS, isProviderName, type ProviderName } from '../providers/regis
 import { BufferPool } from './buffer-pool.js';
 import { FileCreations } from './file-creations.js';
 import { WriteBacklog } from './write-backlog.js';
+import { StreamJoins } from './stream-joins.js';
 import type { RecordingMeta } from './meta.js';
 import {
   StreamSession,
@@ -98,6 +99,8 @@ export class Recorder extends EventEmitter<RecorderEvents> {
   readonly clock: Clock;
   /** Base64 decode space for every stream's frames (see SessionContext.scratch). */
   private readonly scratch: Buffer;
+  /** Streams of one call's two directions, joined into one recording (Asterisk). */
+  private readonly joins = new StreamJoins<StreamSession>();
   /** Decoded PCM of one frame of a stateful codec (G.722: two samples per byte). */
   private readonly pcmScratch: Int16Array;
   private readonly chunks = new BufferPool();
@@ -303,6 +306,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       countBytesWritten: (bytes) => {
         this.bytesWritten += bytes;
       },
+      joins: this.joins,
       refusedRecording: (started, meta) => {
         this.emit('recording.started', started);
         this.emit('recording.finished', meta, started.session);

@@ -23,7 +23,12 @@ import { StreamLog } from './stream-log.js';
 
 export type { LiveStream, PauseBehavior, RecordingStarted, SessionContext, StreamOptions, TransportHooks, UpgradeCredentials } from './stream-context.js';
 
-type State = 'awaiting-start' | 'recording' | 'finishing' | 'finished';
+/** `joined`: the stream feeds the other direction's recording (stream-joins.ts) and records nothing of its own. */
+type State = 'awaiting-start' | 'recording' | 'joined' | 'finishing' | 'finished';
+
+/** How long a joined recording waits, once its own socket closed, for the other direction's to close (its last frames). */
+const JOIN_GRACE_MS = 2000;
+const OTHER_TRACK: Record<TrackName, TrackName> = { inbound: 'outbound', outbound: 'inbound' };
 
 const TRACK_INDEX: Record<TrackName, 0 | 1> = { inbound: 0, outbound: 1 };
 
@@ -52,6 +57,12 @@ export class StreamSession {
   /** abort() asked the transport to close: the close (or, from a silent peer, ws's own close timeout) follows. */
   private aborted = false;
   private released = false;
+  /** Joined streams: for the recording's owner, the stream carrying the other direction; for that stream, the owner. */
+  private partner: StreamSession | undefined;
+  /** The key this stream's recording waits under for the other direction, while it does. */
+  private joinKey: string | undefined;
+  /** Resolves the owner's wait for its partner's socket to close. */
+  private partnerGone: (() => void) | undefined;
 
   constructor(
     readonly id: number,
@@ -211,6 +222,10 @@ export class StreamSession {
       else this.log.reject({ code: 'CALLTAPE_ERR_MEDIA_BEFORE_START', detail: `more than ${this.ctx.config.preStartFrames} frames before start` });
       return;
     }
+    if (this.state === 'joined') {
+      this.partner!.partnerAudio(event, this.log);
+      return;
+    }
     const rec = this.recording;
     if (this.state !== 'recording' || !rec) {
       // On shutdown the provider's frames in flight are expected, not a fault of the peer.
@@ -242,10 +257,20 @@ export class StreamSession {
       this.abort(verdict.refused.code);
       return;
     }
-    const start = verdict.start;
+    let start = verdict.start;
     if (verdict.authenticated && !this.authenticatedSender) {
       this.authenticatedSender = true;
       this.ctx.authenticated(this);
+    }
+    if (start.join) {
+      const key = `${provider}:${start.join.key}`;
+      const owner = this.ctx.joins.claim(key, start.join.track);
+      if (owner?.admitPartner(this, start)) return this.joinRecordingOf(owner);
+      // The first direction: both tracks are kept, the other filled when its stream joins (and
+      // left out of the files if it never does).
+      start = { ...start, tracks: ['inbound', 'outbound'], tracksInferred: true };
+      this.joinKey = key;
+      this.ctx.joins.offer(key, OTHER_TRACK[start.join!.track], this);
     }
     const startedAt = new Date();
     let dir: string;
@@ -265,6 +290,40 @@ export class StreamSession {
     this.log.log.info({ tracks: rec.tracks, format: start.format, fileFormat: rec.decoder.fileFormat, sampleRate: rec.decoder.sampleRate, dir }, 'recording started');
     this.ctx.started(this);
     for (const audio of this.preStart.splice(0)) this.onAudio(audio);
+  }
+
+  /**
+   * The other direction of this recording's call asks to feed it: taken while recording, and
+   * only from a stream proven as well as this one (no open route can feed audio into an
+   * authenticated call's recording).
+   */
+  private admitPartner(partner: StreamSession, start: StartEvent): boolean {
+    if (this.state !== 'recording' || this.partner || (this.authenticatedSender && !partner.authenticatedSender)) return false;
+    this.partner = partner;
+    if (this.joinKey) this.ctx.joins.withdraw(this.joinKey, this);
+    const channel = start.params.channel_id ?? start.params.channel;
+    this.log.keep(this.log.notices, {
+      message: `the ${start.join!.track} direction joined from connection ${start.streamId}${channel ? ` (${channel})` : ''}`,
+      atMs: this.recording!.durationMs,
+      receivedAt: new Date().toISOString(),
+    });
+    this.log.log.info({ partnerStream: start.streamId, track: start.join!.track }, 'the other direction joined the recording');
+    return true;
+  }
+
+  /** This stream feeds `owner`'s recording from now on. */
+  private joinRecordingOf(owner: StreamSession): void {
+    this.state = 'joined';
+    this.partner = owner;
+    this.log.log = this.log.log.child({ joinedTo: owner.streamSid });
+    this.log.log.info('joined the recording of the other direction');
+    for (const audio of this.preStart.splice(0)) this.onAudio(audio);
+  }
+
+  /** A frame of the joined stream: this recording's, counted here; dropped once it ended. */
+  private partnerAudio(event: AudioEvent, partnerLog: StreamLog): void {
+    if (this.state === 'recording') this.onAudio(event);
+    else partnerLog.reject({ code: 'CALLTAPE_ERR_AFTER_STOP', detail: 'media after the joined recording ended' }, this.endReason === 'shutdown' ? 'debug' : 'warn');
   }
 
   private recordingDeps(): ConstructorParameters<typeof Recording>[4] {
@@ -316,9 +375,22 @@ export class StreamSession {
   closed(code: number, reason: string): Promise<RecordingMeta | undefined> {
     if (this.closeInfo.code === undefined) this.closeInfo = { code, reason: this.closeInfo.reason ?? reason };
     this.transportClosed = true;
-    const finished = this.finish('closed');
+    // A joined recording's other direction hangs up at nearly the same moment: its last
+    // frames are waited for, briefly, rather than dropped.
+    const partner = this.state === 'recording' ? this.partner : undefined;
+    const finished = partner && !partner.transportClosed ? this.untilPartnerGone().then(() => this.finish('closed')) : this.finish('closed');
     this.releaseWhenDone();
     return finished;
+  }
+
+  private untilPartnerGone(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, JOIN_GRACE_MS);
+      this.partnerGone = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
   }
 
   /** Gives the stream's slot back once it is finished and its socket is gone. */
@@ -396,12 +468,23 @@ export class StreamSession {
         this.hooks.close?.(code, why);
       }
       this.releaseWhenDone();
+      // One call: when the joined recording ends, so does the stream feeding it.
+      if (meta && this.partner?.state === 'joined') void this.partner.finish(reason);
       return meta;
     });
     return this.finishing;
   }
 
   private async doFinish(reason: EndReason): Promise<RecordingMeta | undefined> {
+    if (this.joinKey) this.ctx.joins.withdraw(this.joinKey, this);
+    if (this.state === 'joined') {
+      this.state = 'finished';
+      this.endReason = reason;
+      this.log.log.info({ reason }, 'joined stream ended');
+      this.partner!.partnerGone?.();
+      this.ctx.finished(this, undefined);
+      return undefined;
+    }
     const wasRecording = this.state === 'recording';
     this.state = 'finishing';
     this.endReason = reason;

@@ -13,6 +13,7 @@ import type { FileCreations } from './file-creations.js';
 import type { RecordingMeta } from './meta.js';
 import type { PauseBehavior } from './pause-spans.js';
 import type { StreamSession } from './session.js';
+import type { StreamJoins } from './stream-joins.js';
 import type { WavFormat } from './wav-header.js';
 import type { WriteBacklog } from './write-backlog.js';
 
@@ -57,6 +58,8 @@ export interface SessionContext {
   countBytesWritten(bytes: number): void;
   /** A refused start left a failed recording (refused-start.ts): catalog it. */
   refusedRecording(started: RecordingStarted, meta: RecordingMeta): void;
+  /** Streams waiting for the other direction of their call (stream-joins.ts), across the recorder. */
+  readonly joins: StreamJoins<StreamSession>;
 }
 
 /** What the session needs from the transport carrying the stream. */

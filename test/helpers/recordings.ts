@@ -27,12 +27,12 @@ export function findRecordingDir(dataDir: string, streamSid: string): string {
 /**
  * The files a recording's call wrote in its directory, sorted: what the post-call pipeline
  * adds beside them after the call (peaks.bin, transcript.json, their temporary files) is left
- * out, since it may be written at any moment after the recording finished.
+ * out (so are analytics.json and summary.json), since it may be written at any moment after the recording finished.
  */
 export function callFiles(dir: string): string[] {
   return fs
     .readdirSync(dir)
-    .filter((name) => !/^(peaks\.bin|transcript\.json|transcript\.pieces\.json)(\.\d+(\.\d+)?\.tmp)?$/.test(name))
+    .filter((name) => !/^(peaks\.bin|transcript\.json|transcript\.pieces\.json|analytics\.json|summary\.json)(\.\d+(\.\d+)?\.tmp)?$/.test(name))
     .sort();
 }
 

@@ -10,13 +10,16 @@
  * placed by arrival), `DTMF_END digit:5` (or {event: "DTMF_END", digit}), flow-control and
  * status events; the socket's close is the end.
  *
- * A WebSocket channel carries what the channel hears: one mono track, recorded as inbound.
+ * A WebSocket channel carries what the channel hears: one mono track, recorded as inbound
+ * unless the channel variable CALLTAPE_TRACK names its direction. With CALLTAPE_CALL_ID as well,
+ * the two directions of a call (a snoop channel each) are joined into one two-track recording
+ * (recording/stream-joins.ts).
  * Channel variables become parameters; the call id is CALLTAPE_CALL_ID when the dialplan set
  * one (so both directions of a call, snooped into two channels, name the same call), else
  * the channel's unique id.
  */
 import { isRejected, rejection } from '../../errors.js';
-import type { FrameParser, MediaFormat, ParseOutput, ParseResult, StartEvent } from '../../events.js';
+import type { FrameParser, MediaFormat, ParseOutput, ParseResult, StartEvent, TrackName } from '../../events.js';
 import { describe, isGenericId, isObject, parseParams, readDtmf, type Json } from '../common/json-frames.js';
 
 export const ASTERISK_SUBPROTOCOL = 'media';
@@ -37,6 +40,11 @@ const FORMATS: Readonly<Record<string, MediaFormat>> = {
 
 /** A channel variable the dialplan sets to join recordings of one call (two snoops, one per direction). */
 export const ASTERISK_CALL_ID_VARIABLE = 'CALLTAPE_CALL_ID';
+/**
+ * With the call id, the direction this channel carries (`inbound`: what the caller says,
+ * `outbound`: what the caller hears): the two channels of a call become one recording.
+ */
+export const ASTERISK_TRACK_VARIABLE = 'CALLTAPE_TRACK';
 
 /** `EVENT key:value key:value` → {event, key: value, …}; values hold no spaces in this form. */
 function plainText(text: string): Json | undefined {
@@ -79,11 +87,18 @@ function start(msg: Json): StartEvent | ReturnType<typeof rejection> {
   if (isRejected(params)) return params;
   const joined = variables[ASTERISK_CALL_ID_VARIABLE];
   const callId = isGenericId(joined) ? joined : isGenericId(msg.channel_id) ? msg.channel_id : connectionId;
-  return { type: 'start', callId, streamId: connectionId, tracks: ['inbound'], format, params };
+  const direction = variables[ASTERISK_TRACK_VARIABLE];
+  if (direction !== undefined && direction !== 'inbound' && direction !== 'outbound') return rejection('CALLTAPE_ERR_BAD_SHAPE', `${ASTERISK_TRACK_VARIABLE} ${describe(direction)} (inbound or outbound)`);
+  const track: TrackName = direction ?? 'inbound';
+  // Joined only where the dialplan named the call too: the direction alone just labels the track.
+  const join = direction !== undefined && isGenericId(joined) ? { join: { key: joined, track } } : {};
+  return { type: 'start', callId, streamId: connectionId, tracks: [track], format, params, ...join };
 }
 
 export function createAsteriskParser(): FrameParser {
   let started = false;
+  /** The track this channel's audio is: inbound, unless the dialplan named its direction. */
+  let track: TrackName = 'inbound';
   return {
     parseText(text: string): ParseOutput {
       const msg = messageOf(text);
@@ -92,7 +107,10 @@ export function createAsteriskParser(): FrameParser {
         case 'MEDIA_START': {
           if (started) return rejection('CALLTAPE_ERR_DUPLICATE_START', 'a second MEDIA_START');
           const event = start(msg);
-          if (!isRejected(event)) started = true;
+          if (!isRejected(event)) {
+            started = true;
+            track = event.tracks[0]!;
+          }
           return event;
         }
         case 'DTMF_END':
@@ -104,7 +122,7 @@ export function createAsteriskParser(): FrameParser {
     },
     parseBinary(data: Uint8Array): ParseOutput {
       if (!started) return rejection('CALLTAPE_ERR_MEDIA_BEFORE_START', 'media before MEDIA_START');
-      return { type: 'audio', track: 'inbound', timestampMs: undefined, payload: data, streamId: undefined };
+      return { type: 'audio', track, timestampMs: undefined, payload: data, streamId: undefined };
     },
   };
 }
