@@ -90,6 +90,10 @@ program
 After the calls, simulate reads each recording back from the server's API and exits 1 if one
 is shorter than what was sent or the server refused frames of it.
 
+Provider credentials come from the environment, as the server reads them:
+CALLTAPE_GENESYS_API_KEY and CALLTAPE_GENESYS_CLIENT_SECRET (AudioHook upgrades, signed),
+CALLTAPE_ASTERISK_BASIC_AUTH (Asterisk's HTTP Basic).
+
 Replaying faster than real time (--fast): the server refuses audio that runs more than
 CALLTAPE_REALTIME_ALLOWANCE_MS (default 10000) ahead of the time since the stream opened, so
 start the server for a load test with a larger allowance, e.g. for 30-minute calls:

@@ -101,6 +101,10 @@ export async function runSimulateCommand(flags: SimulateFlags): Promise<number> 
   if (!WIRE_PROTOCOLS[provider].outbound && !flags.oneTrack) {
     throw new Error(`--provider ${provider} streams the caller's audio only: add --one-track`);
   }
+  const streamTokenSecret = flags.streamTokenSecret ?? process.env.CALLTAPE_STREAM_TOKEN_SECRET;
+  if (WIRE_PROTOCOLS[provider].carriesParams === false && (Object.keys(params).length > 0 || streamTokenSecret)) {
+    throw new Error(`--provider ${provider} streams carry no custom parameters: drop --param${streamTokenSecret ? ' and the stream token secret (the server cannot require one of these streams)' : ''}`);
+  }
   const inbound = flags.inbound ? audioFlag('inbound', flags.inbound) : builtinSpeech('inbound');
   const outbound = flags.oneTrack ? undefined : flags.outbound ? audioFlag('outbound', flags.outbound) : builtinSpeech('outbound');
   const tty = process.stderr.isTTY && !flags.json;
@@ -119,7 +123,13 @@ export async function runSimulateCommand(flags: SimulateFlags): Promise<number> 
     ...(flags.ramp ? { rampMs: Number(flags.ramp) } : {}),
     coalesceWrites: flags.coalesceWrites === true,
     twilioAuthToken: flags.twilioAuthToken ?? process.env.TWILIO_AUTH_TOKEN,
-    streamTokenSecret: flags.streamTokenSecret ?? process.env.CALLTAPE_STREAM_TOKEN_SECRET,
+    // The other providers' upgrade credentials, from the variables the server reads them from.
+    credentials: {
+      genesysApiKey: process.env.CALLTAPE_GENESYS_API_KEY,
+      genesysClientSecret: process.env.CALLTAPE_GENESYS_CLIENT_SECRET,
+      asteriskBasicAuth: process.env.CALLTAPE_ASTERISK_BASIC_AUTH,
+    },
+    streamTokenSecret,
     customParameters: params,
     onProgress: (p) => {
       last = p;
@@ -135,7 +145,8 @@ export async function runSimulateCommand(flags: SimulateFlags): Promise<number> 
   }
   const url = flags.url ?? `ws://127.0.0.1:8080/streams/${provider}`;
   const report: SimulateReport = { ...summary };
-  const sent = summary.results.filter((r) => r.ok).map((r) => ({ streamSid: r.streamSid, sentMs: r.sentMs ?? 0 }));
+  const findBy = WIRE_PROTOCOLS[provider].findBy;
+  const sent = summary.results.filter((r) => r.ok).map((r) => ({ streamSid: r.streamSid, callSid: r.callSid, sentMs: r.sentMs ?? 0, ...(findBy ? { findBy } : {}) }));
   if (flags.check !== false && sent.length > 0) {
     if (tty) process.stderr.write('checking what the server recorded…\r');
     report.recordings = await checkRecordings({ apiUrl: flags.apiUrl ?? apiUrlFor(url), apiToken: flags.apiToken ?? process.env.CALLTAPE_API_TOKEN, calls: sent, settleMs: SETTLE_MS });

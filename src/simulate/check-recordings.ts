@@ -9,6 +9,9 @@ import { SIMULATE_CHECK_CONCURRENCY, SIMULATE_CHECK_REQUEST_TIMEOUT_MS } from '.
 
 export interface SentCall {
   readonly streamSid: string;
+  readonly callSid?: string;
+  /** The server named the stream itself (Sinch): the recording is found by its call id. */
+  readonly findBy?: 'callSid';
   /** Audio sent per track, in ms. */
   readonly sentMs: number;
 }
@@ -80,18 +83,20 @@ export async function checkRecordings(opts: CheckOptions): Promise<RecordingChec
   const deadline = Date.now() + opts.settleMs;
   const checkOne = async (call: SentCall): Promise<RecordingMismatch | undefined> => {
     for (;;) {
-      const page = (await get(`/api/recordings?streamSid=${encodeURIComponent(call.streamSid)}&limit=1`)) as { items?: Array<{ id: string; status: string; durationMs: number }> } | undefined;
+      const by = call.findBy === 'callSid' ? `callSid=${encodeURIComponent(call.callSid ?? '')}` : `streamSid=${encodeURIComponent(call.streamSid)}`;
+      const page = (await get(`/api/recordings?${by}&limit=1`)) as { items?: Array<{ id: string; status: string; durationMs: number; streamSid?: string }> } | undefined;
       const row = page?.items?.[0];
       if (row?.status === 'recording' && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, POLL_MS));
         continue;
       }
-      if (!row) return { streamSid: call.streamSid, sentMs: call.sentMs, recordedMs: undefined, status: undefined, rejections: {} };
+      const named = call.findBy === 'callSid' ? (row?.streamSid ?? call.callSid ?? '') : call.streamSid;
+      if (!row) return { streamSid: named, sentMs: call.sentMs, recordedMs: undefined, status: undefined, rejections: {} };
       const meta = (await get(`/api/recordings/${encodeURIComponent(row.id)}/meta.json`)) as { rejections?: Record<string, number> } | undefined;
       const rejections = meta?.rejections ?? {};
       const short = Math.abs(row.durationMs - call.sentMs) > TOLERANCE_MS;
       if (!short && row.status === 'complete' && Object.keys(rejections).length === 0) return undefined;
-      return { streamSid: call.streamSid, sentMs: call.sentMs, recordedMs: row.durationMs, status: row.status, rejections };
+      return { streamSid: named, sentMs: call.sentMs, recordedMs: row.durationMs, status: row.status, rejections };
     }
   };
 

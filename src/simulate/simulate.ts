@@ -15,7 +15,7 @@ import { streamToken, STREAM_TOKEN_PARAM } from '../auth/stream-token.js';
 /** Tokens simulate mints for its own calls: they only need to outlive the run's start. */
 const STREAM_TOKEN_TTL_MS = 3_600_000;
 import { twilioSignature } from '../providers/twilio/auth.js';
-import { WIRE_PROTOCOLS, type CallFraming, type SimulatedProvider, type SimulatedTrack, type WireProtocol } from './wire.js';
+import { WIRE_PROTOCOLS, type CallFraming, type CallIds, type SimulatedProvider, type SimulatedTrack, type WireCredentials, type WireFrame, type WireProtocol } from './wire.js';
 
 export interface SimulateOptions {
   /** ws:// or wss:// URL of a stream endpoint, e.g. ws://127.0.0.1:8080/streams/twilio. */
@@ -32,6 +32,8 @@ export interface SimulateOptions {
   /** Spread call starts over this long (realtime), so frames do not all fall on one tick. */
   rampMs?: number;
   twilioAuthToken?: string | undefined;
+  /** Credentials of the other providers' upgrades (Genesys's API key and client secret, Asterisk's Basic). */
+  credentials?: WireCredentials;
   streamTokenSecret?: string | undefined;
   customParameters?: Record<string, string>;
   onProgress?: (progress: SimulateProgress) => void;
@@ -95,8 +97,8 @@ const TICK_MS = 5;
 const LAG_BUCKETS = 100_000;
 
 /** The payload of every 20 ms frame of a clip, encoded once and shared by all calls. */
-function framePayloads(clip: Buffer, wire: WireProtocol): string[] {
-  const payloads: string[] = [];
+function framePayloads(clip: Buffer, wire: WireProtocol): WireFrame[] {
+  const payloads: WireFrame[] = [];
   for (let offset = 0; offset < clip.length; offset += FRAME_BYTES) {
     let frame = clip.subarray(offset, offset + FRAME_BYTES);
     if (frame.length < FRAME_BYTES) frame = Buffer.concat([frame, clip.subarray(0, FRAME_BYTES - frame.length)]);
@@ -139,10 +141,12 @@ class Call {
   open = false;
   finished = false;
   result: SimulatedCall;
+  readonly ids: CallIds;
   private readonly framing: CallFraming;
 
   constructor(private readonly sim: Simulation) {
     const ids = sim.wire.newIds();
+    this.ids = ids;
     this.callSid = ids.callId;
     this.streamSid = ids.streamId;
     const params: Record<string, string> = { ...sim.opts.customParameters };
@@ -151,7 +155,7 @@ class Call {
     this.result = { callSid: this.callSid, streamSid: this.streamSid, ok: false };
   }
 
-  header(): string[] {
+  header(): WireFrame[] {
     return this.framing.header();
   }
 
@@ -167,8 +171,12 @@ class Call {
   /** Sends frame `index` of every track. */
   sendFrame(index: number): void {
     const { inboundPayloads, outboundPayloads } = this.sim;
-    this.ws!.send(this.framing.media('inbound', index, inboundPayloads[index % inboundPayloads.length]!));
-    if (outboundPayloads) this.ws!.send(this.framing.media('outbound', index, outboundPayloads[index % outboundPayloads.length]!));
+    const inbound = this.framing.media('inbound', index, inboundPayloads[index % inboundPayloads.length]!);
+    if (inbound !== undefined) this.ws!.send(inbound);
+    if (outboundPayloads) {
+      const outbound = this.framing.media('outbound', index, outboundPayloads[index % outboundPayloads.length]!);
+      if (outbound !== undefined) this.ws!.send(outbound);
+    }
     this.sim.framesSent += outboundPayloads ? 2 : 1;
   }
 
@@ -185,8 +193,8 @@ class Simulation {
   readonly wire: WireProtocol;
   readonly tracks: readonly SimulatedTrack[];
   readonly url: string;
-  readonly inboundPayloads: string[];
-  readonly outboundPayloads: string[] | undefined;
+  readonly inboundPayloads: WireFrame[];
+  readonly outboundPayloads: WireFrame[] | undefined;
   readonly frames: number;
   readonly lag = new LagHistogram();
   framesSent = 0;
@@ -198,6 +206,9 @@ class Simulation {
     if (opts.outbound && !this.wire.outbound) {
       throw new Error(`${this.provider} streams only the caller's audio to an endpoint like this: simulate one track (no outbound clip)`);
     }
+    if (this.wire.carriesParams === false && (opts.streamTokenSecret || Object.keys(opts.customParameters ?? {}).length > 0)) {
+      throw new Error(`${this.provider} streams carry no custom parameters, so neither --param nor a stream token can be sent`);
+    }
     this.tracks = opts.outbound ? ['inbound', 'outbound'] : ['inbound'];
     this.url = this.wire.url(opts.url, this.tracks);
     this.inboundPayloads = framePayloads(opts.inbound, this.wire);
@@ -205,8 +216,9 @@ class Simulation {
     this.frames = Math.max(1, Math.round(opts.durationMs / FRAME_MS));
   }
 
-  headers(): Record<string, string> {
-    if (!this.opts.twilioAuthToken || this.provider !== 'twilio') return {};
+  headers(call: Call): Record<string, string> {
+    const own = this.wire.headers?.(call.ids, this.url, this.opts.credentials ?? {}) ?? {};
+    if (!this.opts.twilioAuthToken || this.provider !== 'twilio') return own;
     // Twilio signs the wss:// URL of the stream; a local ws:// URL is checked as wss:// too.
     // The URL connected to (this.url), so whatever the provider's framing adds is signed too.
     const signed = this.url.replace(/^ws:/, 'wss:').split('?')[0]!;
@@ -215,7 +227,7 @@ class Simulation {
 
   connect(call: Call): Promise<void> {
     return new Promise((resolve) => {
-      const ws = new WebSocket(this.url, { headers: this.headers(), perMessageDeflate: false });
+      const ws = new WebSocket(this.url, this.wire.subprotocols ? [...this.wire.subprotocols] : [], { headers: this.headers(call), perMessageDeflate: false });
       call.ws = ws;
       const done = (ok: boolean, extra: Partial<SimulatedCall>) => {
         if (call.finished) return;

@@ -27,11 +27,19 @@ function looped(clip: Buffer, frames: number): Buffer {
   return out;
 }
 
-async function expectExact(dataDir: string, streamSid: string, frames: number, tracks: 1 | 2 = 2): Promise<void> {
+/** Each 16-bit sample `times` times over (the simulator's 8 kHz audio sent at a higher rate). */
+function repeated(pcm: Buffer, times: number): Buffer {
+  if (times === 1) return pcm;
+  const out = Buffer.alloc(pcm.length * times);
+  for (let i = 0; i < pcm.length / 2; i++) for (let k = 0; k < times; k++) pcm.copy(out, (i * times + k) * 2, i * 2, i * 2 + 2);
+  return out;
+}
+
+async function expectExact(dataDir: string, streamSid: string, frames: number, tracks: 1 | 2 = 2, rateFactor = 1): Promise<void> {
   const dir = findRecordingDir(dataDir, streamSid);
-  expect(firstDifference(ffmpegDecode(path.join(dir, 'inbound.wav')).pcm, ffmpegDecodeG711(looped(SPEECH_IN_ULAW, frames), 'mulaw'))).toBe(-1);
+  expect(firstDifference(ffmpegDecode(path.join(dir, 'inbound.wav')).pcm, repeated(ffmpegDecodeG711(looped(SPEECH_IN_ULAW, frames), 'mulaw'), rateFactor))).toBe(-1);
   if (tracks === 1) return;
-  expect(firstDifference(ffmpegDecode(path.join(dir, 'outbound.wav')).pcm, ffmpegDecodeG711(looped(SPEECH_OUT_ULAW, frames), 'mulaw'))).toBe(-1);
+  expect(firstDifference(ffmpegDecode(path.join(dir, 'outbound.wav')).pcm, repeated(ffmpegDecodeG711(looped(SPEECH_OUT_ULAW, frames), 'mulaw'), rateFactor))).toBe(-1);
 }
 
 describe('calltape simulate', () => {
@@ -153,10 +161,14 @@ describe('calltape simulate', () => {
     expect(summary.results[0]!.error).toBe('upgrade refused: HTTP 401');
   });
 
+  /** Protocols without timestamps: the server places their audio by arrival, so it must arrive in time. */
+  const PLACED_BY_ARRIVAL = new Set<string>(['bandwidth', 'sinch', 'asterisk']);
   for (const provider of SIMULATED_PROVIDERS.filter((p) => p !== 'twilio')) {
-    const twoTracks = WIRE_PROTOCOLS[provider].outbound;
-    it(`speaks ${provider}'s protocol: every call recorded exactly under its ids, parameters kept`, async () => {
-      server = await startTestServer({ streamTokenSecret: 'simulate-stream-secret', answerKey: 'simulate-answer-key-0123' });
+    const wire = WIRE_PROTOCOLS[provider];
+    const twoTracks = wire.outbound;
+    const params = wire.carriesParams !== false;
+    it(`speaks ${provider}'s protocol: every call recorded exactly under its ids${params ? ', parameters kept' : ''}`, async () => {
+      server = await startTestServer(params ? { streamTokenSecret: 'simulate-stream-secret', answerKey: 'simulate-answer-key-0123' } : {});
       const finished = server.finished(2);
       const summary = await simulate({
         provider,
@@ -165,23 +177,43 @@ describe('calltape simulate', () => {
         durationMs: 2000,
         inbound: SPEECH_IN_ULAW,
         outbound: twoTracks ? SPEECH_OUT_ULAW : undefined,
-        // Bandwidth sends no timestamps: audio is placed by arrival, so it must arrive in time.
-        realtime: provider === 'bandwidth',
+        realtime: PLACED_BY_ARRIVAL.has(provider),
         rampMs: 100,
-        streamTokenSecret: 'simulate-stream-secret',
-        customParameters: { campaign: 'sim' },
+        ...(params ? { streamTokenSecret: 'simulate-stream-secret', customParameters: { campaign: 'sim' } } : {}),
       });
       expect(summary).toMatchObject({ calls: 2, ok: 2, failed: 0 });
       const metas = await finished;
       for (const meta of metas) {
-        const call = summary.results.find((r) => r.streamSid === meta.streamSid)!;
+        // Sinch's stream id is the server's own: its call is found by the call id.
+        const call = summary.results.find((r) => (wire.findBy === 'callSid' ? r.callSid === meta.callSid : r.streamSid === meta.streamSid))!;
         expect(meta).toMatchObject({ provider, callSid: call.callSid, status: 'complete', durationMs: 2000, rejections: {} });
-        expect(meta.customParameters).toMatchObject({ campaign: 'sim' });
+        if (params) expect(meta.customParameters).toMatchObject({ campaign: 'sim' });
         expect(meta.tracks).toEqual(twoTracks ? ['inbound', 'outbound'] : ['inbound']);
-        await expectExact(server.dataDir, meta.streamSid, 100, twoTracks ? 2 : 1);
+        // ACS streams 16 kHz: the simulator doubles each 8 kHz sample.
+        await expectExact(server.dataDir, meta.streamSid, 100, twoTracks ? 2 : 1, provider === 'acs' ? 2 : 1);
       }
     });
   }
+
+  it("the CLI signs AudioHook upgrades with the integration's key and secret from the environment, and finds Sinch's recordings by call id", async () => {
+    const secret = Buffer.from('a client secret of thirty-two bytes!').toString('base64');
+    server = await startTestServer({ genesysApiKey: 'simulated-genesys-key', genesysClientSecret: secret });
+    const cli = (args: string[], env: Record<string, string> = {}) => {
+      const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli/main.js'), 'simulate', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      return new Promise<{ code: number | null; out: string }>((resolve) => child.on('exit', (code) => resolve({ code, out })));
+    };
+    const signed = await cli(['--provider', 'genesys', '--url', server.wsUrl('genesys'), '--duration', '1', '--fast', '--json'], { CALLTAPE_GENESYS_API_KEY: 'simulated-genesys-key', CALLTAPE_GENESYS_CLIENT_SECRET: secret });
+    expect(signed.code, signed.out).toBe(0);
+    expect(JSON.parse(signed.out)).toMatchObject({ calls: 1, ok: 1, recordings: { checked: 1, mismatched: [] } });
+    const unsigned = await cli(['--provider', 'genesys', '--url', server.wsUrl('genesys'), '--duration', '1', '--fast', '--json'], { CALLTAPE_GENESYS_API_KEY: 'simulated-genesys-key' });
+    expect(JSON.parse(unsigned.out)).toMatchObject({ ok: 0, results: [{ error: 'upgrade refused: HTTP 401' }] });
+    const sinch = await cli(['--provider', 'sinch', '--url', server.wsUrl('sinch'), '--duration', '1', '--one-track', '--json']);
+    expect(sinch.code, sinch.out).toBe(0);
+    expect(JSON.parse(sinch.out)).toMatchObject({ calls: 1, ok: 1, recordings: { checked: 1, mismatched: [] } });
+  });
 
   it('the CLI takes --provider (its endpoint by default) and explains a track the provider does not stream', async () => {
     server = await startTestServer();
@@ -203,7 +235,7 @@ describe('calltape simulate', () => {
     expect(refused.out).toContain('--provider exotel streams the caller');
     const unknown = await cli(['--provider', 'skype', '--duration', '1']);
     expect(unknown).toMatchObject({ code: 2 });
-    expect(unknown.out).toContain('--provider must be one of twilio, signalwire, telnyx, plivo, bandwidth, exotel');
+    expect(unknown.out).toContain('--provider must be one of twilio, signalwire, telnyx, plivo, bandwidth, exotel, sinch, acs, asterisk, genesys');
   });
 
   it("refuses an outbound clip for a provider that streams the caller's audio only", async () => {

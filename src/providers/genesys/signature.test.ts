@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { httpbis } from 'http-message-signatures';
 import { describe, expect, it } from 'vitest';
 import { audioHookHeaders, audioHookIds, signAudioHook } from '../../../test/helpers/audiohook.js';
-import { verifyAudioHookSignature, type SignedRequest } from './signature.js';
+import { signAudioHookRequest, verifyAudioHookSignature, type SignedRequest } from './signature.js';
 
 /**
  * The AudioHook documentation's signature example, as the reference implementation's tests
@@ -75,5 +75,20 @@ describe('AudioHook HTTP message signature', () => {
     expect(check(await signAudioHook(url, headers, { apiKey, secret, fields: ['@request-target', '@authority', 'x-api-key'] }))).toThrow(/does not cover audiohook-organization-id/);
     expect(check(await signAudioHook(url, headers, { apiKey, secret, created: new Date(Date.now() - 60_000) }))).toThrow(/older than/);
     expect(check(await signAudioHook(url, { ...headers }, { apiKey, secret: crypto.randomBytes(32).toString('base64') }))).toThrow(/does not match/);
+  });
+
+  it("signs as Genesys does (for calltape simulate): the other implementation's verifier and ours both accept it", async () => {
+    const ids = audioHookIds();
+    const apiKey = 'simulated-integration-key';
+    const secret = crypto.randomBytes(32);
+    const headers = audioHookHeaders(ids, apiKey);
+    const request: SignedRequest = { header: (name) => headers[name], target: '/streams/genesys', authority: 'recorder.example.com' };
+    const signed: Record<string, string> = { ...headers, ...signAudioHookRequest(request, apiKey, secret) };
+    expect(() => verifyAudioHookSignature({ ...request, header: (name) => signed[name] }, apiKey, secret)).not.toThrow();
+    const theirs = await httpbis.verifyMessage(
+      { keyLookup: async () => ({ id: apiKey, algs: ['hmac-sha256'], verify: async (data, signature) => crypto.timingSafeEqual(signature, crypto.createHmac('sha256', secret).update(data).digest()) }) },
+      { method: 'GET', url: 'https://recorder.example.com/streams/genesys', headers: signed },
+    );
+    expect(theirs).toBe(true);
   });
 });

@@ -81,22 +81,43 @@ export function verifyAudioHookSignature(request: SignedRequest, apiKey: string,
   if (typeof nonce !== 'string' || nonce.length < MIN_NONCE_CHARS) forbidden(`the nonce must have at least ${MIN_NONCE_CHARS} characters`);
   if (typeof keyid !== 'string' || keyid !== apiKey) forbidden('keyid is not the X-API-KEY');
 
-  const lines: string[] = [];
   const covered = new Set<string>();
   for (const [name, componentParams] of components) {
     if (typeof name !== 'string') forbidden('a covered component is not a string');
     if (componentParams.size > 0) forbidden(`component parameters on "${name}" are not supported`);
     if (covered.has(name)) forbidden(`"${name}" is covered twice`);
     covered.add(name);
-    lines.push(`"${name}": ${componentValue(request, name)}`);
   }
   const missing = AUDIOHOOK_SIGNED_COMPONENTS.filter((name) => !covered.has(name));
   if (missing.length > 0) forbidden(`does not cover ${missing.join(', ')}`);
-  lines.push(`"@signature-params": ${serializeInnerList(input as InnerList)}`);
 
-  const expected = crypto.createHmac('sha256', secret).update(lines.join('\n')).digest();
+  const expected = crypto.createHmac('sha256', secret).update(signatureBase(request, input as InnerList)).digest();
   const given = Buffer.from(signature[0] as ArrayBuffer);
   if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) forbidden('does not match');
+}
+
+/** The signature base (RFC 9421 section 2.5): each covered component's line, then the parameters'. */
+function signatureBase(request: SignedRequest, input: InnerList): string {
+  const lines = input[0].map(([name]) => `"${name as string}": ${componentValue(request, name as string)}`);
+  lines.push(`"@signature-params": ${serializeInnerList(input)}`);
+  return lines.join('\n');
+}
+
+/**
+ * Signature and Signature-Input for an AudioHook upgrade, as Genesys makes them: for
+ * `calltape simulate`, which speaks AudioHook to a server with a client secret configured.
+ */
+export function signAudioHookRequest(request: SignedRequest, apiKey: string, secret: Buffer, nowSeconds = Math.floor(Date.now() / 1000)): { signature: string; 'signature-input': string } {
+  const params = new Map<string, string | number>([
+    ['keyid', apiKey],
+    ['nonce', crypto.randomBytes(18).toString('base64url')],
+    ['alg', 'hmac-sha256'],
+    ['created', nowSeconds],
+    ['expires', nowSeconds + 300],
+  ]);
+  const input: InnerList = [AUDIOHOOK_SIGNED_COMPONENTS.map((name) => [name, new Map()]), params];
+  const mac = crypto.createHmac('sha256', secret).update(signatureBase(request, input)).digest('base64');
+  return { signature: `sig1=:${mac}:`, 'signature-input': `sig1=${serializeInnerList(input)}` };
 }
 
 function componentValue(request: SignedRequest, name: string): string {
