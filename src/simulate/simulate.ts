@@ -335,6 +335,7 @@ class Simulation {
 
 export async function simulate(opts: SimulateOptions): Promise<SimulateSummary> {
   const sim = new Simulation(opts);
+  await sim.wire.prepare?.();
   const calls = Array.from({ length: opts.calls }, () => new Call(sim));
   const started = performance.now();
   if (opts.realtime) await sim.runRealtime(calls);

@@ -8,7 +8,6 @@
  */
 import crypto from 'node:crypto';
 import { MULAW_TO_LINEAR } from '../codec/g711.js';
-import { signAudioHookRequest } from '../providers/genesys/signature.js';
 import { encodeExtraHeaders } from '../providers/plivo/extra-headers.js';
 
 export const SIMULATED_PROVIDERS = ['twilio', 'signalwire', 'telnyx', 'plivo', 'bandwidth', 'exotel', 'sinch', 'acs', 'asterisk', 'genesys'] as const;
@@ -68,6 +67,8 @@ export interface WireProtocol {
   readonly findBy?: 'callSid';
   /** The protocol has no place for custom parameters (ACS): none are sent, nor a stream token. */
   readonly carriesParams?: false;
+  /** Loads what the upgrades need before the first call (AudioHook's signer), so other runs never load it. */
+  prepare?(): Promise<void>;
 }
 
 const FRAME_MS = 20;
@@ -133,6 +134,9 @@ function interleave8(first: Buffer, second: Buffer): Buffer {
 }
 
 const asBuffer = (mulaw: Buffer) => Buffer.from(mulaw);
+
+type AudioHookSigner = typeof import('../providers/genesys/signature.js').signAudioHookRequest;
+let audioHookSigner: AudioHookSigner | undefined;
 const basicAuth = (credentials: WireCredentials): Record<string, string> =>
   credentials.asteriskBasicAuth ? { authorization: `Basic ${Buffer.from(credentials.asteriskBasicAuth).toString('base64')}` } : {};
 
@@ -329,13 +333,17 @@ export const WIRE_PROTOCOLS: Readonly<Record<SimulatedProvider, WireProtocol>> =
     url: asIs,
     payload: asBuffer,
     newIds: () => ({ callId: uuid(), streamId: uuid(), accountId: uuid() }),
+    async prepare() {
+      audioHookSigner ??= (await import('../providers/genesys/signature.js')).signAudioHookRequest;
+    },
     headers(ids, url, credentials) {
       const headers: Record<string, string> = { 'audiohook-organization-id': ids.accountId, 'audiohook-correlation-id': uuid(), 'audiohook-session-id': ids.streamId };
       if (!credentials.genesysApiKey) return headers;
       headers['x-api-key'] = credentials.genesysApiKey;
       if (!credentials.genesysClientSecret) return headers;
       const target = new URL(url);
-      return { ...headers, ...signAudioHookRequest({ header: (name) => headers[name], target: `${target.pathname}${target.search}`, authority: target.host }, credentials.genesysApiKey, Buffer.from(credentials.genesysClientSecret, 'base64')) };
+      if (!audioHookSigner) throw new Error('the AudioHook signer is not loaded: call prepare() first');
+      return { ...headers, ...audioHookSigner({ header: (name) => headers[name], target: `${target.pathname}${target.search}`, authority: target.host }, credentials.genesysApiKey, Buffer.from(credentials.genesysClientSecret, 'base64')) };
     },
     call(ids, tracks, params) {
       let seq = 0;

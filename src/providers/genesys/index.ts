@@ -3,7 +3,9 @@ import { CalltapeError } from '../../errors.js';
 import type { ProviderAdapter } from '../adapter.js';
 import { expectSecret } from '../common/secrets.js';
 import { createGenesysParser, isAudioHookOpen } from './parse.js';
-import { verifyAudioHookSignature } from './signature.js';
+
+/** The signature check and its structured-field parser, loaded by the first signed upgrade. */
+let signatureModule: Promise<typeof import('./signature.js')> | undefined;
 
 export const genesys: ProviderAdapter = {
   name: 'genesys',
@@ -16,7 +18,7 @@ export const genesys: ProviderAdapter = {
    */
   upgradeCheck: {
     configured: (config) => config.genesysApiKey !== undefined,
-    check(config, request) {
+    async check(config, request) {
       const apiKey = config.genesysApiKey!;
       expectSecret(request.header('x-api-key'), apiKey, 'X-API-KEY');
       if (config.genesysClientSecret === undefined) return;
@@ -26,6 +28,7 @@ export const genesys: ProviderAdapter = {
       } catch {
         throw new CalltapeError('CALLTAPE_ERR_UNAUTHENTICATED', 'the stream URL cannot be read');
       }
+      const { verifyAudioHookSignature } = await (signatureModule ??= import('./signature.js'));
       verifyAudioHookSignature({ header: (name) => request.header(name), target: request.target(), authority }, apiKey, Buffer.from(config.genesysClientSecret, 'base64'));
     },
   },
