@@ -59,7 +59,8 @@ afterAll(async () => {
 });
 
 async function recordCall(target: TestServer): Promise<{ id: string; streamSid: string }> {
-  const call = await streamToneCall(target.wsUrl(), REFUND_CALL);
+  // Card digits keyed in and a bot's mark: content the catalog must not keep readable either.
+  const call = await streamToneCall(target.wsUrl(), { ...REFUND_CALL, dtmf: ['4', '1', '1', '1'], marks: ['card-prompt'] });
   const id = await target.finishedId(call.streamSid);
   expect((await target.jobSettled(id, 'notify', 30_000)).state).toBe('done');
   return { id, streamSid: call.streamSid };
@@ -169,6 +170,15 @@ describe('a recording encrypted to its owner’s age key', () => {
     expect(body.items.map((r) => r.id)).not.toContain(id);
     const rows = await server.catalog.db.db.selectFrom('transcript_segments').select('recording_id').where('recording_id', '=', id).execute();
     expect(rows).toEqual([]);
+  });
+
+  it('keeps none of its digits or marks in the catalog: only meta.json.age has them', async () => {
+    const rows = await server.catalog.db.db.selectFrom('recording_events').select(['kind', 'data']).where('recording_id', '=', id).execute();
+    expect(rows.filter((r) => r.kind === 'dtmf' || r.kind === 'mark')).toEqual([]);
+    const { body } = await json<{ events?: unknown[] }>(`${server.url}/api/recordings/${id}`);
+    expect(JSON.stringify(body.events ?? [])).not.toMatch(/card-prompt|"digit"/);
+    const plain = execFileSync(AGE, ['-d', '-i', keyFile, path.join(dir, 'meta.json.age')]).toString('utf8');
+    expect((JSON.parse(plain) as { dtmf: Array<{ digit: string }>; marks: Array<{ name: string }> })).toMatchObject({ dtmf: [{ digit: '4' }, { digit: '1' }, { digit: '1' }, { digit: '1' }], marks: [{ name: 'card-prompt' }] });
   });
 });
 

@@ -9,6 +9,9 @@ export interface ToneCallScript {
   readonly caller: readonly PlacedWord[];
   readonly agent: readonly PlacedWord[];
   readonly customParameters?: Record<string, string>;
+  /** DTMF digits and marks sent after the audio, before `stop`. */
+  readonly dtmf?: readonly string[];
+  readonly marks?: readonly string[];
 }
 
 function ulawTrack(durationMs: number, words: readonly PlacedWord[]): Buffer {
@@ -22,7 +25,10 @@ function ulawTrack(durationMs: number, words: readonly PlacedWord[]): Buffer {
 /** Streams the call (as fast as the socket takes it) and resolves once its socket closed. */
 export async function streamToneCall(wsUrl: string, script: ToneCallScript, call: TwilioCall = newTwilioCall()): Promise<TwilioCall> {
   const frames = interleave(mediaFrames('inbound', ulawTrack(script.durationMs, script.caller)), mediaFrames('outbound', ulawTrack(script.durationMs, script.agent)));
-  await streamSession(wsUrl, new TwilioFrameWriter(call).session(frames, { customParameters: script.customParameters ?? {} }));
+  const writer = new TwilioFrameWriter(call);
+  const session = writer.session(frames, { customParameters: script.customParameters ?? {} });
+  session.splice(session.length - 1, 0, ...(script.dtmf ?? []).map((digit) => writer.dtmf(digit)), ...(script.marks ?? []).map((name) => writer.mark(name)));
+  await streamSession(wsUrl, session);
   return call;
 }
 

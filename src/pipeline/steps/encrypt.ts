@@ -4,8 +4,9 @@
  * it (peaks, transcript, analytics, summary, archives: the catalog's search text, figures and
  * the waveform are made from the plaintext first) and before the manifest and the upload, so
  * only ciphertext is signed for and leaves the machine. The catalog records the encryption,
- * and (unless CALLTAPE_INDEX_ENCRYPTED_TEXT) drops the recording's transcript and summary
- * text from the search index, in the job's own transaction.
+ * drops the recording's DTMF digits and marks from the catalog (meta.json.age keeps them),
+ * and (unless CALLTAPE_INDEX_ENCRYPTED_TEXT) its transcript and summary text from the search
+ * index, in the job's own transaction.
  */
 import type { Logger } from 'pino';
 import type { Catalog } from '../../catalog/catalog.js';
@@ -45,6 +46,9 @@ export function encryptStep(opts: EncryptStepOptions): Step {
           await catalog.repo.setEncryption(trx, recording.id, encryption);
           // The words of an encrypted call are not left readable in the search index.
           if (!opts.indexEncryptedText) await trx.deleteFrom('transcript_segments').where('recording_id', '=', recording.id).execute();
+          // Nor its digits and marks (a card number keyed in, a bot's labels) in the catalog:
+          // meta.json.age keeps them. Pauses are times only, and stay.
+          await trx.deleteFrom('recording_events').where('recording_id', '=', recording.id).where('kind', 'in', ['dtmf', 'mark']).execute();
         },
         committed() {
           const bytes = record.files.reduce((n, f) => n + f.plaintext.bytes, 0);
