@@ -118,6 +118,15 @@ export const configSchema = z.object({
   /** How long a stream token is good for after the answer request that issued it. */
   streamTokenTtlMs: int(10_000, 24 * 3600 * 1000).default(300_000),
   /**
+   * Providers whose streams need no stream token when their own upgrade credential proved
+   * them (Genesys, ACS, Asterisk: no answer route of calltape's gives their calls a token).
+   * A comma list; each must have its credential configured (checked at start).
+   */
+  streamTokenExempt: z
+    .union([z.array(z.string()), z.string()])
+    .transform((value) => [...new Set((typeof value === 'string' ? value.split(',') : value).map((part) => part.trim().toLowerCase()).filter(Boolean))])
+    .default([]),
+  /**
    * Required as ?key= on /answer/<provider> (and on /twiml without TWILIO_AUTH_TOKEN) before
    * stream tokens are issued: those requests are not otherwise authenticated.
    */
@@ -413,6 +422,7 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = {
   maxDurationMs: 'CALLTAPE_MAX_DURATION_MS',
   twilioAuthToken: 'TWILIO_AUTH_TOKEN',
   streamTokenSecret: 'CALLTAPE_STREAM_TOKEN_SECRET',
+  streamTokenExempt: 'CALLTAPE_STREAM_TOKEN_EXEMPT',
   streamTokenTtlMs: 'CALLTAPE_STREAM_TOKEN_TTL_MS',
   answerKey: 'CALLTAPE_ANSWER_KEY',
   signalwireBearerToken: 'CALLTAPE_SIGNALWIRE_BEARER_TOKEN',

@@ -12,6 +12,8 @@ import { checkStreamToken, STREAM_TOKEN_PARAM } from './stream-token.js';
 
 export interface StartCredentials {
   readonly streamTokenSecret?: string | undefined;
+  /** Providers whose own verified upgrade credential stands in for the stream token (CALLTAPE_STREAM_TOKEN_EXEMPT). */
+  readonly streamTokenExempt?: readonly string[] | undefined;
   /** Providers whose configured credential the upgrade carried, and did not carry. */
   readonly verified: ReadonlySet<string>;
   readonly unverified: ReadonlySet<string>;
@@ -31,6 +33,8 @@ export function verifyStart(credentials: StartCredentials, provider: string, sta
   }
   let authenticated = claims.some((claim) => credentials.verified.has(claim));
   if (credentials.streamTokenSecret === undefined) return { start, authenticated };
+  // Only the provider the frames are, proven by its own credential on this very upgrade.
+  if (credentials.streamTokenExempt?.includes(provider) && credentials.verified.has(provider)) return { start, authenticated: true };
   const verdict = checkStreamToken(credentials.streamTokenSecret, provider, start.callId, start.params[STREAM_TOKEN_PARAM], nowMs);
   if (verdict !== 'valid') return { refused: rejection('CALLTAPE_ERR_BAD_STREAM_TOKEN', `${verdict} token in the start of ${provider} call ${start.callId}`) };
   authenticated = true;

@@ -249,7 +249,7 @@ export class StreamSession {
     }
     const { config } = this.ctx;
     const provider = event.provider ?? this.provider;
-    const verdict = verifyStart({ ...this.ctx.credentials, streamTokenSecret: config.streamTokenSecret }, provider, event);
+    const verdict = verifyStart({ ...this.ctx.credentials, streamTokenSecret: config.streamTokenSecret, streamTokenExempt: config.streamTokenExempt }, provider, event);
     if (verdict.refused) {
       this.log.reject(verdict.refused);
       const { callId, streamId, accountId, params } = event;
@@ -352,7 +352,7 @@ export class StreamSession {
   /** A start refused after its ids were known: a failed recording says the call happened (refused-start.ts). */
   private leaveTrace(code: ErrorCode, detail: string, refused: RefusedStart): void {
     const { ctx } = this;
-    this.trace ??= leaveTrace({ ...ctx.credentials, streamTokenSecret: ctx.config.streamTokenSecret }, ctx.config.dataDir, refused.provider ?? this.provider, refused, { code, detail }, this.log.log, this.id, ctx.refusedRecording);
+    this.trace ??= leaveTrace({ ...ctx.credentials, streamTokenSecret: ctx.config.streamTokenSecret, streamTokenExempt: ctx.config.streamTokenExempt }, ctx.config.dataDir, refused.provider ?? this.provider, refused, { code, detail }, this.log.log, this.id, ctx.refusedRecording);
   }
 
   /** The transport reported an error (e.g. a frame over maxPayload); close follows. */

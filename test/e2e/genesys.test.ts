@@ -11,13 +11,13 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import type WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MU, MU_REF } from '../contract/speech.js';
-import { interleaveStereo8 } from '../contract/speech.js';
+import { interleaveStereo8, MU, MU_REF } from '../contract/speech.js';
 import { AudioHookClient, audioHookHeaders, audioHookIds, signAudioHook, STEREO_OFFER } from '../helpers/audiohook.js';
 import { ffmpegDecode } from '../helpers/ffmpeg.js';
 import { findRecordingDir } from '../helpers/recordings.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { openSocket, whenClosed } from '../helpers/ws-client.js';
+import { mediaFrames, newTwilioCall, TwilioFrameWriter } from '../helpers/twilio-frames.js';
+import { openSocket, sendAll, whenClosed } from '../helpers/ws-client.js';
 
 const API_KEY = 'genesys-audiohook-api-key-7Qx2';
 const SECRET = crypto.randomBytes(32).toString('base64');
@@ -180,5 +180,57 @@ describe('Genesys AudioHook', () => {
     expect(await server.next('disconnect')).toMatchObject({ seq: 1, parameters: { reason: 'unauthorized', info: expect.stringContaining('CALLTAPE_ERR_ORGANIZATION_MISMATCH') } });
     expect(await closed).toMatchObject({ code: 1008, reason: 'CALLTAPE_ERR_ORGANIZATION_MISMATCH' });
     expect(server.seen.map((m) => m.type)).toEqual(['disconnect']);
+  });
+
+  describe('with CALLTAPE_STREAM_TOKEN_SECRET', () => {
+    const TOKEN_SECRET = 'a-stream-token-secret-for-tests';
+    /** A token secret needs a way to tell who may be issued tokens (here: the answer key). */
+    const TOKENS = { streamTokenSecret: TOKEN_SECRET, answerKey: 'an-answer-key-for-tests-0' };
+    /** Opens a session with the API key and no stream token; resolves with what the server said and how it closed. */
+    async function openWithoutToken(target: TestServer) {
+      const ids = audioHookIds();
+      const client = new AudioHookClient(ids);
+      const ws = await openSocket(target.wsUrl('genesys'), { headers: audioHookHeaders(ids, API_KEY) });
+      const closed = whenClosed(ws);
+      const server = replies(ws);
+      ws.send(client.open([STEREO_OFFER]));
+      const first = await Promise.race([server.next('opened'), server.next('disconnect')]);
+      if (first.type === 'opened') {
+        client.serverseq = 1;
+        ws.send(client.message('close', 'PT0S', { reason: 'end' }));
+        await server.next('closed');
+        ws.close(1000, 'done');
+      }
+      return { ids, first, closed: await closed };
+    }
+
+    it('refuses a Genesys stream without a token, unless CALLTAPE_STREAM_TOKEN_EXEMPT names genesys, whose key then proves it', async () => {
+      const strict = await startTestServer({ genesysApiKey: API_KEY, ...TOKENS });
+      const exempt = await startTestServer({ genesysApiKey: API_KEY, ...TOKENS, streamTokenExempt: ['genesys'] });
+      try {
+        const refused = await openWithoutToken(strict);
+        expect(refused.first).toMatchObject({ type: 'disconnect', parameters: { reason: 'unauthorized', info: 'CALLTAPE_ERR_BAD_STREAM_TOKEN' } });
+        expect(refused.closed).toMatchObject({ code: 1008, reason: 'CALLTAPE_ERR_BAD_STREAM_TOKEN' });
+        const accepted = await openWithoutToken(exempt);
+        expect(accepted.first).toMatchObject({ type: 'opened' });
+        expect(await exempt.finishedStream(accepted.ids.sessionId)).toMatchObject({ provider: 'genesys', status: 'complete' });
+        // The exemption is Genesys's own: its key on the upgrade does not let a Twilio stream in without a token.
+        const call = newTwilioCall();
+        const writer = new TwilioFrameWriter(call);
+        const ws = await openSocket(exempt.wsUrl('auto'), { headers: { 'x-api-key': API_KEY } });
+        const closed = whenClosed(ws);
+        await sendAll(ws, [writer.connected(), writer.start(), ...mediaFrames('inbound', MU.inbound).slice(0, 5).map((f) => writer.media(f))]);
+        expect(await closed).toMatchObject({ code: 1008, reason: 'CALLTAPE_ERR_BAD_STREAM_TOKEN' });
+      } finally {
+        await strict.stop();
+        await exempt.stop();
+      }
+    });
+
+    it('refuses to start with an exemption that would let streams in unproven', async () => {
+      await expect(startTestServer({ ...TOKENS, streamTokenExempt: ['acs'] })).rejects.toThrow('CALLTAPE_STREAM_TOKEN_EXEMPT: acs has no upgrade credential configured');
+      await expect(startTestServer({ ...TOKENS, streamTokenExempt: ['auto'] })).rejects.toThrow('is not a provider');
+      await expect(startTestServer({ genesysApiKey: API_KEY, streamTokenExempt: ['genesys'] })).rejects.toThrow('needs CALLTAPE_STREAM_TOKEN_SECRET');
+    });
   });
 });

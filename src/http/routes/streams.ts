@@ -23,6 +23,20 @@ export function servedStreamRoutes(config: Config): ProviderName[] {
 }
 
 /**
+ * CALLTAPE_STREAM_TOKEN_EXEMPT names providers whose own upgrade credential stands in for the
+ * stream token: each must be a provider whose credential is configured, or the exemption
+ * would let its streams in with no proof at all.
+ */
+export function checkTokenExemptions(config: Config): void {
+  if (config.streamTokenExempt.length === 0) return;
+  if (!config.streamTokenSecret) throw new ConfigError('CALLTAPE_STREAM_TOKEN_EXEMPT needs CALLTAPE_STREAM_TOKEN_SECRET: without a stream token there is nothing to be exempt from');
+  for (const name of config.streamTokenExempt) {
+    if (!isProviderName(name) || name === AUTO) throw new ConfigError(`CALLTAPE_STREAM_TOKEN_EXEMPT: ${JSON.stringify(name.slice(0, 40))} is not a provider`);
+    if (!hasUpgradeCredential(config, name)) throw new ConfigError(`CALLTAPE_STREAM_TOKEN_EXEMPT: ${name} has no upgrade credential configured, so its streams would need no proof at all`);
+  }
+}
+
+/**
  * Served routes on which a stream needs no credential at all: no upgrade credential for the
  * provider and no stream token secret (auto: any provider without one). Said at start-up.
  */
@@ -34,6 +48,7 @@ export function unauthenticatedStreamRoutes(config: Config): ProviderName[] {
 }
 
 export const streamRoutes: FastifyPluginAsync<{ readonly recorder: Recorder; readonly config: Config; readonly guesses: AttemptLimiter }> = async (app, { recorder, config, guesses }) => {
+  checkTokenExemptions(config);
   for (const provider of servedStreamRoutes(config)) {
     app.get(
       `/streams/${provider}`,
