@@ -28,6 +28,7 @@ describe('AudioHook parser', () => {
     const closed = send(client.message('close', 'PT0.02S', { reason: 'end' }));
     expect(replies(closed)).toEqual([{ version: '2', id: ids.sessionId, type: 'closed', seq: 3, clientseq: 3, parameters: {} }]);
     expect(kinds(closed)).toEqual(['reply', 'stop']);
+    expect(list(parser.parseBinary(Buffer.alloc(320)))).toEqual([expect.objectContaining({ code: 'CALLTAPE_ERR_AFTER_STOP' })]);
     // Closed: calltape has nothing more to say when it closes the socket.
     expect(parser.closingFrame!('stop')).toBeUndefined();
   });

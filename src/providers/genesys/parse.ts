@@ -257,7 +257,10 @@ export function createGenesysParser(connection: ConnectionInfo = {}): FrameParse
       return [...(Array.isArray(output) ? output : [output as ParseResult]), ALIVE];
     },
     parseBinary(data: Uint8Array): ParseOutput {
-      if (phase !== 'open') return rejection(phase === 'paused' ? 'CALLTAPE_ERR_BAD_SHAPE' : 'CALLTAPE_ERR_MEDIA_BEFORE_START', `audio while the session is ${phase}`);
+      if (phase !== 'open') {
+        const code = phase === 'closed' ? 'CALLTAPE_ERR_AFTER_STOP' : phase === 'paused' ? 'CALLTAPE_ERR_BAD_SHAPE' : 'CALLTAPE_ERR_MEDIA_BEFORE_START';
+        return rejection(code, `audio while the session is ${phase}`);
+      }
       const width = channels.length;
       if (data.length % width !== 0) return rejection('CALLTAPE_ERR_BAD_PAYLOAD_LENGTH', `${data.length} bytes is not whole ${width}-channel samples`);
       const frames = data.length / width;
