@@ -294,11 +294,12 @@ export class StreamSession {
 
   /**
    * The other direction of this recording's call asks to feed it: taken while recording, and
-   * only from a stream proven as well as this one (no open route can feed audio into an
-   * authenticated call's recording).
+   * only from a stream proven exactly as well as this one.
    */
   private admitPartner(partner: StreamSession, start: StartEvent): boolean {
-    if (this.state !== 'recording' || this.partner || (this.authenticatedSender && !partner.authenticatedSender)) return false;
+    // Proven alike both ways: an open route can neither feed audio into an authenticated call's
+    // recording nor, having started first with its call id, capture the authenticated direction.
+    if (this.state !== 'recording' || this.partner || this.authenticatedSender !== partner.authenticatedSender) return false;
     this.partner = partner;
     if (this.joinKey) this.ctx.joins.withdraw(this.joinKey, this);
     const channel = start.params.channel_id ?? start.params.channel;
