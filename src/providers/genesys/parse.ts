@@ -103,6 +103,8 @@ export function createGenesysParser(connection: ConnectionInfo = {}): FrameParse
   /** Samples of the stream the client discarded or paused through: the timeline counts them. */
   let skipped = 0;
   let driftReported = false;
+  /** Where a stereo frame's two channels are split (grown to the largest frame seen). */
+  let split: [Buffer, Buffer] = [Buffer.alloc(0), Buffer.alloc(0)];
 
   function message(type: string, parameters: Json): string {
     return JSON.stringify({ version: '2', id: sessionId ?? NULL_UUID, type, seq: ++serverSeq, clientseq: clientSeq, parameters });
@@ -267,8 +269,11 @@ export function createGenesysParser(connection: ConnectionInfo = {}): FrameParse
       const timestampMs = (received + skipped) / SAMPLES_PER_MS;
       received += frames;
       if (width === 1) return { type: 'audio', track: TRACK_OF[channels[0]!], timestampMs, payload: data, streamId: undefined } satisfies AudioEvent;
-      const first = Buffer.allocUnsafe(frames);
-      const second = Buffer.allocUnsafe(frames);
+      // Split into two buffers kept for the stream: audio with a timestamp is decoded into the
+      // recording before the next frame is parsed, so no frame needs bytes of its own.
+      if (split[0].length < frames) split = [Buffer.allocUnsafe(frames), Buffer.allocUnsafe(frames)];
+      const first = split[0].subarray(0, frames);
+      const second = split[1].subarray(0, frames);
       for (let i = 0, p = 0; i < frames; i++, p += 2) {
         first[i] = data[p]!;
         second[i] = data[p + 1]!;
