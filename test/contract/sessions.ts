@@ -10,6 +10,7 @@ import type { TrackName, WireEncoding } from '../../src/events.js';
 import type { ProviderName } from '../../src/providers/registry.js';
 import { ffmpegDecodeG711, ffmpegDecodeG722, ffmpegEncodeAlaw, ffmpegEncodeG722, ffmpegEncodeOpusPackets } from '../helpers/ffmpeg.js';
 import { newTwilioCall, TwilioFrameWriter, interleave, mediaFrames } from '../helpers/twilio-frames.js';
+import { AudioHookClient, audioHookIds, EXTERNAL_OFFER, STEREO_OFFER } from '../helpers/audiohook.js';
 import { conformanceSessions } from './conformance-sessions.js';
 import { b64, chunks, interleaveStereo8, interleaveStereo16, MU, MU_REF, PCM16K, PCM8K, swap16, timed, uuid } from './speech.js';
 
@@ -412,48 +413,33 @@ function asteriskJson(): ContractSession {
 }
 
 function genesys(): ContractSession {
-  const sessionId = uuid();
-  const conversationId = uuid();
-  const organizationId = uuid();
-  let seq = 0;
-  /** A client message as the reference client builds it: seq counts from 1, serverseq is the last server seq seen. */
-  const message = (type: string, serverseq: number, position: string, parameters: object) => JSON.stringify({ version: '2', id: sessionId, type, seq: ++seq, serverseq, position, parameters });
+  const ids = audioHookIds();
+  const client = new AudioHookClient(ids);
+  const open = client.open([STEREO_OFFER, EXTERNAL_OFFER, { ...EXTERNAL_OFFER, channels: ['internal'] }], { language: 'en-US', customConfig: { queue: 'billing' } });
+  client.serverseq = 1; // the `opened` answering it
+  const ping = client.message('ping', 'PT1S', { rtt: 'PT0.012S' });
+  client.serverseq = 2; // and the `pong`
+  const close = client.message('close', 'PT2S', { reason: 'end' });
   const audio = chunks(interleaveStereo8(MU.inbound, MU.outbound), 320);
   return {
-    name: 'genesys AudioHook (open with a stereo and a mono offer, PCMU external+internal interleaved, ping, close)',
+    name: 'genesys AudioHook (open with a stereo and two mono offers, PCMU external+internal interleaved, ping, close)',
     // protocol/message.ts: OpenParameters {organizationId, conversationId, participant {id,
     // ani, aniName, dnis}, media [{type, format: PCMU, channels, rate: 8000}], customConfig},
-    // ClientMessageBase {version "2", id, type, seq, serverseq, position}; binary audio is the
+    // ClientMessageBase {version "2", id, type, seq, serverseq, position} (built by
+    // test/helpers/audiohook.ts as the reference client numbers them); binary audio is the
     // selected offer's channels interleaved (audio/audioframe.ts), 20 ms frames of 160 samples.
     source: 'https://github.com/purecloudlabs/audiohook-reference-implementation/blob/main/app/audiohook/src/protocol/message.ts',
     provider: 'genesys',
     query: '',
     protocols: [],
-    frames: [
-      message('open', 0, 'PT0S', {
-        organizationId,
-        conversationId,
-        participant: { id: uuid(), ani: '+13175551234', aniName: 'Jane Caller', dnis: '+13175550000' },
-        media: [
-          { type: 'audio', format: 'PCMU', channels: ['external', 'internal'], rate: 8000 },
-          { type: 'audio', format: 'PCMU', channels: ['external'], rate: 8000 },
-          { type: 'audio', format: 'PCMU', channels: ['internal'], rate: 8000 },
-        ],
-        language: 'en-US',
-        customConfig: { queue: 'billing' },
-      }),
-      ...audio.slice(0, 50),
-      message('ping', 1, 'PT1S', { rtt: 'PT0.012S' }),
-      ...audio.slice(50),
-      message('close', 2, 'PT2S', { reason: 'end' }),
-    ],
+    frames: [open, ...audio.slice(0, 50), ping, ...audio.slice(50), close],
     expected: {
-      callId: conversationId,
-      streamId: sessionId,
+      callId: ids.conversationId,
+      streamId: ids.sessionId,
       tracks: ['inbound', 'outbound'],
       encoding: 'mulaw',
       sampleRate: 8000,
-      params: { organizationId, ani: '+13175551234', aniName: 'Jane Caller', dnis: '+13175550000', language: 'en-US', queue: 'billing' },
+      params: { organizationId: ids.organizationId, ani: '+13175551234', aniName: 'Jane Caller', dnis: '+13175550000', language: 'en-US', queue: 'billing' },
       stop: true,
       pcm: MU_REF,
       tolerance: 0,
