@@ -48,6 +48,10 @@ describe('calltape command line', () => {
     expectOneLineError(run(['serve', '--data-dir', dataDir], { PORT: 'abc' }), /^calltape: PORT="abc" is not valid: expected an integer from 0 to 65535$/);
     expectOneLineError(run(['serve', '--data-dir', dataDir, '--port', '99999']), /^calltape: --port="99999" is not valid: expected an integer from 0 to 65535$/);
     expectOneLineError(run(['serve', '--data-dir', dataDir], { CALLTAPE_FORMAT: 'mp3' }), /^calltape: CALLTAPE_FORMAT="mp3" is not valid: expected one of pcm16, mulaw$/);
+    // The new platforms' settings, each refused in one line that never echoes a secret.
+    expectOneLineError(run(['serve', '--data-dir', dataDir], { CALLTAPE_GENESYS_API_KEY: 'k', CALLTAPE_GENESYS_CLIENT_SECRET: 'not base64!' }), /^calltape: CALLTAPE_GENESYS_CLIENT_SECRET=\(value hidden\) is not valid: expected base64 of 16 bytes or more/);
+    expectOneLineError(run(['serve', '--data-dir', dataDir], { CALLTAPE_GENESYS_CLIENT_SECRET: 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0' }), /^calltape: CALLTAPE_GENESYS_CLIENT_SECRET needs CALLTAPE_GENESYS_API_KEY/);
+    expectOneLineError(run(['serve', '--data-dir', dataDir], { CALLTAPE_ACS_JWKS_URL: 'ftp://keys.example' }), /^calltape: CALLTAPE_ACS_JWKS_URL="ftp:\/\/keys.example" is not valid/);
     expectOneLineError(run(['serve', '--data-dir', dataDir], { CALLTAPE_RECORD_STEREO: 'maybe' }), /CALLTAPE_RECORD_STEREO="maybe" is not valid: expected true or false/);
     expectOneLineError(run(['serve', '--data-dir', dataDir], { CALLTAPE_ARCHIVE_FORMATS: 'flac,wav' }), /^calltape: CALLTAPE_ARCHIVE_FORMATS="flac,wav" is not valid: expected a comma list of flac, opus, mp3 \("wav" is none of them\)$/);
     // Removing the WAVs with no archive to keep would leave recordings with nothing to play.
