@@ -20,8 +20,14 @@ export interface CalltapeProcess {
 export function spawnCalltape(dataDir: string, env: Record<string, string> = {}, port = 0, as: { uid?: number; gid?: number } = {}): CalltapeProcess {
   const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli/main.js'), 'serve', '--port', String(port), '--data-dir', dataDir], {
     env: { ...process.env, CALLTAPE_LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
     ...as,
+  });
+  // Passed through as before, and its end kept, so a start that fails says why in the error.
+  let stderrTail = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    process.stderr.write(chunk);
+    stderrTail = (stderrTail + chunk.toString()).slice(-2000);
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     // 'close', not 'exit': every line the process wrote has been read by then.
@@ -34,7 +40,7 @@ export function spawnCalltape(dataDir: string, env: Record<string, string> = {},
       logs.push(entry);
       if (typeof entry.url === 'string' && String(entry.msg).startsWith('calltape listening on')) resolve(entry.url);
     });
-    void exited.then(({ code }) => reject(new Error(`calltape exited (${code}) before listening`)));
+    void exited.then(({ code }) => reject(new Error(`calltape exited (${code}) before listening${stderrTail ? `: ${stderrTail.trim()}` : ''}`)));
   });
   url.catch(() => undefined);
   return { child, url, logs, exited };

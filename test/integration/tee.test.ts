@@ -4,24 +4,16 @@
  * and clears it when the caller presses a key at 1 s. The outbound track must hold exactly
  * the first second of the greeting (what the caller heard) and silence after it.
  */
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startVoiceAgent } from '../../examples/voice-agent-tee.js';
 import type { RecordingMeta } from '../../src/recording/meta.js';
 import { ffmpegDecode } from '../helpers/ffmpeg.js';
+import { freePort } from '../helpers/free-port.js';
 import { SPEECH_IN_PCM, SPEECH_IN_ULAW, SPEECH_OUT_PCM, SPEECH_OUT_ULAW } from '../helpers/fixtures.js';
 import { findRecordingDir, firstDifference, interleaveStereo, padPcm, tempDataDir } from '../helpers/recordings.js';
 import { mediaFrames, newTwilioCall, TwilioFrameWriter } from '../helpers/twilio-frames.js';
 import { openSocket, sendAll, whenClosed } from '../helpers/ws-client.js';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('bot-audio tee (voice-agent example)', () => {
   const dataDir = tempDataDir();
