@@ -103,7 +103,8 @@ export class Recorder extends EventEmitter<RecorderEvents> {
   private readonly joins = new StreamJoins<StreamSession>();
   /** Decoded PCM of one frame of a stateful codec (G.722: two samples per byte). */
   private readonly pcmScratch: Int16Array;
-  private readonly chunks = new BufferPool();
+  /** Batch buffers for the files; see the constructor for how many are kept. */
+  private readonly chunks: BufferPool;
   private readonly backlog: WriteBacklog;
   private readonly creations: FileCreations;
   private closing: Promise<void> | undefined;
@@ -117,6 +118,11 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     this.scratch = Buffer.allocUnsafe(Math.ceil(this.config.maxPayloadBytes * 0.75) + 3);
     this.pcmScratch = new Int16Array(Math.max(this.config.maxPayloadBytes * 2, 48 * 120));
     this.backlog = new WriteBacklog(this.config.maxWriteBacklogBytes);
+    // Audio waiting for the disk, all streams together, stays near the backlog limit (streams
+    // stop being read above it), so that is all the pool ever needs to keep for reuse. More
+    // only kept the batches of a past burst alive for good: 300 streams that went quiet held
+    // 64 KiB each in the pool's free lists (the memory probe's "external").
+    this.chunks = new BufferPool(this.config.maxWriteBacklogBytes);
     this.creations = new FileCreations(this.config.maxConcurrentFileCreations);
     // One timer for all streams (not one per call): limits, and the audio and headers of
     // streams that went quiet.
