@@ -1,6 +1,9 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GapSpans } from './gap-spans.js';
-import { buildMeta, type MetaSnapshot } from './meta.js';
+import { buildMeta, META_FILE, stageMeta, writeMeta, type MetaSnapshot, type RecordingMeta } from './meta.js';
 
 const counters = (n: number) => ({ received: n, skipped: 0, placed: n, dropped: 0, trimmed: 0 });
 const stats = (placed: number, drift = 0, gaps = new GapSpans()) => ({ placedSamples: placed, lateSamples: 0, duplicateSamples: 0, driftSamples: drift, maxDriftSamples: Math.abs(drift), realignedFrames: 0, gaps });
@@ -64,5 +67,38 @@ describe('buildMeta', () => {
     const start = { ...snapshot().start, tracksInferred: true as const, format: { encoding: 'l16' as const, sampleRate: 8000, channels: 1 } };
     const meta = buildMeta(snapshot({ start, tee: true, arrivalInsertedSamples: 800, byteOrder: 'le', stereo: { name: 'stereo.wav', bytes: 32000 } }));
     expect(meta).toMatchObject({ tracksInferred: true, outboundSource: 'tee', arrivalGapFilledMs: 100, mediaFormat: { byteOrder: 'le' }, stereo: { file: 'stereo.wav', bytes: 32000, durationMs: 1000 } });
+  });
+});
+
+describe('writeMeta with a staged copy', () => {
+  const dirWith = () => fs.mkdtempSync(path.join(os.tmpdir(), 'calltape-meta-'));
+  const names = (dir: string) => fs.readdirSync(dir).sort();
+  const read = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, META_FILE), 'utf8')) as RecordingMeta;
+
+  it('renames the staged copy when meta.json is to say the same, leaving no temporary file', async () => {
+    const dir = dirWith();
+    const meta = buildMeta(snapshot());
+    const staged = stageMeta(dir, meta);
+    await writeMeta(dir, buildMeta(snapshot()), undefined, staged);
+    expect(names(dir)).toEqual([META_FILE]);
+    expect(read(dir)).toEqual(meta);
+  });
+
+  it('writes what meta.json is to say when the staged copy says something else (a file failed as it closed), and removes that copy', async () => {
+    const dir = dirWith();
+    const staged = stageMeta(dir, buildMeta(snapshot()));
+    const failed = buildMeta(snapshot({ failure: { code: 'CALLTAPE_ERR_WRITE_FAILED', message: 'ENOSPC' } }));
+    await writeMeta(dir, failed, undefined, staged);
+    expect(names(dir)).toEqual([META_FILE]);
+    expect(read(dir)).toMatchObject({ status: 'failed', error: { code: 'CALLTAPE_ERR_WRITE_FAILED' } });
+  });
+
+  it('writes meta.json the usual way when the staged copy could not be written', async () => {
+    const dir = dirWith();
+    const staged = stageMeta(path.join(dir, 'no-such-dir'), buildMeta(snapshot()));
+    expect(await staged.written).toBe(false);
+    await writeMeta(dir, buildMeta(snapshot()), undefined, staged);
+    expect(names(dir)).toEqual([META_FILE]);
+    expect(read(dir)).toMatchObject({ status: 'complete' });
   });
 });

@@ -136,14 +136,54 @@ export interface RecordingMeta {
 
 export const META_FILE = 'meta.json';
 
+function metaText(meta: RecordingMeta): string {
+  return `${JSON.stringify(meta, null, 2)}\n`;
+}
+
+/** meta.json's final text written ahead to a temporary file of its own (see stageMeta). */
+export interface StagedMeta {
+  readonly text: string;
+  readonly temp: string;
+  /** False if the write failed (the usual write follows then). */
+  readonly written: Promise<boolean>;
+}
+
+/**
+ * Writes what meta.json will most likely say to a temporary file now, so that writeMeta()
+ * with the same text is one rename. An ending call's files close meanwhile: its final
+ * meta.json then costs one trip through the file pool after they closed instead of four
+ * (open, write, close, rename), which is most of the finalize latency when hundreds of
+ * calls end together. The rename stays the commit point, after the files are closed.
+ */
+export function stageMeta(dir: string, meta: RecordingMeta): StagedMeta {
+  const text = metaText(meta);
+  const temp = `${path.join(dir, META_FILE)}.${process.pid}.final.tmp`;
+  const written = fs.writeFile(temp, text, { mode: 0o644 }).then(
+    () => true,
+    () => fs.rm(temp, { force: true }).then(() => false, () => false),
+  );
+  return { text, temp, written };
+}
+
 /**
  * Replaces meta.json atomically (a temp file renamed over it). The temp file is a new inode:
  * with `creations`, it is made when a creation slot is free (see FileCreations).
  */
-export async function writeMeta(dir: string, meta: RecordingMeta, creations?: FileCreations): Promise<void> {
+export async function writeMeta(dir: string, meta: RecordingMeta, creations?: FileCreations, staged?: StagedMeta): Promise<void> {
   const target = path.join(dir, META_FILE);
+  const text = metaText(meta);
+  // Written ahead with this very text: only the rename is left.
+  if (staged && staged.text === text && (await staged.written)) {
+    try {
+      await fs.rename(staged.temp, target);
+      return;
+    } catch {
+      // Gone or not renamable: written again below, the usual way.
+    }
+  }
+  // Outdated (a file failed as it closed, say): not left beside the recording.
+  if (staged && (await staged.written)) await fs.rm(staged.temp, { force: true }).catch(() => undefined);
   const temp = `${target}.${process.pid}.tmp`;
-  const text = `${JSON.stringify(meta, null, 2)}\n`;
   const done = await creations?.slot();
   try {
     await fs.writeFile(temp, text, { mode: 0o644 });

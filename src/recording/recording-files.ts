@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { FileCreations } from './file-creations.js';
-import { writeMeta, type RecordingMeta } from './meta.js';
+import { stageMeta, writeMeta, type RecordingMeta, type StagedMeta } from './meta.js';
 import { WavFileWriter, type WavFileWriterOptions } from './wav-file.js';
 import type { WavFormat } from './wav-header.js';
 
@@ -26,6 +26,8 @@ export class RecordingFiles {
   private ownsDir = false;
   private initialMeta: Promise<void> | undefined;
   private closing = false;
+  /** The final meta.json written ahead (stageFinalMeta), if it was. */
+  private staged: Promise<StagedMeta | undefined> | undefined;
 
   constructor(
     readonly dir: string,
@@ -82,9 +84,19 @@ export class RecordingFiles {
     for (const writer of Object.values(this.writers)) writer.patchHeader();
   }
 
-  info(name: FileName): FileInfo | undefined {
+  /** `expected`: the size the file will have once what it was given is written (before close). */
+  info(name: FileName, expected = false): FileInfo | undefined {
     const writer = this.writers[name];
-    return writer ? { name: path.basename(writer.path), bytes: writer.bytesOnDisk } : undefined;
+    return writer ? { name: path.basename(writer.path), bytes: expected ? writer.expectedBytes : writer.bytesOnDisk } : undefined;
+  }
+
+  /**
+   * Starts writing the final meta.json's likely text while the files close (see stageMeta);
+   * writeFinalMeta() with the same text then only renames it.
+   */
+  stageFinalMeta(meta: RecordingMeta): void {
+    if (!this.initialMeta) return; // the directory is not this recording's yet
+    this.staged = this.initialMeta.then(() => (this.ownsDir ? stageMeta(this.dir, meta) : undefined));
   }
 
   /** The recording is ending: a directory claimed from now on gets only the final meta.json. */
@@ -114,6 +126,7 @@ export class RecordingFiles {
   async discard(): Promise<void> {
     this.closing = true;
     await this.initialMeta;
+    await (await this.staged)?.written;
     if (!this.ownsDir) return;
     try {
       await fs.promises.rm(this.dir, { recursive: true, force: true });
@@ -128,7 +141,7 @@ export class RecordingFiles {
     await this.initialMeta;
     if (!this.ownsDir) return;
     try {
-      await writeMeta(this.dir, meta);
+      await writeMeta(this.dir, meta, undefined, await this.staged);
     } catch (err) {
       this.log.error({ err }, 'could not write meta.json');
     }

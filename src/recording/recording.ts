@@ -437,6 +437,8 @@ export class Recording {
     this.resume();
     this.timeline.finish();
     this.decoder.close();
+    // What meta.json will say if the files close cleanly, written while they close.
+    if (!this.discarded && !this.start.tracksInferred) this.files.stageFinalMeta(this.meta(reason, endedAt, closeInfo, true));
     await this.files.close();
     if (this.start.tracksInferred) await this.dropUnsentTrack();
     const meta = this.meta(reason, endedAt, closeInfo);
@@ -468,9 +470,10 @@ export class Recording {
     this.deps.log.log.info({ track: TRACK_NAMES[track] }, 'tracks were inferred; the provider sent nothing on this one, so it has no file');
   }
 
-  private meta(reason: EndReason, endedAt: Date, closeInfo: { code?: number; reason?: string } = {}): RecordingMeta {
+  /** `expectedSizes`: the files' sizes once what they were given is written (before they close). */
+  private meta(reason: EndReason, endedAt: Date, closeInfo: { code?: number; reason?: string } = {}, expectedSizes = false): RecordingMeta {
     const track = (index: 0 | 1) =>
-      this.declared[index] ? { counters: this.counters[index], stats: this.timeline.trackStats(index), file: this.files.info(TRACK_NAMES[index]!) } : undefined;
+      this.declared[index] ? { counters: this.counters[index], stats: this.timeline.trackStats(index), file: this.files.info(TRACK_NAMES[index]!, expectedSizes) } : undefined;
     const { log } = this.deps;
     return buildMeta({
       provider: this.provider,
@@ -484,7 +487,7 @@ export class Recording {
       lengthSamples: this.timeline.lengthSamples,
       samplesPerMs: this.decoder.samplesPerMs,
       trackFacts: [track(0), track(1)],
-      stereo: this.files.info('stereo'),
+      stereo: this.files.info('stereo', expectedSizes),
       fileFormat: this.decoder.fileFormat,
       sampleRate: this.decoder.sampleRate,
       byteOrder: this.decoder.l16Order,

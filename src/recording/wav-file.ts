@@ -91,6 +91,11 @@ export class WavFileWriter {
     return this.writtenBytes;
   }
 
+  /** Audio bytes the file will hold once everything appended is written (bytesOnDisk after a clean close). */
+  get expectedBytes(): number {
+    return this.error ? this.writtenBytes : this.appendedBytes;
+  }
+
   /** Audio bytes accepted and not yet taken by the kernel (what this file holds in memory). */
   get queuedBytes(): number {
     return this.error ? 0 : this.appendedBytes - this.writtenBytes;
