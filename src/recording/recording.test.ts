@@ -16,6 +16,7 @@ import { Recording, type RecordingDeps } from './recording.js';
 import { StreamLog } from './stream-log.js';
 import { twilioAppFrames } from '../providers/app-frames.js';
 import { WriteBacklog } from './write-backlog.js';
+import { WriteDispatch } from './write-dispatch.js';
 
 function setup(overrides: Partial<ReturnType<typeof loadConfig>> = {}) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'calltape-recording-'));
@@ -28,6 +29,7 @@ function setup(overrides: Partial<ReturnType<typeof loadConfig>> = {}) {
     clock: { now: () => now, every: () => () => undefined },
     chunks: new BufferPool(),
     creations: new FileCreations(4),
+    writes: new WriteDispatch(20),
     pcmScratch: new Int16Array(4096),
     scratch: Buffer.alloc(4096),
     log,

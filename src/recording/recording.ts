@@ -25,6 +25,7 @@ import { NOT_DECODED, StreamDecoder } from './stream-decoder.js';
 import type { StreamLog } from './stream-log.js';
 import type { BotAudioTee } from './tee.js';
 import { TeeInput } from './tee-input.js';
+import type { WriteDispatch } from './write-dispatch.js';
 import { RecordingFiles } from './recording-files.js';
 import { PlaceOutcome, Timeline, type AudioSink } from './timeline.js';
 
@@ -34,6 +35,8 @@ export interface RecordingDeps {
   readonly clock: Clock;
   readonly chunks: BufferPool;
   readonly creations: FileCreations;
+  /** Where the files' writes wait to be handed to the pool together (see WriteDispatch). */
+  readonly writes: WriteDispatch;
   /** Where stateful codecs decode a frame (shared by every stream; used synchronously). */
   readonly pcmScratch: Int16Array;
   /** Shared payload scratch: audio held for later must be copied out of it. */
@@ -125,6 +128,7 @@ export class Recording {
         recycle: (chunk: Buffer) => deps.chunks.release(chunk),
         backlog: deps.gate.fileBacklog,
         creations: deps.creations,
+        dispatch: deps.writes,
       },
       deps.creations,
       log.log,

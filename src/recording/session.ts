@@ -334,6 +334,7 @@ export class StreamSession {
       clock: ctx.clock,
       chunks: ctx.chunks,
       creations: ctx.creations,
+      writes: ctx.writes,
       pcmScratch: ctx.pcmScratch,
       scratch: ctx.scratch,
       log: this.log,

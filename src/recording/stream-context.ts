@@ -9,6 +9,7 @@ import type { StreamParser, TrackName } from '../events.js';
 import type { AppFrameReader } from '../providers/app-frames.js';
 import type { BufferPool } from './buffer-pool.js';
 import type { Clock } from './clock.js';
+import type { WriteDispatch } from './write-dispatch.js';
 import type { FileCreations } from './file-creations.js';
 import type { RecordingMeta } from './meta.js';
 import type { PauseBehavior } from './pause-spans.js';
@@ -43,6 +44,8 @@ export interface SessionContext {
   readonly backlog: WriteBacklog;
   /** Creation of directories and files across the recorder's streams (see FileCreations). */
   readonly creations: FileCreations;
+  /** Where the files' writes wait to be handed to the pool together (see WriteDispatch). */
+  readonly writes: WriteDispatch;
   countRejection(code: ErrorCode): void;
   countFrame(): void;
   started(session: StreamSession): void;

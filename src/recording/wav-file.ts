@@ -11,6 +11,7 @@
  */
 import fs from 'node:fs';
 import type { FileCreations } from './file-creations.js';
+import type { DispatchedWriter, WriteDispatch } from './write-dispatch.js';
 import { buildWavHeader, bytesPerSample, headerSize, MAX_WAV_DATA_BYTES, type WavLayout } from './wav-header.js';
 
 export interface WavFileWriterOptions {
@@ -28,9 +29,11 @@ export interface WavFileWriterOptions {
   readonly backlog?: { change(deltaBytes: number): void } | undefined;
   /** Where the file's creation waits for a slot (see FileCreations); none: created at once. */
   readonly creations?: FileCreations | undefined;
+  /** Where appends and header patches wait to be handed to the pool together (see WriteDispatch); none: at once. */
+  readonly dispatch?: WriteDispatch | undefined;
 }
 
-export class WavFileWriter {
+export class WavFileWriter implements DispatchedWriter {
   readonly path: string;
   readonly layout: WavLayout;
   /** Set once a file operation failed; the file takes no more audio after that. */
@@ -66,6 +69,9 @@ export class WavFileWriter {
   private readonly patchIntervalMs: number;
   private readonly backlog: WavFileWriterOptions['backlog'];
   private readonly creations: FileCreations | undefined;
+  private readonly dispatch: WriteDispatch | undefined;
+  /** Waiting in the dispatch for its next tick. */
+  private dispatchQueued = false;
   private lastPatchMs = Date.now();
 
   constructor(
@@ -84,6 +90,7 @@ export class WavFileWriter {
     this.patchIntervalMs = options.patchIntervalMs ?? Infinity;
     this.backlog = options.backlog;
     this.creations = options.creations;
+    this.dispatch = options.dispatch;
   }
 
   /** Audio bytes the kernel has taken so far. */
@@ -129,13 +136,19 @@ export class WavFileWriter {
     this.pendingBytes += chunk.length;
     this.appendedBytes += chunk.length;
     this.reportBacklog();
-    this.pump();
+    this.pumpSoon();
   }
 
   /** Rewrites the header's sizes to cover the audio written so far. */
   patchHeader(): void {
     if (this.error || this.closeRequested || this.headerBytes === this.appendedBytes) return;
     this.headerDirty = true;
+    this.pumpSoon();
+  }
+
+  /** The dispatch's tick: hand what is queued to the pool. */
+  dispatched(): void {
+    this.dispatchQueued = false;
     this.pump();
   }
 
@@ -149,6 +162,14 @@ export class WavFileWriter {
       }
       this.pump();
     });
+  }
+
+  /** pump() at the dispatch's next tick (at once without one, or while a write is in flight: its completion pumps). */
+  private pumpSoon(): void {
+    if (!this.dispatch) return this.pump();
+    if (this.dispatchQueued || this.busy) return;
+    this.dispatchQueued = true;
+    this.dispatch.schedule(this);
   }
 
   private pump(): void {
