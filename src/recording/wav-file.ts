@@ -164,9 +164,14 @@ export class WavFileWriter implements DispatchedWriter {
     });
   }
 
-  /** pump() at the dispatch's next tick (at once without one, or while a write is in flight: its completion pumps). */
+  /**
+   * pump() at the dispatch's next tick; at once without a dispatch, or when a second batch is
+   * waiting: a file that falls behind (a replay faster than real time, a disk that stalled)
+   * writes as fast as its writes complete, not a batch per tick. While a write is in flight,
+   * its completion pumps.
+   */
   private pumpSoon(): void {
-    if (!this.dispatch) return this.pump();
+    if (!this.dispatch || this.pending.length > 1) return this.pump();
     if (this.dispatchQueued || this.busy) return;
     this.dispatchQueued = true;
     this.dispatch.schedule(this);
