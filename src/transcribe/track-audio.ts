@@ -4,7 +4,6 @@
  * and a span of it as a 16-bit PCM mono WAV (what every speech-to-text server reads,
  * whatever calltape stored: mu-law or PCM, a track's own file or one side of the stereo file).
  */
-import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import { MULAW_TO_LINEAR } from '../codec/g711.js';
@@ -74,6 +73,8 @@ export async function trackLevels(source: TrackSource): Promise<TrackLevels> {
 
 /** Samples handed to `onBlock` at a time: a few seconds at telephony rates. */
 const SAMPLE_BLOCK = 32 * 1024;
+/** Bytes read from the file at a time. */
+const READ_BYTES = 256 * 1024;
 
 /**
  * Streams one channel of a track through `onBlock` as 16-bit linear samples (mu-law decoded),
@@ -108,25 +109,39 @@ async function streamSamples(file: string, channel: number | undefined, onBlock:
   const block = new Int16Array(blockSize);
   let filled = 0;
   let seen = 0;
-  let carry = Buffer.alloc(0);
   if (total === 0) return { header, samples: 0 };
-  const stream = fs.createReadStream(file, { start: dataOffset, end: dataOffset + total * frameBytes - 1, highWaterMark: 256 * 1024 });
-  for await (const piece of stream as AsyncIterable<Buffer>) {
-    const chunk = carry.length > 0 ? Buffer.concat([carry, piece]) : piece;
-    const whole = chunk.length - (chunk.length % frameBytes);
-    // 16-bit samples through a typed view when aligned on a little-endian machine, as the
-    // files are (this is the analytics' hot loop).
-    const view = width === 2 && LITTLE_ENDIAN && chunk.byteOffset % 2 === 0 ? new Int16Array(chunk.buffer, chunk.byteOffset, whole >> 1) : undefined;
-    for (let frame = 0; frame < whole && seen < total; frame += frameBytes, seen++) {
-      for (let c = 0, at = frame + firstByte; c < picked; c++, at += width) {
-        block[filled++] = view ? view[at >> 1]! : width === 2 ? chunk.readInt16LE(at) : MULAW_TO_LINEAR[chunk[at]!]!;
+  // One buffer for the whole file, read into again and again: a read stream's fresh 256 KB
+  // chunks live outside the heap until a collection notices them, and a worker analysing a
+  // 30-minute call held 25-35 MiB more RSS at its peak than for a 1-minute one.
+  const buffer = Buffer.allocUnsafeSlow(READ_BYTES - (READ_BYTES % frameBytes) + frameBytes);
+  // 16-bit samples through a typed view on a little-endian machine, as the files are (this
+  // is the analytics' hot loop).
+  const view = width === 2 && LITTLE_ENDIAN ? new Int16Array(buffer.buffer, buffer.byteOffset, buffer.length >> 1) : undefined;
+  const end = dataOffset + total * frameBytes;
+  const handle = await fsp.open(file, 'r');
+  try {
+    // Bytes of a frame cut by the last read, moved to the buffer's start.
+    let kept = 0;
+    for (let position = dataOffset; position < end && seen < total; ) {
+      const { bytesRead } = await handle.read(buffer, kept, Math.min(buffer.length - kept, end - position), position);
+      if (bytesRead === 0) break; // shorter than when it was measured
+      position += bytesRead;
+      const length = kept + bytesRead;
+      const whole = length - (length % frameBytes);
+      for (let frame = 0; frame < whole && seen < total; frame += frameBytes, seen++) {
+        for (let c = 0, at = frame + firstByte; c < picked; c++, at += width) {
+          block[filled++] = view ? view[at >> 1]! : width === 2 ? buffer.readInt16LE(at) : MULAW_TO_LINEAR[buffer[at]!]!;
+        }
+        if (filled === blockSize) {
+          await onBlock(block, header);
+          filled = 0;
+        }
       }
-      if (filled === blockSize) {
-        await onBlock(block, header);
-        filled = 0;
-      }
+      kept = length - whole;
+      if (kept > 0) buffer.copyWithin(0, whole, length);
     }
-    carry = Buffer.from(chunk.subarray(whole));
+  } finally {
+    await handle.close();
   }
   if (filled > 0) await onBlock(block.subarray(0, filled), header);
   return { header, samples: seen };
