@@ -31,17 +31,32 @@ describe('WriteDispatch', () => {
     for (const writer of writers) writer.open();
     await waitFor(() => writers.every((w) => fs.existsSync(w.path) && fs.statSync(w.path).size === 44), 2000, 'headers');
     for (const writer of writers) writer.append(Buffer.alloc(1600, 3));
-    for (const writer of writers) writer.append(Buffer.alloc(1600, 4));
-    expect(dispatch.waiting).toBe(3); // one entry per file, not per append
+    for (const writer of writers) writer.patchHeader();
+    expect(dispatch.waiting).toBe(3); // one entry per file, not per request
     await new Promise((resolve) => setTimeout(resolve, 60));
     expect(writers.map((w) => dataBytes(w.path))).toEqual([0, 0, 0]);
-    await waitFor(() => writers.every((w) => w.bytesOnDisk === 3200), 2000, 'the tick');
+    await waitFor(() => writers.every((w) => w.bytesOnDisk === 1600), 2000, 'the tick');
     for (const writer of writers) await writer.close();
     for (const writer of writers) {
       const file = fs.readFileSync(writer.path);
-      expect(parseWavHeader(file)).toMatchObject({ dataBytes: 3200 });
-      expect(file.subarray(44).equals(Buffer.concat([Buffer.alloc(1600, 3), Buffer.alloc(1600, 4)]))).toBe(true);
+      expect(parseWavHeader(file)).toMatchObject({ dataBytes: 1600 });
+      expect(file.subarray(44).equals(Buffer.alloc(1600, 3))).toBe(true);
     }
+  });
+
+  it('does not hold a file that falls behind: with a second batch waiting, it writes at once', async () => {
+    const dir = tempDataDir();
+    const dispatch = new WriteDispatch(60_000);
+    const writer = new WavFileWriter(path.join(dir, 'behind.wav'), layout, () => undefined, { dispatch });
+    writer.open();
+    await waitFor(() => fs.existsSync(writer.path) && fs.statSync(writer.path).size === 44, 2000, 'header');
+    writer.append(Buffer.alloc(1600, 1));
+    expect(dispatch.waiting).toBe(1);
+    writer.append(Buffer.alloc(1600, 2));
+    // Written with the tick a minute away.
+    await waitFor(() => writer.bytesOnDisk === 3200, 2000, 'both batches');
+    await writer.close();
+    expect(fs.readFileSync(writer.path).subarray(44).equals(Buffer.concat([Buffer.alloc(1600, 1), Buffer.alloc(1600, 2)]))).toBe(true);
   });
 
   it('does not hold a closing file for the tick: close writes what is queued at once', async () => {
