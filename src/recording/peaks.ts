@@ -6,11 +6,10 @@
  * beside the files as peaks.bin: a byte per value (a 4-hour call's peaks are 2.9 MB, read
  * without parsing; as JSON they were 10 MB parsed on every request). The API answers JSON.
  */
-import os from 'node:os';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { MULAW_TO_LINEAR } from '../codec/g711.js';
-import { parseWavHeader } from './wav-header.js';
+import { readTrackSamples } from '../transcribe/track-audio.js';
+import { parseWavHeader, type ParsedWavHeader } from './wav-header.js';
 
 /** 20 ms buckets: one per typical media frame; an hour is 180,000 per track. */
 export const PEAKS_BUCKET_MS = 20;
@@ -78,48 +77,35 @@ export function peaksJson(peaks: Peaks): { version: 1; bucketMs: number; sampleR
  */
 export async function wavPeaks(file: string, channel = 0, bucketMs = PEAKS_BUCKET_MS): Promise<{ sampleRate: number; peaks: number[] } | undefined> {
   const handle = await fsp.open(file, 'r');
+  let header: ParsedWavHeader | undefined;
   try {
     const head = Buffer.alloc(64);
     const { bytesRead } = await handle.read(head, 0, 64, 0);
-    const header = parseWavHeader(head.subarray(0, bytesRead));
-    if (!header || channel >= header.channels) return undefined;
-    const { sampleRate, channels, dataOffset, format } = header;
-    const width = format === 'pcm16' ? 2 : 1;
-    const frameBytes = width * channels;
-    const perBucket = Math.max(1, Math.round((sampleRate * bucketMs) / 1000));
-    const peaks: number[] = [];
-    let min = 0;
-    let max = 0;
-    let inBucket = 0;
-    // Whole frames per read into one buffer, its 16-bit samples read through a typed view
-    // (this runs after every call: a sample at a time through readInt16LE cost 5x more).
-    const buffer = Buffer.allocUnsafeSlow(READ_FRAMES * frameBytes);
-    const pcm = width === 2 && LITTLE_ENDIAN ? new Int16Array(buffer.buffer, buffer.byteOffset, buffer.length / 2) : undefined;
-    for (let position = dataOffset; ; ) {
-      const { bytesRead: got } = await handle.read(buffer, 0, buffer.length, position);
-      const frames = Math.floor(got / frameBytes);
-      if (frames === 0) break;
-      position += frames * frameBytes;
-      for (let f = 0, at = channel; f < frames; f++, at += channels) {
-        const sample = pcm ? pcm[at]! : width === 2 ? buffer.readInt16LE(at * 2) : MULAW_TO_LINEAR[buffer[at]!]!;
-        if (inBucket === 0 || sample < min) min = sample;
-        if (inBucket === 0 || sample > max) max = sample;
-        if (++inBucket === perBucket) {
-          peaks.push(scale(min), scale(max));
-          inBucket = 0;
-        }
-      }
-    }
-    if (inBucket > 0) peaks.push(scale(min), scale(max));
-    return { sampleRate, peaks };
+    header = parseWavHeader(head.subarray(0, bytesRead));
   } finally {
     await handle.close();
   }
+  if (!header || channel >= header.channels) return undefined;
+  const perBucket = Math.max(1, Math.round((header.sampleRate * bucketMs) / 1000));
+  const peaks: number[] = [];
+  let min = 0;
+  let max = 0;
+  let inBucket = 0;
+  await readTrackSamples({ file, channel }, (block) => {
+    for (let i = 0; i < block.length; i++) {
+      const sample = block[i]!;
+      if (inBucket === 0 || sample < min) min = sample;
+      if (inBucket === 0 || sample > max) max = sample;
+      if (++inBucket === perBucket) {
+        peaks.push(scale(min), scale(max));
+        inBucket = 0;
+      }
+    }
+  });
+  if (inBucket > 0) peaks.push(scale(min), scale(max));
+  return { sampleRate: header.sampleRate, peaks };
 }
 
-/** Frames read at once (64 KiB of a 16-bit stereo file). */
-const READ_FRAMES = 16_384;
-const LITTLE_ENDIAN = os.endianness() === 'LE';
 
 function scale(sample: number): number {
   // || 0: no -0 (JSON would write it as 0 anyway).
