@@ -60,6 +60,12 @@ export interface StreamHandle {
    * `tee: true`; ignored otherwise.
    */
   sent(data: Buffer | string): void;
+  /**
+   * Whether the transport may hold this stream's frames back a little to read several at
+   * once (direct-reads.ts): only while it records by the provider's timestamps. Audio placed
+   * by arrival (no timestamps, a joined direction) is placed by when it is read.
+   */
+  readonly readsMayWait: boolean;
 }
 
 export interface OpenStreamOptions extends StreamOptions {

@@ -73,6 +73,8 @@ export class Recording {
   private readonly teeInput: TeeInput | undefined;
   /** Places audio of protocols without timestamps (made on the first such frame). */
   private arrival: ArrivalClock<Uint8Array> | undefined;
+  /** A frame was placed by the provider's timestamp, and none by arrival (see StreamHandle.readsMayWait). */
+  private timestamped = false;
   /** End of the furthest frame received, on the provider's clock (pauses do not stop it). */
   private clockHead = 0;
   /**
@@ -235,6 +237,7 @@ export class Recording {
       this.arrivalClock().push(track, this.deps.clock.now(), count, held);
       return;
     }
+    this.timestamped = true;
     let startSample = Math.round(timestampMs * decoder.samplesPerMs) + this.originShift;
     if (startSample < 0 && this.moveOrigin(-startSample)) startSample = 0;
     this.placeAudio(track, startSample, src, count);
@@ -255,6 +258,11 @@ export class Recording {
     this.clockHead += samples;
     this.deps.log.log.debug({ movedMs: this.toMs(samples) }, "a track's clock started before the first frame: the recording's origin moved earlier");
     return true;
+  }
+
+  /** Audio is placed by the provider's clock alone: when it is read does not matter. */
+  get placesByTimestamp(): boolean {
+    return this.timestamped && this.arrival === undefined;
   }
 
   private arrivalClock(): ArrivalClock<Uint8Array> {

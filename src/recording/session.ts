@@ -97,6 +97,10 @@ export class StreamSession {
     return this.state === 'recording';
   }
 
+  get readsMayWait(): boolean {
+    return this.state === 'recording' && this.recording!.placesByTimestamp;
+  }
+
   /** A summary of the live stream, for the live view and logs. */
   describe(): LiveStream {
     return this.recording?.describe(this.ctx.clock.now()) ?? { provider: this.provider, framesReceived: 0, paused: null, durationMs: 0 };

@@ -7,14 +7,17 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordingMeta } from '../../src/recording/meta.js';
+import { createRecorder } from '../../src/recording/recorder.js';
 import { ffmpegDecode } from '../helpers/ffmpeg.js';
-import { SPEECH_IN_16K } from '../helpers/fixtures.js';
-import { findRecordingDir, firstDifference } from '../helpers/recordings.js';
+import { SPEECH_IN_16K, SPEECH_IN_ULAW } from '../helpers/fixtures.js';
+import { findRecordingDir, firstDifference, tempDataDir } from '../helpers/recordings.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { mediaFrames, newTwilioCall, TwilioFrameWriter } from '../helpers/twilio-frames.js';
 import { openSocket, whenClosed } from '../helpers/ws-client.js';
 
 const FRAME = 640; // 20 ms at 16 kHz
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const frames = (from: number, count: number) => Array.from({ length: count }, (_, i) => SPEECH_IN_16K.subarray((from + i) * FRAME, (from + i + 1) * FRAME));
 
 /** Sends `frames` paced at 20 ms on a schedule that catches up after any delay. */
 async function paced(send: (frame: Buffer) => void, frames: Buffer[], stallAt?: { index: number; ms: number }): Promise<void> {
@@ -55,7 +58,6 @@ describe('placing audio without timestamps by arrival', () => {
     return { meta: meta!, pcm: ffmpegDecode(path.join(dir, 'inbound.wav')).pcm };
   }
 
-  const frames = (from: number, count: number) => Array.from({ length: count }, (_, i) => SPEECH_IN_16K.subarray((from + i) * FRAME, (from + i + 1) * FRAME));
 
   it('fills a real 1.5 s pause in sending with silence of the pause\'s length', async () => {
     let lastBefore = 0;
@@ -87,5 +89,27 @@ describe('placing audio without timestamps by arrival', () => {
     const { meta, pcm } = await call((send) => paced(send, frames(0, 150), { index: 50, ms: 700 }));
     expect(meta.arrivalGapFilledMs).toBe(0);
     expect(firstDifference(pcm, SPEECH_IN_16K.subarray(0, 150 * FRAME))).toBe(-1);
+  });
+});
+
+describe('reading in bunches (direct-reads.ts) only where arrival does not place audio', () => {
+  it('lets a stream placed by timestamps wait between reads once a frame is placed by them; never one placed by arrival', async () => {
+    const recorder = createRecorder({ dataDir: tempDataDir(), logLevel: 'silent' });
+    try {
+      const twilio = recorder.openStream('twilio');
+      const writer = new TwilioFrameWriter(newTwilioCall());
+      twilio.frame(Buffer.from(writer.connected()), false);
+      twilio.frame(Buffer.from(writer.start()), false);
+      expect(twilio.readsMayWait).toBe(false);
+      for (const frame of mediaFrames('inbound', SPEECH_IN_ULAW).slice(0, 3)) twilio.frame(Buffer.from(writer.media(frame)), false);
+      expect(twilio.readsMayWait).toBe(true);
+
+      const vonage = recorder.openStream('vonage');
+      vonage.frame(Buffer.from(JSON.stringify({ event: 'websocket:connected', 'content-type': 'audio/l16;rate=16000' })), false);
+      for (const frame of frames(0, 3)) vonage.frame(frame, true);
+      expect(vonage.readsMayWait).toBe(false);
+    } finally {
+      await recorder.shutdown();
+    }
   });
 });

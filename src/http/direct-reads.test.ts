@@ -1,0 +1,155 @@
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket, WebSocketServer } from 'ws';
+import { waitFor } from '../../test/helpers/recordings.js';
+import { directReadsAvailable, listenToMessages, ReadBatch, type DirectReads } from './direct-reads.js';
+
+interface Accepted {
+  readonly ws: WebSocket;
+  readonly reads: DirectReads | undefined;
+  readonly messages: { text: string; isBinary: boolean }[];
+}
+
+const servers: WebSocketServer[] = [];
+afterEach(async () => {
+  for (const server of servers.splice(0)) {
+    for (const client of server.clients) client.terminate();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+/** A real ws server on 127.0.0.1 whose sockets are read as calltape's stream routes read them. */
+async function serve(batch: ReadBatch | undefined, onAccepted: (accepted: Accepted) => void = () => undefined): Promise<{ url: string; accepted: Accepted[] }> {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: 64 * 1024 });
+  servers.push(server);
+  const accepted: Accepted[] = [];
+  server.on('connection', (ws) => {
+    const messages: Accepted['messages'] = [];
+    // What ws refuses it reports here (calltape's route counts it); the test reads the close codes.
+    ws.on('error', () => undefined);
+    const reads = listenToMessages(ws, (data, isBinary) => messages.push({ text: data.toString(isBinary ? 'hex' : 'utf8'), isBinary }), { maxPayload: 64 * 1024, batch });
+    const entry = { ws, reads, messages };
+    accepted.push(entry);
+    onAccepted(entry);
+  });
+  await new Promise((resolve) => server.on('listening', resolve));
+  return { url: `ws://127.0.0.1:${(server.address() as net.AddressInfo).port}/`, accepted };
+}
+
+async function connect(url: string): Promise<WebSocket> {
+  const client = new WebSocket(url);
+  await new Promise((resolve, reject) => client.on('open', resolve).on('error', reject));
+  return client;
+}
+
+const closed = (client: WebSocket) => new Promise<{ code: number; reason: string }>((resolve) => client.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('direct reads', () => {
+  it('are available on this Node (a Node that drops them would fall back to ws silently, at a higher CPU cost)', () => {
+    expect(directReadsAvailable()).toBe(true);
+  });
+
+  it('deliver every message in order, byte-exact, answer pings and close cleanly', async () => {
+    const { url, accepted } = await serve(new ReadBatch(50));
+    const client = await connect(url);
+    const sent: { text: string; isBinary: boolean }[] = [];
+    for (let i = 0; i < 300; i++) {
+      if (i % 3 === 0) {
+        const bytes = Buffer.alloc(1 + (i % 700), i);
+        client.send(bytes);
+        sent.push({ text: bytes.toString('hex'), isBinary: true });
+      } else {
+        const text = JSON.stringify({ event: 'media', n: i, note: 'é€😀'.repeat(i % 5) });
+        client.send(text);
+        sent.push({ text, isBinary: false });
+      }
+      if (i % 50 === 0) await sleep(5);
+    }
+    const pong = new Promise<string>((resolve) => client.once('pong', (data) => resolve(data.toString())));
+    client.ping('still there?');
+    expect(await pong).toBe('still there?');
+    await waitFor(() => accepted[0]!.messages.length === 300, 5000, 'all messages');
+    expect(accepted[0]!.reads).toBeDefined();
+    expect(accepted[0]!.messages).toEqual(sent);
+    const done = closed(client);
+    client.close(1000, 'bye');
+    expect(await done).toEqual({ code: 1000, reason: 'bye' });
+  });
+
+  it('read a realtime sender in bunches: one read per tick, not one per frame', async () => {
+    const { url, accepted } = await serve(new ReadBatch(100));
+    const client = await connect(url);
+    for (let i = 0; i < 60; i++) {
+      client.send(JSON.stringify({ event: 'media', n: i }));
+      await sleep(5);
+    }
+    await waitFor(() => accepted[0]!.messages.length === 60, 5000, 'all messages');
+    // 60 frames over about 300 ms (timers make it longer, never shorter): ~4 ticks, each one read.
+    expect(accepted[0]!.reads!.reads).toBeLessThan(20);
+    client.close();
+  });
+
+  it('read a sender replaying faster than real time without waiting for ticks', async () => {
+    const { url, accepted } = await serve(new ReadBatch(1000));
+    const client = await connect(url);
+    const frame = JSON.stringify({ event: 'media', payload: 'x'.repeat(400) });
+    // 6 MB: at one 64 KiB read per 1 s tick this would take over a minute and a half.
+    for (let i = 0; i < 15_000; i++) client.send(frame);
+    await waitFor(() => accepted[0]!.messages.length === 15_000, 20_000, 'all messages');
+    client.close();
+  });
+
+  it('stop reading while the owner has paused the socket, ticks or not, and read on when it resumes', async () => {
+    const { url, accepted } = await serve(new ReadBatch(20));
+    const client = await connect(url);
+    client.send('first');
+    await waitFor(() => accepted[0]?.messages.length === 1, 2000, 'first message');
+    accepted[0]!.ws.pause();
+    for (let i = 0; i < 20; i++) client.send(`held ${i}`);
+    await sleep(300);
+    expect(accepted[0]!.messages).toHaveLength(1);
+    accepted[0]!.ws.resume();
+    await waitFor(() => accepted[0]!.messages.length === 21, 2000, 'held messages');
+    client.close();
+  });
+
+  it("leave a message over the limit, invalid UTF-8 and a fragmented message to ws: refused with ws's close codes, or delivered whole", async () => {
+    const { url, accepted } = await serve(new ReadBatch(20));
+    const big = await connect(url);
+    const bigClosed = closed(big);
+    big.send(Buffer.alloc(64 * 1024 + 1));
+    expect((await bigClosed).code).toBe(1009);
+
+    const fragmented = await connect(url);
+    fragmented.send('{"part":', { fin: false });
+    fragmented.send('1}', { fin: true });
+    fragmented.send('after');
+    await waitFor(() => accepted[1]?.messages.length === 2, 2000, 'fragmented message');
+    expect(accepted[1]!.messages.map((m) => m.text)).toEqual(['{"part":1}', 'after']);
+    fragmented.close();
+
+    // Raw bytes: a masked text frame whose payload is not UTF-8, after a good one.
+    const raw = await connect(url);
+    const rawClosed = closed(raw);
+    const socket = (raw as unknown as { _socket: net.Socket })._socket;
+    const bad = Buffer.from([0x81, 0x82, 0, 0, 0, 0, 0xff, 0xfe]);
+    socket.write(Buffer.concat([Buffer.from([0x81, 0x82, 0, 0, 0, 0]), Buffer.from('ok'), bad]));
+    expect((await rawClosed).code).toBe(1007);
+    expect(accepted[2]!.messages.map((m) => m.text)).toEqual(['ok']);
+  });
+
+  it('take over frames that came with the upgrade, before the server had the socket', async () => {
+    const { url, accepted } = await serve(new ReadBatch(20));
+    const port = new URL(url).port;
+    const socket = net.connect(Number(port), '127.0.0.1');
+    await new Promise((resolve) => socket.on('connect', resolve));
+    const upgrade = ['GET / HTTP/1.1', `Host: 127.0.0.1:${port}`, 'Upgrade: websocket', 'Connection: Upgrade', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Version: 13', '', ''].join('\r\n');
+    const masked = (text: string) => Buffer.concat([Buffer.from([0x81, 0x80 | text.length, 0, 0, 0, 0]), Buffer.from(text)]);
+    socket.write(Buffer.concat([Buffer.from(upgrade), masked('one'), masked('two')]));
+    await waitFor(() => accepted[0]?.messages.length === 2, 2000, 'messages sent with the upgrade');
+    expect(accepted[0]!.messages.map((m) => m.text)).toEqual(['one', 'two']);
+    expect(accepted[0]!.reads).toBeDefined();
+    socket.destroy();
+  });
+});
