@@ -245,16 +245,25 @@ export class Pipeline {
   }
 
   private async claimRound(): Promise<void> {
+    // Draining at shutdown, the delay after a call is not waited out.
+    const now = Date.now();
+    const dueBy = this.draining ? now + (this.opts.startDelayMs ?? 0) : now;
+    let dueKinds: Set<JobKind>;
+    try {
+      dueKinds = await this.opts.jobs.dueKinds(this.spool, now, dueBy);
+    } catch (err) {
+      this.opts.logger.error({ err }, 'pipeline: could not look for due jobs');
+      return;
+    }
     for (const step of this.steps.values()) {
+      if (!dueKinds.has(step.kind)) continue;
       if (this.draining && !step.drain) continue;
       const busy = [...this.running.values()].filter((job) => job.kind === step.kind).length;
       const free = step.concurrency - busy;
       if (free <= 0) continue;
       let claimed: ClaimedJob[];
       try {
-        // Draining at shutdown, the delay after a call is not waited out.
-        const now = Date.now();
-        claimed = await this.opts.jobs.claim(this.spool, this.lease, JOB_LEASE_MS, free, now, step.kind, this.draining ? now + (this.opts.startDelayMs ?? 0) : now);
+        claimed = await this.opts.jobs.claim(this.spool, this.lease, JOB_LEASE_MS, free, now, step.kind, dueBy);
       } catch (err) {
         this.opts.logger.error({ err, kind: step.kind }, 'pipeline: could not claim jobs');
         continue;
