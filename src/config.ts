@@ -48,6 +48,13 @@ export const configSchema = z.object({
    */
   writeBatchMs: int(20, 10_000).default(1000),
   /**
+   * How long a stream's socket waits after a read before it reads again (http/direct-reads.ts):
+   * several frames a read cost far less CPU than one each, and a frame waits up to this long
+   * in the kernel (live listening is that much further behind). 0: read as data comes.
+   * Streams placed by arrival are always read as data comes.
+   */
+  readIntervalMs: int(0, 1000).default(100),
+  /**
    * Audio waiting for the disk, all streams together, past which every stream stops reading
    * its socket until the files are down to half of it (frames wait in the kernel and TCP holds
    * the sender back). Bounds memory when many calls start at once or the disk falls behind;
@@ -405,6 +412,7 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = {
   maxGapMs: 'CALLTAPE_MAX_GAP_MS',
   reorderWindowMs: 'CALLTAPE_REORDER_WINDOW_MS',
   writeBatchMs: 'CALLTAPE_WRITE_BATCH_MS',
+  readIntervalMs: 'CALLTAPE_READ_INTERVAL_MS',
   maxWriteBacklogBytes: 'CALLTAPE_MAX_WRITE_BACKLOG_BYTES',
   maxConcurrentFileCreations: 'CALLTAPE_MAX_CONCURRENT_FILE_CREATIONS',
   timestampToleranceMs: 'CALLTAPE_TIMESTAMP_TOLERANCE_MS',

@@ -90,6 +90,19 @@ describe('direct reads', () => {
     client.close();
   });
 
+  it('read as data comes without a batch (CALLTAPE_READ_INTERVAL_MS=0)', async () => {
+    const { url, accepted } = await serve(undefined);
+    const client = await connect(url);
+    for (let i = 0; i < 20; i++) {
+      client.send(JSON.stringify({ event: 'media', n: i }));
+      await sleep(20);
+    }
+    await waitFor(() => accepted[0]!.messages.length === 20, 5000, 'all messages');
+    // Each frame its own read, but for a timer late enough to let two arrive together.
+    expect(accepted[0]!.reads!.reads).toBeGreaterThanOrEqual(12);
+    client.close();
+  });
+
   it('read a sender replaying faster than real time without waiting for ticks', async () => {
     const { url, accepted } = await serve(new ReadBatch(1000));
     const client = await connect(url);

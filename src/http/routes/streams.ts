@@ -11,13 +11,6 @@ import { ERRORS, WS_CLOSE, type ErrorCode } from '../../errors.js';
 import { hasUpgradeCredential, upgradeProof, type UpgradeProof } from '../auth.js';
 import { directReadsAvailable, listenToMessages, ReadBatch } from '../direct-reads.js';
 
-/**
- * How long a stream socket waits between reads (direct-reads.ts): the longest a frame waits
- * in the kernel before calltape reads it. The same as the file writes' dispatch
- * (recorder.ts), so a frame is on disk within about two of these.
- */
-const READ_BATCH_MS = 100;
-
 /** The upgrade's proof, kept between the check before the upgrade and the socket handler. */
 const proofs = new WeakMap<FastifyRequest, UpgradeProof>();
 
@@ -57,7 +50,8 @@ export function unauthenticatedStreamRoutes(config: Config): ProviderName[] {
 
 export const streamRoutes: FastifyPluginAsync<{ readonly recorder: Recorder; readonly config: Config; readonly guesses: AttemptLimiter }> = async (app, { recorder, config, guesses }) => {
   checkTokenExemptions(config);
-  const reads = new ReadBatch(READ_BATCH_MS);
+  // CALLTAPE_READ_INTERVAL_MS: how long a socket waits between reads; 0, as data comes.
+  const reads = config.readIntervalMs > 0 ? new ReadBatch(config.readIntervalMs) : undefined;
   if (!directReadsAvailable()) app.log.warn({ node: process.version }, 'this Node offers no reads into a shared buffer: stream sockets are read by ws, frame by frame, at a higher CPU cost');
   for (const provider of servedStreamRoutes(config)) {
     app.get(
