@@ -77,30 +77,27 @@ describe('direct reads', () => {
     expect(await done).toEqual({ code: 1000, reason: 'bye' });
   });
 
-  it('read a realtime sender in bunches: one read per tick, not one per frame', async () => {
-    const { url, accepted } = await serve(new ReadBatch(100));
+  /** Reads the server made of `count` small frames sent `gapMs` apart, all delivered. */
+  async function readsOfPaced(batch: ReadBatch | undefined, count: number, gapMs: number): Promise<number> {
+    const { url, accepted } = await serve(batch);
     const client = await connect(url);
-    for (let i = 0; i < 60; i++) {
+    for (let i = 0; i < count; i++) {
       client.send(JSON.stringify({ event: 'media', n: i }));
-      await sleep(5);
+      await sleep(gapMs);
     }
-    await waitFor(() => accepted[0]!.messages.length === 60, 5000, 'all messages');
-    // 60 frames over about 300 ms (timers make it longer, never shorter): ~4 ticks, each one read.
-    expect(accepted[0]!.reads!.reads).toBeLessThan(20);
+    await waitFor(() => accepted[0]!.messages.length === count, 5000, 'all messages');
     client.close();
+    return accepted[0]!.reads!.reads;
+  }
+
+  it('read a realtime sender in bunches: one read per tick, not one per frame', async () => {
+    // 60 frames over about 300 ms (timers make it longer, never shorter): ~4 ticks, each one read.
+    expect(await readsOfPaced(new ReadBatch(100), 60, 5)).toBeLessThan(20);
   });
 
   it('read as data comes without a batch (CALLTAPE_READ_INTERVAL_MS=0)', async () => {
-    const { url, accepted } = await serve(undefined);
-    const client = await connect(url);
-    for (let i = 0; i < 20; i++) {
-      client.send(JSON.stringify({ event: 'media', n: i }));
-      await sleep(20);
-    }
-    await waitFor(() => accepted[0]!.messages.length === 20, 5000, 'all messages');
     // Each frame its own read, but for a timer late enough to let two arrive together.
-    expect(accepted[0]!.reads!.reads).toBeGreaterThanOrEqual(12);
-    client.close();
+    expect(await readsOfPaced(undefined, 20, 20)).toBeGreaterThanOrEqual(12);
   });
 
   it('read a sender replaying faster than real time without waiting for ticks', async () => {
