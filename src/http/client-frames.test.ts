@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import * as wsModule from 'ws';
 import { ClientFrameReader } from './client-frames.js';
 
@@ -185,6 +185,25 @@ describe('ClientFrameReader', () => {
     closing.read(text('later'), text('later').length);
     expect(handedToWs).toEqual([closeFrame]);
     expect(messages).toEqual(['a', 'b']);
+  });
+
+  it('reads a frame fed a byte a read with one copy of each byte, not a buffer per read', () => {
+    const messages: Buffer[] = [];
+    const reader = new ClientFrameReader(MAX_PAYLOAD, { message: (data) => messages.push(data), protocol: () => undefined, open: () => true });
+    const payload = randomBytes(MAX_PAYLOAD);
+    const bytes = Buffer.concat([binary(payload), text('next')]);
+    const made = [vi.spyOn(Buffer, 'concat'), vi.spyOn(Buffer, 'from'), vi.spyOn(Buffer, 'allocUnsafe')];
+    try {
+      for (let i = 0; i < bytes.length; i++) reader.read(bytes.subarray(i, i + 1), 1);
+      // Per frame: room for its first 2 bytes, its header, all of it, and the message: not a
+      // buffer per read (65,550 reads here).
+      expect(made.reduce((sum, spy) => sum + spy.mock.calls.length, 0)).toBeLessThanOrEqual(8);
+    } finally {
+      for (const spy of made) spy.mockRestore();
+    }
+    expect(messages).toHaveLength(2);
+    expect(messages[0]!.equals(payload)).toBe(true);
+    expect(messages[1]!.toString()).toBe('next');
   });
 
   it('keeps at most one cut frame between reads, and a frame over the payload limit goes to ws at its header', () => {
