@@ -110,11 +110,16 @@ function spooled(dataDir: string): string[] {
 describe('two nodes behind nginx, one PostgreSQL, one bucket', () => {
   it('spreads calls over both nodes; lists, pauses and resumes them through nginx; serves every recording once, exactly, from the bucket', async () => {
     const calls = await openLiveCalls(wsThroughNginx(), 4, SENT_MS);
+    // Every frame read before the pauses below: a pause silences audio read after it, and a
+    // node reads a stream's socket every 100 ms (direct-reads.ts), so frames sent just before
+    // a pause may still wait in its kernel. Both tracks of every 20 ms of SENT_MS.
+    const framesSent = (SENT_MS / 20) * 2;
     const live = await (async () => {
       const deadline = Date.now() + 10_000;
       for (;;) {
-        const answer = await api<{ items: Array<{ streamSid: string; node: string }> }>('/api/streams/live');
-        if (answer.body.items.length === 4 || Date.now() > deadline) return answer.body.items;
+        const answer = await api<{ items: Array<{ streamSid: string; node: string; framesReceived: number }> }>('/api/streams/live');
+        const allRead = answer.body.items.length === 4 && answer.body.items.every((item) => item.framesReceived >= framesSent);
+        if (allRead || Date.now() > deadline) return answer.body.items;
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     })();
