@@ -2,7 +2,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { waitFor } from '../../test/helpers/recordings.js';
-import { directReadsAvailable, listenToMessages, ReadBatch, type DirectReads } from './direct-reads.js';
+import { directReadsAvailable, FAST_SENDER_BYTES, listenToMessages, ReadBatch, SenderPace, type DirectReads } from './direct-reads.js';
 
 interface Accepted {
   readonly ws: WebSocket;
@@ -91,8 +91,10 @@ describe('direct reads', () => {
   }
 
   it('read a realtime sender in bunches: one read per tick, not one per frame', async () => {
-    // 60 frames over about 300 ms (timers make it longer, never shorter): ~4 ticks, each one read.
-    expect(await readsOfPaced(new ReadBatch(100), 60, 5)).toBeLessThan(20);
+    // 120 frames over about 600 ms (timers make it longer, never shorter): the first 100 ms
+    // read as data comes (the sender's pace is not known yet, at most ~20 reads), then one
+    // read per 100 ms tick.
+    expect(await readsOfPaced(new ReadBatch(100), 120, 5)).toBeLessThan(35);
   });
 
   it('read as data comes without a batch (CALLTAPE_READ_INTERVAL_MS=0)', async () => {
@@ -107,6 +109,21 @@ describe('direct reads', () => {
     // 6 MB: at one 64 KiB read per 1 s tick this would take over a minute and a half.
     for (let i = 0; i < 15_000; i++) client.send(frame);
     await waitFor(() => accepted[0]!.messages.length === 15_000, 20_000, 'all messages');
+    client.close();
+  });
+
+  it("read the message that follows a fast replay when it comes, not at the next tick (the replay's stop)", async () => {
+    const batch = new ReadBatch(1000);
+    const { url, accepted } = await serve(batch);
+    const client = await connect(url);
+    const frame = JSON.stringify({ event: 'media', payload: 'x'.repeat(400) });
+    for (let i = 0; i < 5000; i++) client.send(frame);
+    await waitFor(() => accepted[0]!.messages.length === 5000, 20_000, 'all media');
+    // Made to wait after its last read, the socket would hold the stop for up to a second.
+    expect(batch.waitingSockets).toBe(0);
+    await sleep(200);
+    client.send('stop');
+    await waitFor(() => accepted[0]!.messages.length === 5001, 500, 'the stop, well before the 1 s tick');
     client.close();
   });
 
@@ -161,5 +178,56 @@ describe('direct reads', () => {
     expect(accepted[0]!.messages.map((m) => m.text)).toEqual(['one', 'two']);
     expect(accepted[0]!.reads).toBeDefined();
     socket.destroy();
+  });
+});
+
+describe('SenderPace', () => {
+  const interval = 100;
+  const paced = () => {
+    let now = 0;
+    const pace = new SenderPace(interval, () => now);
+    return { pace, advance: (ms: number) => (now += ms) };
+  };
+
+  it('lets a realtime sender wait between reads once its first interval has shown its pace', () => {
+    const { pace, advance } = paced();
+    // The first interval: pace unknown, read as data comes.
+    expect(pace.mayWait(400)).toBe(false);
+    advance(interval);
+    // A two-track Twilio call: about 3.5 KB per 100 ms.
+    for (let i = 0; i < 20; i++) {
+      expect(pace.mayWait(3500)).toBe(true);
+      advance(interval);
+    }
+  });
+
+  it('reads a sender as data comes while it sends FAST_SENDER_BYTES or more an interval, and for an interval after', () => {
+    const { pace, advance } = paced();
+    advance(interval);
+    expect(pace.mayWait(1000)).toBe(true);
+    advance(interval);
+    // A replay: many reads within one interval, together over the bound.
+    let waits = 0;
+    for (let i = 0; i < 40; i++) {
+      if (pace.mayWait(FAST_SENDER_BYTES / 8)) waits++;
+      advance(2);
+    }
+    // Only the reads before the interval's total reached the bound may wait.
+    expect(waits).toBeLessThanOrEqual(7);
+    expect(pace.mayWait(100)).toBe(false);
+    // The next interval still counts the fast one before it.
+    advance(interval);
+    expect(pace.mayWait(100)).toBe(false);
+    // Then a slow interval: the sender has slowed down.
+    advance(interval);
+    expect(pace.mayWait(100)).toBe(true);
+  });
+
+  it('forgets a fast interval after a quiet one: a stop long after a replay may wait', () => {
+    const { pace, advance } = paced();
+    advance(interval);
+    expect(pace.mayWait(FAST_SENDER_BYTES)).toBe(false);
+    advance(2.5 * interval);
+    expect(pace.mayWait(300)).toBe(true);
   });
 });

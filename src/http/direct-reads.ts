@@ -91,6 +91,11 @@ export class ReadBatch {
     this.tickMs = Math.max(1, Math.round(intervalMs / slotCount));
   }
 
+  /** Sockets waiting for their next read. */
+  get waitingSockets(): number {
+    return this.waiting;
+  }
+
   /** `socket` stopped reading after a read: it reads again about one interval from now. */
   wait(socket: net.Socket): void {
     this.slots[this.cursor]!.push(socket);
@@ -125,6 +130,55 @@ function restartReading(socket: net.Socket): void {
   handle.reading = true;
   const status = handle.readStart();
   if (status !== 0) socket.destroy(new Error(`read failed: ${getSystemErrorName(status)}`));
+}
+
+/**
+ * Bytes a sender may send in one read interval and still be made to wait between reads. A
+ * realtime call sends far less: a two-track Twilio call about 3.5 KB per 100 ms, 16 kHz
+ * stereo L16 6.4 KB.
+ *
+ * Why a bound: while a socket waits, what its sender sends fills the kernel's receive buffer
+ * (accounted with each segment's overhead: on loopback, 128 KiB at first held about a
+ * hundred small frames). A full buffer advertises a zero window, and the sender's kernel then
+ * sends only when its backed-off probes find the window open again. Measured with 1-minute
+ * calls replayed as fast as possible (bench/README.md): without the bound, 5 of 20 stops
+ * reached calltape 0.3-2.3 s late, with 73 zero-window advertisements and 88 retransmitted
+ * segments in 20 calls.
+ */
+export const FAST_SENDER_BYTES = 16 * 1024;
+
+/**
+ * Whether a socket may wait after a read: only while its sender has sent less than
+ * FAST_SENDER_BYTES in the current read interval and the one before. A sender replaying
+ * faster is read as data comes, for an interval after it slows down, so the `stop` that
+ * follows a fast replay is read when it arrives.
+ */
+export class SenderPace {
+  private intervalStart: number;
+  private bytesThisInterval = 0;
+  /** Until a first interval has shown the sender's pace, it is read as data comes. */
+  private bytesLastInterval = FAST_SENDER_BYTES;
+
+  constructor(
+    private readonly intervalMs: number,
+    private readonly clock: () => number = () => performance.now(),
+  ) {
+    this.intervalStart = clock();
+  }
+
+  /** Counts a read of `bytesRead` bytes; true: the socket may wait before it reads again. */
+  mayWait(bytesRead: number): boolean {
+    const now = this.clock();
+    const elapsed = now - this.intervalStart;
+    if (elapsed >= this.intervalMs) {
+      // A quiet interval in between means the sender has slowed down.
+      this.bytesLastInterval = elapsed < 2 * this.intervalMs ? this.bytesThisInterval : 0;
+      this.bytesThisInterval = 0;
+      this.intervalStart = now;
+    }
+    this.bytesThisInterval += bytesRead;
+    return this.bytesThisInterval < FAST_SENDER_BYTES && this.bytesLastInterval < FAST_SENDER_BYTES;
+  }
 }
 
 export interface DirectReadOptions {
@@ -177,16 +231,16 @@ function takeOverReads(ws: WebSocket, onMessage: (data: Buffer, isBinary: boolea
   const state = { reads: 0 };
   const batch = options.batch;
   const mayWait = options.mayWait ?? (() => true);
+  const pace = batch ? new SenderPace(batch.intervalMs) : undefined;
   const onRead = (length: number, buffer: Buffer): boolean => {
     state.reads++;
     frames.read(buffer, length);
     // Returning false stops reading (Node's onStreamRead) until the batch's next tick. Not
     // once ws reads (it pauses and resumes by itself), nor when the owner paused the socket,
-    // nor after a read that filled the buffer: more is waiting (a sender replaying faster
-    // than real time), and waiting would cap it at one buffer per tick; nor when the owner
-    // says the frames' arrival times matter.
-    if (batch && length < buffer.length && frames.direct && !socket.destroyed && socket.readableFlowing !== false && mayWait()) {
-      batch.wait(socket);
+    // nor while the sender sends faster than a wait can hold (see SenderPace), nor when the
+    // owner says the frames' arrival times matter.
+    if (pace && pace.mayWait(length) && frames.direct && !socket.destroyed && socket.readableFlowing !== false && mayWait()) {
+      batch!.wait(socket);
       return false;
     }
     return true;
