@@ -91,6 +91,13 @@ export class ReadBatch {
     this.tickMs = Math.max(1, Math.round(intervalMs / slotCount));
   }
 
+  private holding = true;
+
+  /** False once flushed: sockets read as data comes from then on. */
+  get holds(): boolean {
+    return this.holding;
+  }
+
   /** Sockets waiting for their next read. */
   get waitingSockets(): number {
     return this.waiting;
@@ -101,6 +108,23 @@ export class ReadBatch {
     this.slots[this.cursor]!.push(socket);
     this.waiting++;
     this.arm();
+  }
+
+  /**
+   * Restarts every waiting socket now and lets none wait from now on (a shutdown): resolves
+   * once the event loop has polled, so what was waiting in the kernel has been read.
+   */
+  async flush(): Promise<void> {
+    this.holding = false;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const slot of this.slots) {
+      for (let i = 0; i < slot.length; i++) restartReading(slot[i]!);
+      slot.length = 0;
+    }
+    this.waiting = 0;
+    // The first turn's poll phase may have run before the restarts; the second's runs after.
+    for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
   }
 
   private arm(): void {
@@ -239,7 +263,7 @@ function takeOverReads(ws: WebSocket, onMessage: (data: Buffer, isBinary: boolea
     // once ws reads (it pauses and resumes by itself), nor when the owner paused the socket,
     // nor while the sender sends faster than a wait can hold (see SenderPace), nor when the
     // owner says the frames' arrival times matter.
-    if (pace && pace.mayWait(length) && frames.direct && !socket.destroyed && socket.readableFlowing !== false && mayWait()) {
+    if (pace && pace.mayWait(length) && batch!.holds && frames.direct && !socket.destroyed && socket.readableFlowing !== false && mayWait()) {
       batch!.wait(socket);
       return false;
     }

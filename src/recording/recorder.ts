@@ -122,6 +122,8 @@ export class Recorder extends EventEmitter<RecorderEvents> {
   private readonly creations: FileCreations;
   private readonly writes = new WriteDispatch(WRITE_DISPATCH_MS);
   private closing: Promise<void> | undefined;
+  /** What the transports still hold unread (socket reads between batches), read before shutdown finishes the recordings. */
+  private readonly unreadAudio: (() => Promise<void>)[] = [];
 
   constructor(options: RecorderOptions = {}) {
     super();
@@ -264,7 +266,18 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     return this.closing;
   }
 
+  /**
+   * A transport that reads its sockets in batches registers here how to read what waits: a
+   * shutdown reads it before finishing the recordings, so audio that had reached this
+   * machine is kept.
+   */
+  beforeShutdown(readPending: () => Promise<void>): void {
+    this.unreadAudio.push(readPending);
+  }
+
   private async drain(): Promise<void> {
+    // Bounded by the kernel: what a socket holds between reads is read in one poll of the loop.
+    await Promise.allSettled(this.unreadAudio.map((read) => read()));
     const open = [...this.sessions];
     if (open.length > 0) this.logger.info({ streams: open.length }, 'finishing open recordings');
     let timedOut = false;

@@ -52,6 +52,7 @@ export const streamRoutes: FastifyPluginAsync<{ readonly recorder: Recorder; rea
   checkTokenExemptions(config);
   // CALLTAPE_READ_INTERVAL_MS: how long a socket waits between reads; 0, as data comes.
   const reads = config.readIntervalMs > 0 ? new ReadBatch(config.readIntervalMs) : undefined;
+  if (reads) recorder.beforeShutdown(() => reads.flush());
   if (!directReadsAvailable()) app.log.warn({ node: process.version }, 'this Node offers no reads into a shared buffer: stream sockets are read by ws, frame by frame, at a higher CPU cost');
   for (const provider of servedStreamRoutes(config)) {
     app.get(
