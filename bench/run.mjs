@@ -890,7 +890,16 @@ if (runs('capacity')) {
       finalizeMs: { p50: quantile(m.finalizeMs, 0.5), p99: quantile(m.finalizeMs, 0.99) },
     });
     await target.stop();
-    if (!(files.exact && onSchedule && m.summary.ok === calls)) break;
+    if (!(files.exact && onSchedule && m.summary.ok === calls)) {
+      // Which side is the limit: the same load against the bare sink, which parses and
+      // writes nothing. A generator late against the sink too cannot tell calltape's lag.
+      log(`capacity: the same ${calls} calls against the bare sink`);
+      const sink = await startTarget('sink');
+      const s = await measure(sink, { calls, durationMs: 20_000, realtime: true, rampMs: 2000, coalesceWrites: true });
+      await sink.stop();
+      p.capacitySink = { calls, ok: s.summary.ok, lagMs: s.summary.lagMs, cpuPerCallHour: round(s.cpuPerCallHour), generatorPerCallHour: round(s.generatorPerCallHour) };
+      break;
+    }
   }
 }
 report.wallSeconds = round((performance.now() - started) / 1000, 0);
@@ -1067,6 +1076,13 @@ if (p.capacity) {
     '',
     `Largest load on schedule with every file complete and exact: ${passing.length ? passing[passing.length - 1].calls : 'none'} concurrent two-track calls (generator sending each call's two frames of a tick in one TCP write).`,
   );
+  const sink = p.capacitySink;
+  if (sink) {
+    lines.push(
+      '',
+      `The same ${sink.calls} calls against the bare \`ws\` sink: sender lag p50 / p99 ${sink.lagMs?.p50} / ${sink.lagMs?.p99} ms, sink CPU ${fmt(sink.cpuPerCallHour)} and generator CPU ${fmt(sink.generatorPerCallHour)} s per call-hour (${sink.lagMs && sink.lagMs.p99 > 20 ? 'late against the sink too: at this load the generator, sharing the cores, is a limit of its own' : 'on schedule against the sink: calltape is the limit at this load'}).`,
+    );
+  }
 }
 const text = lines.join('\n');
 process.stdout.write(`${text}\n`);
