@@ -82,6 +82,7 @@ export class ReadBatch {
   private waiting = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly tickMs: number;
+  private holding = true;
 
   constructor(
     readonly intervalMs: number,
@@ -90,8 +91,6 @@ export class ReadBatch {
     this.slots = Array.from({ length: slotCount }, () => []);
     this.tickMs = Math.max(1, Math.round(intervalMs / slotCount));
   }
-
-  private holding = true;
 
   /** False once flushed: sockets read as data comes from then on. */
   get holds(): boolean {
