@@ -87,23 +87,28 @@ describe('a shutdown between two reads of a socket', () => {
   it('reads what waits in the kernel before it finishes the recording: audio that reached the machine is kept', async () => {
     // Reads 300 ms apart: the frames sent after a read wait in the kernel until the next.
     const batched = await startTestServer({ readIntervalMs: 300 });
-    const call = newTwilioCall();
-    const writer = new TwilioFrameWriter(call);
-    const frames = mediaFrames('inbound', SPEECH_IN_ULAW).slice(0, 60);
-    const ws = await openSocket(batched.wsUrl());
-    await sendAll(ws, [writer.connected(), writer.start({ tracks: ['inbound'] }), ...frames.slice(0, 10).map((f) => writer.media(f))]);
-    // Past the first interval (a new socket is read as data comes), then a read that makes it wait.
-    await new Promise((r) => setTimeout(r, 350));
-    await sendAll(ws, [writer.media(frames[10]!)]);
-    await waitFor(() => batched.recorder.stats().framesReceived === 13, 2000, 'the 11th media frame read');
-    await sendAll(ws, frames.slice(11).map((f) => writer.media(f)));
-    await new Promise((r) => setTimeout(r, 50));
-    const done = batched.finished(1);
-    await batched.stop();
-    const [meta] = await done;
-    expect(meta).toMatchObject({ status: 'complete', endReason: 'shutdown', durationMs: 1200 });
-    const dir = findRecordingDir(batched.dataDir, call.streamSid);
-    expect(firstDifference(ffmpegDecode(path.join(dir, 'inbound.wav')).pcm, SPEECH_IN_PCM.subarray(0, 60 * 320))).toBe(-1);
+    try {
+      const call = newTwilioCall();
+      const writer = new TwilioFrameWriter(call);
+      const frames = mediaFrames('inbound', SPEECH_IN_ULAW).slice(0, 60);
+      const ws = await openSocket(batched.wsUrl());
+      await sendAll(ws, [writer.connected(), writer.start({ tracks: ['inbound'] }), ...frames.slice(0, 10).map((f) => writer.media(f))]);
+      // Past the first interval (a new socket is read as data comes), then a read that makes it wait.
+      await new Promise((r) => setTimeout(r, 350));
+      await sendAll(ws, [writer.media(frames[10]!)]);
+      await waitFor(() => batched.recorder.stats().framesReceived === 13, 2000, 'the 11th media frame read');
+      await sendAll(ws, frames.slice(11).map((f) => writer.media(f)));
+      await new Promise((r) => setTimeout(r, 50));
+      const done = batched.finished(1);
+      await batched.stop();
+      const [meta] = await done;
+      expect(meta).toMatchObject({ status: 'complete', endReason: 'shutdown', durationMs: 1200 });
+      const dir = findRecordingDir(batched.dataDir, call.streamSid);
+      expect(firstDifference(ffmpegDecode(path.join(dir, 'inbound.wav')).pcm, SPEECH_IN_PCM.subarray(0, 60 * 320))).toBe(-1);
+    } finally {
+      // Stopped already when the test got that far; a failure before must not leave it running.
+      await batched.stop();
+    }
   });
 });
 
