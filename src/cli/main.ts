@@ -8,14 +8,17 @@
  * The calltape command line. Flags override environment variables (see README, Configuration).
  */
 import { Command, Option } from 'commander';
+// Each command's module is imported when that command runs: `serve` would otherwise load the
+// archive encoders and decoders (mediabunny, opus, FLAC) into the event loop's heap, where
+// only the pipeline's worker threads use them.
 import { ConfigError, loadConfig, type Config, type ConfigInput } from '../config.js';
 import { serveUntilSignalled } from './serve.js';
-import { runSimulateCommand, type SimulateFlags } from './simulate.js';
-import { runTranscribeCommand, type TranscribeFlags } from './transcribe.js';
-import { runAnalyzeCommand, runSummarizeCommand, type SummarizeFlags } from './insights.js';
-import { runArchiveCommand, type ArchiveFlags } from './archive.js';
+import type { SimulateFlags } from './simulate.js';
+import type { TranscribeFlags } from './transcribe.js';
+import type { SummarizeFlags } from './insights.js';
+import type { ArchiveFlags } from './archive.js';
 import { CALLTAPE_VERSION } from '../version.js';
-import { runSigningKeyCommand, runVerifyCommand, type VerifyFlags } from './custody.js';
+import type { VerifyFlags } from './custody.js';
 import { ARCHIVE_FORMATS } from '../archive/formats.js';
 import type { ServerFlags } from './step-job.js';
 import { SIMULATED_PROVIDERS } from '../simulate/wire.js';
@@ -101,6 +104,7 @@ start the server for a load test with a larger allowance, e.g. for 30-minute cal
   calltape simulate --calls 200 --duration 1800 --fast --json`,
   )
   .action(async (flags: SimulateFlags) => {
+    const { runSimulateCommand } = await import('./simulate.js');
     process.exitCode = await runSimulateCommand(flags);
   });
 
@@ -123,6 +127,7 @@ transcript is written to <dir>/transcript.json (the API key, CALLTAPE_TRANSCRIBE
 read from the environment, never from a flag).`,
   )
   .action(async (recording: string, flags: TranscribeFlags) => {
+    const { runTranscribeCommand } = await import('./transcribe.js');
     process.exitCode = await runTranscribeCommand(recording, flags);
   });
 
@@ -142,6 +147,7 @@ voice-activity detector run on each track. With an id, the server stores them in
 written to <dir>/analytics.json.`,
   )
   .action(async (recording: string, flags: ServerFlags) => {
+    const { runAnalyzeCommand } = await import('./insights.js');
     process.exitCode = await runAnalyzeCommand(recording, flags);
   });
 
@@ -163,6 +169,7 @@ them with S3 storage, and removes the WAVs with CALLTAPE_KEEP_WAV=false. With a 
 they are written beside the WAVs (which stay) and listed in meta.json.`,
   )
   .action(async (recording: string, flags: ArchiveFlags) => {
+    const { runArchiveCommand } = await import('./archive.js');
     process.exitCode = await runArchiveCommand(recording, flags);
   });
 
@@ -177,7 +184,8 @@ Give the output to whoever checks the recordings: with it, Debian's minisign ver
 recording's manifest (minisign -V -p calltape.pub -m manifest.json), and sha256sum its files.
 Make a key with: openssl genpkey -algorithm ed25519 -out calltape-signing.pem`,
   )
-  .action((flags: { key?: string }) => {
+  .action(async (flags: { key?: string }) => {
+    const { runSigningKeyCommand } = await import('./custody.js');
     process.exitCode = runSigningKeyCommand(flags);
   });
 
@@ -189,6 +197,7 @@ program
   .option('-u, --url <url>', 'the server, for an id (default http://127.0.0.1:$PORT, else 8080)')
   .option('--api-token <token>', 'token for its API (env CALLTAPE_API_TOKEN)')
   .action(async (recording: string, flags: VerifyFlags) => {
+    const { runVerifyCommand } = await import('./custody.js');
     process.exitCode = await runVerifyCommand(recording, flags);
   });
 
@@ -210,6 +219,7 @@ written to <dir>/summary.json (the API key, CALLTAPE_SUMMARY_API_KEY, is read fr
 environment, never from a flag).`,
   )
   .action(async (recording: string, flags: SummarizeFlags) => {
+    const { runSummarizeCommand } = await import('./insights.js');
     process.exitCode = await runSummarizeCommand(recording, flags);
   });
 

@@ -10,7 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { BadAnswerError } from '../transcribe/normalize.js';
 import { ServiceError } from '../openai/http.js';
-import { runTask, type WorkerResults, type WorkerTask } from './worker-tasks.js';
+// Types only: the tasks' code (the archive encoders, the VAD, age) is for the worker threads;
+// the event loop's process loads it only in the unbuilt fallback below.
+import type { WorkerResults, WorkerTask } from './worker-tasks.js';
 
 interface Pending {
   readonly task: WorkerTask;
@@ -88,7 +90,7 @@ export class WorkerPool {
   run<K extends WorkerTask['kind']>(task: Extract<WorkerTask, { kind: K }>): Promise<WorkerResults[K]> {
     if (this.closed) return Promise.reject(new Error('the worker pool is closed'));
     // No worker file (an unbuilt checkout): the task runs here rather than not at all.
-    if (!this.file) return runTask(task) as Promise<WorkerResults[K]>;
+    if (!this.file) return import('./worker-tasks.js').then(({ runTask }) => runTask(task) as Promise<WorkerResults[K]>);
     if (this.queue.length >= this.queueLimit) return Promise.reject(new QueueFullError(`${this.queueLimit} post-call tasks are waiting for a worker thread`));
     return new Promise((resolve, reject) => {
       this.queue.push({ task, resolve: resolve as (value: unknown) => void, reject });
