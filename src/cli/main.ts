@@ -8,11 +8,11 @@
  * The calltape command line. Flags override environment variables (see README, Configuration).
  */
 import { Command, Option } from 'commander';
+import { ConfigError, loadConfig, type Config, type ConfigInput } from '../config.js';
+import { serveUntilSignalled } from './serve.js';
 // Each command's module is imported when that command runs: `serve` would otherwise load the
 // archive encoders and decoders (mediabunny, opus, FLAC) into the event loop's heap, where
 // only the pipeline's worker threads use them.
-import { ConfigError, loadConfig, type Config, type ConfigInput } from '../config.js';
-import { serveUntilSignalled } from './serve.js';
 import type { SimulateFlags } from './simulate.js';
 import type { TranscribeFlags } from './transcribe.js';
 import type { SummarizeFlags } from './insights.js';
