@@ -3,7 +3,7 @@
 // and writes bench/results/<date>.{json,md}. Every phase is bounded in calls and time.
 //
 //   node bench/run.mjs [--quick] [--only=realtime,listen,s3,pipeline,fast,length,capacity,vad,archive,encrypt]
-//   node bench/run.mjs --baseline=<git ref> [--pairs=5] [--only=compare,memory]
+//   node bench/run.mjs --baseline=<git ref> [--pairs=5] [--calls=500] [--only=compare,memory]
 //
 // With --baseline, the ref is built in a temporary worktree and compared with this checkout
 // in alternating runs (the sink measured in each pair too): every figure as median and
@@ -36,6 +36,8 @@ const quick = process.argv.includes('--quick');
 const scale = quick ? 0.2 : 1;
 const baselineRef = process.argv.find((a) => a.startsWith('--baseline='))?.slice(11);
 const pairs = Number(process.argv.find((a) => a.startsWith('--pairs='))?.slice(8) ?? 5);
+// The compare's load (default 500 calls): fewer on a machine where the generator falls behind at 500.
+const compareCalls = process.argv.find((a) => a.startsWith('--calls='))?.slice(8);
 // With a baseline, the comparison phases run (unless --only names others).
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',') ?? (baselineRef ? ['compare', 'memory'] : undefined);
 const runs = (phase) => (!only ? phase !== 'compare' && phase !== 'memory' : only.includes(phase));
@@ -351,7 +353,7 @@ const median = (values) => quantile(values, 0.5);
 const spread = (values) => (values.length ? [round(Math.min(...values)), round(Math.max(...values))] : null);
 
 if (baseline && runs('compare')) {
-  const load = { calls: Math.round(500 * scale), durationMs: 30_000, realtime: true, rampMs: 2000 };
+  const load = { calls: compareCalls ? Number(compareCalls) : Math.round(500 * scale), durationMs: 30_000, realtime: true, rampMs: 2000 };
   log(`compare: ${pairs} pairs of ${load.calls} realtime calls x ${load.durationMs / 1000} s, ${baseline.ref} against this checkout, the sink in each pair`);
   const rows = [];
   for (let pair = 0; pair < pairs; pair++) {
@@ -369,6 +371,9 @@ if (baseline && runs('compare')) {
         lagP99Ms: m.summary.lagMs?.p99 ?? null,
         finalizeP99Ms: quantile(m.finalizeMs, 0.99),
         ok: m.summary.ok,
+        // Absolute too: per-call growth is measured from idle, which differs between builds.
+        idleRssMiB: round(m.idleRss / 2 ** 20, 1),
+        steadyRssMiB: round(m.steadyRss / 2 ** 20, 1),
       });
       await target.stop();
       log(`  pair ${pair + 1}/${pairs} ${build}: ${JSON.stringify(rows[rows.length - 1])}`);
@@ -456,6 +461,10 @@ async function probeMemory(kind, root, streams) {
     externalKiB: per(held, idle, 'external'),
     rssKiB: per(held, idle, 'rss'),
     leftAfterCloseKiB: per(closed, idle, 'heapUsed'),
+    // Absolute too: a build that starts smaller can show more growth per stream for the same
+    // end state (its streams fill pages a larger start had already committed).
+    idleRssMiB: round(idle.rss / 2 ** 20, 1),
+    heldRssMiB: round(held.rss / 2 ** 20, 1),
   };
 }
 
