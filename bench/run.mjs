@@ -2,7 +2,7 @@
 // under identical load from `calltape simulate`, on this machine, in one run. Prints a table
 // and writes bench/results/<date>.{json,md}. Every phase is bounded in calls and time.
 //
-//   node bench/run.mjs [--quick] [--only=realtime,listen,s3,pipeline,fast,length,capacity,vad,archive,encrypt]
+//   node bench/run.mjs [--quick] [--only=realtime,listen,s3,pipeline,fast,length,jobs,capacity,vad,archive,encrypt]
 //   node bench/run.mjs --baseline=<git ref> [--pairs=5] [--calls=500] [--only=compare,memory]
 //
 // With --baseline, the ref is built in a temporary worktree and compared with this checkout
@@ -873,6 +873,34 @@ if (runs('length')) {
   }
 }
 
+// 3b. The pipeline's claiming round against a backlog: N finished calls, each with its peaks
+//     due and its analytics and notify jobs queued behind them (as after a burst of endings),
+//     and the event loop's time for the round's first question (which kinds are due), in
+//     the server's SQLite catalog.
+if (runs('jobs')) {
+  const { openCatalogDb } = await import(path.join(ROOT, 'dist/catalog/db.js'));
+  const { JobsRepo } = await import(path.join(ROOT, 'dist/pipeline/jobs.js'));
+  p.jobs = [];
+  for (const recordings of [250, 1000, 4000]) {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'calltape-bench-jobs-'));
+    dataDirs.push(dataDir);
+    const catalog = await openCatalogDb({ dataDir });
+    const jobs = new JobsRepo(catalog.db, catalog.dialect);
+    const now = Date.now();
+    await catalog.db.transaction().execute(async (trx) => {
+      for (let i = 0; i < recordings; i++) await jobs.enqueue(trx, `rec${i}`, 'bench:/spool', ['peaks', 'analytics', 'notify'], now - 1000);
+    });
+    const kinds = ['peaks', 'analytics', 'notify'];
+    for (let i = 0; i < 20; i++) await jobs.dueKinds('bench:/spool', now, now, kinds);
+    const rounds = 100;
+    const t0 = performance.now();
+    for (let i = 0; i < rounds; i++) await jobs.dueKinds('bench:/spool', now, now, kinds);
+    p.jobs.push({ recordings, queued: recordings * 3, dueKindsMs: round((performance.now() - t0) / rounds, 3) });
+    await catalog.close();
+  }
+  log(`jobs: ${JSON.stringify(p.jobs)}`);
+}
+
 // 4. Largest realtime load that stays on schedule with every recording complete and exact.
 if (runs('capacity')) {
   const steps = quick ? [100, 250] : [250, 500, 1000, 1500, 2000];
@@ -1070,6 +1098,14 @@ if (p.length_1min && p.length_30min) {
     '|---|---|---|',
     `| peak RSS (MiB) | ${fmt(a.peakRssMiB)} | ${fmt(b.peakRssMiB)} |`,
     `| finalize p50 / p99 / max (ms), stop sent -> catalog complete | ${a.finalizeMs.p50} / ${a.finalizeMs.p99} / ${a.finalizeMs.max} | ${b.finalizeMs.p50} / ${b.finalizeMs.p99} / ${b.finalizeMs.max} |`,
+    '',
+  );
+}
+if (p.jobs) {
+  lines.push(
+    '| finished calls waiting for their post-call steps | jobs queued | which kinds are due: event loop ms per claiming round |',
+    '|---|---|---|',
+    ...p.jobs.map((j) => `| ${j.recordings} | ${j.queued} | ${fmt(j.dueKindsMs)} |`),
     '',
   );
 }

@@ -105,6 +105,12 @@ export const JOB_LEASE_MS = 60_000;
 export const JOB_LEASE_RENEW_MS = 20_000;
 /** Nudges of the pipeline within this long make one claiming round. */
 export const NUDGE_COALESCE_MS = 25;
+/**
+ * How often a claiming round also makes due every waiting job of the node's spool whose
+ * earlier stages settled (JobsRepo.promoteWaiting): the net under the promotion that
+ * settling does, for a job queued on another node at the moment its earlier stage settled.
+ */
+export const PROMOTE_SWEEP_MS = 30_000;
 /** Longest wait between attempts at a step that keeps failing (an upload: UPLOAD_RETRY_MAX_MS). */
 export const JOB_RETRY_MAX_MS = 10 * 60 * 1000;
 export const UPLOAD_RETRY_MAX_MS = 5 * 60 * 1000;

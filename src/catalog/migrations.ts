@@ -293,6 +293,17 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('recordings').dropColumn('encryption').execute();
     },
   },
+  '013_jobs_due_by_kind': {
+    async up(db: Kysely<unknown>) {
+      // A claiming round asks, kind by kind, for the first due job (pipeline/jobs.ts
+      // dueKinds, claim): with the kind ahead of the due time, each answer is the head of
+      // that kind's range instead of a scan past every other kind's due jobs.
+      await db.schema.createIndex('jobs_kind_due_idx').on('jobs').columns(['spool', 'kind', 'state', 'next_attempt_at']).execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropIndex('jobs_kind_due_idx').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -17,7 +17,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import type { Recording } from '../catalog/recordings.js';
 import type { CatalogDatabase } from '../catalog/schema.js';
 import type { ErrorCode } from '../errors.js';
-import { JOB_LEASE_MS, JOB_LEASE_RENEW_MS, JOB_RETRY_MAX_MS, NUDGE_COALESCE_MS } from '../limits.js';
+import { JOB_LEASE_MS, JOB_LEASE_RENEW_MS, JOB_RETRY_MAX_MS, NUDGE_COALESCE_MS, PROMOTE_SWEEP_MS } from '../limits.js';
 import type { ServiceError } from '../openai/http.js';
 import { JOB_KINDS, type ClaimedJob, type JobKind, type JobOptions, type JobsRepo } from './jobs.js';
 
@@ -111,6 +111,8 @@ export class Pipeline {
   private stopped = false;
   /** Shutting down: only steps that drain are claimed. */
   private draining = false;
+  /** When claimRound last made due the spool's waiting jobs whose earlier stages settled. */
+  private lastPromoteSweep = 0;
 
   constructor(private readonly opts: PipelineOptions) {
     this.spool = spoolId(opts.dataDir);
@@ -248,19 +250,27 @@ export class Pipeline {
     // Draining at shutdown, the delay after a call is not waited out.
     const now = Date.now();
     const dueBy = this.draining ? now + (this.opts.startDelayMs ?? 0) : now;
+    // Only the steps that could take a job now are asked about.
+    const open = new Map<JobKind, { step: Step; free: number }>();
+    for (const step of this.steps.values()) {
+      if (this.draining && !step.drain) continue;
+      let busy = 0;
+      for (const job of this.running.values()) if (job.kind === step.kind) busy++;
+      if (step.concurrency - busy > 0) open.set(step.kind, { step, free: step.concurrency - busy });
+    }
     let dueKinds: Set<JobKind>;
     try {
-      dueKinds = await this.opts.jobs.dueKinds(this.spool, now, dueBy);
+      if (now - this.lastPromoteSweep >= PROMOTE_SWEEP_MS) {
+        this.lastPromoteSweep = now;
+        await this.opts.jobs.promoteWaiting(now, { spool: this.spool });
+      }
+      dueKinds = open.size > 0 ? await this.opts.jobs.dueKinds(this.spool, now, dueBy, [...open.keys()]) : new Set();
     } catch (err) {
       this.opts.logger.error({ err }, 'pipeline: could not look for due jobs');
       return;
     }
-    for (const step of this.steps.values()) {
+    for (const { step, free } of open.values()) {
       if (!dueKinds.has(step.kind)) continue;
-      if (this.draining && !step.drain) continue;
-      const busy = [...this.running.values()].filter((job) => job.kind === step.kind).length;
-      const free = step.concurrency - busy;
-      if (free <= 0) continue;
       let claimed: ClaimedJob[];
       try {
         claimed = await this.opts.jobs.claim(this.spool, this.lease, JOB_LEASE_MS, free, now, step.kind, dueBy);
@@ -295,8 +305,10 @@ export class Pipeline {
     try {
       recording = await catalog.repo.get(job.recordingId);
       if (!recording) {
-        // Deleted meanwhile: nothing to do, and nothing to keep.
+        // Deleted meanwhile: nothing to do, and nothing to keep. A later job of it left behind
+        // becomes due, to be dropped the same way.
         await catalog.db.db.deleteFrom('jobs').where('recording_id', '=', job.recordingId).where('kind', '=', job.kind).execute();
+        await jobs.promoteWaiting(Date.now(), { recordingId: job.recordingId });
         return;
       }
       const outcome = (await step.run(recording, job, signal, report)) ?? {};
