@@ -3,7 +3,7 @@
  * it. Same queries on SQLite and PostgreSQL; claims take rows with FOR UPDATE SKIP LOCKED on
  * PostgreSQL, so two nodes (or two processes) never run one job at once.
  */
-import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
+import { CompiledQuery, type ExpressionBuilder, type Kysely, type Transaction } from 'kysely';
 import type { Dialect } from '../catalog/db.js';
 import type { CatalogDatabase, JobState } from '../catalog/schema.js';
 
@@ -57,6 +57,25 @@ type Db = Kysely<CatalogDatabase> | Transaction<CatalogDatabase>;
  */
 export const WAITING_FOR_EARLIER_STAGE = 8_640_000_000_000_000;
 const UNSETTLED: JobState[] = ['pending', 'running'];
+
+/**
+ * No job of the row's recording with an earlier stage is still to settle; `row` is the name
+ * the outer query gives the jobs table.
+ */
+function noEarlierStageUnsettled(row: 'due' | 'jobs') {
+  // The outer table's name is a string here: Kysely types a correlated reference only in
+  // the builder that declared it.
+  return ({ not, exists, selectFrom }: ExpressionBuilder<CatalogDatabase & { due: CatalogDatabase['jobs'] }, 'due' | 'jobs'>) =>
+    not(
+      exists(
+        selectFrom('jobs as before')
+          .select('before.kind')
+          .whereRef('before.recording_id', '=', `${row}.recording_id`)
+          .whereRef('before.stage', '<', `${row}.stage`)
+          .where('before.state', 'in', UNSETTLED),
+      ),
+    );
+}
 
 /** Stand-ins for the times in a query compiled once (no real time is negative). */
 const NOW_MARK = -1_000_001;
@@ -189,17 +208,7 @@ export class JobsRepo {
       .where('due.state', 'in', UNSETTLED)
       .where('due.next_attempt_at', '<=', dueBy)
       .where((w) => w.or([w('due.locked_until', 'is', null), w('due.locked_until', '<', now)]))
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom('jobs as before')
-              .select('before.kind')
-              .whereRef('before.recording_id', '=', 'due.recording_id')
-              .whereRef('before.stage', '<', 'due.stage')
-              .where('before.state', 'in', UNSETTLED),
-          ),
-        ),
-      );
+      .where(noEarlierStageUnsettled('due'));
   }
 
   /** Extends the leases this process holds (its jobs are still running). */
@@ -240,17 +249,7 @@ export class JobsRepo {
       .$if('spool' in scope, (q) => q.where('spool', '=', (scope as { spool: string }).spool))
       .where('state', '=', 'pending')
       .where('next_attempt_at', '=', WAITING_FOR_EARLIER_STAGE)
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom('jobs as before')
-              .select('before.kind')
-              .whereRef('before.recording_id', '=', 'jobs.recording_id')
-              .whereRef('before.stage', '<', 'jobs.stage')
-              .where('before.state', 'in', UNSETTLED),
-          ),
-        ),
-      )
+      .where(noEarlierStageUnsettled('jobs'))
       .executeTakeFirst();
     return Number(result.numUpdatedRows);
   }
