@@ -54,7 +54,7 @@ export class StreamDecoder {
     switch (encoding) {
       case 'mulaw':
         this.wireBytesPerSample = 1;
-        this.decode = copyCodes;
+        this.decode = codeCopier();
         break;
       case 'alaw':
         this.wireBytesPerSample = 1;
@@ -121,8 +121,23 @@ const copyPcm: SampleDecoder = (src, offset, count, dst, index) => {
   (dst as Int16Array).set(pcm, index);
 };
 
-/** mu-law codes kept as they are: for mu-law files, or expanded by the timeline as it writes. */
-const copyCodes: SampleDecoder = (src, offset, count, dst, index) => {
-  // A memcpy through a short-lived view: measured ~3x faster per frame than a byte loop.
-  (dst as Uint8Array).set(src.subarray(offset, offset + count), index);
-};
+/**
+ * mu-law codes kept as they are: for mu-law files, or expanded by the timeline as it writes.
+ * A memcpy through a view of the codes (measured ~3x faster per frame than a byte loop).
+ * One copier per stream keeps its view for the next frame, which comes in the same scratch
+ * buffer at the same place and length (160 codes from Twilio): a new view per frame was a
+ * sixth of what the event loop allocated.
+ */
+function codeCopier(): SampleDecoder {
+  let viewed: Uint8Array | undefined;
+  let viewedAt = -1;
+  let view: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
+  return (src, offset, count, dst, index) => {
+    if (src !== viewed || offset !== viewedAt || count !== view.length) {
+      viewed = src;
+      viewedAt = offset;
+      view = src.subarray(offset, offset + count);
+    }
+    (dst as Uint8Array).set(view, index);
+  };
+}
